@@ -1,0 +1,120 @@
+import type { HierData } from './data.ts';
+import { groupStats, type GroupStats } from './suffstats.ts';
+import type { Centeredness } from './parameterization.ts';
+import { DEFAULT_PRIORS, InputError, logTauPriorUnconstrained, type Priors } from './priors.ts';
+
+/**
+ * The hierarchical normal model in unconstrained coordinates
+ *   q = (mu, s = log tau, z_0, ..., z_{K-1}),   dimension D = K + 2,
+ * with per-group centeredness c (see `parameterization.ts`).
+ */
+export interface HierModel {
+  readonly stats: GroupStats;
+  readonly c: Centeredness;
+  readonly priors: Priors;
+  /** Number of unconstrained coordinates, K + 2. */
+  readonly dim: number;
+}
+
+/** Index of mu, log tau and z_0 in an unconstrained position vector. */
+export const MU = 0;
+export const LOG_TAU = 1;
+export const Z0 = 2;
+
+export function makeModel(data: HierData, c: Centeredness, priors: Priors = DEFAULT_PRIORS): HierModel {
+  if (c.length !== data.K) throw new InputError('parameterization', `has ${c.length} groups, data has ${data.K}`);
+  return { stats: groupStats(data), c, priors, dim: data.K + 2 };
+}
+
+/** Names of the unconstrained coordinates: mu, log_tau, z[<label>]. */
+export function unconstrainedNames(model: HierModel): string[] {
+  return ['mu', 'log_tau', ...model.stats.labels.map((l) => `z[${l}]`)];
+}
+
+/**
+ * Log-density (up to an additive constant independent of q) and its gradient, float64.
+ *
+ *   log p(q) = log N(mu | m0, s0) + log p_tau(e^s) + s
+ *            + sum_k [ -u_k^2/2 - c_k s  -  P_k (theta_k - ybar_k)^2 / 2 ],
+ *   u_k = (z_k - c_k mu) tau^{-c_k},   theta_k = mu + tau^{1-c_k} (z_k - c_k mu).
+ *
+ * With d_k = z_k - c_k mu, b_k = tau^{1-c_k} and r_k = theta_k - ybar_k:
+ *   d/dz_k  = -u_k tau^{-c_k} - P_k r_k b_k
+ *   d/dmu   = -(mu - m0)/s0^2 + sum_k [ c_k u_k tau^{-c_k} - P_k r_k (1 - c_k b_k) ]
+ *   d/ds    = d/ds[log p_tau + s] + sum_k [ c_k (u_k^2 - 1) - P_k r_k (1 - c_k) b_k d_k ]
+ *
+ * `grad` (length D) is overwritten; the return value is log p(q).
+ */
+export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Float64Array): number {
+  const { stats, c, priors } = model;
+  const mu = q[MU];
+  const s = q[LOG_TAU];
+  const muz = (mu - priors.mu.loc) / priors.mu.scale;
+  const tauPrior = logTauPriorUnconstrained(priors.tau, s);
+  let lp = -0.5 * muz * muz + tauPrior.value;
+  let gmu = -muz / priors.mu.scale;
+  let gs = tauPrior.grad;
+  for (let k = 0; k < stats.K; k++) {
+    const ck = c[k];
+    const aInv = Math.exp(-ck * s);
+    const b = Math.exp((1 - ck) * s);
+    const d = q[Z0 + k] - ck * mu;
+    const u = d * aInv;
+    const r = mu + b * d - stats.ybar[k];
+    const Pr = stats.precision[k] * r;
+    lp += -0.5 * u * u - ck * s - 0.5 * Pr * r;
+    grad[Z0 + k] = -u * aInv - Pr * b;
+    gmu += ck * u * aInv - Pr * (1 - ck * b);
+    gs += ck * (u * u - 1) - Pr * (1 - ck) * b * d;
+  }
+  grad[MU] = gmu;
+  grad[LOG_TAU] = gs;
+  return lp;
+}
+
+/** Log-density alone (allocates a scratch gradient). */
+export function logDensity(model: HierModel, q: ArrayLike<number>): number {
+  return logDensityGrad(model, q, new Float64Array(model.dim));
+}
+
+/** Maps an unconstrained position to (mu, tau, theta). */
+export function constrain(model: HierModel, q: ArrayLike<number>): { mu: number; tau: number; theta: Float64Array } {
+  const mu = q[MU];
+  const s = q[LOG_TAU];
+  const theta = new Float64Array(model.stats.K);
+  for (let k = 0; k < theta.length; k++) {
+    const ck = model.c[k];
+    theta[k] = mu + Math.exp((1 - ck) * s) * (q[Z0 + k] - ck * mu);
+  }
+  return { mu, tau: Math.exp(s), theta };
+}
+
+/** Inverse of `constrain`: the unconstrained position of (mu, tau, theta) under centeredness c. */
+export function unconstrain(model: HierModel, mu: number, tau: number, theta: ArrayLike<number>): Float64Array {
+  const q = new Float64Array(model.dim);
+  const s = Math.log(tau);
+  q[MU] = mu;
+  q[LOG_TAU] = s;
+  for (let k = 0; k < model.stats.K; k++) {
+    const ck = model.c[k];
+    q[Z0 + k] = ck * mu + Math.exp(-(1 - ck) * s) * (theta[k] - mu);
+  }
+  return q;
+}
+
+/**
+ * Fully normalized log joint density of (mu, tau, theta, y) evaluated per observation
+ * (O(N)), straight from the model's definition; independent of the sufficient-statistic
+ * path. Used in tests to check that path and the reparameterization's Jacobian.
+ */
+export function logJointPerObservation(data: HierData, priors: Priors, mu: number, tau: number, theta: ArrayLike<number>): number {
+  const lnorm = (x: number, m: number, sd: number) => -0.5 * ((x - m) / sd) ** 2 - Math.log(sd) - 0.5 * Math.log(2 * Math.PI);
+  let lp = lnorm(mu, priors.mu.loc, priors.mu.scale);
+  const t = tau / priors.tau.scale;
+  lp += priors.tau.kind === 'halfnormal'
+    ? Math.log(2) + lnorm(tau, 0, priors.tau.scale)
+    : Math.log(2 / (Math.PI * priors.tau.scale)) - Math.log1p(t * t);
+  for (let k = 0; k < data.K; k++) lp += lnorm(theta[k], mu, tau);
+  for (let i = 0; i < data.y.length; i++) lp += lnorm(data.y[i], theta[data.group[i]], data.sigma[i]);
+  return lp;
+}

@@ -1,0 +1,84 @@
+/**
+ * Priors of the hierarchical normal model:
+ *   mu ~ Normal(loc, scale),  tau ~ HalfNormal(scale) | HalfCauchy(scale).
+ * Defaults follow the seed study (Betancourt's case study as replicated in PyMC3):
+ * mu ~ Normal(0, 5), tau ~ HalfNormal(5).
+ */
+export interface MuPrior {
+  readonly kind: 'normal';
+  readonly loc: number;
+  readonly scale: number;
+}
+
+export interface TauPrior {
+  readonly kind: 'halfnormal' | 'halfcauchy';
+  readonly scale: number;
+}
+
+export interface Priors {
+  readonly mu: MuPrior;
+  readonly tau: TauPrior;
+}
+
+/** The seed study's priors: mu ~ Normal(0, 5), tau ~ HalfNormal(5). */
+export const DEFAULT_PRIORS: Priors = {
+  mu: { kind: 'normal', loc: 0, scale: 5 },
+  tau: { kind: 'halfnormal', scale: 5 },
+};
+
+/** Raised for any malformed user input; `field` names the offending field/flag/row. */
+export class InputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'InputError';
+  }
+}
+
+function parseNumber(field: string, text: string): number {
+  const v = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(v)) throw new InputError(field, `'${text}' is not a finite number`);
+  return v;
+}
+
+/** Parses `normal:LOC,SCALE` (scale > 0). */
+export function parseMuPrior(text: string, field = '--mu-prior'): MuPrior {
+  const m = /^normal:([^,]+),([^,]+)$/.exec(text.trim());
+  if (!m) throw new InputError(field, `expected 'normal:LOC,SCALE', got '${text}'`);
+  const loc = parseNumber(field, m[1]);
+  const scale = parseNumber(field, m[2]);
+  if (!(scale > 0)) throw new InputError(field, `scale must be > 0, got ${scale}`);
+  return { kind: 'normal', loc, scale };
+}
+
+/** Parses `halfnormal:S` or `halfcauchy:S` (S > 0). */
+export function parseTauPrior(text: string, field = '--tau-prior'): TauPrior {
+  const m = /^(halfnormal|halfcauchy):(.+)$/.exec(text.trim());
+  if (!m) throw new InputError(field, `expected 'halfnormal:S' or 'halfcauchy:S', got '${text}'`);
+  const scale = parseNumber(field, m[2]);
+  if (!(scale > 0)) throw new InputError(field, `scale must be > 0, got ${scale}`);
+  return { kind: m[1] as TauPrior['kind'], scale };
+}
+
+/**
+ * log p(s) + s for s = log tau (the prior of tau plus the log-Jacobian of tau = e^s),
+ * up to an additive constant, and its derivative in s.
+ *   HalfNormal(S):  -t^2/2 + s,          d/ds = 1 - t^2,            t = e^s / S
+ *   HalfCauchy(S):  -log(1 + t^2) + s,   d/ds = 1 - 2 t^2/(1 + t^2)
+ */
+export function logTauPriorUnconstrained(prior: TauPrior, s: number): { value: number; grad: number } {
+  const t = Math.exp(s) / prior.scale;
+  const t2 = t * t;
+  if (prior.kind === 'halfnormal') return { value: -0.5 * t2 + s, grad: 1 - t2 };
+  return { value: -Math.log1p(t2) + s, grad: 1 - (2 * t2) / (1 + t2) };
+}
+
+/** Normalizing constant of the tau prior density on tau > 0 (log), for exact posteriors. */
+export function logTauPriorNormalizer(prior: TauPrior): number {
+  // HalfNormal: 2/(S sqrt(2 pi)); HalfCauchy: 2/(pi S).
+  return prior.kind === 'halfnormal'
+    ? Math.log(2) - Math.log(prior.scale) - 0.5 * Math.log(2 * Math.PI)
+    : Math.log(2) - Math.log(Math.PI * prior.scale);
+}

@@ -1,0 +1,95 @@
+import type { HierModel } from '../model/model.ts';
+
+/**
+ * The contract between the sampler driver (`sample.ts`) and a compute backend
+ * (float64 TypeScript `cpu`, or float32 `webgpu`). A backend owns the ensemble of
+ * chains and its buffers; the driver owns adaptation (step size, trajectory length,
+ * metric), which it updates from the reduced statistics a backend returns.
+ *
+ * Positions are in unconstrained coordinates q = (mu, log tau, z_0..z_{K-1}) and every
+ * flat array is chain-major: element (chain c, coordinate d) at c * D + d.
+ */
+export interface TransitionParams {
+  /** Global iteration index (warmup and sampling counted together), keys the RNG. */
+  readonly iteration: number;
+  readonly stepSize: number;
+  /** Leapfrog steps of this iteration, shared by all chains (ChEES jitter). */
+  readonly numSteps: number;
+  /** Diagonal inverse mass matrix, length D. */
+  readonly invMass: Float64Array;
+}
+
+/** Reductions over chains of the last transition, for adaptation (see `adaptation/chees.ts`). */
+export interface EnsembleStats {
+  /** Chains whose transition was finite and not divergent. */
+  readonly numValid: number;
+  /** Divergent (or non-finite) transitions in this iteration. */
+  readonly numDivergent: number;
+  /** Mean acceptance probability over all chains (divergent count as 0). */
+  readonly meanAccept: number;
+  /** Harmonic mean of acceptance probabilities over valid chains (0 if any is 0; NaN if none valid). */
+  readonly harmonicMeanAccept: number;
+  /**
+   * ChEES trajectory-length gradient (Hoffman, Radul & Sountsov 2021, eq. 6, with the
+   * jittered length t_n = u·T factored out, i.e. divided by t_n):
+   *   sum_i a_i g_i / sum_i a_i over valid chains, where
+   *   g_i = (||q'_i - mq'||^2 - ||q0_i - mq0||^2) * ((q'_i - mq') . p'_i),
+   *   mq' = sum a_i q'_i / sum a_i (acceptance-weighted mean of proposals),
+   *   mq0 = mean of initial positions (valid chains), p' = momentum at the trajectory end.
+   */
+  readonly cheesGradient: number;
+  /** Cross-chain mean and variance of the current (post-accept) positions, length D each. */
+  readonly positionMean: Float64Array;
+  readonly positionVar: Float64Array;
+}
+
+/** What a backend recorded for every draw of the retained chains, chain-major. */
+export interface RecordedDraws {
+  /** Retained chains (a prefix 0..retainedChains-1 of all chains). */
+  readonly retainedChains: number;
+  readonly draws: number;
+  /** Unconstrained positions: [(chain * draws + draw) * D + d]. */
+  readonly positions: Float32Array | Float64Array;
+  /** Per draw: log-density, Hamiltonian (energy), acceptance probability, divergence flag (0/1). */
+  readonly logDensity: Float32Array | Float64Array;
+  readonly energy: Float32Array | Float64Array;
+  readonly acceptProb: Float32Array | Float64Array;
+  readonly divergent: Uint8Array;
+  /** Positions where divergent transitions diverged: [(index) * D + d], with their chain and draw. */
+  readonly divergentPositions: Float32Array | Float64Array;
+  readonly divergentChain: Int32Array;
+  readonly divergentDraw: Int32Array;
+}
+
+/** Totals over *all* chains (not only retained ones) for the sampling phase. */
+export interface SamplingTotals {
+  readonly divergences: number;
+  readonly meanAccept: number;
+  readonly gradientEvals: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** Adapter/device description (for the summary's `device` field). */
+  readonly adapter: string;
+  readonly chains: number;
+  readonly dim: number;
+  /** Sets the initial positions (chain-major, length chains * D) and evaluates log p and its gradient. */
+  init(positions: Float64Array): Promise<void>;
+  /** One HMC transition for every chain (momentum refresh, numSteps leapfrog steps, accept). */
+  step(params: TransitionParams): void;
+  /** Reductions of the last transition for adaptation. `recordDraw` must not be called in between. */
+  ensembleStats(): Promise<EnsembleStats>;
+  /** Starts recording: subsequent `recordDraw` calls store draws 0..draws-1 of chains 0..retainedChains-1. */
+  beginSampling(draws: number, retainedChains: number): void;
+  /** Stores the current state as the next draw (after `step`). */
+  recordDraw(): void;
+  /** Waits for outstanding work; returns divergences so far in the sampling phase (all chains). */
+  sync(): Promise<number>;
+  /** Returns recorded draws and totals (after the last `recordDraw`). */
+  collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }>;
+  destroy(): void;
+}
+
+/** Factory signature shared by backends. */
+export type BackendFactory = (model: HierModel, chains: number, seed: number) => Promise<Backend>;

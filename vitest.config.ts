@@ -1,0 +1,23 @@
+import { existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Dawn reads VK_ICD_FILENAMES when its instance is created, and a worker thread's
+ * `process.env` is only a copy, so the SwiftShader ICD is chosen here, before any
+ * test worker starts. A real GPU (or a user's own VK_ICD_FILENAMES) wins.
+ */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const hasRealGpu = existsSync('/dev/nvidiactl') || existsSync('/dev/dri') || existsSync('/dev/kfd');
+if (!process.env.VK_ICD_FILENAMES && !hasRealGpu && existsSync(SWIFTSHADER_ICD)) {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+}
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
