@@ -1,0 +1,74 @@
+// FunnelWeb — the hierarchical normal model's log-density and gradient (float32).
+//
+// Unconstrained coordinates q = (mu, s = log tau, z_0..z_{K-1}); per-group centeredness
+// c_k (Gorinova, Moore & Hoffman 2020):  z_k ~ Normal(c_k mu, tau^c_k),
+// theta_k = mu + tau^(1-c_k) (z_k - c_k mu);  y-likelihood through sufficient statistics
+// -P_k (theta_k - ybar_k)^2 / 2 (P_k = sum 1/sigma_i^2), so no float32 cancellation.
+// The z coordinates are packed four to a vec4 ("block"); NV = ceil(K/4) blocks, with
+// padding lanes masked out. Mirrors src/model/model.ts (the float64 reference).
+//
+// Requires (from the composer, src/gpu/shader.ts): const NV: u32.
+// Bindings 0 and 1 of group 0 belong to this module.
+
+struct ModelParams {
+  mu_loc: f32,
+  mu_scale: f32,
+  tau_scale: f32,
+  // 0 = HalfNormal(tau_scale), 1 = HalfCauchy(tau_scale)
+  tau_prior: u32,
+}
+
+// Per block of four groups: precision-weighted mean, precision, centeredness, lane mask.
+struct GroupBlock {
+  ybar: vec4f,
+  prec: vec4f,
+  c: vec4f,
+  mask: vec4f,
+}
+
+@group(0) @binding(0) var<uniform> model: ModelParams;
+@group(0) @binding(1) var<storage, read> groups: array<GroupBlock>;
+
+// log p(q) and the gradient in mu and s; the z gradient is written through `gz`.
+struct Density {
+  lp: f32,
+  g_mu: f32,
+  g_s: f32,
+}
+
+fn log_density_grad(mu: f32, s: f32, z: ptr<function, array<vec4f, NV>>,
+                    gz: ptr<function, array<vec4f, NV>>) -> Density {
+  // Priors: mu ~ Normal(loc, scale); tau prior plus the log-Jacobian s of tau = e^s.
+  let muz = (mu - model.mu_loc) / model.mu_scale;
+  let t = exp(s) / model.tau_scale;
+  let t2 = t * t;
+  var lp = -0.5 * muz * muz + s;
+  var g_mu = -muz / model.mu_scale;
+  var g_s = 1.0;
+  if (model.tau_prior == 0u) {
+    lp -= 0.5 * t2;
+    g_s -= t2;
+  } else {
+    lp -= log(1.0 + t2);
+    g_s -= 2.0 * t2 / (1.0 + t2);
+  }
+  var lp4 = vec4f(0.0);
+  var gmu4 = vec4f(0.0);
+  var gs4 = vec4f(0.0);
+  for (var j = 0u; j < NV; j++) {
+    let gb = groups[j];
+    let c = gb.c;
+    let a_inv = exp(-c * s);          // tau^-c
+    let b = exp((1.0 - c) * s);       // tau^(1-c)
+    let d = (*z)[j] - c * mu;
+    let u = d * a_inv;
+    let r = mu + b * d - gb.ybar;     // theta - ybar
+    let pr = gb.prec * r;
+    lp4 += gb.mask * (-0.5 * u * u - c * s - 0.5 * pr * r);
+    (*gz)[j] = gb.mask * (-u * a_inv - pr * b);
+    gmu4 += gb.mask * (c * u * a_inv - pr * (1.0 - c * b));
+    gs4 += gb.mask * (c * (u * u - 1.0) - pr * (1.0 - c) * b * d);
+  }
+  let ones = vec4f(1.0);
+  return Density(lp + dot(lp4, ones), g_mu + dot(gmu4, ones), g_s + dot(gs4, ones));
+}

@@ -1,0 +1,84 @@
+import type { HierModel } from '../model/model.ts';
+import { MU, LOG_TAU, Z0 } from '../model/model.ts';
+
+/**
+ * GPU memory layout of the model and of chain states.
+ *
+ * z coordinates are packed four groups to a vec4 block: NV = ceil(K/4) blocks, then one
+ * extra block (mu, log tau, aux, aux). Per-chain arrays are block-major: block j of
+ * chain c at vec4 index j * B + c, so neighbouring invocations read neighbouring memory.
+ */
+export function numZBlocks(K: number): number {
+  return Math.max(1, Math.ceil(K / 4));
+}
+
+/** Floats per GroupBlock (ybar, prec, c, mask: four vec4s). */
+const GROUP_BLOCK_FLOATS = 16;
+
+/** The `groups` storage buffer contents: per block of 4 groups, ybar, precision, c, mask. */
+export function packGroups(model: HierModel): Float32Array<ArrayBuffer> {
+  const { stats, c } = model;
+  const NV = numZBlocks(stats.K);
+  const out = new Float32Array(NV * GROUP_BLOCK_FLOATS);
+  for (let k = 0; k < stats.K; k++) {
+    const j = k >> 2;
+    const lane = k & 3;
+    const base = j * GROUP_BLOCK_FLOATS;
+    out[base + lane] = stats.ybar[k];
+    out[base + 4 + lane] = stats.precision[k];
+    out[base + 8 + lane] = c[k];
+    out[base + 12 + lane] = 1;
+  }
+  return out;
+}
+
+/** The `model` uniform: mu_loc, mu_scale, tau_scale, tau_prior (u32). */
+export function packModelParams(model: HierModel): ArrayBuffer {
+  const buf = new ArrayBuffer(16);
+  const f = new Float32Array(buf);
+  const u = new Uint32Array(buf);
+  f[0] = model.priors.mu.loc;
+  f[1] = model.priors.mu.scale;
+  f[2] = model.priors.tau.scale;
+  u[3] = model.priors.tau.kind === 'halfnormal' ? 0 : 1;
+  return buf;
+}
+
+/** Chain-major float64 positions (chains x D) -> block-major vec4 float32 ((NV+1) x B x 4). */
+export function packPositions(K: number, chains: number, positions: ArrayLike<number>): Float32Array<ArrayBuffer> {
+  const NV = numZBlocks(K);
+  const D = K + 2;
+  const out = new Float32Array((NV + 1) * chains * 4);
+  for (let c = 0; c < chains; c++) {
+    const src = c * D;
+    for (let k = 0; k < K; k++) out[((k >> 2) * chains + c) * 4 + (k & 3)] = positions[src + Z0 + k];
+    const m = (NV * chains + c) * 4;
+    out[m] = positions[src + MU];
+    out[m + 1] = positions[src + LOG_TAU];
+  }
+  return out;
+}
+
+/**
+ * Block-major vec4 array ((NV+1) x B x 4, for `chains` chains starting at chain 0 of a
+ * buffer holding `stride` chains) -> chain-major D-vectors, written into `out` at
+ * element offset (c * D) for chain c. Returns lane 2 of the last block per chain (aux).
+ */
+export function unpackPositions(
+  K: number,
+  stride: number,
+  chains: number,
+  packed: Float32Array,
+  out: Float32Array | Float64Array,
+  outOffset = 0,
+  outChainStride = K + 2,
+): void {
+  const NV = numZBlocks(K);
+  for (let c = 0; c < chains; c++) {
+    const dst = outOffset + c * outChainStride;
+    for (let k = 0; k < K; k++) out[dst + Z0 + k] = packed[((k >> 2) * stride + c) * 4 + (k & 3)];
+    const m = (NV * stride + c) * 4;
+    out[dst + MU] = packed[m];
+    out[dst + LOG_TAU] = packed[m + 1];
+  }
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import type { HierData } from '../src/model/data.ts';
+import { requestGpu, type Gpu } from '../src/gpu/device.ts';
+
+/** Seed data sets of the study (copied from shared/data into data/seed). */
+export const SEED_NAMES = ['weak', 'strong', 'unbalanced'] as const;
+export type SeedName = (typeof SEED_NAMES)[number];
+
+/** Reads a seed data set without the io module (tests of io live in io.test.ts). */
+export function seedData(name: SeedName): HierData {
+  const raw = JSON.parse(readFileSync(new URL(`../data/seed/${name}.json`, import.meta.url), 'utf8'));
+  const y = Float64Array.from(raw.y as number[]);
+  return {
+    y,
+    group: Int32Array.from(raw.idx as number[]),
+    sigma: new Float64Array(y.length).fill(raw.sigma),
+    K: raw.K,
+    labels: Array.from({ length: raw.K }, (_, k) => String(k)),
+  };
+}
+
+/**
+ * The GPU for tests. Without an adapter, GPU tests skip — unless FUNNELWEB_REQUIRE_GPU=1
+ * (as in CI), when the missing adapter is a failure.
+ */
+let gpu: Promise<Gpu | null> | undefined;
+export function testGpu(): Promise<Gpu | null> {
+  gpu ??= requestGpu().catch((err) => {
+    if (process.env.FUNNELWEB_REQUIRE_GPU === '1') throw err;
+    return null;
+  });
+  return gpu;
+}
+
+/** Deterministic PRNG for test inputs (mulberry32). */
+export function testRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
