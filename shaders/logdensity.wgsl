@@ -22,15 +22,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (chain >= B) {
     return;
   }
+  load_groups();
   var z: array<vec4f, NV>;
-  var gz: array<vec4f, NV>;
-  for (var j = 0u; j < NV; j++) {
+  for (var j = 0u; j < NV; j++) { // @unroll
     z[j] = positions[j * B + chain];
   }
   let ms = positions[NV * B + chain];
-  let out = log_density_grad(ms.x, ms.y, &z, &gz);
-  for (var j = 0u; j < NV; j++) {
-    grads[j * B + chain] = gz[j];
+  let out = log_density_grad(ms.x, ms.y, z);
+  for (var j = 0u; j < NV; j++) { // @unroll
+    grads[j * B + chain] = out.g_z[j];
   }
   grads[NV * B + chain] = vec4f(out.g_mu, out.g_s, out.lp, 0.0);
 }

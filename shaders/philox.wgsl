@@ -1,0 +1,59 @@
+// FunnelWeb — counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror & Shaw
+// 2011, "Parallel random numbers: as easy as 1, 2, 3"; constants from Random123).
+// Bit-identical twin of src/sampler/rng.ts: the same (counter, key) gives the same u32s,
+// so the same seed draws the same momenta on every backend and adapter.
+
+const PHILOX_M0: u32 = 0xD2511F53u;
+const PHILOX_M1: u32 = 0xCD9E8D57u;
+const PHILOX_W0: u32 = 0x9E3779B9u;
+const PHILOX_W1: u32 = 0xBB67AE85u;
+const TWO_PI: f32 = 6.283185307179586;
+
+// (high, low) 32-bit halves of the 64-bit product a * b, from 16-bit limbs (WGSL has no mulhi).
+fn mulhilo(a: u32, b: u32) -> vec2u {
+  let al = a & 0xFFFFu;
+  let ah = a >> 16u;
+  let bl = b & 0xFFFFu;
+  let bh = b >> 16u;
+  let ll = al * bl;
+  let lh = al * bh;
+  let hl = ah * bl;
+  let mid = (ll >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
+  let hi = ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+  return vec2u(hi, a * b);
+}
+
+fn philox4x32(counter: vec4u, key: vec2u) -> vec4u {
+  var c = counter;
+  var k = key;
+  for (var i = 0u; i < 10u; i++) { // @unroll
+    let r0 = mulhilo(PHILOX_M0, c.x);
+    let r1 = mulhilo(PHILOX_M1, c.z);
+    c = vec4u(r1.x ^ c.y ^ k.x, r1.y, r0.x ^ c.w ^ k.y, r0.y);
+    k += vec2u(PHILOX_W0, PHILOX_W1);
+  }
+  return c;
+}
+
+// u32 -> (0, 1): (x >> 9) 2^-23 + 2^-24 = (2m + 1) 2^-24, exact in float32.
+fn to_unit(x: vec4u) -> vec4f {
+  return vec4f(x >> vec4u(9u)) * 1.1920928955078125e-7 + 5.9604644775390625e-8;
+}
+
+// Four standard normals (Box–Muller on two pairs of uniforms) for block `block` of
+// chain `chain` at iteration `it`.
+fn normals4(key: vec2u, it: u32, chain: u32, block: u32) -> vec4f {
+  let u = to_unit(philox4x32(vec4u(it, chain, block, 0u), key));
+  let r = sqrt(-2.0 * log(u.xz));
+  let a = TWO_PI * u.yw;
+  return vec4f(r.x * cos(a.x), r.x * sin(a.x), r.y * cos(a.y), r.y * sin(a.y));
+}
+
+// The (mu, log tau) block: two normals from words 0 and 1, and the Metropolis uniform
+// from word 2 (returned as z).
+fn normals2_uniform(key: vec2u, it: u32, chain: u32, block: u32) -> vec3f {
+  let u = to_unit(philox4x32(vec4u(it, chain, block, 0u), key));
+  let r = sqrt(-2.0 * log(u.x));
+  let a = TWO_PI * u.y;
+  return vec3f(r * cos(a), r * sin(a), u.z);
+}

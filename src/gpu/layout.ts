@@ -82,3 +82,11 @@ export function unpackPositions(
     out[dst + LOG_TAU] = packed[m + 1];
   }
 }
+
+/** Compile-time constants that shaders/model.wgsl needs for this model. */
+export function modelShaderConsts(model: HierModel) {
+  return {
+    NV: { type: 'u32', value: numZBlocks(model.stats.K) },
+    BINARY_C: { type: 'bool', value: model.c.every((c) => c === 0 || c === 1) },
+  } as const;
+}

@@ -1,6 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { composeShader, createComputePipeline, dispatchGrid } from './shader.ts';
-import { numZBlocks, packGroups, packModelParams, packPositions, unpackPositions } from './layout.ts';
+import { modelShaderConsts, numZBlocks, packGroups, packModelParams, packPositions, unpackPositions } from './layout.ts';
 import { withErrorScopes } from './device.ts';
 
 /** Invocations per workgroup for per-chain kernels. */
@@ -27,7 +27,7 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
   const D = model.dim;
   const NV = numZBlocks(K);
   const code = await composeShader(['model', 'logdensity'], {
-    NV: { type: 'u32', value: NV },
+    ...modelShaderConsts(model),
     WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE },
   });
   return withErrorScopes(device, async () => {

@@ -37,6 +37,8 @@ import { DEFAULT_PRIORS, logTauPriorNormalizer, logTauPriorUnconstrained, type P
  * trapezoid rule converges geometrically in the spacing (Trefethen & Weideman 2014, "The
  * exponentially convergent trapezoidal rule", SIAM Review 56(3)).
  */
+
+/** Posterior mean, sd and 5%, 50%, 95% quantiles of one scalar quantity. */
 export interface PosteriorSummary {
   readonly mean: number;
   readonly sd: number;
@@ -91,7 +93,8 @@ const MAX_POINTS_PER_SIDE = 1 << 20;
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /**
- * Standard normal CDF Phi(x) to about 1e-15 relative accuracy, including the tails.
+ * Standard normal CDF Phi(x), relative error below 2e-14 for |x| <= 12 (checked against
+ * mpmath 1.3 ncdf at 40 digits: 5e-16 at x = -3, 7e-15 at x = -8, 1.4e-14 at x = -12).
  * |x| < 1.5 sqrt 2: the everywhere-positive series erf(t) = 2/sqrt(pi) e^{-t^2} sum_n 2^n t^{2n+1}
  * / (2n+1)!! (Abramowitz & Stegun 7.1.6); otherwise the continued fraction for erfc
  * (A&S 7.1.14) evaluated by the modified Lentz method.
@@ -244,22 +247,23 @@ function findMode(lf: (s: number) => number, stats: GroupStats, priors: Priors):
 
 /**
  * Uniform grid s* + j h, extended from the mode s* until log f is TAIL_LOG_DROP below its
- * maximum on both sides; on the right, also until tau^2 f has decayed as far, so that the
- * moments of tau converge (when they are finite).
+ * maximum on both sides; on the right, also until tau^m f has decayed as far, m the
+ * highest finite moment of tau reported (2, or less under HalfCauchy with few groups), so
+ * that the mean and sd of tau converge.
  */
 function buildGrid(lf: (s: number) => number, mode: number, h: number, tauMomentBound: number) {
   const fMax = lf(mode);
   const right: number[] = [];
   const rightS: number[] = [];
-  const useTau2 = tauMomentBound > 2;
-  let maxTau2 = fMax + 2 * mode;
+  const m = tauMomentBound > 2 ? 2 : tauMomentBound > 1 ? 1 : 0;
+  let maxMoment = fMax + m * mode;
   for (let j = 1; j <= MAX_POINTS_PER_SIDE; j++) {
     const s = mode + j * h;
     const v = lf(s);
     right.push(v);
     rightS.push(s);
-    maxTau2 = Math.max(maxTau2, v + 2 * s);
-    if (v < fMax - TAIL_LOG_DROP && (!useTau2 || v + 2 * s < maxTau2 - TAIL_LOG_DROP)) break;
+    maxMoment = Math.max(maxMoment, v + m * s);
+    if (v < fMax - TAIL_LOG_DROP && v + m * s < maxMoment - TAIL_LOG_DROP) break;
   }
   const left: number[] = [];
   const leftS: number[] = [];

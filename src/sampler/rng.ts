@@ -26,8 +26,6 @@ const PHILOX_W1 = 0xbb67ae85;
 /** Rounds of Philox4x32-10, the Random123 default ("Crush-resistant" with margin). */
 export const PHILOX_ROUNDS = 10;
 
-/** Counter word c2 of the Metropolis uniform; momentum blocks use c2 < 2^31. */
-export const METROPOLIS_BLOCK = 0x80000000;
 /** Counter word c0 of initial positions (no iteration reaches 2^32 - 1). */
 export const INIT_ITERATION = 0xffffffff;
 /** Initial positions are uniform on (INIT_LOW, INIT_LOW + INIT_WIDTH) = (-2, 2), Stan's default. */
@@ -37,7 +35,7 @@ export const INIT_WIDTH = 4;
 const TWO_PI = 2 * Math.PI;
 /** 2^-24 and 2^-25: `toUnit` keeps the top 24 bits, centred in their cell. */
 const TWO_POW_M24 = 1 / 16777216;
-const TWO_POW_M25 = 1 / 33554432;
+const TWO_POW_M23 = 1 / 8388608;
 const TWO_POW_32 = 4294967296;
 
 /** Philox key: two u32 words. */
@@ -119,12 +117,12 @@ export function philox4x32(counter: readonly [number, number, number, number], k
 }
 
 /**
- * Maps a u32 word to (0, 1): u = (x >>> 8) 2^-24 + 2^-25. The top 24 bits are kept so that
- * u is exact in float32 (the WebGPU twin gets the same value); u is never 0 or 1, so
- * log(u) in Box–Muller is finite.
+ * Maps a u32 word to (0, 1): u = (x >>> 9) 2^-23 + 2^-24 = (2m + 1) 2^-24 with m the top 23
+ * bits. (2m + 1) < 2^24 fits float32's significand, so the WGSL twin computes the very same
+ * value; u is never 0 or 1, so log(u) in Box–Muller is finite.
  */
 export function toUnit(x: number): number {
-  return (x >>> 8) * TWO_POW_M24 + TWO_POW_M25;
+  return (x >>> 9) * TWO_POW_M23 + TWO_POW_M24;
 }
 
 /** Number of 4-lane blocks for the z coordinates, NZ = ceil(K / 4); block NZ holds (mu, log tau). */
@@ -166,10 +164,14 @@ export function momentumNormals(key: PhiloxKey, it: number, ch: number, K: numbe
   }
 }
 
-/** Uniform in (0, 1) of the Metropolis test of (iteration `it`, chain `ch`): toUnit(philox((it, ch, 2^31, 0))[0]). */
-export function metropolisUniform(key: PhiloxKey, it: number, ch: number): number {
-  philox4x32Into(it, ch, METROPOLIS_BLOCK, 0, key[0], key[1], scratchWords);
-  return toUnit(scratchWords[0]);
+/**
+ * Uniform in (0, 1) of the Metropolis test of (iteration `it`, chain `ch`) for K groups:
+ * word 2 of the (mu, log tau) momentum block NZ = ceil(K/4), toUnit(philox((it, ch, NZ, 0))[2]),
+ * a word that block's Box–Muller pair leaves unused (one Philox call fewer per transition).
+ */
+export function metropolisUniform(key: PhiloxKey, it: number, ch: number, K: number): number {
+  philox4x32Into(it, ch, numZBlocks(K), 0, key[0], key[1], scratchWords);
+  return toUnit(scratchWords[2]);
 }
 
 /**

@@ -1,0 +1,471 @@
+import type { HierModel } from '../model/model.ts';
+import { MU, LOG_TAU, Z0 } from '../model/model.ts';
+import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
+import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shader.ts';
+import { modelShaderConsts, numZBlocks, packGroups, packModelParams, packPositions } from '../gpu/layout.ts';
+import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
+import { keyFromSeed } from './rng.ts';
+import type { Backend, EnsembleStats, RecordedDraws, SamplingTotals, TransitionParams } from './backend.ts';
+
+/** Threads per workgroup of the chain reductions (shaders/reduce.wgsl). */
+const REDUCE_WORKGROUP_SIZE = 64;
+/** Most threads writing partial sums (the host adds them in float64). */
+const MAX_REDUCE_THREADS = 1024;
+/** vec4 fields per block in ensemble_partial's output. */
+const ENSEMBLE_FIELDS = 7;
+/** Largest record chunk, bytes: draws are copied back to the host chunk by chunk. */
+const RECORD_CHUNK_BYTES = 64 * 2 ** 20;
+/** Step flags (shaders/hmc.wgsl). */
+const FLAG_WARMUP = 1;
+const FLAG_RECORD = 2;
+
+/**
+ * The WebGPU backend: chains live in GPU buffers; each `step` is one dispatch of
+ * `shaders/hmc.wgsl` (whole trajectories on the GPU) and, during warmup, two reduction
+ * dispatches (`shaders/reduce.wgsl`) whose partial sums come back in one small readback.
+ * During sampling, draws of the retained chains accumulate in a record buffer that is
+ * copied back chunk by chunk.
+ */
+class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly adapter: string;
+  readonly dim: number;
+  private readonly K: number;
+  private readonly NV: number;
+  private readonly key: readonly [number, number];
+  private readonly grid: ReturnType<typeof dispatchGrid>;
+  private readonly reduceThreads: number;
+  private readonly buffers: GPUBuffer[] = [];
+  private readonly stepBuf: GPUBuffer;
+  private readonly stateBuf: GPUBuffer;
+  private readonly gradBuf: GPUBuffer;
+  private readonly totalsBuf: GPUBuffer;
+  private readonly reduceRead: GPUBuffer;
+  private readonly partialBytes: { p1: number; p3: number };
+  private recBuf: GPUBuffer;
+  private hmcBind!: GPUBindGroup;
+  private readonly reduceBind: GPUBindGroup;
+  private readonly stepData: ArrayBuffer;
+  private sampling = false;
+  private lastWasWarmup = false;
+  // Recording state.
+  private draws = 0;
+  private retained = 0;
+  private slots = 0;
+  private slotInChunk = 0;
+  private drawIndex = 0;
+  private chunkStart = 0;
+  private record?: {
+    positions: Float32Array;
+    logDensity: Float32Array;
+    energy: Float32Array;
+    acceptProb: Float32Array;
+    divergent: Uint8Array;
+    divPos: number[];
+    divChain: number[];
+    divDraw: number[];
+  };
+  private pendingCopies: Promise<void> = Promise.resolve();
+  private sampledIterations = 0;
+
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly model: HierModel,
+    readonly chains: number,
+    seed: number,
+    private readonly pipelines: {
+      hmc: GPUComputePipeline;
+      logdensity: GPUComputePipeline;
+      ensemble: GPUComputePipeline;
+      means: GPUComputePipeline;
+      chees: GPUComputePipeline;
+    },
+  ) {
+    const device = gpu.device;
+    this.adapter = gpu.adapter.label;
+    this.K = model.stats.K;
+    this.NV = numZBlocks(this.K);
+    this.dim = model.dim;
+    this.key = keyFromSeed(seed);
+    this.grid = dispatchGrid(chains, CHAIN_WORKGROUP_SIZE);
+    this.reduceThreads = Math.min(MAX_REDUCE_THREADS, chains);
+    const S = this.NV + 1;
+    const stateBytes = S * chains * 16;
+    const limit = device.limits.maxStorageBufferBindingSize;
+    if (3 * stateBytes > limit) {
+      throw new RangeError(`${chains} chains x ${this.K} groups need ${3 * stateBytes} bytes of warmup state, over this adapter's ${limit}-byte storage binding limit: use fewer chains`);
+    }
+    const mk = (label: string, size: number, usage: number) => {
+      const b = device.createBuffer({ label, size: Math.max(16, size), usage });
+      this.buffers.push(b);
+      return b;
+    };
+    const STORAGE = GPUBufferUsage.STORAGE;
+    const modelBuf = mk('model params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const groups = packGroups(model);
+    const groupBuf = mk('groups', groups.byteLength, STORAGE | GPUBufferUsage.COPY_DST);
+    device.queue.writeBuffer(modelBuf, 0, packModelParams(model));
+    device.queue.writeBuffer(groupBuf, 0, groups);
+    this.stepData = new ArrayBuffer(48 + 16 * S);
+    this.stepBuf = mk('step params', this.stepData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.stateBuf = mk('state', stateBytes, STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+    this.gradBuf = mk('grad', stateBytes, STORAGE | GPUBufferUsage.COPY_SRC);
+    const warmBuf = mk('warmup state', 3 * stateBytes, STORAGE);
+    const infoBuf = mk('transition info', chains * 16, STORAGE);
+    this.totalsBuf = mk('sampling totals', chains * 16, STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.recBuf = mk('records (empty)', 16, STORAGE | GPUBufferUsage.COPY_SRC);
+    this.partialBytes = { p1: S * this.reduceThreads * ENSEMBLE_FIELDS * 16, p3: this.reduceThreads * 16 };
+    const p1 = mk('ensemble partial sums', this.partialBytes.p1, STORAGE | GPUBufferUsage.COPY_SRC);
+    const p3 = mk('chees partial sums', this.partialBytes.p3, STORAGE | GPUBufferUsage.COPY_SRC);
+    this.reduceRead = mk('reduction readback', this.partialBytes.p1 + this.partialBytes.p3, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const reduceParams = mk('reduce params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    device.queue.writeBuffer(reduceParams, 0, new Uint32Array([chains, this.reduceThreads, 0, 0]));
+    const meansBuf = mk('ensemble means', 2 * S * 16, STORAGE);
+    const batchParams = mk('batch params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    device.queue.writeBuffer(batchParams, 0, new Uint32Array([chains, this.grid.rowStride, 0, 0]));
+
+    const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    this.hmcEntries = [modelBuf, groupBuf, this.stepBuf, this.stateBuf, this.gradBuf, warmBuf, infoBuf, this.totalsBuf];
+    this.rebindHmc();
+    this.logdensityBind = device.createBindGroup({
+      label: 'logdensity bindings',
+      layout: pipelines.logdensity.getBindGroupLayout(0),
+      entries: entries([modelBuf, groupBuf, batchParams, this.stateBuf, this.gradBuf]),
+    });
+    this.reduceBind = device.createBindGroup({
+      label: 'ensemble reduction bindings',
+      layout: pipelines.ensemble.getBindGroupLayout(0),
+      entries: entries([reduceParams, this.stateBuf, warmBuf, infoBuf, p1]),
+    });
+    const bindSome = (label: string, pipeline: GPUComputePipeline, bufs: [number, GPUBuffer][]) =>
+      device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries: bufs.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
+    this.meansBind = bindSome('ensemble means bindings', pipelines.means, [[0, reduceParams], [4, p1], [6, meansBuf]]);
+    this.cheesBind = bindSome('chees reduction bindings', pipelines.chees, [[0, reduceParams], [2, warmBuf], [3, infoBuf], [5, p3], [6, meansBuf]]);
+    this.p1 = p1;
+    this.p3 = p3;
+  }
+
+  private readonly hmcEntries: GPUBuffer[];
+  private readonly logdensityBind: GPUBindGroup;
+  private readonly cheesBind: GPUBindGroup;
+  private readonly meansBind: GPUBindGroup;
+  private readonly p1: GPUBuffer;
+  private readonly p3: GPUBuffer;
+
+  static async create(model: HierModel, chains: number, seed: number, gpu?: Gpu): Promise<WebGpuBackend> {
+    const g = gpu ?? (await requestGpu());
+    const NV = numZBlocks(model.stats.K);
+    const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
+    const [hmcCode, ldCode, redCode] = await Promise.all([
+      composeShader(['model', 'philox', 'hmc'], consts),
+      composeShader(['model', 'logdensity'], consts),
+      composeShader(['reduce'], { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE } }),
+    ]);
+    return withErrorScopes(g.device, async () => {
+      const [hmc, logdensity, ensemble, means, chees] = await Promise.all([
+        createComputePipeline(g.device, 'hmc transition', hmcCode),
+        createComputePipeline(g.device, 'logdensity', ldCode),
+        createComputePipeline(g.device, 'ensemble reduction', redCode, 'ensemble_partial'),
+        createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
+        createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
+      ]);
+      return new WebGpuBackend(g, model, chains, seed, { hmc, logdensity, ensemble, means, chees });
+    });
+  }
+
+  private rebindHmc(): void {
+    this.hmcBind = this.gpu.device.createBindGroup({
+      label: 'hmc bindings',
+      layout: this.pipelines.hmc.getBindGroupLayout(0),
+      entries: [...this.hmcEntries, this.recBuf].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  async init(positions: Float64Array): Promise<void> {
+    const device = this.gpu.device;
+    await withErrorScopes(device, () => {
+      device.queue.writeBuffer(this.stateBuf, 0, packPositions(this.K, this.chains, positions));
+      const enc = device.createCommandEncoder({ label: 'init' });
+      const pass = enc.beginComputePass({ label: 'initial log-density' });
+      pass.setPipeline(this.pipelines.logdensity);
+      pass.setBindGroup(0, this.logdensityBind);
+      pass.dispatchWorkgroups(this.grid.x, this.grid.y);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+    });
+    await device.queue.onSubmittedWorkDone();
+  }
+
+  step(params: TransitionParams): void {
+    const device = this.gpu.device;
+    const S = this.NV + 1;
+    const u = new Uint32Array(this.stepData);
+    const f = new Float32Array(this.stepData);
+    const recording = this.sampling && this.drawIndex < this.draws;
+    u[0] = params.iteration >>> 0;
+    u[1] = params.numSteps;
+    u[2] = this.chains;
+    u[3] = this.grid.rowStride;
+    f[4] = params.stepSize;
+    u[5] = (this.sampling ? 0 : FLAG_WARMUP) | (recording ? FLAG_RECORD : 0);
+    u[6] = this.slotInChunk;
+    u[7] = this.retained;
+    u[8] = this.key[0];
+    u[9] = this.key[1];
+    u[10] = this.slots;
+    u[11] = 0;
+    // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1.
+    f.fill(1, 12);
+    for (let k = 0; k < this.K; k++) f[12 + 4 * (k >> 2) + (k & 3)] = params.invMass[Z0 + k];
+    f[12 + 4 * this.NV] = params.invMass[MU];
+    f[12 + 4 * this.NV + 1] = params.invMass[LOG_TAU];
+    device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
+    const enc = device.createCommandEncoder({ label: `iteration ${params.iteration}` });
+    const pass = enc.beginComputePass({ label: 'hmc' });
+    pass.setPipeline(this.pipelines.hmc);
+    pass.setBindGroup(0, this.hmcBind);
+    pass.dispatchWorkgroups(this.grid.x, this.grid.y);
+    if (!this.sampling) {
+      const groups = Math.ceil(this.reduceThreads / REDUCE_WORKGROUP_SIZE);
+      pass.setPipeline(this.pipelines.ensemble);
+      pass.setBindGroup(0, this.reduceBind);
+      pass.dispatchWorkgroups(groups, S);
+      pass.setPipeline(this.pipelines.means);
+      pass.setBindGroup(0, this.meansBind);
+      pass.dispatchWorkgroups(S);
+      pass.setPipeline(this.pipelines.chees);
+      pass.setBindGroup(0, this.cheesBind);
+      pass.dispatchWorkgroups(groups);
+    }
+    pass.end();
+    if (!this.sampling) {
+      enc.copyBufferToBuffer(this.p1, 0, this.reduceRead, 0, this.partialBytes.p1);
+      enc.copyBufferToBuffer(this.p3, 0, this.reduceRead, this.partialBytes.p1, this.partialBytes.p3);
+    }
+    device.queue.submit([enc.finish()]);
+    this.lastWasWarmup = !this.sampling;
+    if (this.sampling) {
+      this.sampledIterations++;
+      if (recording) {
+        this.drawIndex++;
+        this.slotInChunk++;
+        if (this.slotInChunk === this.slots || this.drawIndex === this.draws) this.flushChunk();
+      }
+    }
+  }
+
+  async ensembleStats(): Promise<EnsembleStats> {
+    if (!this.lastWasWarmup) throw new Error('ensembleStats() is only available after a warmup step');
+    const G = this.reduceThreads;
+    const S = this.NV + 1;
+    await this.reduceRead.mapAsync(GPUMapMode.READ);
+    const all = new Float32Array(this.reduceRead.getMappedRange().slice(0));
+    this.reduceRead.unmap();
+    // Sum partials in float64: per block j, field f (vec4).
+    const sums = new Float64Array(S * ENSEMBLE_FIELDS * 4);
+    for (let j = 0; j < S; j++) {
+      for (let w = 0; w < G; w++) {
+        const src = ((j * G + w) * ENSEMBLE_FIELDS) * 4;
+        const dst = j * ENSEMBLE_FIELDS * 4;
+        for (let i = 0; i < ENSEMBLE_FIELDS * 4; i++) sums[dst + i] += i >= 24 ? (w === 0 ? all[src + i] : 0) : all[src + i];
+      }
+    }
+    let gradSum = 0;
+    const p3off = this.partialBytes.p1 / 4;
+    for (let w = 0; w < G; w++) gradSum += all[p3off + 4 * w];
+    const scal = 4 * 4; // field 4 of block 0
+    const numValid = sums[scal];
+    const weightSum = sums[scal + 1];
+    const invSum = sums[scal + 2];
+    const acceptSum = sums[scal + 3];
+    const numDivergent = sums[5 * 4];
+    const C = this.chains;
+    const D = this.dim;
+    const positionMean = new Float64Array(D);
+    const positionVar = new Float64Array(D);
+    const put = (d: number, j: number, lane: number) => {
+      const base = j * ENSEMBLE_FIELDS * 4;
+      const m = sums[base + 2 * 4 + lane] / C;
+      const v = Math.max(0, sums[base + 3 * 4 + lane] / C - m * m) * (C / Math.max(1, C - 1));
+      positionMean[d] = m + sums[base + 6 * 4 + lane];
+      positionVar[d] = v;
+    };
+    for (let k = 0; k < this.K; k++) put(Z0 + k, k >> 2, k & 3);
+    put(MU, this.NV, 0);
+    put(LOG_TAU, this.NV, 1);
+    return {
+      numValid,
+      numDivergent,
+      meanAccept: acceptSum / C,
+      harmonicMeanAccept: numValid / invSum,
+      cheesGradient: gradSum / (weightSum + 1e-20),
+      positionMean,
+      positionVar,
+    };
+  }
+
+  beginSampling(draws: number, retainedChains: number): void {
+    const device = this.gpu.device;
+    const S = this.NV + 1;
+    this.sampling = true;
+    this.draws = draws;
+    this.retained = Math.min(retainedChains, this.chains);
+    const bytesPerSlot = (2 * S + 1) * this.retained * 16;
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, RECORD_CHUNK_BYTES);
+    this.slots = Math.max(1, Math.min(draws, Math.floor(limit / Math.max(1, bytesPerSlot))));
+    if (this.retained > 0 && bytesPerSlot > device.limits.maxStorageBufferBindingSize) {
+      throw new RangeError(`recording ${this.retained} chains needs ${bytesPerSlot} bytes per draw, over the storage binding limit`);
+    }
+    const D = this.dim;
+    const n = this.retained * draws;
+    this.record = {
+      positions: new Float32Array(n * D),
+      logDensity: new Float32Array(n),
+      energy: new Float32Array(n),
+      acceptProb: new Float32Array(n),
+      divergent: new Uint8Array(n),
+      divPos: [],
+      divChain: [],
+      divDraw: [],
+    };
+    if (this.retained > 0) {
+      this.recBuf.destroy();
+      this.recBuf = device.createBuffer({ label: 'records', size: this.slots * bytesPerSlot, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+      this.buffers.push(this.recBuf);
+      this.rebindHmc();
+    }
+    device.queue.writeBuffer(this.totalsBuf, 0, new Float32Array(this.chains * 4));
+    this.drawIndex = 0;
+    this.slotInChunk = 0;
+    this.chunkStart = 0;
+  }
+
+  recordDraw(): void {
+    // The transition kernel writes the draw itself (FLAG_RECORD); nothing to do here.
+  }
+
+  /** Copies the filled slots of the record buffer back and unpacks them (asynchronously). */
+  private flushChunk(): void {
+    const device = this.gpu.device;
+    const used = this.slotInChunk;
+    const first = this.chunkStart;
+    const S = this.NV + 1;
+    const R = this.retained;
+    const slots = this.slots;
+    const size = this.recBuf.size;
+    const staging = device.createBuffer({ label: 'records readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder({ label: 'records copy' });
+    enc.copyBufferToBuffer(this.recBuf, 0, staging, 0, size);
+    device.queue.submit([enc.finish()]);
+    this.chunkStart += used;
+    this.slotInChunk = 0;
+    const rec = this.record!;
+    const K = this.K;
+    const D = this.dim;
+    const draws = this.draws;
+    const prev = this.pendingCopies;
+    const done = staging.mapAsync(GPUMapMode.READ).then(async () => {
+      await prev;
+      const a = new Float32Array(staging.getMappedRange());
+      const statsBase = slots * S * R * 4;
+      const divBase = statsBase + slots * R * 4;
+      for (let t = 0; t < used; t++) {
+        const draw = first + t;
+        for (let c = 0; c < R; c++) {
+          const o = (c * draws + draw);
+          const dst = o * D;
+          for (let k = 0; k < K; k++) rec.positions[dst + Z0 + k] = a[((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
+          const m = ((t * S + this.NV) * R + c) * 4;
+          rec.positions[dst + MU] = a[m];
+          rec.positions[dst + LOG_TAU] = a[m + 1];
+          const st = statsBase + (t * R + c) * 4;
+          rec.logDensity[o] = a[st];
+          rec.energy[o] = a[st + 1];
+          rec.acceptProb[o] = a[st + 2];
+          const div = a[st + 3] > 0.5;
+          rec.divergent[o] = div ? 1 : 0;
+          if (div) {
+            const pos = new Array<number>(D);
+            for (let k = 0; k < K; k++) pos[Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
+            const dm = divBase + ((t * S + this.NV) * R + c) * 4;
+            pos[MU] = a[dm];
+            pos[LOG_TAU] = a[dm + 1];
+            rec.divPos.push(...pos);
+            rec.divChain.push(c);
+            rec.divDraw.push(draw);
+          }
+        }
+      }
+      staging.unmap();
+      staging.destroy();
+    });
+    this.pendingCopies = done;
+  }
+
+  private async readTotals(): Promise<Float32Array> {
+    const device = this.gpu.device;
+    const staging = device.createBuffer({ label: 'totals readback', size: this.chains * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder({ label: 'totals copy' });
+    enc.copyBufferToBuffer(this.totalsBuf, 0, staging, 0, this.chains * 16);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const t = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return t;
+  }
+
+  async sync(): Promise<number> {
+    await this.pendingCopies;
+    if (!this.sampling) {
+      await this.gpu.device.queue.onSubmittedWorkDone();
+      return 0;
+    }
+    const t = await this.readTotals();
+    let div = 0;
+    for (let c = 0; c < this.chains; c++) div += t[4 * c];
+    return div;
+  }
+
+  async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
+    if (this.slotInChunk > 0) this.flushChunk();
+    await this.pendingCopies;
+    const t = await this.readTotals();
+    let divergences = 0;
+    let acceptSum = 0;
+    let steps = 0;
+    for (let c = 0; c < this.chains; c++) {
+      divergences += t[4 * c];
+      acceptSum += t[4 * c + 1];
+      steps += t[4 * c + 2];
+    }
+    const rec = this.record!;
+    const draws: RecordedDraws = {
+      retainedChains: this.retained,
+      draws: this.draws,
+      positions: rec.positions,
+      logDensity: rec.logDensity,
+      energy: rec.energy,
+      acceptProb: rec.acceptProb,
+      divergent: rec.divergent,
+      divergentPositions: Float32Array.from(rec.divPos),
+      divergentChain: Int32Array.from(rec.divChain),
+      divergentDraw: Int32Array.from(rec.divDraw),
+    };
+    const n = this.chains * Math.max(1, this.sampledIterations);
+    return { draws, totals: { divergences, meanAccept: acceptSum / n, gradientEvals: steps } };
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+    this.buffers.length = 0;
+  }
+}
+
+/**
+ * Creates the WebGPU backend (float32 on the GPU; see `shaders/hmc.wgsl`). Uses `gpu` when
+ * given, else acquires the default adapter (Node: Dawn, with SwiftShader as fallback).
+ */
+export function createWebGpuBackend(model: HierModel, chains: number, seed: number, gpu?: Gpu): Promise<Backend> {
+  return WebGpuBackend.create(model, chains, seed, gpu);
+}

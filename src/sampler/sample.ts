@@ -1,0 +1,304 @@
+import type { HierData } from '../model/data.ts';
+import { makeModel, MU, LOG_TAU, Z0, type HierModel } from '../model/model.ts';
+import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
+import { DEFAULT_PRIORS, InputError, type Priors } from '../model/priors.ts';
+import { chees as makeChees, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
+import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
+import * as metric from '../adaptation/metric.ts';
+import { initialPositions, keyFromSeed } from './rng.ts';
+import { createCpuBackend } from './cpu_backend.ts';
+import type { Backend, RecordedDraws, SamplingTotals } from './backend.ts';
+import type { Gpu } from '../gpu/device.ts';
+
+/** Default number of chains (issue #4). */
+export const DEFAULT_CHAINS = 4096;
+export const DEFAULT_WARMUP = 1000;
+export const DEFAULT_DRAWS = 1000;
+/**
+ * Most floats of recorded draws kept in memory: 2^26 (256 MiB as float32). Each retained
+ * (chain, draw) costs D + 3 floats (position, log p, energy, acceptance); beyond the budget
+ * only a prefix of the chains is retained (all chains still run, and divergences and
+ * acceptance are counted over all of them).
+ */
+export const DEFAULT_DRAW_BUDGET = 2 ** 26;
+/**
+ * Initial step size before dual averaging (mu = log(10 eps0), Hoffman & Gelman 2014).
+ * Chains start uniform on (-2, 2), so the first iterations are far from the typical set.
+ */
+export const INITIAL_STEP_SIZE = 0.1;
+/** Warmup fractions at which the diagonal metric is re-estimated (when enabled). */
+export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
+/** Progress reports during sampling are this many iterations apart (one host sync each). */
+export const SAMPLING_SYNC_INTERVAL = 25;
+
+export type BackendKind = 'auto' | 'webgpu' | 'cpu';
+
+export interface SampleOptions {
+  readonly data: HierData;
+  /** `centered`, `noncentered`, `mixed:G,...`, `partial:c,...`, or a centeredness vector. */
+  readonly parameterization?: string | Centeredness;
+  readonly priors?: Priors;
+  readonly chains?: number;
+  readonly warmup?: number;
+  readonly draws?: number;
+  readonly seed?: number;
+  readonly targetAccept?: number;
+  readonly backend?: BackendKind;
+  /** Adapt a diagonal metric from cross-chain variances (default false; see the README's benchmarks). */
+  readonly adaptMetric?: boolean;
+  /** Chains grouped into this many superchains sharing a start (nested R-hat). */
+  readonly superchains?: number;
+  /** Float budget for recorded draws (see DEFAULT_DRAW_BUDGET). */
+  readonly drawBudget?: number;
+  /** A GPU to use (the demo page passes its own). */
+  readonly gpu?: Gpu;
+  readonly onProgress?: (p: Progress) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface Progress {
+  readonly phase: 'warmup' | 'sampling';
+  /** Iterations done in this phase, and the phase's length. */
+  readonly iteration: number;
+  readonly total: number;
+  readonly divergences: number;
+  readonly stepSize: number;
+  readonly trajectoryLength: number;
+  readonly numSteps: number;
+  readonly elapsedSeconds: number;
+  /** During warmup: the ensemble's mean acceptance of the last iteration. */
+  readonly acceptRate?: number;
+}
+
+/** Per-iteration adaptation history (warmup), for plots and checks. */
+export interface AdaptationHistory {
+  readonly stepSize: Float64Array;
+  readonly trajectoryLength: Float64Array;
+  readonly numSteps: Int32Array;
+  readonly meanAccept: Float64Array;
+  readonly harmonicMeanAccept: Float64Array;
+  readonly divergences: Int32Array;
+}
+
+export interface SampleResult {
+  readonly model: HierModel;
+  readonly backend: { readonly name: 'cpu' | 'webgpu'; readonly adapter: string };
+  readonly chains: number;
+  readonly retainedChains: number;
+  readonly warmup: number;
+  readonly draws: number;
+  readonly superchains?: number;
+  /** Constrained draws of the retained chains, chain-major (chain * draws + draw): mu, tau, log_tau, theta[label]. */
+  readonly params: Record<string, Float32Array>;
+  /** Names in `params`, in display order. */
+  readonly paramNames: readonly string[];
+  /** Raw records (unconstrained positions, log p, energy, acceptance, divergences). */
+  readonly records: RecordedDraws;
+  readonly totals: SamplingTotals;
+  readonly stepSize: number;
+  readonly trajectoryLength: number;
+  readonly invMass: Float64Array;
+  /** Leapfrog steps of each sampling iteration (shared by all chains). */
+  readonly numSteps: Int32Array;
+  readonly adaptation: AdaptationHistory;
+  /** Leapfrog steps computed during warmup (all chains). */
+  readonly warmupGradientEvals: number;
+  readonly timing: { readonly compile_s: number; readonly warmup_s: number; readonly sampling_s: number; readonly total_s: number };
+}
+
+function checkInt(field: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) throw new InputError(field, `must be an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+async function makeBackend(kind: BackendKind, model: HierModel, chains: number, seed: number, gpu?: Gpu): Promise<Backend> {
+  if (kind === 'cpu') return createCpuBackend(model, chains, seed);
+  const { createWebGpuBackend } = await import('./gpu_backend.ts');
+  if (kind === 'webgpu') return createWebGpuBackend(model, chains, seed, gpu);
+  try {
+    return await createWebGpuBackend(model, chains, seed, gpu);
+  } catch (err) {
+    if ((err as Error).name !== 'GpuUnavailableError') throw err;
+    return createCpuBackend(model, chains, seed);
+  }
+}
+
+const now = () => performance.now() / 1000;
+
+/**
+ * Runs ChEES-HMC (Hoffman, Radul & Sountsov 2021) on `chains` chains of the hierarchical
+ * normal model: warmup adapts the step size (dual averaging of the harmonic-mean
+ * acceptance toward `targetAccept`) and the trajectory length (ChEES), optionally a diagonal
+ * metric; sampling then runs with the averaged step size and trajectory length, each
+ * iteration jittered by a Halton sequence shared by all chains.
+ *
+ * Same data, options and seed on the same backend and adapter give the same draws.
+ */
+export async function sample(options: SampleOptions): Promise<SampleResult> {
+  const t0 = now();
+  const data = options.data;
+  const chains = checkInt('chains', options.chains ?? DEFAULT_CHAINS, 1);
+  const warmup = checkInt('warmup', options.warmup ?? DEFAULT_WARMUP, 0);
+  const draws = checkInt('draws', options.draws ?? DEFAULT_DRAWS, 1);
+  const seed = options.seed ?? 1;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError('seed', `must be an integer in [0, 2^53), got ${seed}`);
+  const targetAccept = options.targetAccept ?? OPTIMAL_TARGET_ACCEPTANCE_RATE;
+  if (!(targetAccept > 0 && targetAccept < 1)) throw new InputError('target-accept', `must be in (0, 1), got ${targetAccept}`);
+  const superchains = options.superchains;
+  if (superchains !== undefined) {
+    checkInt('superchains', superchains, 1);
+    if (chains % superchains !== 0) throw new InputError('superchains', `${superchains} must divide the number of chains (${chains})`);
+  }
+  const c =
+    typeof options.parameterization === 'string' || options.parameterization === undefined
+      ? parseParameterization(options.parameterization ?? 'noncentered', data.labels, 'parameterization')
+      : options.parameterization;
+  const model = makeModel(data, c, options.priors ?? DEFAULT_PRIORS);
+  const D = model.dim;
+  const budget = options.drawBudget ?? DEFAULT_DRAW_BUDGET;
+  let retained = Math.min(chains, Math.floor(budget / (draws * (D + 3))));
+  if (superchains !== undefined && retained < chains) {
+    const per = chains / superchains;
+    retained = Math.max(per, Math.floor(retained / per) * per);
+  }
+  if (retained < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
+
+  const backend = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu);
+  const tCompiled = now();
+  const signal = options.signal;
+  try {
+    await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
+    const total = warmup + draws;
+    const bits = haltonBitsFor(total);
+    const adapter = makeChees({ targetAccept });
+    let state = adapter.init({ stepSize: INITIAL_STEP_SIZE });
+    let invMass: Float64Array = new Float64Array(D).fill(1);
+    const windowEnds = options.adaptMetric ? METRIC_WINDOW_ENDS.map((f) => Math.floor(f * warmup)) : [];
+    let window = metric.init(D, chains);
+    const history: AdaptationHistory = {
+      stepSize: new Float64Array(warmup),
+      trajectoryLength: new Float64Array(warmup),
+      numSteps: new Int32Array(warmup),
+      meanAccept: new Float64Array(warmup),
+      harmonicMeanAccept: new Float64Array(warmup),
+      divergences: new Int32Array(warmup),
+    };
+    let warmupEvals = 0;
+    let warmupDivergences = 0;
+    for (let it = 0; it < warmup; it++) {
+      signal?.throwIfAborted();
+      const u = trajectoryJitter(it, 1, bits);
+      const L = numLeapfrogSteps(u, state.trajectoryLength, state.stepSize);
+      history.stepSize[it] = state.stepSize;
+      history.trajectoryLength[it] = state.trajectoryLength;
+      history.numSteps[it] = L;
+      backend.step({ iteration: it, stepSize: state.stepSize, numSteps: L, invMass });
+      warmupEvals += chains * L;
+      const stats = await backend.ensembleStats();
+      history.meanAccept[it] = stats.meanAccept;
+      history.harmonicMeanAccept[it] = stats.harmonicMeanAccept;
+      history.divergences[it] = stats.numDivergent;
+      warmupDivergences += stats.numDivergent;
+      state = adapter.update(state, stats, u);
+      if (windowEnds.length) {
+        window = metric.update(window, stats);
+        if (windowEnds.includes(it + 1)) {
+          invMass = metric.final(window);
+          window = metric.init(D, chains);
+          // A new metric changes the scale: restart dual averaging from the current values.
+          state = adapter.init({ stepSize: state.stepSize, trajectoryLength: state.trajectoryLength });
+        }
+      }
+      options.onProgress?.({
+        phase: 'warmup',
+        iteration: it + 1,
+        total: warmup,
+        divergences: warmupDivergences,
+        stepSize: state.stepSize,
+        trajectoryLength: state.trajectoryLength,
+        numSteps: L,
+        elapsedSeconds: now() - t0,
+        acceptRate: stats.meanAccept,
+      });
+    }
+    const tuned = warmup > 0 ? adapter.final(state) : { stepSize: state.stepSize, trajectoryLength: state.trajectoryLength };
+    const tWarm = now();
+
+    backend.beginSampling(draws, retained);
+    const numSteps = new Int32Array(draws);
+    let divergences = 0;
+    for (let t = 0; t < draws; t++) {
+      signal?.throwIfAborted();
+      const it = warmup + t;
+      const L = numLeapfrogSteps(trajectoryJitter(it, 1, bits), tuned.trajectoryLength, tuned.stepSize);
+      numSteps[t] = L;
+      backend.step({ iteration: it, stepSize: tuned.stepSize, numSteps: L, invMass });
+      backend.recordDraw();
+      if ((t + 1) % SAMPLING_SYNC_INTERVAL === 0 || t + 1 === draws) {
+        divergences = await backend.sync();
+        options.onProgress?.({
+          phase: 'sampling',
+          iteration: t + 1,
+          total: draws,
+          divergences,
+          stepSize: tuned.stepSize,
+          trajectoryLength: tuned.trajectoryLength,
+          numSteps: L,
+          elapsedSeconds: now() - t0,
+        });
+      }
+    }
+    const { draws: records, totals } = await backend.collect();
+    const tDone = now();
+    const { params, paramNames } = constrainDraws(model, records);
+    return {
+      model,
+      backend: { name: backend.name, adapter: backend.adapter },
+      chains,
+      retainedChains: records.retainedChains,
+      warmup,
+      draws,
+      superchains,
+      params,
+      paramNames,
+      records,
+      totals,
+      stepSize: tuned.stepSize,
+      trajectoryLength: tuned.trajectoryLength,
+      invMass,
+      numSteps,
+      adaptation: history,
+      warmupGradientEvals: warmupEvals,
+      timing: { compile_s: tCompiled - t0, warmup_s: tWarm - tCompiled, sampling_s: tDone - tWarm, total_s: tDone - t0 },
+    };
+  } finally {
+    backend.destroy();
+  }
+}
+
+/**
+ * Maps recorded unconstrained positions to named constrained draws (float64 arithmetic):
+ * mu, tau = e^s, log_tau = s, theta[label] = mu + tau^(1-c) (z - c mu). Chain-major.
+ */
+export function constrainDraws(model: HierModel, rec: RecordedDraws): { params: Record<string, Float32Array>; paramNames: string[] } {
+  const n = rec.retainedChains * rec.draws;
+  const D = model.dim;
+  const K = model.stats.K;
+  const labels = model.stats.labels;
+  const names = ['mu', 'tau', 'log_tau', ...labels.map((l) => `theta[${l}]`)];
+  const out = names.map(() => new Float32Array(n));
+  const pos = rec.positions;
+  for (let i = 0; i < n; i++) {
+    const row = i * D;
+    const mu = pos[row + MU];
+    const s = pos[row + LOG_TAU];
+    out[0][i] = mu;
+    out[1][i] = Math.exp(s);
+    out[2][i] = s;
+    for (let k = 0; k < K; k++) {
+      const ck = model.c[k];
+      out[3 + k][i] = mu + Math.exp((1 - ck) * s) * (pos[row + Z0 + k] - ck * mu);
+    }
+  }
+  return { params: Object.fromEntries(names.map((nm, i) => [nm, out[i]])), paramNames: names };
+}
