@@ -4,8 +4,9 @@
 // c_k (Gorinova, Moore & Hoffman 2020):  z_k ~ Normal(c_k mu, tau^c_k),
 // theta_k = mu + tau^(1-c_k) (z_k - c_k mu);  y-likelihood through sufficient statistics
 // -P_k (theta_k - ybar_k)^2 / 2 (P_k = sum 1/sigma_i^2), so no float32 cancellation.
-// The z coordinates are packed four to a vec4 ("block"); NV = ceil(K/4) blocks, with
-// padding lanes masked out. Mirrors src/model/model.ts (the float64 reference).
+// The z coordinates are packed four to a vec4 ("block"); NV = ceil(K/4) blocks. Padding
+// lanes have c = P = ybar = 0 and z = 0 (their momentum is masked), so every term below is
+// exactly 0 there without a mask. Mirrors src/model/model.ts (the float64 reference).
 //
 // Requires (from the composer, src/gpu/shader.ts): const NV: u32, const BINARY_C: bool
 // (true when every c_k is 0 or 1: tau^-c and tau^(1-c) then need no exp per block).
@@ -84,10 +85,10 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
     let u = d * a_inv;
     let r = mu + b * d - gb.ybar;     // theta - ybar
     let pr = gb.prec * r;
-    lp4 += gb.mask * (-0.5 * u * u - c * s - 0.5 * pr * r);
-    out.g_z[j] = gb.mask * (-u * a_inv - pr * b);
-    gmu4 += gb.mask * (c * u * a_inv - pr * (1.0 - c * b));
-    gs4 += gb.mask * (c * (u * u - 1.0) - pr * (1.0 - c) * b * d);
+    lp4 += -0.5 * u * u - c * s - 0.5 * pr * r;
+    out.g_z[j] = -u * a_inv - pr * b;
+    gmu4 += c * u * a_inv - pr * (1.0 - c * b);
+    gs4 += c * (u * u - 1.0) - pr * (1.0 - c) * b * d;
   }
   let ones = vec4f(1.0);
   out.lp = lp + dot(lp4, ones);

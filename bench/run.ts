@@ -1,0 +1,87 @@
+/**
+ * `npm run bench` — FunnelWeb's benchmarks (figures, not pass/fail tests):
+ *  1. transition-kernel throughput (gradient evaluations per second while sampling) at
+ *     4,096 and 65,536 chains, WebGPU beside the float64 CPU backend;
+ *  2. end-to-end ChEES-HMC runs of the seed study's seven cases at 4,096 chains
+ *     (1,000 warmup + 1,000 draws), WebGPU, and the CPU backend on the same cases;
+ *  3. 65,536 chains × 1,000 draws (memory-bounded recording) on seed cases;
+ *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters.
+ *
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics, --metric-compare
+ * (cases with and without the diagonal metric), --big-iterations N (warmup = draws = N at
+ * 65,536 chains; default 1000).
+ */
+import { parseArgs } from 'node:util';
+import { requestGpu } from '../src/gpu/device.ts';
+import { benchDiagnostics } from './diagnostics.ts';
+import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    'metric-compare': { type: 'boolean' },
+    'big-iterations': { type: 'string' },
+  },
+});
+const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics').split(','));
+const quick = values.quick === true;
+const iters = quick ? 200 : 1000;
+const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
+
+const gpu = await requestGpu();
+console.log(`FunnelWeb benchmarks — adapter: ${gpu.adapter.label}; node ${process.version}; ${new Date().toISOString()}\n`);
+
+if (only.has('kernel')) {
+  console.log('1. Transition kernel while sampling (fixed eps = 0.05, L = 20), gradient evaluations per second');
+  for (const [d, p] of [['weak', 'noncentered'], ['unbalanced', 'mixed:2,6'], ['weak', 'partial:0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5']] as const) {
+    for (const chains of [4096, 65536]) {
+      const g = await kernelThroughput(d, p, chains, 20, quick ? 3 : 10, 'webgpu', gpu);
+      console.log(`   webgpu ${String(chains).padStart(6)} chains  ${d} × ${p}: ${(g / 1e6).toFixed(2)} M grad/s`);
+    }
+    const c = await kernelThroughput(d, p, 1024, 20, quick ? 2 : 5, 'cpu');
+    console.log(`   cpu    ${String(1024).padStart(6)} chains  ${d} × ${p}: ${(c / 1e6).toFixed(2)} M grad/s (float64 TypeScript)`);
+  }
+  console.log();
+}
+
+const rows: CaseResult[] = [];
+const flush = (title: string, r: CaseResult[]) => {
+  console.log(title);
+  console.log(formatCases(r));
+  console.log();
+};
+
+if (only.has('cases')) {
+  const r: CaseResult[] = [];
+  for (const [d, p] of SEED_CASES) {
+    r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu }));
+    if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu, adaptMetric: true })), param: `${p} +diag` });
+  }
+  flush(`2. Seed cases, WebGPU, 4,096 chains × ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
+  rows.push(...r);
+}
+
+if (only.has('cpu')) {
+  const r: CaseResult[] = [];
+  const chains = quick ? 64 : 256;
+  for (const [d, p] of SEED_CASES) r.push(await runCase(d, p, { chains, warmup: iters, draws: iters, backend: 'cpu' }));
+  flush(`2b. Same cases on the float64 CPU backend, ${chains} chains × ${iters} + ${iters}`, r);
+  rows.push(...r);
+}
+
+if (only.has('big')) {
+  const r: CaseResult[] = [];
+  for (const [d, p] of [['weak', 'noncentered'], ['unbalanced', 'mixed:2,6']] as const) {
+    r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu }));
+  }
+  flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
+  rows.push(...r);
+}
+
+if (only.has('diagnostics')) {
+  console.log('4. Diagnostics');
+  await benchDiagnostics();
+}
+gpu.device.destroy();
+process.exit(0);

@@ -1,0 +1,136 @@
+/**
+ * Sampler benchmarks (not timed tests): kernel throughput and end-to-end ChEES-HMC runs of
+ * the seed study's cases on the WebGPU backend, with the float64 CPU backend beside it.
+ * Run through `npm run bench` (bench/run.ts), which prints every figure.
+ */
+import { readFileSync } from 'node:fs';
+import { parseSeedJson } from '../src/io/data.ts';
+import { makeModel } from '../src/model/model.ts';
+import { parseParameterization } from '../src/model/parameterization.ts';
+import { sample, type BackendKind } from '../src/sampler/sample.ts';
+import { reportRun } from '../src/sampler/report.ts';
+import { createWebGpuBackend } from '../src/sampler/gpu_backend.ts';
+import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
+import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
+import type { HierData } from '../src/model/data.ts';
+import type { Gpu } from '../src/gpu/device.ts';
+
+/** The seed study's seven cases (SEED.md). */
+export const SEED_CASES: readonly (readonly [string, string])[] = [
+  ['weak', 'centered'],
+  ['weak', 'noncentered'],
+  ['strong', 'centered'],
+  ['strong', 'noncentered'],
+  ['unbalanced', 'centered'],
+  ['unbalanced', 'noncentered'],
+  ['unbalanced', 'mixed:2,6'],
+];
+
+export function seed(name: string): HierData {
+  return parseSeedJson(readFileSync(new URL(`../data/seed/${name}.json`, import.meta.url), 'utf8'), { source: `${name}.json` });
+}
+
+export interface CaseResult {
+  data: string;
+  param: string;
+  backend: string;
+  chains: number;
+  total_s: number;
+  warmup_s: number;
+  sampling_s: number;
+  grad_per_s: number;
+  ess_bulk_min: number;
+  ess_per_s: number;
+  divergences: number;
+  step_size: number;
+  mean_steps: number;
+  ebfmi_min: number;
+  rhat_max: number;
+}
+
+/** One end-to-end run of `sample()` and its report. */
+export async function runCase(
+  dataName: string,
+  param: string,
+  opts: { chains: number; warmup: number; draws: number; backend: BackendKind; gpu?: Gpu; adaptMetric?: boolean },
+): Promise<CaseResult> {
+  const data = seed(dataName);
+  const r = await sample({ data, parameterization: param, seed: 1, ...opts });
+  const { report } = reportRun(r, 1);
+  const rhats = Object.values(report.params).map((p) => p.rhat);
+  return {
+    data: dataName,
+    param,
+    backend: r.backend.name,
+    chains: opts.chains,
+    total_s: report.timing.total_s,
+    warmup_s: report.timing.warmup_s,
+    sampling_s: report.timing.sampling_s,
+    grad_per_s: report.throughput.gradient_evals_per_s,
+    ess_bulk_min: Math.min(...Object.values(report.params).map((p) => p.ess_bulk)) * report.throughput.ess_scale,
+    ess_per_s: report.throughput.ess_bulk_min_per_s,
+    divergences: report.sampler.divergences,
+    step_size: report.sampler.step_size,
+    mean_steps: report.sampler.mean_leapfrog_steps,
+    ebfmi_min: report.sampler.ebfmi_min,
+    rhat_max: Math.max(...rhats),
+  };
+}
+
+/**
+ * Raw transition throughput while sampling: `iterations` transitions of `numSteps`
+ * leapfrog steps for every chain (no adaptation, no recording), gradient evals per second.
+ */
+export async function kernelThroughput(
+  dataName: string,
+  param: string,
+  chains: number,
+  numSteps: number,
+  iterations: number,
+  backend: 'webgpu' | 'cpu',
+  gpu?: Gpu,
+): Promise<number> {
+  const data = seed(dataName);
+  const model = makeModel(data, parseParameterization(param, data.labels));
+  const b = backend === 'webgpu' ? await createWebGpuBackend(model, chains, 1, gpu) : await createCpuBackend(model, chains, 1);
+  try {
+    await b.init(initialPositions(keyFromSeed(1), chains, data.K));
+    const invMass = new Float64Array(model.dim).fill(1);
+    b.beginSampling(iterations + 1, 0);
+    b.step({ iteration: 0, stepSize: 0.05, numSteps, invMass });
+    await b.sync();
+    const t0 = performance.now();
+    for (let i = 1; i <= iterations; i++) b.step({ iteration: i, stepSize: 0.05, numSteps, invMass });
+    await b.sync();
+    const dt = (performance.now() - t0) / 1000;
+    return (chains * numSteps * iterations) / dt;
+  } finally {
+    b.destroy();
+  }
+}
+
+const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+
+export function formatCases(rows: CaseResult[]): string {
+  const head = ['data', 'param', 'backend', 'chains', 'total s', 'warmup s', 'sampling s', 'Mgrad/s', 'min ESS', 'ESS/s', 'div', 'eps', 'L', 'E-BFMI min', 'R-hat max'];
+  const cells = rows.map((r) => [
+    r.data,
+    r.param,
+    r.backend,
+    String(r.chains),
+    fmt(r.total_s, 1),
+    fmt(r.warmup_s, 1),
+    fmt(r.sampling_s, 1),
+    fmt(r.grad_per_s / 1e6, 2),
+    fmt(r.ess_bulk_min, 0),
+    fmt(r.ess_per_s, 0),
+    String(r.divergences),
+    r.step_size.toPrecision(3),
+    fmt(r.mean_steps, 1),
+    fmt(r.ebfmi_min, 2),
+    fmt(r.rhat_max, 3),
+  ]);
+  const w = head.map((h, j) => Math.max(h.length, ...cells.map((c) => c[j].length)));
+  const line = (c: string[]) => c.map((x, j) => (j < 3 ? x.padEnd(w[j]) : x.padStart(w[j]))).join('  ');
+  return [line(head), ...cells.map(line)].join('\n');
+}

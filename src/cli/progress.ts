@@ -1,0 +1,41 @@
+import type { Progress } from '../sampler/sample.ts';
+
+/** Width of the bar in characters. */
+const BAR_WIDTH = 24;
+
+/**
+ * A progress bar on stderr: redrawn in place on a terminal, otherwise printed as a line
+ * at every tenth of each phase (logs stay short).
+ */
+export function progressBar(stream: NodeJS.WriteStream = process.stderr): { update: (p: Progress) => void; done: () => void } {
+  const tty = stream.isTTY === true;
+  let lastDecile = -1;
+  let lastPhase = '';
+  const line = (p: Progress) => {
+    const frac = p.total > 0 ? p.iteration / p.total : 1;
+    const filled = Math.round(frac * BAR_WIDTH);
+    const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
+    const acc = p.acceptRate !== undefined ? ` accept ${p.acceptRate.toFixed(2)}` : '';
+    return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${p.numSteps}${acc}  ${p.elapsedSeconds.toFixed(1)}s`;
+  };
+  return {
+    update(p) {
+      if (tty) {
+        if (lastPhase !== '' && p.phase !== lastPhase) stream.write('\n');
+        stream.write(`\r${line(p)}\x1b[K`);
+        lastPhase = p.phase;
+        return;
+      }
+      const decile = Math.floor((10 * p.iteration) / Math.max(1, p.total));
+      if (p.phase !== lastPhase) lastDecile = -1;
+      lastPhase = p.phase;
+      if (decile !== lastDecile) {
+        lastDecile = decile;
+        stream.write(line(p) + '\n');
+      }
+    },
+    done() {
+      if (tty) stream.write('\n');
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { summarize, type Summary } from '../diagnostics/index.ts';
+import { EBFMI_THRESHOLD } from '../diagnostics/index.ts';
+import type { SampleResult } from './sample.ts';
+
+/** Fields of one parameter in the run summary (`funnelweb sample --summary`). */
+export interface ParamReport {
+  mean: number;
+  sd: number;
+  q5: number;
+  q50: number;
+  q95: number;
+  mcse_mean: number;
+  mcse_sd: number;
+  ess_bulk: number;
+  ess_tail: number;
+  rhat: number;
+  rhat_nested?: number;
+}
+
+/** The JSON written by `funnelweb sample --summary FILE` (see README, "Summary JSON"). */
+export interface RunReport {
+  device: { backend: 'cpu' | 'webgpu'; adapter: string };
+  data: { groups: number; labels: string[]; parameterization: number[] };
+  timing: { compile_s: number; warmup_s: number; sampling_s: number; total_s: number };
+  sampler: {
+    chains: number;
+    retained_chains: number;
+    warmup: number;
+    draws: number;
+    seed?: number;
+    step_size: number;
+    trajectory_length: number;
+    mean_leapfrog_steps: number;
+    gradient_evals: number;
+    divergences: number;
+    accept_rate: number;
+    ebfmi_min: number;
+    ebfmi_median: number;
+  };
+  params: Record<string, ParamReport>;
+  throughput: { ess_bulk_min_per_s: number; gradient_evals_per_s: number; ess_scale: number };
+  warnings: string[];
+}
+
+function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+/**
+ * Diagnoses a run (R-hat, ESS, MCSE, E-BFMI over the retained chains; divergences and
+ * acceptance over all chains) and builds its report. When only a prefix of the chains was
+ * retained, ESS per second is scaled by chains / retained (chains are independent after
+ * warmup, so ESS adds up across them); `throughput.ess_scale` records the factor.
+ */
+export function reportRun(result: SampleResult, seed?: number): { report: RunReport; summary: Summary } {
+  const rec = result.records;
+  const chains = rec.retainedChains;
+  const summary = summarize(result.params, chains, rec.draws, {
+    energy: rec.energy,
+    divergent: rec.divergent,
+    acceptProb: rec.acceptProb,
+    superchains: result.superchains !== undefined ? result.superchains * (chains / result.chains) : undefined,
+  });
+  const params: Record<string, ParamReport> = {};
+  for (const name of result.paramNames) {
+    const p = summary.params[name];
+    params[name] = {
+      mean: p.mean,
+      sd: p.sd,
+      q5: p.q5,
+      q50: p.q50,
+      q95: p.q95,
+      mcse_mean: p.mcse_mean,
+      mcse_sd: p.mcse_sd,
+      ess_bulk: p.ess_bulk,
+      ess_tail: p.ess_tail,
+      rhat: p.rhat,
+      ...(p.rhat_nested !== undefined ? { rhat_nested: p.rhat_nested } : {}),
+    };
+  }
+  const total = result.timing.total_s;
+  const gradientEvals = result.warmupGradientEvals + result.totals.gradientEvals;
+  const essScale = result.chains / chains;
+  const essMin = Math.min(...result.paramNames.map((n) => params[n].ess_bulk));
+  const ebfmi = summary.ebfmi;
+  const ebfmiMin = ebfmi.length ? Math.min(...ebfmi) : NaN;
+  const meanSteps = result.numSteps.reduce((a, b) => a + b, 0) / result.numSteps.length;
+  const warnings: string[] = [];
+  const div = result.totals.divergences;
+  if (div > 0) {
+    const n = result.chains * result.draws;
+    warnings.push(`${div} of ${n} transitions (${((100 * div) / n).toFixed(2)}%) diverged after warmup: the posterior has geometry the sampler cannot follow (try another parameterization or a higher --target-accept).`);
+  }
+  const lowBfmi = ebfmi.filter((e) => e < EBFMI_THRESHOLD).length;
+  if (lowBfmi > 0) warnings.push(`E-BFMI below ${EBFMI_THRESHOLD} in ${lowBfmi} of ${ebfmi.length} chains (min ${ebfmiMin.toFixed(3)}): momentum resampling explores the energy poorly (funnel?).`);
+  const highRhat = result.paramNames.filter((n) => !(params[n].rhat < 1.01));
+  if (highRhat.length) warnings.push(`R-hat >= 1.01 (or NaN) for ${highRhat.join(', ')}: chains have not mixed.`);
+  for (const w of summary.warnings) if (!warnings.some((x) => x.includes(w))) warnings.push(w);
+  const report: RunReport = {
+    device: { backend: result.backend.name, adapter: result.backend.adapter },
+    data: { groups: result.model.stats.K, labels: [...result.model.stats.labels], parameterization: Array.from(result.model.c) },
+    timing: result.timing,
+    sampler: {
+      chains: result.chains,
+      retained_chains: chains,
+      warmup: result.warmup,
+      draws: result.draws,
+      ...(seed !== undefined ? { seed } : {}),
+      step_size: result.stepSize,
+      trajectory_length: result.trajectoryLength,
+      mean_leapfrog_steps: meanSteps,
+      gradient_evals: gradientEvals,
+      divergences: div,
+      accept_rate: result.totals.meanAccept,
+      ebfmi_min: ebfmiMin,
+      ebfmi_median: median(ebfmi),
+    },
+    params,
+    throughput: { ess_bulk_min_per_s: (essMin * essScale) / total, gradient_evals_per_s: gradientEvals / total, ess_scale: essScale },
+    warnings,
+  };
+  return { report, summary };
+}
