@@ -1,0 +1,176 @@
+/**
+ * `funnelweb diagnose DRAWS.csv [--superchains M] [--json OUT.json]`
+ *
+ * Summarises draws from any sampler (see `src/io/draws_csv.ts` for the CSV layout):
+ * prints mean, sd, quantiles, MCSE, bulk/tail ESS and R-hat per parameter (and nested
+ * R-hat with --superchains), E-BFMI, divergences and acceptance when the Stan-style
+ * columns are present. `--json` writes the same numbers (NaN as null) to a temporary
+ * file next to OUT.json and renames it into place once everything has succeeded.
+ */
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ParamSummary, Summary } from '../diagnostics/index.ts';
+import { summarizeParallel } from '../diagnostics/parallel.ts';
+import { readDrawsCsv } from '../io/draws_csv.ts';
+import { InputError } from '../model/priors.ts';
+
+const USAGE = `Usage: funnelweb diagnose DRAWS.csv [--superchains M] [--json OUT.json]
+
+  DRAWS.csv          columns chain, draw and one per parameter (Stan's lp__, energy__,
+                     divergent__, accept_stat__ are used when present)
+  --superchains M    chains form M superchains of consecutive chains that share an
+                     initial point: adds nested R-hat (Margossian et al. 2024)
+  --json OUT.json    also write the summary as JSON
+  -h, --help         show this help
+`;
+
+/** Statistics of the table and the JSON, in order. */
+const COLUMNS = [
+  'mean',
+  'sd',
+  'q5',
+  'q50',
+  'q95',
+  'mcse_mean',
+  'mcse_sd',
+  'ess_bulk',
+  'ess_tail',
+  'rhat',
+] as const satisfies readonly (keyof ParamSummary)[];
+
+function parsePositiveInt(flag: string, text: string): number {
+  const v = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isInteger(v) || v < 1) {
+    throw new InputError(flag, `expected a positive integer, got '${text}'`);
+  }
+  return v;
+}
+
+function fmt(v: number | undefined, kind: 'num' | 'ess' | 'rhat'): string {
+  if (v === undefined || Number.isNaN(v)) return 'NA';
+  if (!Number.isFinite(v)) return v > 0 ? 'Inf' : '-Inf';
+  if (kind === 'ess') return Math.round(v).toString();
+  if (kind === 'rhat') return v.toFixed(3);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  return v.toPrecision(3);
+}
+
+/** The summary as a fixed-width text table plus sampler diagnostics. */
+export function formatSummary(s: Summary): string {
+  const nested = Object.values(s.params).some((p) => p.rhat_nested !== undefined);
+  const head = ['variable', ...COLUMNS, ...(nested ? ['rhat_nested'] : [])];
+  const rows = Object.entries(s.params).map(([name, p]) => [
+    name,
+    ...COLUMNS.map((k) => fmt(p[k], k.startsWith('ess') ? 'ess' : k === 'rhat' ? 'rhat' : 'num')),
+    ...(nested ? [fmt(p.rhat_nested, 'rhat')] : []),
+  ]);
+  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  const out = [`${s.chains} chains × ${s.draws} draws`, '', line(head), ...rows.map(line), ''];
+  if (s.ebfmi.length) {
+    const finite = s.ebfmi.filter((e) => Number.isFinite(e)).sort((a, b) => a - b);
+    const low = s.ebfmi.filter((e) => e < 0.3).length;
+    out.push(
+      s.chains <= 16
+        ? `E-BFMI per chain: ${s.ebfmi.map((e) => fmt(e, 'num')).join(' ')}`
+        : `E-BFMI: min ${fmt(finite[0], 'num')}, median ${fmt(finite[finite.length >> 1], 'num')}, ${low} of ${s.chains} chains below 0.3`,
+    );
+  }
+  if (!Number.isNaN(s.divergences)) {
+    const per = s.chains <= 16 ? ` (per chain: ${s.divergencesPerChain.join(' ')})` : '';
+    out.push(`divergences: ${s.divergences}${per}`);
+  }
+  if (!Number.isNaN(s.acceptRate)) out.push(`average acceptance rate: ${s.acceptRate.toFixed(3)}`);
+  for (const w of s.warnings) out.push(`warning: ${w}`);
+  for (const [name, p] of Object.entries(s.params)) for (const r of p.reasons) out.push(`note: ${name}: ${r}`);
+  return out.join('\n') + '\n';
+}
+
+const nullIfNaN = (v: number): number | null => (Number.isFinite(v) ? v : Number.isNaN(v) ? null : v);
+
+/** The JSON document of `--json` (NaN as null; infinities do not occur in estimates). */
+export function summaryJson(s: Summary): object {
+  const params: Record<string, Record<string, unknown>> = {};
+  for (const [name, p] of Object.entries(s.params)) {
+    const o: Record<string, unknown> = {};
+    for (const k of COLUMNS) o[k] = nullIfNaN(p[k]);
+    o.mcse_q5 = nullIfNaN(p.mcse_q5);
+    o.mcse_q95 = nullIfNaN(p.mcse_q95);
+    if (p.rhat_nested !== undefined) o.rhat_nested = nullIfNaN(p.rhat_nested);
+    if (p.reasons.length) o.reasons = p.reasons;
+    params[name] = o;
+  }
+  return {
+    chains: s.chains,
+    draws: s.draws,
+    params,
+    ebfmi: s.ebfmi.map(nullIfNaN),
+    divergences: nullIfNaN(s.divergences),
+    divergencesPerChain: s.divergencesPerChain,
+    acceptRate: nullIfNaN(s.acceptRate),
+    warnings: s.warnings,
+  };
+}
+
+/** Writes `text` to `path` via a temporary file in the same directory and a rename. */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await writeFile(tmp, text, 'utf8');
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    const code = (err as { code?: string }).code;
+    throw new InputError('--json', `cannot write '${path}' (${code ?? String(err)})`);
+  }
+}
+
+/** Entry of `funnelweb diagnose`; returns the exit code (InputError → 2 via main). */
+export async function runDiagnose(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        superchains: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new InputError('diagnose', `${(err as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new InputError('diagnose', `expected one DRAWS.csv file, got ${positionals.length}\n\n${USAGE}`);
+  }
+  const superchains = values.superchains === undefined ? undefined : parsePositiveInt('--superchains', values.superchains);
+  if (values.json !== undefined && values.json.trim() === '') throw new InputError('--json', 'empty file name');
+
+  const table = await readDrawsCsv(positionals[0]);
+  if (superchains !== undefined && (superchains < 2 || table.chains % superchains !== 0)) {
+    throw new InputError(
+      '--superchains',
+      `${table.chains} chains cannot form ${superchains} equal superchains (need at least 2 that divide the chain count)`,
+    );
+  }
+  const summary = await summarizeParallel(table.params, table.chains, table.draws, {
+    superchains,
+    energy: table.energy,
+    divergent: table.divergent,
+    acceptProb: table.acceptProb,
+  });
+  const text = formatSummary(summary);
+  if (values.json !== undefined) await writeAtomic(values.json, JSON.stringify(summaryJson(summary), null, 2) + '\n');
+  process.stdout.write(text);
+  return 0;
+}

@@ -1,0 +1,156 @@
+/**
+ * `summarize` on two or more threads (Node only: worker_threads). Parameters are claimed
+ * one at a time from a shared atomic counter by the calling thread and by the workers,
+ * so a worker that is slow to start (or fails to) only leaves more work to the caller;
+ * every result is identical to `summarize`'s. Draws are shared with the workers through
+ * SharedArrayBuffers (copied once unless they already live in one).
+ *
+ * Import this module only from Node code (the CLI, the sampler driver, benchmarks);
+ * `index.ts` does not re-export it, so browser bundles never see `node:worker_threads`.
+ */
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Superchains } from './nested_rhat.ts';
+import {
+  type ParamSummary,
+  type SummarizeOptions,
+  type Summary,
+  assembleSummary,
+  summarize,
+  summarizeParam,
+} from './summary.ts';
+import { type DrawsArray, checkShape } from './validate.ts';
+
+/** What a worker receives (structured-cloned `workerData`). */
+export interface WorkerInput {
+  readonly counter: SharedArrayBuffer;
+  readonly names: string[];
+  readonly buffers: SharedArrayBuffer[];
+  readonly float32: boolean[];
+  readonly chains: number;
+  readonly draws: number;
+  readonly superchains?: Superchains;
+}
+
+/** Loads the TypeScript worker through tsx's loader (the CLI and tests run TypeScript directly). */
+const BOOTSTRAP = `
+const { workerData, parentPort } = require('node:worker_threads');
+import(workerData.tsxApi)
+  .then((m) => { m.register(); return import(workerData.entry); })
+  .catch((err) => parentPort.postMessage({ failed: String(err && err.stack || err) }));
+`;
+
+/** File URL of tsx's ESM API (`tsx/esm/api`, the import condition's .mjs), or null. */
+function tsxApiUrl(): string | null {
+  try {
+    const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+    return pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
+  } catch {
+    return null;
+  }
+}
+
+function shared(values: DrawsArray): SharedArrayBuffer {
+  if (values.buffer instanceof SharedArrayBuffer && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength) {
+    return values.buffer;
+  }
+  const sab = new SharedArrayBuffer(values.byteLength);
+  (values instanceof Float32Array ? new Float32Array(sab) : new Float64Array(sab)).set(values);
+  return sab;
+}
+
+/** How the last `summarizeParallel` call shared its work (for tests and benchmarks). */
+export const lastParallelStats = { threads: 1, paramsByWorkers: 0, workerFailures: [] as string[] };
+
+/** Below this many draws in all, starting a worker (about a second) costs more than it saves. */
+export const PARALLEL_MIN_DRAWS = 4_000_000;
+
+export interface ParallelOptions extends SummarizeOptions {
+  /** Threads in all, the caller's included (default: available cores, at most the parameter count). */
+  threads?: number;
+  /** Whether the calling thread summarises parameters too (default true; false leaves all to workers). */
+  callerWorks?: boolean;
+}
+
+/**
+ * `summarize(params, chains, draws, opts)` with the per-parameter work spread over
+ * `threads` threads. Falls back to the calling thread alone for one parameter, one
+ * thread, or when workers cannot start.
+ */
+export async function summarizeParallel(
+  params: Record<string, DrawsArray>,
+  chains: number,
+  draws: number,
+  opts: ParallelOptions = {},
+): Promise<Summary> {
+  const names = Object.keys(params);
+  const threads = Math.min(opts.threads ?? availableParallelism(), names.length);
+  const api = tsxApiUrl();
+  lastParallelStats.threads = 1;
+  lastParallelStats.paramsByWorkers = 0;
+  lastParallelStats.workerFailures = [];
+  // Small jobs stay on the calling thread unless a thread count was asked for.
+  const small = opts.threads === undefined && names.length * chains * draws < PARALLEL_MIN_DRAWS;
+  if (threads <= 1 || api === null || small) return summarize(params, chains, draws, opts);
+  lastParallelStats.threads = threads;
+  for (const name of names) checkShape(params[name], chains, draws);
+
+  const counter = new SharedArrayBuffer(4);
+  const claims = new Int32Array(counter);
+  const input: WorkerInput = {
+    counter,
+    names,
+    buffers: names.map((n) => shared(params[n])),
+    float32: names.map((n) => params[n] instanceof Float32Array),
+    chains,
+    draws,
+    superchains: opts.superchains,
+  };
+  const results: (ParamSummary | undefined)[] = names.map(() => undefined);
+  const entry = new URL('./summary_worker.ts', import.meta.url).href;
+  const workers: Promise<void>[] = [];
+  const stops: (() => void)[] = [];
+  for (let w = 1; w < threads; w++) {
+    workers.push(
+      new Promise<void>((resolve) => {
+        const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...input, entry, tsxApi: api } });
+        const finish = () => {
+          resolve();
+          void worker.terminate();
+        };
+        stops.push(finish);
+        worker.on('message', (m: { index?: number; summary?: ParamSummary; done?: boolean; failed?: string }) => {
+          if (m.index !== undefined && m.summary) {
+            results[m.index] = m.summary;
+            lastParallelStats.paramsByWorkers++;
+          }
+          if (m.failed) lastParallelStats.workerFailures.push(m.failed);
+          if (m.done || m.failed) finish();
+        });
+        worker.on('error', (err) => {
+          lastParallelStats.workerFailures.push(String(err));
+          finish();
+        });
+        worker.on('exit', finish);
+      }),
+    );
+  }
+  // The calling thread claims parameters too (synchronously, while the workers run).
+  while (opts.callerWorks !== false) {
+    const i = Atomics.add(claims, 0, 1);
+    if (i >= names.length) break;
+    results[i] = summarizeParam(params[names[i]], chains, draws, opts.superchains);
+  }
+  // Everything claimed and done here already (the workers were still starting)? Stop them.
+  if (!results.includes(undefined)) for (const stop of stops) stop();
+  await Promise.all(workers);
+  // A parameter claimed by a worker that died is done here.
+  for (let i = 0; i < names.length; i++) {
+    results[i] ??= summarizeParam(params[names[i]], chains, draws, opts.superchains);
+  }
+  const perParam: Record<string, ParamSummary> = {};
+  names.forEach((n, i) => (perParam[n] = results[i]!));
+  return assembleSummary(perParam, chains, draws, opts);
+}

@@ -1,0 +1,18 @@
+/**
+ * FunnelWeb's public API (re-exports only).
+ */
+export type { HierData } from './model/data.ts';
+export { groupStats, type GroupStats } from './model/suffstats.ts';
+export { DEFAULT_PRIORS, InputError, parseMuPrior, parseTauPrior, type Priors, type MuPrior, type TauPrior } from './model/priors.ts';
+export { parseParameterization, describeParameterization, type Centeredness } from './model/parameterization.ts';
+export { makeModel, logDensity, logDensityGrad, constrain, unconstrain, unconstrainedNames, type HierModel } from './model/model.ts';
+export { exactPosterior, type ExactPosterior } from './model/posterior.ts';
+export { loadData, parseCsv, parseSeedJson } from './io/data.ts';
+export { sample, constrainDraws, type SampleOptions, type SampleResult, type Progress, type BackendKind } from './sampler/sample.ts';
+export { reportRun, type RunReport } from './sampler/report.ts';
+export type { Backend, EnsembleStats, RecordedDraws, TransitionParams } from './sampler/backend.ts';
+export { createCpuBackend } from './sampler/cpu_backend.ts';
+export { createWebGpuBackend } from './sampler/gpu_backend.ts';
+export { requestGpu, GpuUnavailableError, type Gpu, type AdapterDescription } from './gpu/device.ts';
+export { gpuLogDensityGrad } from './gpu/logdensity.ts';
+export * from './diagnostics/index.ts';

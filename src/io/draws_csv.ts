@@ -1,0 +1,174 @@
+/**
+ * Reader for draws from any sampler as CSV: a header with `chain`, `draw` and one column
+ * per parameter, one row per (chain, draw). Stan-style sampler columns (names ending in
+ * `__`) are not parameters, except `lp__`, which is summarised like one (as CmdStan
+ * does); `energy__`, `divergent__` and `accept_stat__` feed E-BFMI, divergence counts
+ * and the acceptance rate. posterior's `as_draws_df` names (`.chain`, `.iteration`,
+ * `.draw`) are accepted too. Lines starting with `#` (CmdStan comments) are skipped.
+ *
+ * Every problem is an `InputError` naming the file and line: a missing cell, a value that
+ * is not a number, chains of unequal length, a repeated (chain, draw).
+ */
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../model/priors.ts';
+
+/** Draws in FunnelWeb's layout: every array is chain-major, (c, d) at c * draws + d. */
+export interface DrawsTable {
+  readonly chains: number;
+  readonly draws: number;
+  /** Chain labels from the file, in the order used (ascending). */
+  readonly chainIds: number[];
+  /** Parameter columns (including `lp__` when present), in file order. */
+  readonly params: Record<string, Float64Array>;
+  readonly energy?: Float64Array;
+  readonly divergent?: Uint8Array;
+  readonly acceptProb?: Float64Array;
+}
+
+const CHAIN_COLUMNS = ['chain', '.chain'];
+const DRAW_COLUMNS = ['draw', '.draw', 'iteration', '.iteration'];
+/** posterior's bookkeeping columns, never parameters. */
+const RESERVED = new Set(['chain', '.chain', 'draw', '.draw', 'iteration', '.iteration']);
+
+function unquote(s: string): string {
+  const t = s.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+}
+
+/** Parses one numeric cell; NaN/Inf spelled out are numbers, anything else (NA, '') is not. */
+function parseCell(text: string): number | null {
+  const t = unquote(text);
+  if (t === '') return null;
+  const v = Number(t);
+  if (!Number.isNaN(v)) return v;
+  const l = t.toLowerCase();
+  if (l === 'nan') return NaN;
+  if (l === 'inf' || l === '+inf') return Infinity;
+  if (l === '-inf') return -Infinity;
+  return null;
+}
+
+/** Parses draws CSV text; `source` names the file in error messages. */
+export function parseDrawsCsv(text: string, source = 'draws'): DrawsTable {
+  const lines = text.split(/\r?\n/);
+  let li = 0;
+  while (li < lines.length && (lines[li].trim() === '' || lines[li].startsWith('#'))) li++;
+  if (li >= lines.length) throw new InputError(source, 'no header line (the file is empty)');
+  const header = lines[li].split(',').map(unquote);
+  const headerLine = li + 1;
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (h === '') throw new InputError(source, `line ${headerLine}: empty column name in the header`);
+    if (seen.has(h)) throw new InputError(source, `line ${headerLine}: column '${h}' appears twice`);
+    seen.add(h);
+  }
+  const chainCol = header.findIndex((h) => CHAIN_COLUMNS.includes(h));
+  const drawCol = header.findIndex((h) => DRAW_COLUMNS.includes(h));
+  if (chainCol < 0) throw new InputError(source, `no 'chain' column in the header (${header.join(',')})`);
+  if (drawCol < 0) throw new InputError(source, `no 'draw' column in the header (${header.join(',')})`);
+  const paramCols: number[] = [];
+  header.forEach((h, i) => {
+    if (!RESERVED.has(h) && (!h.endsWith('__') || h === 'lp__')) paramCols.push(i);
+  });
+  if (paramCols.length === 0) throw new InputError(source, 'no parameter columns besides chain and draw');
+  const energyCol = header.indexOf('energy__');
+  const divergentCol = header.indexOf('divergent__');
+  const acceptCol = header.indexOf('accept_stat__');
+
+  const width = header.length;
+  const columns: number[][] = header.map(() => []);
+  const lineOf: number[] = [];
+  for (li = li + 1; li < lines.length; li++) {
+    const line = lines[li];
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const cells = line.split(',');
+    const lineNo = li + 1;
+    if (cells.length !== width) {
+      throw new InputError(source, `line ${lineNo}: expected ${width} cells, found ${cells.length} (missing or extra cell)`);
+    }
+    for (let j = 0; j < width; j++) {
+      const v = parseCell(cells[j]);
+      if (v === null) {
+        const what = unquote(cells[j]) === '' ? 'missing cell' : `'${unquote(cells[j])}' is not a number`;
+        throw new InputError(source, `line ${lineNo}, column '${header[j]}': ${what}`);
+      }
+      columns[j].push(v);
+    }
+    const c = columns[chainCol][columns[chainCol].length - 1];
+    const d = columns[drawCol][columns[drawCol].length - 1];
+    if (!Number.isInteger(c)) throw new InputError(source, `line ${lineNo}: chain '${c}' is not an integer`);
+    if (!Number.isInteger(d)) throw new InputError(source, `line ${lineNo}: draw '${d}' is not an integer`);
+    lineOf.push(lineNo);
+  }
+  const rows = lineOf.length;
+  if (rows === 0) throw new InputError(source, 'no draws (only a header)');
+
+  // Group rows by chain, order each chain by draw.
+  const byChain = new Map<number, number[]>();
+  for (let r = 0; r < rows; r++) {
+    const c = columns[chainCol][r];
+    const list = byChain.get(c);
+    if (list) list.push(r);
+    else byChain.set(c, [r]);
+  }
+  const chainIds = [...byChain.keys()].sort((a, b) => a - b);
+  const draws = byChain.get(chainIds[0])!.length;
+  for (const c of chainIds) {
+    const n = byChain.get(c)!.length;
+    if (n !== draws) {
+      const counts = chainIds.map((k) => `chain ${k}: ${byChain.get(k)!.length}`).join(', ');
+      throw new InputError(source, `chains have unequal numbers of draws (${counts})`);
+    }
+  }
+  const drawColumn = columns[drawCol];
+  const rowOrder = new Int32Array(rows);
+  let k = 0;
+  for (const c of chainIds) {
+    const list = byChain.get(c)!;
+    list.sort((a, b) => drawColumn[a] - drawColumn[b]);
+    for (let i = 1; i < list.length; i++) {
+      if (drawColumn[list[i]] === drawColumn[list[i - 1]]) {
+        throw new InputError(
+          source,
+          `line ${lineOf[list[i]]}: chain ${c} has draw ${drawColumn[list[i]]} twice (also line ${lineOf[list[i - 1]]})`,
+        );
+      }
+    }
+    for (const r of list) rowOrder[k++] = r;
+  }
+  const gather = (col: number): Float64Array => {
+    const src = columns[col];
+    const out = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) out[i] = src[rowOrder[i]];
+    return out;
+  };
+  const params: Record<string, Float64Array> = {};
+  for (const j of paramCols) params[header[j]] = gather(j);
+  let divergent: Uint8Array | undefined;
+  if (divergentCol >= 0) {
+    const d = gather(divergentCol);
+    divergent = new Uint8Array(rows);
+    for (let i = 0; i < rows; i++) divergent[i] = d[i] !== 0 ? 1 : 0;
+  }
+  return {
+    chains: chainIds.length,
+    draws,
+    chainIds,
+    params,
+    energy: energyCol >= 0 ? gather(energyCol) : undefined,
+    divergent,
+    acceptProb: acceptCol >= 0 ? gather(acceptCol) : undefined,
+  };
+}
+
+/** Reads and parses a draws CSV file (InputError when it cannot be read). */
+export async function readDrawsCsv(path: string): Promise<DrawsTable> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new InputError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`);
+  }
+  return parseDrawsCsv(text, path);
+}
