@@ -8,7 +8,8 @@ import { parseSeedJson } from '../src/io/data.ts';
 import { makeModel } from '../src/model/model.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { sample, type BackendKind } from '../src/sampler/sample.ts';
-import { reportRun } from '../src/sampler/report.ts';
+import { reportRun, summaryInputs } from '../src/sampler/report.ts';
+import { summarizeParallel } from '../src/diagnostics/parallel.ts';
 import { createWebGpuBackend } from '../src/sampler/gpu_backend.ts';
 import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
 import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
@@ -56,7 +57,7 @@ export async function runCase(
 ): Promise<CaseResult> {
   const data = seed(dataName);
   const r = await sample({ data, parameterization: param, seed: 1, ...opts });
-  const { report } = reportRun(r, 1);
+  const { report } = reportRun(r, 1, await summarizeParallel(...summaryInputs(r)));
   const rhats = Object.values(report.params).map((p) => p.rhat);
   return {
     data: dataName,

@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../io/write.ts';
 import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind, type SampleResult } from '../sampler/sample.ts';
-import { reportRun } from '../sampler/report.ts';
+import { reportRun, summaryInputs } from '../sampler/report.ts';
+import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
 
@@ -150,7 +151,7 @@ export async function runSample(argv: string[]): Promise<number> {
     bar?.done();
     process.off('SIGINT', onSigint);
   }
-  const { report, summary } = reportRun(result, seed);
+  const { report, summary } = reportRun(result, seed, await summarizeParallel(...summaryInputs(result)));
   const s = report.sampler;
   const out = process.stdout;
   out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);

@@ -11,6 +11,8 @@ import type { Backend, EnsembleStats, RecordedDraws, SamplingTotals, TransitionP
 const REDUCE_WORKGROUP_SIZE = 64;
 /** Most threads writing partial sums (the host adds them in float64). */
 const MAX_REDUCE_THREADS = 1024;
+/** Chains per reduction thread aimed at (fewer partials to add for small ensembles). */
+const CHAINS_PER_REDUCE_THREAD = 32;
 /** vec4 fields per block in ensemble_partial's output. */
 const ENSEMBLE_FIELDS = 7;
 /** Largest record chunk, bytes: draws are copied back to the host chunk by chunk. */
@@ -88,7 +90,7 @@ class WebGpuBackend implements Backend {
     this.dim = model.dim;
     this.key = keyFromSeed(seed);
     this.grid = dispatchGrid(chains, CHAIN_WORKGROUP_SIZE);
-    this.reduceThreads = Math.min(MAX_REDUCE_THREADS, chains);
+    this.reduceThreads = Math.min(chains, MAX_REDUCE_THREADS, Math.max(64, Math.ceil(chains / CHAINS_PER_REDUCE_THREAD)));
     const S = this.NV + 1;
     const stateBytes = S * chains * 16;
     const limit = device.limits.maxStorageBufferBindingSize;

@@ -1,5 +1,4 @@
-import { summarize, type Summary } from '../diagnostics/index.ts';
-import { EBFMI_THRESHOLD } from '../diagnostics/index.ts';
+import { EBFMI_THRESHOLD, summarize, type SummarizeOptions, type Summary } from '../diagnostics/index.ts';
 import type { SampleResult } from './sample.ts';
 
 /** Fields of one parameter in the run summary (`funnelweb sample --summary`). */
@@ -42,6 +41,27 @@ export interface RunReport {
   warnings: string[];
 }
 
+/**
+ * The arguments of `summarize` for a run's retained draws (also for `summarizeParallel`,
+ * which Node callers use for large runs): parameters, chains, draws and the sampler traces.
+ */
+export function summaryInputs(result: SampleResult): [Record<string, Float32Array>, number, number, SummarizeOptions] {
+  const rec = result.records;
+  const chains = rec.retainedChains;
+  return [
+    result.params,
+    chains,
+    rec.draws,
+    {
+      energy: rec.energy,
+      divergent: rec.divergent,
+      acceptProb: rec.acceptProb,
+      // Superchains are consecutive equal groups; the retained prefix holds whole ones.
+      superchains: result.superchains !== undefined ? (result.superchains * chains) / result.chains : undefined,
+    },
+  ];
+}
+
 function median(xs: number[]): number {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
@@ -55,15 +75,10 @@ function median(xs: number[]): number {
  * retained, ESS per second is scaled by chains / retained (chains are independent after
  * warmup, so ESS adds up across them); `throughput.ess_scale` records the factor.
  */
-export function reportRun(result: SampleResult, seed?: number): { report: RunReport; summary: Summary } {
+export function reportRun(result: SampleResult, seed?: number, precomputed?: Summary): { report: RunReport; summary: Summary } {
   const rec = result.records;
   const chains = rec.retainedChains;
-  const summary = summarize(result.params, chains, rec.draws, {
-    energy: rec.energy,
-    divergent: rec.divergent,
-    acceptProb: rec.acceptProb,
-    superchains: result.superchains !== undefined ? result.superchains * (chains / result.chains) : undefined,
-  });
+  const summary = precomputed ?? summarize(...summaryInputs(result));
   const params: Record<string, ParamReport> = {};
   for (const name of result.paramNames) {
     const p = summary.params[name];
