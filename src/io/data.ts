@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
 import type { HierData } from '../model/data.ts';
 import { InputError } from '../model/priors.ts';
 
@@ -330,6 +328,8 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
  * @throws InputError for an unreadable file, an unknown extension, or malformed data.
  */
 export async function loadData(path: string, opts: LoadOptions = {}): Promise<HierData> {
+  // Node's modules are imported here, not at the top, so that the parsers bundle for the browser.
+  const [{ readFile }, { basename, extname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const ext = extname(path).toLowerCase();
   if (ext !== '.json' && ext !== '.csv') {
     throw new InputError('--data', `'${path}': unsupported file type '${ext || '(none)'}', expected .json or .csv`);
