@@ -154,8 +154,22 @@ class WebGpuBackend implements Backend {
   private readonly p1: GPUBuffer;
   private readonly p3: GPUBuffer;
 
+  /** True when this backend acquired its own device (then `destroy` releases it too). */
+  private ownsDevice = false;
+
   static async create(model: HierModel, chains: number, seed: number, gpu?: Gpu): Promise<WebGpuBackend> {
     const g = gpu ?? (await requestGpu());
+    try {
+      const backend = await WebGpuBackend.build(g, model, chains, seed);
+      backend.ownsDevice = gpu === undefined;
+      return backend;
+    } catch (err) {
+      if (gpu === undefined) g.device.destroy();
+      throw err;
+    }
+  }
+
+  private static async build(g: Gpu, model: HierModel, chains: number, seed: number): Promise<WebGpuBackend> {
     const NV = numZBlocks(model.stats.K);
     const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
     const [hmcCode, ldCode, redCode] = await Promise.all([
@@ -461,6 +475,7 @@ class WebGpuBackend implements Backend {
   destroy(): void {
     for (const b of this.buffers) b.destroy();
     this.buffers.length = 0;
+    if (this.ownsDevice) this.gpu.device.destroy();
   }
 }
 

@@ -1,0 +1,223 @@
+/**
+ * Reproducibility and run control of `sample()`:
+ * - same seed twice ⇒ identical draws (bitwise) and identical summary numbers, on each backend;
+ * - a different seed ⇒ different draws;
+ * - the float64 CPU and the float32 WebGPU backends agree statistically;
+ * - an AbortSignal stops a run in either phase, rejecting with the abort reason and leaving
+ *   nothing behind (no GPU errors; the next run on the same device is unaffected);
+ * - onProgress reports increasing iterations for warmup, then sampling;
+ * - superchains: chains of one superchain share their initial point, and the summary gets
+ *   nested R-hat.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { sample, type Progress, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
+import { reportRun } from '../src/sampler/report.ts';
+import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
+import { InputError } from '../src/model/priors.ts';
+import { seedData, testGpu } from './gpu_helpers.ts';
+
+const gpu = await testGpu();
+afterAll(() => gpu?.device.destroy());
+
+const weak = seedData('weak');
+const base = { data: weak, parameterization: 'noncentered', chains: 128, warmup: 100, draws: 100, seed: 11 } satisfies SampleOptions;
+
+function bytes(a: ArrayBufferView): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Every draw array and record of two runs is bitwise identical. */
+function expectSameDraws(a: SampleResult, b: SampleResult): void {
+  expect(a.paramNames).toEqual(b.paramNames);
+  for (const n of a.paramNames) expect(bytes(a.params[n]).equals(bytes(b.params[n])), `draws of ${n}`).toBe(true);
+  for (const k of ['positions', 'logDensity', 'energy', 'acceptProb', 'divergent'] as const) {
+    expect(bytes(a.records[k]).equals(bytes(b.records[k])), `records.${k}`).toBe(true);
+  }
+  expect(a.stepSize).toBe(b.stepSize);
+  expect(a.trajectoryLength).toBe(b.trajectoryLength);
+  expect(Array.from(a.numSteps)).toEqual(Array.from(b.numSteps));
+  expect(a.totals).toEqual(b.totals);
+}
+
+function expectDifferentDraws(a: SampleResult, b: SampleResult): void {
+  for (const n of a.paramNames) expect(bytes(a.params[n]).equals(bytes(b.params[n])), `draws of ${n}`).toBe(false);
+}
+
+/** Everything in the report but the wall-clock timing. */
+function numbers(r: SampleResult) {
+  const { report, summary } = reportRun(r, base.seed);
+  return { params: report.params, sampler: report.sampler, warnings: report.warnings, ebfmi: summary.ebfmi };
+}
+
+describe.skipIf(!gpu)('webgpu backend: determinism', () => {
+  it('same seed twice gives bitwise identical draws and identical summary numbers; another seed differs', async () => {
+    const opts = { ...base, backend: 'webgpu', gpu: gpu! } satisfies SampleOptions;
+    const a = await sample(opts);
+    const b = await sample(opts);
+    expect(a.backend.name).toBe('webgpu');
+    expectSameDraws(a, b);
+    expect(numbers(a)).toEqual(numbers(b));
+    const c = await sample({ ...opts, seed: 12 });
+    expectDifferentDraws(a, c);
+    expect(numbers(c).params).not.toEqual(numbers(a).params);
+  });
+});
+
+describe('cpu backend: determinism', () => {
+  it('same seed twice gives bitwise identical draws and identical summary numbers; another seed differs', async () => {
+    const opts = { ...base, backend: 'cpu' } satisfies SampleOptions;
+    const a = await sample(opts);
+    const b = await sample(opts);
+    expect(a.backend.name).toBe('cpu');
+    expectSameDraws(a, b);
+    expect(numbers(a)).toEqual(numbers(b));
+    const c = await sample({ ...opts, seed: 12 });
+    expectDifferentDraws(a, c);
+  });
+});
+
+describe.skipIf(!gpu)('cpu and webgpu backends agree statistically', () => {
+  it('weak × noncentered, 256 chains each: means within 4 combined MCSE, sds within 5%', async () => {
+    const opts = { data: weak, parameterization: 'noncentered', chains: 256, warmup: 300, draws: 300, seed: 5 } satisfies SampleOptions;
+    const c = reportRun(await sample({ ...opts, backend: 'cpu' }), 5).report;
+    const g = reportRun(await sample({ ...opts, backend: 'webgpu', gpu: gpu! }), 5).report;
+    const lines: string[] = [];
+    for (const n of Object.keys(c.params)) {
+      const a = c.params[n];
+      const b = g.params[n];
+      const z = Math.abs(a.mean - b.mean) / Math.hypot(a.mcse_mean, b.mcse_mean);
+      const sdRel = Math.abs(a.sd / b.sd - 1);
+      lines.push(`${n}: cpu ${a.mean.toFixed(3)}±${a.mcse_mean.toFixed(3)} sd ${a.sd.toFixed(3)} | webgpu ${b.mean.toFixed(3)}±${b.mcse_mean.toFixed(3)} sd ${b.sd.toFixed(3)} | z ${z.toFixed(2)}`);
+      expect(z, `${n}: means ${a.mean} vs ${b.mean}`).toBeLessThanOrEqual(4);
+      expect(sdRel, `${n}: sds ${a.sd} vs ${b.sd}`).toBeLessThanOrEqual(0.05);
+    }
+    console.log(
+      `cpu vs webgpu (weak × noncentered): step ${c.sampler.step_size.toPrecision(3)} vs ${g.sampler.step_size.toPrecision(3)}, ` +
+        `divergences ${c.sampler.divergences} vs ${g.sampler.divergences}\n  ${lines.join('\n  ')}`,
+    );
+    expect(c.sampler.divergences).toBe(0);
+    expect(g.sampler.divergences).toBe(0);
+    // The adapted step sizes agree too (same adaptation, float32 vs float64 arithmetic).
+    expect(Math.abs(Math.log(c.sampler.step_size / g.sampler.step_size))).toBeLessThan(Math.log(1.25));
+  });
+});
+
+/** Runs `sample` with a signal aborted at the given progress point; returns the rejection. */
+async function abortAt(opts: SampleOptions, when: (p: Progress) => boolean): Promise<{ error: unknown; progress: Progress[] }> {
+  const controller = new AbortController();
+  const progress: Progress[] = [];
+  let error: unknown;
+  try {
+    await sample({
+      ...opts,
+      signal: controller.signal,
+      onProgress: (p) => {
+        progress.push(p);
+        if (when(p)) controller.abort();
+      },
+    });
+  } catch (err) {
+    error = err;
+  }
+  return { error, progress };
+}
+
+function expectAbortError(error: unknown): void {
+  expect(error, 'the run should reject').toBeDefined();
+  expect((error as Error).name).toBe('AbortError');
+}
+
+/** onProgress: warmup 1..W one by one, then sampling in increasing steps up to the draws. */
+function expectProgress(progress: Progress[], warmup: number, draws: number): void {
+  const w = progress.filter((p) => p.phase === 'warmup');
+  const s = progress.filter((p) => p.phase === 'sampling');
+  expect(progress.slice(0, w.length).every((p) => p.phase === 'warmup')).toBe(true);
+  expect(w.map((p) => p.iteration)).toEqual(Array.from({ length: warmup }, (_, i) => i + 1));
+  expect(w.every((p) => p.total === warmup)).toBe(true);
+  expect(s.length).toBeGreaterThan(1);
+  for (let i = 1; i < s.length; i++) expect(s[i].iteration).toBeGreaterThan(s[i - 1].iteration);
+  expect(s[s.length - 1].iteration).toBe(draws);
+  expect(s.every((p) => p.total === draws && p.stepSize > 0 && p.numSteps >= 1)).toBe(true);
+  for (let i = 1; i < progress.length; i++) expect(progress[i].elapsedSeconds).toBeGreaterThanOrEqual(progress[i - 1].elapsedSeconds);
+}
+
+for (const backend of ['cpu', 'webgpu'] as const) {
+  describe.skipIf(backend === 'webgpu' && !gpu)(`${backend} backend: run control`, () => {
+    const opts = { ...base, backend, ...(backend === 'webgpu' ? { gpu: gpu! } : {}) } satisfies SampleOptions;
+
+    it('onProgress reports increasing iterations for warmup, then sampling', async () => {
+      const progress: Progress[] = [];
+      await sample({ ...opts, onProgress: (p) => progress.push({ ...p }) });
+      expectProgress(progress, opts.warmup, opts.draws);
+    });
+
+    it('aborting mid-warmup or mid-sampling rejects with an AbortError and leaves nothing behind', async () => {
+      const reference = await sample(opts);
+      const device = backend === 'webgpu' ? gpu!.device : undefined;
+      device?.pushErrorScope('validation');
+      device?.pushErrorScope('out-of-memory');
+      device?.pushErrorScope('internal');
+
+      const w = await abortAt(opts, (p) => p.phase === 'warmup' && p.iteration === 10);
+      expectAbortError(w.error);
+      expect(w.progress.length).toBe(10);
+      const s = await abortAt(opts, (p) => p.phase === 'sampling');
+      expectAbortError(s.error);
+      expect(s.progress.filter((p) => p.phase === 'sampling').length).toBe(1);
+      // An already-aborted signal stops the run before the first iteration.
+      const pre = new AbortController();
+      pre.abort();
+      const calls: Progress[] = [];
+      await expect(sample({ ...opts, signal: pre.signal, onProgress: (p) => calls.push(p) })).rejects.toThrow(/abort/i);
+      expect(calls).toEqual([]);
+      // A custom reason is what the run rejects with.
+      const custom = new AbortController();
+      const reason = new Error('stop here');
+      await expect(sample({ ...opts, signal: custom.signal, onProgress: (p) => p.iteration === 3 && custom.abort(reason) })).rejects.toBe(reason);
+
+      if (device) {
+        await device.queue.onSubmittedWorkDone();
+        expect(await device.popErrorScope(), 'internal error').toBeNull();
+        expect(await device.popErrorScope(), 'out-of-memory error').toBeNull();
+        expect(await device.popErrorScope(), 'validation error').toBeNull();
+      }
+      // The next run is unaffected: the same draws as before the aborted runs.
+      expectSameDraws(await sample(opts), reference);
+    });
+  });
+}
+
+describe('superchains', () => {
+  it('chains of one superchain share their initial point; different superchains do not', () => {
+    const K = weak.K;
+    const D = K + 2;
+    const x = initialPositions(keyFromSeed(3), 256, K, 16);
+    const row = (c: number) => Array.from(x.subarray(c * D, (c + 1) * D));
+    for (let c = 0; c < 256; c++) expect(row(c)).toEqual(row(16 * Math.floor(c / 16)));
+    for (let m = 1; m < 16; m++) expect(row(16 * m)).not.toEqual(row(0));
+    // Without superchains every chain starts elsewhere.
+    const y = initialPositions(keyFromSeed(3), 256, K);
+    expect(Array.from(y.subarray(0, D))).not.toEqual(Array.from(y.subarray(D, 2 * D)));
+  });
+
+  it('superchains: 16 with 256 chains adds a finite nested R-hat for every parameter', async () => {
+    const result = await sample({ ...base, chains: 256, warmup: 150, draws: 150, superchains: 16, backend: gpu ? 'webgpu' : 'cpu', ...(gpu ? { gpu } : {}) });
+    expect(result.superchains).toBe(16);
+    const { report, summary } = reportRun(result, base.seed);
+    for (const n of result.paramNames) {
+      const r = report.params[n].rhat_nested;
+      expect(r, n).toBeDefined();
+      expect(Number.isFinite(r), `${n}: rhat_nested ${r}`).toBe(true);
+      expect(r!).toBeGreaterThan(0.99);
+      expect(summary.params[n].rhat_nested).toBe(r);
+    }
+    // Without superchains there is no nested R-hat.
+    const plain = reportRun(await sample({ ...base, backend: 'cpu' }), base.seed).report;
+    expect(Object.values(plain.params).every((p) => p.rhat_nested === undefined)).toBe(true);
+  });
+
+  it('superchains must divide the chains', async () => {
+    await expect(sample({ ...base, chains: 100, superchains: 16, backend: 'cpu' })).rejects.toThrow(InputError);
+    await expect(sample({ ...base, chains: 100, superchains: 16, backend: 'cpu' })).rejects.toThrow(/superchains/);
+  });
+});
