@@ -6,9 +6,9 @@
 import { parseCsv, parseSeedJson } from '../src/io/data.ts';
 import type { HierData } from '../src/model/data.ts';
 import { InputError } from '../src/model/priors.ts';
-import weakJson from '../data/seed/weak.json?raw';
-import strongJson from '../data/seed/strong.json?raw';
-import unbalancedJson from '../data/seed/unbalanced.json?raw';
+import weakJson from './data/weak.json?raw';
+import strongJson from './data/strong.json?raw';
+import unbalancedJson from './data/unbalanced.json?raw';
 
 export const SEED_SETS = {
   weak: { text: weakJson, note: 'Weakly informed groups: one noisy observation each' },

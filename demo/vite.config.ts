@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 /**
  * The demo page. Its root is demo/; the library (../src), its shaders (../shaders, loaded
  * with `new URL('../../shaders/x.wgsl', import.meta.url)`, which Vite turns into asset
- * URLs) and the seed data (../data/seed, imported `?raw`) live above it, so the dev server
+ * URLs) live above it (the seed data, ./data, are imported `?raw`), so the dev server
  * may read the whole repository.
  *
  * `webgpu` (Dawn for Node) is imported by src/gpu/device.ts only when running in Node: it

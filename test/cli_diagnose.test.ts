@@ -1,5 +1,5 @@
 /**
- * `funnelweb diagnose` end to end: spawns `node bin/funnelweb.js diagnose ...` (the tsx
+ * `funnelweb diagnose` end to end: spawns `node src/cli/bin.js diagnose ...` (the tsx
  * loader, as after `npm ci`) and checks the table, the --json document, and exit code 2
  * with no JSON file written for every kind of bad input.
  */
@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fw-diagnose-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/funnelweb.js', 'diagnose', ...args], {
+  const r = spawnSync(process.execPath, ['src/cli/bin.js', 'diagnose', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,

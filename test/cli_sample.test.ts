@@ -1,5 +1,5 @@
 /**
- * `funnelweb sample` end to end, as a user runs it: `node bin/funnelweb.js sample ...` in the
+ * `funnelweb sample` end to end, as a user runs it: `node src/cli/bin.js sample ...` in the
  * repository root (the environment, including vitest.config's VK_ICD_FILENAMES, is
  * inherited, so `--backend auto` finds SwiftShader where there is no GPU).
  *
@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'funnelweb.js');
-const WEAK = join(ROOT, 'data', 'seed', 'weak.json');
+const BIN = join(ROOT, 'src', 'cli', 'bin.js');
+const WEAK = join(ROOT, 'demo', 'data', 'weak.json');
 
 interface Run {
   code: number | null;

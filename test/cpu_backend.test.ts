@@ -19,7 +19,7 @@ import {
 import { initialPositions, keyFromSeed, momentumNormals } from '../src/sampler/rng.ts';
 
 function loadSeed(name: string): HierData {
-  const j = JSON.parse(readFileSync(new URL(`../data/seed/${name}.json`, import.meta.url), 'utf8')) as { y: number[]; idx: number[]; sigma: number; K: number };
+  const j = JSON.parse(readFileSync(new URL(`../demo/data/${name}.json`, import.meta.url), 'utf8')) as { y: number[]; idx: number[]; sigma: number; K: number };
   return {
     y: Float64Array.from(j.y),
     group: Int32Array.from(j.idx),

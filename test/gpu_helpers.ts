@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { HierData } from '../src/model/data.ts';
 import { requestGpu, type Gpu } from '../src/gpu/device.ts';
 
-/** Seed data sets of the study (copied from shared/data into data/seed). */
+/** Seed data sets of the study (copied from shared/data into demo/data). */
 export const SEED_NAMES = ['weak', 'strong', 'unbalanced'] as const;
 export type SeedName = (typeof SEED_NAMES)[number];
 
 /** Reads a seed data set without the io module (tests of io live in io.test.ts). */
 export function seedData(name: SeedName): HierData {
-  const raw = JSON.parse(readFileSync(new URL(`../data/seed/${name}.json`, import.meta.url), 'utf8'));
+  const raw = JSON.parse(readFileSync(new URL(`../demo/data/${name}.json`, import.meta.url), 'utf8'));
   const y = Float64Array.from(raw.y as number[]);
   return {
     y,

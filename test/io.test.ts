@@ -7,7 +7,7 @@ import { loadData, parseCsv, parseSeedJson } from '../src/io/data.ts';
 import { InputError } from '../src/model/priors.ts';
 
 /** The study's seed data sets (copies of shared/data). */
-const DATA_DIR = fileURLToPath(new URL('../data/seed', import.meta.url));
+const DATA_DIR = fileURLToPath(new URL('../demo/data', import.meta.url));
 const SEEDS = ['weak', 'strong', 'unbalanced'] as const;
 
 /** Runs `f`, expecting an InputError whose field is exactly `field` and message matches `msg`. */

@@ -8,7 +8,7 @@ import { groupStats } from '../src/model/suffstats.ts';
 
 const SEEDS = ['weak', 'strong', 'unbalanced'] as const;
 const DATA = Object.fromEntries(
-  SEEDS.map((n) => [n, parseSeedJson(readFileSync(new URL(`../data/seed/${n}.json`, import.meta.url), 'utf8'), { source: `${n}.json` })]),
+  SEEDS.map((n) => [n, parseSeedJson(readFileSync(new URL(`../demo/data/${n}.json`, import.meta.url), 'utf8'), { source: `${n}.json` })]),
 ) as Record<(typeof SEEDS)[number], HierData>;
 
 const PRIORS: Record<string, Priors> = {

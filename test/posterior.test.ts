@@ -5,7 +5,7 @@ import type { HierData } from '../src/model/data.ts';
 import { exactPosterior, normalCdf, type ExactPosterior, type PosteriorSummary } from '../src/model/posterior.ts';
 import { DEFAULT_PRIORS, type Priors } from '../src/model/priors.ts';
 
-const load = (n: string): HierData => parseSeedJson(readFileSync(new URL(`../data/seed/${n}.json`, import.meta.url), 'utf8'), { source: `${n}.json` });
+const load = (n: string): HierData => parseSeedJson(readFileSync(new URL(`../demo/data/${n}.json`, import.meta.url), 'utf8'), { source: `${n}.json` });
 const WEAK = load('weak');
 const STRONG = load('strong');
 const UNBALANCED = load('unbalanced');

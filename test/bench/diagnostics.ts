@@ -4,11 +4,11 @@
  * sampler hands over. Prints wall and CPU time per run; the budget is 5 s on the 2-core
  * development machine.
  *
- *   npx tsx bench/diagnostics.ts            (or import { benchDiagnostics })
+ *   npx tsx test/bench/diagnostics.ts            (or import { benchDiagnostics })
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { summarize } from '../src/diagnostics/index.ts';
-import { lastParallelStats, summarizeParallel } from '../src/diagnostics/parallel.ts';
+import { summarize } from '../../src/diagnostics/index.ts';
+import { lastParallelStats, summarizeParallel } from '../../src/diagnostics/parallel.ts';
 
 const CHAINS = 4096;
 const DRAWS = 1000;

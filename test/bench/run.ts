@@ -12,7 +12,7 @@
  * 65,536 chains; default 1000).
  */
 import { parseArgs } from 'node:util';
-import { requestGpu } from '../src/gpu/device.ts';
+import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 

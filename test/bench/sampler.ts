@@ -1,20 +1,20 @@
 /**
  * Sampler benchmarks (not timed tests): kernel throughput and end-to-end ChEES-HMC runs of
  * the seed study's cases on the WebGPU backend, with the float64 CPU backend beside it.
- * Run through `npm run bench` (bench/run.ts), which prints every figure.
+ * Run through `npm run bench` (test/bench/run.ts), which prints every figure.
  */
 import { readFileSync } from 'node:fs';
-import { parseSeedJson } from '../src/io/data.ts';
-import { makeModel } from '../src/model/model.ts';
-import { parseParameterization } from '../src/model/parameterization.ts';
-import { sample, type BackendKind } from '../src/sampler/sample.ts';
-import { reportRun, summaryInputs } from '../src/sampler/report.ts';
-import { summarizeParallel } from '../src/diagnostics/parallel.ts';
-import { createWebGpuBackend } from '../src/sampler/gpu_backend.ts';
-import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
-import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
-import type { HierData } from '../src/model/data.ts';
-import type { Gpu } from '../src/gpu/device.ts';
+import { parseSeedJson } from '../../src/io/data.ts';
+import { makeModel } from '../../src/model/model.ts';
+import { parseParameterization } from '../../src/model/parameterization.ts';
+import { sample, type BackendKind } from '../../src/sampler/sample.ts';
+import { reportRun, summaryInputs } from '../../src/sampler/report.ts';
+import { summarizeParallel } from '../../src/diagnostics/parallel.ts';
+import { createWebGpuBackend } from '../../src/sampler/gpu_backend.ts';
+import { createCpuBackend } from '../../src/sampler/cpu_backend.ts';
+import { initialPositions, keyFromSeed } from '../../src/sampler/rng.ts';
+import type { HierData } from '../../src/model/data.ts';
+import type { Gpu } from '../../src/gpu/device.ts';
 
 /** The seed study's seven cases (SEED.md). */
 export const SEED_CASES: readonly (readonly [string, string])[] = [
@@ -28,7 +28,7 @@ export const SEED_CASES: readonly (readonly [string, string])[] = [
 ];
 
 export function seed(name: string): HierData {
-  return parseSeedJson(readFileSync(new URL(`../data/seed/${name}.json`, import.meta.url), 'utf8'), { source: `${name}.json` });
+  return parseSeedJson(readFileSync(new URL(`../../demo/data/${name}.json`, import.meta.url), 'utf8'), { source: `${name}.json` });
 }
 
 export interface CaseResult {
