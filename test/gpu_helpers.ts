@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { HierData } from '../src/model/data.ts';
 import { requestGpu, type Gpu } from '../src/gpu/device.ts';
+import { mulberry32 } from '../src/gpu/kernel_check.ts';
 
 /** Seed data sets of the study (copied from shared/data into demo/data). */
 export const SEED_NAMES = ['weak', 'strong', 'unbalanced'] as const;
@@ -33,13 +34,4 @@ export function testGpu(): Promise<Gpu | null> {
 }
 
 /** Deterministic PRNG for test inputs (mulberry32). */
-export function testRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const testRng = mulberry32;

@@ -5,6 +5,7 @@ import type { HierData } from '../src/model/data.ts';
 import { constrain, logDensity, logDensityGrad, logJointPerObservation, makeModel, unconstrain, type HierModel } from '../src/model/model.ts';
 import { logTauPriorNormalizer, type Priors } from '../src/model/priors.ts';
 import { groupStats } from '../src/model/suffstats.ts';
+import { mulberry32 } from '../src/gpu/kernel_check.ts';
 
 const SEEDS = ['weak', 'strong', 'unbalanced'] as const;
 const DATA = Object.fromEntries(
@@ -17,16 +18,7 @@ const PRIORS: Record<string, Priors> = {
 };
 
 /** Deterministic uniform generator (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 function normal(u: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }

@@ -13,8 +13,14 @@ const REDUCE_WORKGROUP_SIZE = 64;
 const MAX_REDUCE_THREADS = 1024;
 /** Chains per reduction thread aimed at (fewer partials to add for small ensembles). */
 const CHAINS_PER_REDUCE_THREAD = 32;
-/** vec4 fields per block in ensemble_partial's output. */
+/** vec4 fields per block in ensemble_partial's output (shaders/reduce.wgsl), and their indices. */
 const ENSEMBLE_FIELDS = 7;
+const F_SUM_Q = 2;
+const F_SUM_Q2 = 3;
+const F_SCALARS = 4;
+const F_DIVERGENT = 5;
+/** The shift (chain 0's position) is the same in every partial: taken once, not summed. */
+const F_SHIFT = 6;
 /** Largest record chunk, bytes: draws are copied back to the host chunk by chunk. */
 const RECORD_CHUNK_BYTES = 64 * 2 ** 20;
 /** Step flags (shaders/hmc.wgsl). */
@@ -283,27 +289,27 @@ class WebGpuBackend implements Backend {
       for (let w = 0; w < G; w++) {
         const src = ((j * G + w) * ENSEMBLE_FIELDS) * 4;
         const dst = j * ENSEMBLE_FIELDS * 4;
-        for (let i = 0; i < ENSEMBLE_FIELDS * 4; i++) sums[dst + i] += i >= 24 ? (w === 0 ? all[src + i] : 0) : all[src + i];
+        for (let i = 0; i < ENSEMBLE_FIELDS * 4; i++) if (i < F_SHIFT * 4 || w === 0) sums[dst + i] += all[src + i];
       }
     }
     let gradSum = 0;
     const p3off = this.partialBytes.p1 / 4;
     for (let w = 0; w < G; w++) gradSum += all[p3off + 4 * w];
-    const scal = 4 * 4; // field 4 of block 0
+    const scal = F_SCALARS * 4; // block 0
     const numValid = sums[scal];
     const weightSum = sums[scal + 1];
     const invSum = sums[scal + 2];
     const acceptSum = sums[scal + 3];
-    const numDivergent = sums[5 * 4];
+    const numDivergent = sums[F_DIVERGENT * 4];
     const C = this.chains;
     const D = this.dim;
     const positionMean = new Float64Array(D);
     const positionVar = new Float64Array(D);
     const put = (d: number, j: number, lane: number) => {
       const base = j * ENSEMBLE_FIELDS * 4;
-      const m = sums[base + 2 * 4 + lane] / C;
-      const v = Math.max(0, sums[base + 3 * 4 + lane] / C - m * m) * (C / Math.max(1, C - 1));
-      positionMean[d] = m + sums[base + 6 * 4 + lane];
+      const m = sums[base + F_SUM_Q * 4 + lane] / C;
+      const v = Math.max(0, sums[base + F_SUM_Q2 * 4 + lane] / C - m * m) * (C / Math.max(1, C - 1));
+      positionMean[d] = m + sums[base + F_SHIFT * 4 + lane];
       positionVar[d] = v;
     };
     for (let k = 0; k < this.K; k++) put(Z0 + k, k >> 2, k & 3);
