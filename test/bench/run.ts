@@ -8,8 +8,8 @@
  *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters.
  *
  * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics, --metric-compare
- * (cases with and without the diagonal metric), --big-iterations N (warmup = draws = N at
- * 65,536 chains; default 1000).
+ * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
+ * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
 import { parseArgs } from 'node:util';
 import { requestGpu } from '../../src/gpu/device.ts';
@@ -22,8 +22,20 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'metric-compare': { type: 'boolean' },
     'big-iterations': { type: 'string' },
+    cases: { type: 'string' },
   },
 });
+/** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
+function parseCases(text: string): (readonly [string, string])[] {
+  const out: [string, string][] = [];
+  for (const tok of text.split(',')) {
+    const i = tok.indexOf(':');
+    if (i < 0 && out.length) out[out.length - 1][1] += `,${tok}`;
+    else out.push([tok.slice(0, i), tok.slice(i + 1)]);
+  }
+  return out;
+}
+const cases = values.cases ? parseCases(values.cases) : SEED_CASES;
 const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics').split(','));
 const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
@@ -54,7 +66,7 @@ const flush = (title: string, r: CaseResult[]) => {
 
 if (only.has('cases')) {
   const r: CaseResult[] = [];
-  for (const [d, p] of SEED_CASES) {
+  for (const [d, p] of cases) {
     r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu }));
     if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu, adaptMetric: true })), param: `${p} +diag` });
   }
@@ -65,7 +77,7 @@ if (only.has('cases')) {
 if (only.has('cpu')) {
   const r: CaseResult[] = [];
   const chains = quick ? 64 : 256;
-  for (const [d, p] of SEED_CASES) r.push(await runCase(d, p, { chains, warmup: iters, draws: iters, backend: 'cpu' }));
+  for (const [d, p] of cases) r.push(await runCase(d, p, { chains, warmup: iters, draws: iters, backend: 'cpu' }));
   flush(`2b. Same cases on the float64 CPU backend, ${chains} chains × ${iters} + ${iters}`, r);
   rows.push(...r);
 }
