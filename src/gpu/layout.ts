@@ -1,5 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { MU, LOG_TAU, Z0 } from '../model/model.ts';
+import { numZBlocks } from '../sampler/rng.ts';
 
 /**
  * GPU memory layout of the model and of chain states.
@@ -8,9 +9,7 @@ import { MU, LOG_TAU, Z0 } from '../model/model.ts';
  * extra block (mu, log tau, aux, aux). Per-chain arrays are block-major: block j of
  * chain c at vec4 index j * B + c, so neighbouring invocations read neighbouring memory.
  */
-export function numZBlocks(K: number): number {
-  return Math.max(1, Math.ceil(K / 4));
-}
+export { numZBlocks } from '../sampler/rng.ts';
 
 /** Floats per GroupBlock (ybar, prec, c, mask: four vec4s). */
 const GROUP_BLOCK_FLOATS = 16;

@@ -54,6 +54,9 @@ class WebGpuBackend implements Backend {
   private hmcBind!: GPUBindGroup;
   private readonly reduceBind: GPUBindGroup;
   private readonly stepData: ArrayBuffer;
+  /** u32 and f32 views of the step uniform (shaders/hmc.wgsl StepParams). */
+  private readonly stepU32: Uint32Array;
+  private readonly stepF32: Float32Array;
   private sampling = false;
   private lastWasWarmup = false;
   // Recording state.
@@ -115,6 +118,8 @@ class WebGpuBackend implements Backend {
     device.queue.writeBuffer(modelBuf, 0, packModelParams(model));
     device.queue.writeBuffer(groupBuf, 0, groups);
     this.stepData = new ArrayBuffer(48 + 16 * S);
+    this.stepU32 = new Uint32Array(this.stepData);
+    this.stepF32 = new Float32Array(this.stepData);
     this.stepBuf = mk('step params', this.stepData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.stateBuf = mk('state', stateBytes, STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
     this.gradBuf = mk('grad', stateBytes, STORAGE | GPUBufferUsage.COPY_SRC);
@@ -221,8 +226,8 @@ class WebGpuBackend implements Backend {
   step(params: TransitionParams): void {
     const device = this.gpu.device;
     const S = this.NV + 1;
-    const u = new Uint32Array(this.stepData);
-    const f = new Float32Array(this.stepData);
+    const u = this.stepU32;
+    const f = this.stepF32;
     const recording = this.sampling && this.drawIndex < this.draws;
     u[0] = params.iteration >>> 0;
     u[1] = params.numSteps;

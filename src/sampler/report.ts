@@ -1,20 +1,11 @@
-import { EBFMI_THRESHOLD, summarize, type SummarizeOptions, type Summary } from '../diagnostics/index.ts';
+import { EBFMI_THRESHOLD, summarize, type ParamSummary, type SummarizeOptions, type Summary } from '../diagnostics/index.ts';
 import type { SampleResult } from './sample.ts';
 
 /** Fields of one parameter in the run summary (`funnelweb sample --summary`). */
-export interface ParamReport {
-  mean: number;
-  sd: number;
-  q5: number;
-  q50: number;
-  q95: number;
-  mcse_mean: number;
-  mcse_sd: number;
-  ess_bulk: number;
-  ess_tail: number;
-  rhat: number;
-  rhat_nested?: number;
-}
+export type ParamReport = Pick<
+  ParamSummary,
+  'mean' | 'sd' | 'q5' | 'q50' | 'q95' | 'mcse_mean' | 'mcse_sd' | 'ess_bulk' | 'ess_tail' | 'rhat' | 'rhat_nested'
+>;
 
 /** The JSON written by `funnelweb sample --summary FILE` (see README, "Summary JSON"). */
 export interface RunReport {
