@@ -104,7 +104,8 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
   if (lowBfmi > 0) warnings.push(`E-BFMI below ${EBFMI_THRESHOLD} in ${lowBfmi} of ${ebfmi.length} chains (min ${ebfmiMin.toFixed(3)}): momentum resampling explores the energy poorly (funnel?).`);
   const highRhat = result.paramNames.filter((n) => !(params[n].rhat < 1.01));
   if (highRhat.length) warnings.push(`R-hat >= 1.01 (or NaN) for ${highRhat.join(', ')}: chains have not mixed.`);
-  for (const w of summary.warnings) if (!warnings.some((x) => x.includes(w))) warnings.push(w);
+  // The diagnostics' own R-hat, divergence and E-BFMI warnings are said above, with more detail.
+  for (const w of summary.warnings) if (!/^R-hat|^E-BFMI|divergent transitions$/.test(w)) warnings.push(w);
   const report: RunReport = {
     device: { backend: result.backend.name, adapter: result.backend.adapter },
     data: { groups: result.model.stats.K, labels: [...result.model.stats.labels], parameterization: Array.from(result.model.c) },
