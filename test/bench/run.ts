@@ -44,6 +44,14 @@ const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
 const gpu = await requestGpu();
 console.log(`FunnelWeb benchmarks — adapter: ${gpu.adapter.label}; node ${process.version}; ${new Date().toISOString()}\n`);
 
+// Diagnostics first, in a fresh process (as `funnelweb diagnose` runs), before the GPU runs
+// fill the heap.
+if (only.has('diagnostics')) {
+  console.log('4. Diagnostics');
+  await benchDiagnostics();
+  console.log();
+}
+
 if (only.has('kernel')) {
   console.log('1. Transition kernel while sampling (fixed eps = 0.05, L = 20), gradient evaluations per second');
   for (const [d, p] of [['weak', 'noncentered'], ['unbalanced', 'mixed:2,6'], ['weak', 'partial:0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5']] as const) {
@@ -91,9 +99,5 @@ if (only.has('big')) {
   rows.push(...r);
 }
 
-if (only.has('diagnostics')) {
-  console.log('4. Diagnostics');
-  await benchDiagnostics();
-}
 gpu.device.destroy();
 process.exit(0);
