@@ -297,14 +297,7 @@ export function foldSorted(
   outOrder: Uint32Array,
 ): void {
   const S = sorted.length;
-  // first index with sorted[k] >= m
-  let lo = 0;
-  let hi = S;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < m) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(sorted, m);
   let left = lo - 1;
   let right = lo;
   // |v - m| is m - v below the median and v - m above (IEEE subtraction is antisymmetric).
@@ -323,6 +316,18 @@ export function foldSorted(
       fr = right < S ? sorted[right] - m : Infinity;
     }
   }
+}
+
+/** First index k of ascending `sorted` with sorted[k] >= m (binary search). */
+function lowerBound(sorted: Float64Array, m: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < m) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -375,13 +380,7 @@ export function foldedZChainSums(
   const denom = S - 2 * BLOM_OFFSET + 1;
   const sums = new Float64Array(chains);
   const squares = new Float64Array(chains);
-  let lo = 0;
-  let hi = S;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < m) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(sorted, m);
   let left = lo - 1;
   let right = lo;
   let fl = left >= 0 ? m - sorted[left] : Infinity;
