@@ -6,7 +6,8 @@
 // j * B + c; blocks 0..NV-1 hold z, block NV holds (mu, s, aux, aux).
 // Divergence (Stan's rule): non-finite energy, or energy error H - H0 > 1000.
 //
-// Requires: const NV: u32, const WG: u32; model.wgsl; philox.wgsl.
+// Requires: const NV: u32, const WG: u32, const DIAG_METRIC: bool (false: the unit metric,
+// inv_mass is then ignored and its multiplications vanish); model.wgsl; philox.wgsl.
 
 const MAX_ENERGY_ERROR: f32 = 1000.0;
 const FLAG_WARMUP: u32 = 1u;
@@ -53,6 +54,14 @@ fn all_finite(v: vec4f) -> bool {
   return all((bitcast<vec4u>(v) & vec4u(0x7F800000u)) != vec4u(0x7F800000u));
 }
 
+// Momentum p ~ Normal(0, M) from standard normals: scale 1 / sqrt(inv_mass).
+fn momentum_scale(inv_mass: vec4f) -> vec4f {
+  if (DIAG_METRIC) {
+    return inverseSqrt(inv_mass);
+  }
+  return vec4f(1.0);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let chain = gid.y * step.row_stride + gid.x;
@@ -65,7 +74,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let record = (step.flags & FLAG_RECORD) != 0u && chain < step.retained;
   let S = NV + 1u;
 
-  load_groups();
+  // Diagonal inverse mass, read once: uniform loads inside the leapfrog loop cost SwiftShader
+  // about a third of a step.
+  var im: array<vec4f, NV>;
+  var ims = vec4f(1.0);
+  if (DIAG_METRIC) {
+    ims = step.inv_mass[NV];
+    for (var j = 0u; j < NV; j++) { // @unroll
+      im[j] = step.inv_mass[j];
+    }
+  } else {
+    for (var j = 0u; j < NV; j++) { // @unroll
+      im[j] = vec4f(1.0);
+    }
+  }
   var z: array<vec4f, NV>;
   var g: array<vec4f, NV>;
   var p: array<vec4f, NV>;
@@ -80,15 +102,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
   // Momentum refresh p ~ Normal(0, M), M = diag(1 / inv_mass); kinetic energy p'M^-1 p / 2.
   let nms = normals2_uniform(step.key, step.iteration, chain, NV);
-  let ims = step.inv_mass[NV];
-  var p_mu = nms.x * inverseSqrt(ims.x);
-  var p_s = nms.y * inverseSqrt(ims.y);
+  var p_mu = nms.x * momentum_scale(ims).x;
+  var p_s = nms.y * momentum_scale(ims).y;
   var kin = vec4f(ims.x * p_mu * p_mu + ims.y * p_s * p_s, 0.0, 0.0, 0.0);
   for (var j = 0u; j < NV; j++) { // @unroll
     z[j] = state[j * B + chain];
     g[j] = grad[j * B + chain];
-    p[j] = gblocks[j].mask * normals4(step.key, step.iteration, chain, j) * inverseSqrt(step.inv_mass[j]);
-    kin += step.inv_mass[j] * p[j] * p[j];
+    var mask: vec4f;
+    if (GROUPS_CONST) {
+      mask = GROUP_MASK[j];
+    } else {
+      mask = groups[j].mask;
+    }
+    p[j] = mask * normals4(step.key, step.iteration, chain, j) * momentum_scale(im[j]);
+    kin += im[j] * p[j] * p[j];
     if (warmup) {
       warm[j * B + chain] = z[j];
     }
@@ -110,7 +137,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     s += eps * ims.y * p_s;
     for (var j = 0u; j < NV; j++) { // @unroll
       p[j] += half * g[j];
-      z[j] += eps * step.inv_mass[j] * p[j];
+      z[j] += eps * im[j] * p[j];
     }
     let dens = log_density_grad(mu, s, z);
     g = dens.g_z;
@@ -122,7 +149,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     kin = vec4f(ims.x * p_mu * p_mu + ims.y * p_s * p_s, 0.0, 0.0, 0.0);
     for (var j = 0u; j < NV; j++) { // @unroll
       p[j] += half * g[j];
-      kin += step.inv_mass[j] * p[j] * p[j];
+      kin += im[j] * p[j] * p[j];
     }
     h = -lp + 0.5 * dot(kin, vec4f(1.0));
     steps_taken = n + 1u;
@@ -150,7 +177,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     var finite = is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
     for (var j = 0u; j < NV; j++) { // @unroll
       warm[(S + j) * B + chain] = z[j];
-      warm[(2u * S + j) * B + chain] = step.inv_mass[j] * p[j];
+      warm[(2u * S + j) * B + chain] = im[j] * p[j];
       finite = finite && all_finite(z[j]) && all_finite(p[j]);
     }
     warm[(S + NV) * B + chain] = vec4f(mu, s, 0.0, 0.0);

@@ -22,7 +22,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (chain >= B) {
     return;
   }
-  load_groups();
   var z: array<vec4f, NV>;
   for (var j = 0u; j < NV; j++) { // @unroll
     z[j] = positions[j * B + chain];

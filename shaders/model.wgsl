@@ -8,17 +8,13 @@
 // lanes have c = P = ybar = 0 and z = 0 (their momentum is masked), so every term below is
 // exactly 0 there without a mask. Mirrors src/model/model.ts (the float64 reference).
 //
-// Requires (from the composer, src/gpu/shader.ts): const NV: u32, const BINARY_C: bool
-// (true when every c_k is 0 or 1: tau^-c and tau^(1-c) then need no exp per block).
-// Bindings 0 and 1 of group 0 belong to this module.
-
-struct ModelParams {
-  mu_loc: f32,
-  mu_scale: f32,
-  tau_scale: f32,
-  // 0 = HalfNormal(tau_scale), 1 = HalfCauchy(tau_scale)
-  tau_prior: u32,
-}
+// Requires (from the composer, src/gpu/shader.ts; values from src/gpu/layout.ts):
+//   const NV: u32; const BINARY_C: bool (every c_k is 0 or 1: tau^-c and tau^(1-c) then need
+//   no exp per block); the priors MU_LOC, MU_SCALE, TAU_SCALE: f32, TAU_HALF_CAUCHY: bool;
+//   const GROUPS_CONST: bool and the group data GROUP_YBAR, GROUP_PREC, GROUP_C, GROUP_MASK
+//   (array<vec4f, NV>) baked in when the block loops unroll. Compile-time data costs no
+//   memory traffic and folds; larger models read the `groups` buffer instead.
+// Binding 1 of group 0 belongs to this module.
 
 // Per block of four groups: precision-weighted mean, precision, centeredness, lane mask.
 struct GroupBlock {
@@ -28,16 +24,12 @@ struct GroupBlock {
   mask: vec4f,
 }
 
-@group(0) @binding(0) var<uniform> model: ModelParams;
 @group(0) @binding(1) var<storage, read> groups: array<GroupBlock>;
-// Per-invocation copy of the group data (constant indices keep it in registers).
-var<private> gblocks: array<GroupBlock, NV>;
 
-fn load_groups() {
-  for (var j = 0u; j < NV; j++) { // @unroll
-    gblocks[j] = groups[j];
-  }
-}
+// Block j's group data is read inline where needed, as
+//   if (GROUPS_CONST) { gb = GroupBlock(GROUP_YBAR[j], ...); } else { gb = groups[j]; }
+// so that in unrolled loops (j a constant) the baked values are constant expressions; a
+// helper function taking j would index the baked arrays dynamically (a copy per call).
 
 // log p(q) and its gradient. Arrays pass by value (no pointers), so that after inlining
 // every block lives in registers.
@@ -51,44 +43,82 @@ struct Density {
 fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
   var out: Density;
   // Priors: mu ~ Normal(loc, scale); tau prior plus the log-Jacobian s of tau = e^s.
-  let muz = (mu - model.mu_loc) / model.mu_scale;
+  let muz = (mu - MU_LOC) / MU_SCALE;
   let tau = exp(s);
   let inv_tau = 1.0 / tau;
-  let t = tau / model.tau_scale;
+  let t = tau / TAU_SCALE;
   let t2 = t * t;
   var lp = -0.5 * muz * muz + s;
-  var g_mu = -muz / model.mu_scale;
+  var g_mu = -muz / MU_SCALE;
   var g_s = 1.0;
-  if (model.tau_prior == 0u) {
-    lp -= 0.5 * t2;
-    g_s -= t2;
-  } else {
+  if (TAU_HALF_CAUCHY) {
     lp -= log(1.0 + t2);
     g_s -= 2.0 * t2 / (1.0 + t2);
+  } else {
+    lp -= 0.5 * t2;
+    g_s -= t2;
   }
   var lp4 = vec4f(0.0);
   var gmu4 = vec4f(0.0);
   var gs4 = vec4f(0.0);
   for (var j = 0u; j < NV; j++) { // @unroll
-    let gb = gblocks[j];
-    let c = gb.c;
-    var a_inv: vec4f;                 // tau^-c
-    var b: vec4f;                     // tau^(1-c)
-    if (BINARY_C) {
-      a_inv = mix(vec4f(1.0), vec4f(inv_tau), c);
-      b = mix(vec4f(tau), vec4f(1.0), c);
+    var gb: GroupBlock;
+    if (GROUPS_CONST) {
+      gb = GroupBlock(GROUP_YBAR[j], GROUP_PREC[j], GROUP_C[j], GROUP_MASK[j]);
     } else {
-      a_inv = exp(-c * s);
-      b = exp((1.0 - c) * s);
+      gb = groups[j];
     }
-    let d = z[j] - c * mu;
-    let u = d * a_inv;
-    let r = mu + b * d - gb.ybar;     // theta - ybar
-    let pr = gb.prec * r;
-    lp4 += -0.5 * u * u - c * s - 0.5 * pr * r;
-    out.g_z[j] = -u * a_inv - pr * b;
-    gmu4 += c * u * a_inv - pr * (1.0 - c * b);
-    gs4 += c * (u * u - 1.0) - pr * (1.0 - c) * b * d;
+    let x = z[j];
+    // Baked data makes these conditions constant: whole blocks of noncentered or of
+    // centered groups get their own (shorter) formulas.
+    let nc_block = GROUPS_CONST && BINARY_C && all(GROUP_C[j] == vec4f(0.0));
+    let c_block = GROUPS_CONST && BINARY_C && all(GROUP_C[j] == GROUP_MASK[j]);
+    if (nc_block) {
+      // c = 0: theta = mu + tau z.
+      let r = mu + tau * x - gb.ybar;
+      let pr = gb.prec * r;
+      lp4 -= 0.5 * (x * x + pr * r);
+      out.g_z[j] = -x - pr * tau;
+      gmu4 -= pr;
+      gs4 -= pr * tau * x;
+    } else if (c_block) {
+      // c = 1: theta = z, u = (z - mu) / tau; padding lanes (mask 0) contribute nothing.
+      let u = (x - mu) * inv_tau;
+      let um = u * gb.mask;
+      let r = x - gb.ybar;
+      let pr = gb.prec * r;
+      lp4 -= 0.5 * (um * u + pr * r) + gb.mask * s;
+      out.g_z[j] = -um * inv_tau - pr;
+      gmu4 += um * inv_tau;
+      gs4 += um * u - gb.mask;
+    } else if (BINARY_C) {
+      // Lane-wise choice between the centered (c = 1) and noncentered (c = 0) forms of the
+      // general case below; with baked group data every select folds away.
+      let cen = gb.c != vec4f(0.0);
+      let a_inv = select(vec4f(1.0), vec4f(inv_tau), cen);   // tau^-c
+      let b = select(vec4f(tau), vec4f(1.0), cen);            // tau^(1-c)
+      let d = select(x, x - mu, cen);                         // z - c mu
+      let u = d * a_inv;
+      let r = mu + b * d - gb.ybar;                           // theta - ybar
+      let pr = gb.prec * r;
+      let ua = u * a_inv;
+      lp4 += select(vec4f(0.0), vec4f(-s), cen) - 0.5 * (u * u + pr * r);
+      out.g_z[j] = -ua - pr * b;
+      gmu4 += select(-pr, ua, cen);
+      gs4 += select(-pr * b * d, u * u - 1.0, cen);
+    } else {
+      let c = gb.c;
+      let a_inv = exp(-c * s);                                // tau^-c
+      let b = exp((1.0 - c) * s);                             // tau^(1-c)
+      let d = x - c * mu;
+      let u = d * a_inv;
+      let r = mu + b * d - gb.ybar;
+      let pr = gb.prec * r;
+      lp4 += -0.5 * u * u - c * s - 0.5 * pr * r;
+      out.g_z[j] = -u * a_inv - pr * b;
+      gmu4 += c * u * a_inv - pr * (1.0 - c * b);
+      gs4 += c * (u * u - 1.0) - pr * (1.0 - c) * b * d;
+    }
   }
   let ones = vec4f(1.0);
   out.lp = lp + dot(lp4, ones);

@@ -10,12 +10,12 @@ import { seedData, testGpu, type SeedName } from './gpu_helpers.ts';
 const gpu = await testGpu();
 afterAll(() => gpu?.device.destroy());
 
-async function pair(name: SeedName, param: string, chains: number, seed: number) {
+async function pair(name: SeedName, param: string, chains: number, seed: number, diagMetric = false) {
   const data = seedData(name);
   const model = makeModel(data, parseParameterization(param, data.labels));
   const init = initialPositions(keyFromSeed(seed), chains, data.K);
   const cpu = await createCpuBackend(model, chains, seed);
-  const gpuB = await createWebGpuBackend(model, chains, seed, gpu!);
+  const gpuB = await createWebGpuBackend(model, chains, seed, gpu!, { diagMetric });
   await cpu.init(init);
   await gpuB.init(init);
   return { model, cpu, gpu: gpuB };
@@ -35,7 +35,7 @@ describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox st
   for (const [name, param, eps, L] of cases) {
     it(`${name} × ${param}: ensemble statistics of one warmup transition agree`, async () => {
       const chains = 2048;
-      const { model, cpu, gpu: g } = await pair(name, param, chains, 1234);
+      const { model, cpu, gpu: g } = await pair(name, param, chains, 1234, true);
       try {
         const invMass = new Float64Array(model.dim).fill(1);
         invMass[0] = 0.8;
@@ -98,6 +98,18 @@ describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox st
       expect(same).toBeGreaterThanOrEqual(60);
       expect(r.totals.gradientEvals).toBe(a.totals.gradientEvals);
       expect(relClose(r.totals.meanAccept, a.totals.meanAccept, 1e-3)).toBe(true);
+    } finally {
+      cpu.destroy();
+      g.destroy();
+    }
+  });
+
+  it('a backend compiled for the unit metric refuses another inverse mass', async () => {
+    const { model, cpu, gpu: g } = await pair('weak', 'noncentered', 64, 5);
+    try {
+      const invMass = new Float64Array(model.dim).fill(1);
+      invMass[3] = 2;
+      expect(() => g.step({ iteration: 0, stepSize: 0.1, numSteps: 2, invMass })).toThrow(/unit metric/);
     } finally {
       cpu.destroy();
       g.destroy();

@@ -1,6 +1,7 @@
 import type { HierModel } from '../model/model.ts';
 import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { numZBlocks } from '../sampler/rng.ts';
+import { MAX_UNROLL } from './shader.ts';
 
 /**
  * GPU memory layout of the model and of chain states.
@@ -29,18 +30,6 @@ export function packGroups(model: HierModel): Float32Array<ArrayBuffer> {
     out[base + 12 + lane] = 1;
   }
   return out;
-}
-
-/** The `model` uniform: mu_loc, mu_scale, tau_scale, tau_prior (u32). */
-export function packModelParams(model: HierModel): ArrayBuffer {
-  const buf = new ArrayBuffer(16);
-  const f = new Float32Array(buf);
-  const u = new Uint32Array(buf);
-  f[0] = model.priors.mu.loc;
-  f[1] = model.priors.mu.scale;
-  f[2] = model.priors.tau.scale;
-  u[3] = model.priors.tau.kind === 'halfnormal' ? 0 : 1;
-  return buf;
 }
 
 /** Chain-major float64 positions (chains x D) -> block-major vec4 float32 ((NV+1) x B x 4). */
@@ -82,10 +71,34 @@ export function unpackPositions(
   }
 }
 
-/** Compile-time constants that shaders/model.wgsl needs for this model. */
+/**
+ * Compile-time constants that shaders/model.wgsl needs for this model. The priors are
+ * always baked in; the group data too when the block loops unroll (NV <= MAX_UNROLL):
+ * constants cost no memory traffic and fold (SwiftShader ran the leapfrog ~2x faster with
+ * them than with the same data read from a storage buffer). Larger models read the
+ * `groups` storage buffer (packGroups); the baked arrays then hold one dummy block.
+ */
 export function modelShaderConsts(model: HierModel) {
+  const NV = numZBlocks(model.stats.K);
+  const baked = NV <= MAX_UNROLL;
+  const g = packGroups(model);
+  const field = (f: number) => {
+    const out = new Float32Array(4 * (baked ? NV : 1));
+    if (baked) for (let j = 0; j < NV; j++) out.set(g.subarray(j * GROUP_BLOCK_FLOATS + 4 * f, j * GROUP_BLOCK_FLOATS + 4 * f + 4), 4 * j);
+    return out;
+  };
+  const { mu, tau } = model.priors;
   return {
-    NV: { type: 'u32', value: numZBlocks(model.stats.K) },
+    NV: { type: 'u32', value: NV },
     BINARY_C: { type: 'bool', value: model.c.every((c) => c === 0 || c === 1) },
+    MU_LOC: { type: 'f32', value: mu.loc },
+    MU_SCALE: { type: 'f32', value: mu.scale },
+    TAU_SCALE: { type: 'f32', value: tau.scale },
+    TAU_HALF_CAUCHY: { type: 'bool', value: tau.kind === 'halfcauchy' },
+    GROUPS_CONST: { type: 'bool', value: baked },
+    GROUP_YBAR: { type: 'vec4f[]', value: field(0) },
+    GROUP_PREC: { type: 'vec4f[]', value: field(1) },
+    GROUP_C: { type: 'vec4f[]', value: field(2) },
+    GROUP_MASK: { type: 'vec4f[]', value: field(3) },
   } as const;
 }

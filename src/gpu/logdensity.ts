@@ -1,6 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { composeShader, createComputePipeline, dispatchGrid } from './shader.ts';
-import { modelShaderConsts, numZBlocks, packGroups, packModelParams, packPositions, unpackPositions } from './layout.ts';
+import { modelShaderConsts, numZBlocks, packGroups, packPositions, unpackPositions } from './layout.ts';
 import { withErrorScopes } from './device.ts';
 
 /** Invocations per workgroup for per-chain kernels. */
@@ -34,7 +34,6 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
     const pipeline = await createComputePipeline(device, 'logdensity', code);
     const grid = dispatchGrid(chains, CHAIN_WORKGROUP_SIZE);
     const mk = (label: string, size: number, usage: number) => device.createBuffer({ label, size, usage });
-    const modelBuf = mk('model params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const groups = packGroups(model);
     const groupBuf = mk('groups', groups.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
     const batchBuf = mk('batch params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -42,16 +41,15 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
     const posBuf = mk('positions', bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
     const gradBuf = mk('gradients', bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     const readBuf = mk('gradients readback', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    const buffers = [modelBuf, groupBuf, batchBuf, posBuf, gradBuf, readBuf];
+    const buffers = [groupBuf, batchBuf, posBuf, gradBuf, readBuf];
     try {
-      device.queue.writeBuffer(modelBuf, 0, packModelParams(model));
       device.queue.writeBuffer(groupBuf, 0, groups);
       device.queue.writeBuffer(batchBuf, 0, new Uint32Array([chains, grid.rowStride, 0, 0]));
       device.queue.writeBuffer(posBuf, 0, packPositions(K, chains, positions));
       const bind = device.createBindGroup({
         label: 'logdensity bindings',
         layout: pipeline.getBindGroupLayout(0),
-        entries: [modelBuf, groupBuf, batchBuf, posBuf, gradBuf].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: [groupBuf, batchBuf, posBuf, gradBuf].map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
       });
       const enc = device.createCommandEncoder({ label: 'logdensity' });
       const pass = enc.beginComputePass({ label: 'logdensity' });

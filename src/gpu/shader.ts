@@ -18,7 +18,9 @@ export type ShaderName = keyof typeof SHADER_URLS;
 export type ShaderConst =
   | { readonly type: 'u32'; readonly value: number }
   | { readonly type: 'f32'; readonly value: number }
-  | { readonly type: 'bool'; readonly value: boolean };
+  | { readonly type: 'bool'; readonly value: boolean }
+  /** A `const` array of vec4f (length a positive multiple of 4), values rounded to float32. */
+  | { readonly type: 'vec4f[]'; readonly value: ArrayLike<number> };
 
 const cache = new Map<ShaderName, Promise<string>>();
 
@@ -46,8 +48,25 @@ function constLine(name: string, c: ShaderConst): string {
     if (!Number.isInteger(c.value) || c.value < 0 || c.value > 0xffffffff) throw new Error(`${name} must be a u32`);
     return `const ${name}: u32 = ${c.value}u;`;
   }
-  if (!Number.isFinite(c.value)) throw new Error(`${name} must be finite`);
-  return `const ${name}: f32 = ${c.value.toExponential()};`;
+  if (c.type === 'vec4f[]') {
+    const v = c.value;
+    if (v.length === 0 || v.length % 4 !== 0) throw new Error(`${name} must hold a positive multiple of 4 values`);
+    const vecs: string[] = [];
+    for (let i = 0; i < v.length; i += 4) vecs.push(`vec4f(${[0, 1, 2, 3].map((k) => f32Literal(name, v[i + k])).join(', ')})`);
+    return `const ${name} = array<vec4f, ${v.length / 4}>(${vecs.join(', ')});`;
+  }
+  return `const ${name}: f32 = ${f32Literal(name, c.value)};`;
+}
+
+/**
+ * A WGSL float literal that parses back to exactly Math.fround(x): nine significant digits
+ * round-trip every float32 (IEEE 754-2008, 5.12.2).
+ */
+function f32Literal(name: string, x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`${name} must be finite`);
+  const f = Math.fround(x);
+  if (!Number.isFinite(f)) throw new Error(`${name} overflows float32`);
+  return f === 0 ? '0.0' : f.toPrecision(9);
 }
 
 /** Loops longer than this are left rolled (code size); shorter ones marked `// @unroll` are unrolled. */

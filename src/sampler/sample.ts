@@ -111,12 +111,12 @@ function checkInt(field: string, v: number, min: number): number {
   return v;
 }
 
-async function makeBackend(kind: BackendKind, model: HierModel, chains: number, seed: number, gpu?: Gpu): Promise<Backend> {
+async function makeBackend(kind: BackendKind, model: HierModel, chains: number, seed: number, gpu: Gpu | undefined, diagMetric: boolean): Promise<Backend> {
   if (kind === 'cpu') return createCpuBackend(model, chains, seed);
   const { createWebGpuBackend } = await import('./gpu_backend.ts');
-  if (kind === 'webgpu') return createWebGpuBackend(model, chains, seed, gpu);
+  if (kind === 'webgpu') return createWebGpuBackend(model, chains, seed, gpu, { diagMetric });
   try {
-    return await createWebGpuBackend(model, chains, seed, gpu);
+    return await createWebGpuBackend(model, chains, seed, gpu, { diagMetric });
   } catch (err) {
     if ((err as Error).name !== 'GpuUnavailableError') throw err;
     return createCpuBackend(model, chains, seed);
@@ -163,7 +163,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   }
   if (retained < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
 
-  const backend = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu);
+  const backend = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false);
   const tCompiled = now();
   const signal = options.signal;
   try {
