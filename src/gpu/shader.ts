@@ -62,7 +62,7 @@ function constLine(name: string, c: ShaderConst): string {
  * A WGSL float literal that parses back to exactly Math.fround(x): nine significant digits
  * round-trip every float32 (IEEE 754-2008, 5.12.2).
  */
-function f32Literal(name: string, x: number): string {
+export function f32Literal(name: string, x: number): string {
   if (!Number.isFinite(x)) throw new Error(`${name} must be finite`);
   const f = Math.fround(x);
   if (!Number.isFinite(f)) throw new Error(`${name} overflows float32`);
