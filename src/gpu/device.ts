@@ -8,6 +8,8 @@
  * `VK_ICD_FILENAMES` when Dawn's instance is created, so the retry makes a new instance.
  */
 
+import { gpuWait } from './wait.ts';
+
 /** Where Debian's chromium package puts SwiftShader's Vulkan ICD manifest. */
 export const DEFAULT_SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -114,8 +116,8 @@ export async function withErrorScopes<T>(device: GPUDevice, fn: () => T | Promis
   try {
     result = await fn();
   } finally {
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
+    const validation = await gpuWait(() => device.popErrorScope());
+    const oom = await gpuWait(() => device.popErrorScope());
     const err = validation ?? oom;
     if (err) throw new Error(`WebGPU error: ${err.message}`);
   }

@@ -2,6 +2,7 @@ import type { HierModel } from '../model/model.ts';
 import { composeShader, createComputePipeline, dispatchGrid } from './shader.ts';
 import { modelShaderConsts, numZBlocks, packGroups, packPositions, unpackPositions } from './layout.ts';
 import { withErrorScopes } from './device.ts';
+import { gpuWait } from './wait.ts';
 
 /** Invocations per workgroup for per-chain kernels. */
 export const CHAIN_WORKGROUP_SIZE = 64;
@@ -59,7 +60,7 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
       pass.end();
       enc.copyBufferToBuffer(gradBuf, 0, readBuf, 0, bytes);
       device.queue.submit([enc.finish()]);
-      await readBuf.mapAsync(GPUMapMode.READ);
+      await gpuWait(() => readBuf.mapAsync(GPUMapMode.READ));
       const packed = new Float32Array(readBuf.getMappedRange().slice(0));
       readBuf.unmap();
       const grad = new Float32Array(chains * D);

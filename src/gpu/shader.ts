@@ -4,6 +4,8 @@
  * modules are concatenated after a prelude of typed `const` declarations (the one small
  * code generator; WGSL `override`s cannot size private arrays, which the kernels need).
  */
+import { gpuWait } from './wait.ts';
+
 const SHADER_URLS = {
   model: new URL('../../shaders/model.wgsl', import.meta.url),
   logdensity: new URL('../../shaders/logdensity.wgsl', import.meta.url),
@@ -118,13 +120,13 @@ export async function composeShader(modules: readonly ShaderName[], consts: Read
 /** Creates a compute pipeline, surfacing WGSL compile errors with their line numbers. */
 export async function createComputePipeline(device: GPUDevice, label: string, code: string, entryPoint = 'main'): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label, code });
-  const info = await module.getCompilationInfo();
+  const info = await gpuWait(() => module.getCompilationInfo());
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length) {
     const lines = code.split('\n');
     throw new Error(`WGSL compile error in ${label}:\n` + errors.map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1] ?? ''}`).join('\n'));
   }
-  return device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint } });
+  return gpuWait(() => device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint } }));
 }
 
 /** Workgroup grid for `n` invocations of size `wg`: x capped at 65535 groups, rows in y. */

@@ -1,6 +1,7 @@
 import type { HierModel } from '../model/model.ts';
 import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
+import { gpuWait } from '../gpu/wait.ts';
 import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shader.ts';
 import { modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
@@ -219,7 +220,7 @@ class WebGpuBackend implements Backend {
       pass.end();
       device.queue.submit([enc.finish()]);
     });
-    await device.queue.onSubmittedWorkDone();
+    await gpuWait(() => device.queue.onSubmittedWorkDone());
   }
 
   step(params: TransitionParams): void {
@@ -288,7 +289,7 @@ class WebGpuBackend implements Backend {
     if (!this.lastWasWarmup) throw new Error('ensembleStats() is only available after a warmup step');
     const G = this.reduceThreads;
     const S = this.NV + 1;
-    await this.reduceRead.mapAsync(GPUMapMode.READ);
+    await gpuWait(() => this.reduceRead.mapAsync(GPUMapMode.READ));
     const all = new Float32Array(this.reduceRead.getMappedRange().slice(0));
     this.reduceRead.unmap();
     // Sum partials in float64: per block j, field f (vec4).
@@ -394,7 +395,7 @@ class WebGpuBackend implements Backend {
     const D = this.dim;
     const draws = this.draws;
     const prev = this.pendingCopies;
-    const done = staging.mapAsync(GPUMapMode.READ).then(async () => {
+    const done = gpuWait(() => staging.mapAsync(GPUMapMode.READ)).then(async () => {
       await prev;
       const a = new Float32Array(staging.getMappedRange());
       const statsBase = slots * S * R * 4;
@@ -438,7 +439,7 @@ class WebGpuBackend implements Backend {
     const enc = device.createCommandEncoder({ label: 'totals copy' });
     enc.copyBufferToBuffer(this.totalsBuf, 0, staging, 0, this.chains * 16);
     device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
     const t = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     staging.destroy();
@@ -448,7 +449,7 @@ class WebGpuBackend implements Backend {
   async sync(): Promise<number> {
     await this.pendingCopies;
     if (!this.sampling) {
-      await this.gpu.device.queue.onSubmittedWorkDone();
+      await gpuWait(() => this.gpu.device.queue.onSubmittedWorkDone());
       return 0;
     }
     const t = await this.readTotals();
