@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — FunnelWeb's benchmarks (figures, not pass/fail tests):
  *  1. transition-kernel throughput (gradient evaluations per second while sampling) at
- *     4,096 and 65,536 chains, WebGPU beside the float64 CPU backend;
+ *     4,096 and 65,536 chains and L = 20 or 200 leapfrog steps, WebGPU beside the float64
+ *     CPU backend, after a reference: a plain vec4 HMC kernel for a 10-d normal;
  *  2. end-to-end ChEES-HMC runs of the seed study's seven cases at 4,096 chains
  *     (1,000 warmup + 1,000 draws), WebGPU, and the CPU backend on the same cases;
  *  3. 65,536 chains × 1,000 draws (memory-bounded recording) on seed cases;
@@ -14,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
+import { referenceKernelThroughput } from './reference.ts';
 import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 
 const { values } = parseArgs({
@@ -53,14 +55,18 @@ if (only.has('diagnostics')) {
 }
 
 if (only.has('kernel')) {
-  console.log('1. Transition kernel while sampling (fixed eps = 0.05, L = 20), gradient evaluations per second');
-  for (const [d, p] of [['weak', 'noncentered'], ['unbalanced', 'mixed:2,6'], ['weak', 'partial:0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5']] as const) {
-    for (const chains of [4096, 65536]) {
-      const g = await kernelThroughput(d, p, chains, 20, quick ? 3 : 10, 'webgpu', gpu);
-      console.log(`   webgpu ${String(chains).padStart(6)} chains  ${d} × ${p}: ${(g / 1e6).toFixed(2)} M grad/s`);
+  console.log('1. Transition kernel while sampling (fixed eps = 0.05), gradient evaluations per second');
+  for (const L of [20, 200]) {
+    const g = await referenceKernelThroughput(gpu, 65536, L, quick ? 2 : Math.max(3, 200 / L));
+    console.log(`   reference: plain vec4 HMC, 10-d standard normal (test/bench/normal10.wgsl), 65536 chains, L = ${L}: ${(g / 1e6).toFixed(2)} M chain-steps/s`);
+  }
+  for (const [d, p] of [['weak', 'noncentered'], ['strong', 'centered'], ['unbalanced', 'mixed:2,6'], ['weak', 'partial:0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5']] as const) {
+    for (const [chains, L] of [[4096, 20], [65536, 20], [65536, 200]] as const) {
+      const g = await kernelThroughput(d, p, chains, L, quick ? 2 : Math.max(3, 200 / L), 'webgpu', gpu);
+      console.log(`   webgpu ${String(chains).padStart(6)} chains  L = ${String(L).padStart(3)}  ${d} × ${p}: ${(g / 1e6).toFixed(2)} M grad/s`);
     }
     const c = await kernelThroughput(d, p, 1024, 20, quick ? 2 : 5, 'cpu');
-    console.log(`   cpu    ${String(1024).padStart(6)} chains  ${d} × ${p}: ${(c / 1e6).toFixed(2)} M grad/s (float64 TypeScript)`);
+    console.log(`   cpu      ${String(1024).padStart(4)} chains  L =  20  ${d} × ${p}: ${(c / 1e6).toFixed(2)} M grad/s (float64 TypeScript)`);
   }
   console.log();
 }
