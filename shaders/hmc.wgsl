@@ -1,21 +1,28 @@
-// FunnelWeb — one static-HMC transition for every chain, one invocation per chain:
-// momentum refresh, num_steps leapfrog steps, Metropolis accept. No host round trip
-// inside a trajectory. Mirrors src/sampler/cpu_backend.ts (the float64 reference).
+// FunnelWeb — static-HMC transitions for every chain, one invocation per chain: for each of
+// the dispatch's num_iterations transitions, momentum refresh, L leapfrog steps, Metropolis
+// accept, the draw recorded. No host round trip inside a trajectory (or a batch).
+// Mirrors src/sampler/cpu_backend.ts (the float64 reference).
 //
 // Layout (src/gpu/layout.ts): per-chain vec4 arrays are block-major, block j of chain c at
 // j * B + c; blocks 0..NV-1 hold z, block NV holds (mu, s, aux, aux).
 // Divergence (Stan's rule): non-finite energy, or energy error H - H0 > 1000.
 //
 // Requires: const NV: u32, const WG: u32, const DIAG_METRIC: bool (false: the unit metric,
-// inv_mass is then ignored and its multiplications vanish); model.wgsl; philox.wgsl.
+// inv_mass is then ignored and its multiplications vanish), const WARMUP: bool (the warmup
+// pipeline writes the ChEES inputs, the sampling one totals and records; each compiles
+// without the other's code); model.wgsl; philox.wgsl.
 
 const MAX_ENERGY_ERROR: f32 = 1000.0;
-const FLAG_WARMUP: u32 = 1u;
 const FLAG_RECORD: u32 = 2u;
 
+// Most transitions per chain in one dispatch (sampling batches iterations; warmup runs one,
+// since adaptation needs its statistics). Matches MAX_BATCH in src/sampler/gpu_backend.ts.
+const MAX_BATCH: u32 = 32u;
+
 struct StepParams {
+  // First iteration of this dispatch (the Philox counter) and how many follow it.
   iteration: u32,
-  num_steps: u32,
+  num_iterations: u32,
   num_chains: u32,
   row_stride: u32,
   step_size: f32,
@@ -25,6 +32,8 @@ struct StepParams {
   key: vec2u,
   slots: u32,
   _pad: u32,
+  // Leapfrog steps of the dispatch's k-th transition: num_steps[k / 4][k % 4].
+  num_steps: array<vec4u, MAX_BATCH / 4u>,
   // Diagonal inverse mass: z blocks, then (mu, s, 1, 1).
   inv_mass: array<vec4f, NV + 1u>,
 }
@@ -70,8 +79,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     return;
   }
   let eps = step.step_size;
-  let warmup = (step.flags & FLAG_WARMUP) != 0u;
-  let record = (step.flags & FLAG_RECORD) != 0u && chain < step.retained;
+  let warmup = WARMUP;
+  // Warmup runs one transition per dispatch (adaptation reads its statistics).
+  var num_iterations = 1u;
+  if (!WARMUP) {
+    num_iterations = step.num_iterations;
+  }
+  let record = !WARMUP && (step.flags & FLAG_RECORD) != 0u && chain < step.retained;
   let S = NV + 1u;
 
   // Diagonal inverse mass, read once: uniform loads inside the leapfrog loop cost SwiftShader
@@ -88,126 +102,159 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       im[j] = vec4f(1.0);
     }
   }
-  var z: array<vec4f, NV>;
-  var g: array<vec4f, NV>;
-  var p: array<vec4f, NV>;
+
+  // The chain's current state and its gradient, kept in registers across the dispatch's
+  // transitions and written back once.
+  var zc: array<vec4f, NV>;
+  var gc: array<vec4f, NV>;
+  for (var j = 0u; j < NV; j++) { // @unroll
+    zc[j] = state[j * B + chain];
+    gc[j] = grad[j * B + chain];
+  }
   let ms = state[NV * B + chain];
   let gms = grad[NV * B + chain];
-  var mu = ms.x;
-  var s = ms.y;
-  let lp0 = gms.z;
-  var lp = lp0;
-  var g_mu = gms.x;
-  var g_s = gms.y;
+  var mu_c = ms.x;
+  var s_c = ms.y;
+  var lp_c = gms.z;
+  var g_mu_c = gms.x;
+  var g_s_c = gms.y;
+  var moved = false;
+  var totals_add = vec4f(0.0);
+  var last = vec4f(0.0);
 
-  // Momentum refresh p ~ Normal(0, M), M = diag(1 / inv_mass); kinetic energy p'M^-1 p / 2.
-  let nms = normals2_uniform(step.key, step.iteration, chain, NV);
-  var p_mu = nms.x * momentum_scale(ims).x;
-  var p_s = nms.y * momentum_scale(ims).y;
-  var kin = vec4f(ims.x * p_mu * p_mu + ims.y * p_s * p_s, 0.0, 0.0, 0.0);
-  for (var j = 0u; j < NV; j++) { // @unroll
-    z[j] = state[j * B + chain];
-    g[j] = grad[j * B + chain];
-    var mask: vec4f;
-    if (GROUPS_CONST) {
-      mask = GROUP_MASK[j];
-    } else {
-      mask = groups[j].mask;
-    }
-    p[j] = mask * normals4(step.key, step.iteration, chain, j) * momentum_scale(im[j]);
-    kin += im[j] * p[j] * p[j];
-    if (warmup) {
-      warm[j * B + chain] = z[j];
-    }
-  }
-  if (warmup) {
-    warm[NV * B + chain] = vec4f(mu, s, 0.0, 0.0);
-  }
-  let h0 = -lp + 0.5 * dot(kin, vec4f(1.0));
+  for (var m = 0u; m < num_iterations; m++) {
+    let it = step.iteration + m;
+    let num_steps = step.num_steps[m / 4u][m % 4u];
+    var z = zc;
+    var g = gc;
+    var p: array<vec4f, NV>;
+    var mu = mu_c;
+    var s = s_c;
+    var lp = lp_c;
+    var g_mu = g_mu_c;
+    var g_s = g_s_c;
 
-  // Leapfrog (velocity Verlet), stopping at the first divergent step.
-  var h = h0;
-  var divergent = !is_finite(h0);
-  var steps_taken = 0u;
-  for (var n = 0u; n < step.num_steps && !divergent; n++) {
-    let half = 0.5 * eps;
-    p_mu += half * g_mu;
-    p_s += half * g_s;
-    mu += eps * ims.x * p_mu;
-    s += eps * ims.y * p_s;
+    // Momentum refresh p ~ Normal(0, M), M = diag(1 / inv_mass); kinetic energy p'M^-1 p / 2.
+    let nms = normals2_uniform(step.key, it, chain, NV);
+    var p_mu = nms.x * momentum_scale(ims).x;
+    var p_s = nms.y * momentum_scale(ims).y;
+    var kin = vec4f(ims.x * p_mu * p_mu + ims.y * p_s * p_s, 0.0, 0.0, 0.0);
     for (var j = 0u; j < NV; j++) { // @unroll
-      p[j] += half * g[j];
-      z[j] += eps * im[j] * p[j];
-    }
-    let dens = log_density_grad(mu, s, z);
-    g = dens.g_z;
-    lp = dens.lp;
-    g_mu = dens.g_mu;
-    g_s = dens.g_s;
-    p_mu += half * g_mu;
-    p_s += half * g_s;
-    kin = vec4f(ims.x * p_mu * p_mu + ims.y * p_s * p_s, 0.0, 0.0, 0.0);
-    for (var j = 0u; j < NV; j++) { // @unroll
-      p[j] += half * g[j];
-      kin += im[j] * p[j] * p[j];
-    }
-    h = -lp + 0.5 * dot(kin, vec4f(1.0));
-    steps_taken = n + 1u;
-    divergent = !is_finite(h) || h - h0 > MAX_ENERGY_ERROR;
-  }
-
-  var accept_prob = 0.0;
-  if (!divergent) {
-    accept_prob = min(1.0, exp(h0 - h));
-  }
-  let accepted = nms.z < accept_prob;
-  var energy = h0;
-  if (accepted) {
-    energy = h;
-    for (var j = 0u; j < NV; j++) { // @unroll
-      state[j * B + chain] = z[j];
-      grad[j * B + chain] = g[j];
-    }
-    state[NV * B + chain] = vec4f(mu, s, lp, 0.0);
-    grad[NV * B + chain] = vec4f(g_mu, g_s, lp, 0.0);
-  }
-
-  if (warmup) {
-    // ChEES inputs: proposal and end momentum; invalid chains are flagged, not used.
-    var finite = is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
-    for (var j = 0u; j < NV; j++) { // @unroll
-      warm[(S + j) * B + chain] = z[j];
-      warm[(2u * S + j) * B + chain] = im[j] * p[j];
-      finite = finite && all_finite(z[j]) && all_finite(p[j]);
-    }
-    warm[(S + NV) * B + chain] = vec4f(mu, s, 0.0, 0.0);
-    warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, 0.0, 0.0);
-    let valid = !divergent && finite;
-    info[chain] = vec4f(accept_prob, select(0.0, 1.0, divergent), energy, select(0.0, 1.0, valid));
-  } else {
-    info[chain] = vec4f(accept_prob, select(0.0, 1.0, divergent), energy, 0.0);
-    totals[chain] += vec4f(select(0.0, 1.0, divergent), accept_prob, f32(steps_taken), 0.0);
-  }
-
-  if (record) {
-    let R = step.retained;
-    let slot = step.record_slot;
-    let pos_base = slot * S * R;
-    let stats_base = step.slots * S * R;
-    let div_base = stats_base + step.slots * R;
-    // The draw is the state after the transition (reloaded: unchanged when rejected).
-    let lp_after = select(lp0, lp, accepted);
-    for (var j = 0u; j < NV; j++) { // @unroll
-      rec[pos_base + j * R + chain] = state[j * B + chain];
-    }
-    let ms_after = state[NV * B + chain];
-    rec[pos_base + NV * R + chain] = vec4f(ms_after.x, ms_after.y, lp_after, 0.0);
-    rec[stats_base + slot * R + chain] = vec4f(lp_after, energy, accept_prob, select(0.0, 1.0, divergent));
-    if (divergent) {
-      for (var j = 0u; j < NV; j++) { // @unroll
-        rec[div_base + (slot * S + j) * R + chain] = z[j];
+      var mask: vec4f;
+      if (GROUPS_CONST) {
+        mask = GROUP_MASK[j];
+      } else {
+        mask = groups[j].mask;
       }
-      rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, 0.0, 0.0);
+      p[j] = mask * normals4(step.key, it, chain, j) * momentum_scale(im[j]);
+      kin += im[j] * p[j] * p[j];
+      if (warmup) {
+        warm[j * B + chain] = z[j];
+      }
     }
+    if (warmup) {
+      warm[NV * B + chain] = vec4f(mu, s, 0.0, 0.0);
+    }
+    let h0 = -lp + 0.5 * dot(kin, vec4f(1.0));
+
+    // Leapfrog (velocity Verlet), stopping at the first divergent step.
+    var h = h0;
+    var divergent = !is_finite(h0);
+    var steps_taken = 0u;
+    for (var n = 0u; n < num_steps && !divergent; n++) {
+      let half = 0.5 * eps;
+      p_mu += half * g_mu;
+      p_s += half * g_s;
+      mu += eps * ims.x * p_mu;
+      s += eps * ims.y * p_s;
+      for (var j = 0u; j < NV; j++) { // @unroll
+        p[j] += half * g[j];
+        z[j] += eps * im[j] * p[j];
+      }
+      let dens = log_density_grad(mu, s, z);
+      g = dens.g_z;
+      lp = dens.lp;
+      g_mu = dens.g_mu;
+      g_s = dens.g_s;
+      p_mu += half * g_mu;
+      p_s += half * g_s;
+      kin = vec4f(ims.x * p_mu * p_mu + ims.y * p_s * p_s, 0.0, 0.0, 0.0);
+      for (var j = 0u; j < NV; j++) { // @unroll
+        p[j] += half * g[j];
+        kin += im[j] * p[j] * p[j];
+      }
+      h = -lp + 0.5 * dot(kin, vec4f(1.0));
+      steps_taken = n + 1u;
+      divergent = !is_finite(h) || h - h0 > MAX_ENERGY_ERROR;
+    }
+
+    var accept_prob = 0.0;
+    if (!divergent) {
+      accept_prob = min(1.0, exp(h0 - h));
+    }
+    let accepted = nms.z < accept_prob;
+    var energy = h0;
+    if (accepted) {
+      energy = h;
+      zc = z;
+      gc = g;
+      mu_c = mu;
+      s_c = s;
+      lp_c = lp;
+      g_mu_c = g_mu;
+      g_s_c = g_s;
+      moved = true;
+    }
+    let div = select(0.0, 1.0, divergent);
+
+    if (warmup) {
+      // ChEES inputs: proposal and end momentum; invalid chains are flagged, not used.
+      var finite = is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
+      for (var j = 0u; j < NV; j++) { // @unroll
+        warm[(S + j) * B + chain] = z[j];
+        warm[(2u * S + j) * B + chain] = im[j] * p[j];
+        finite = finite && all_finite(z[j]) && all_finite(p[j]);
+      }
+      warm[(S + NV) * B + chain] = vec4f(mu, s, 0.0, 0.0);
+      warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, 0.0, 0.0);
+      let valid = !divergent && finite;
+      last = vec4f(accept_prob, div, energy, select(0.0, 1.0, valid));
+    } else {
+      last = vec4f(accept_prob, div, energy, 0.0);
+      totals_add += vec4f(div, accept_prob, f32(steps_taken), 0.0);
+    }
+
+    if (record) {
+      // The draw is the state after the transition (unchanged when rejected).
+      let R = step.retained;
+      let slot = step.record_slot + m;
+      let pos_base = slot * S * R;
+      let stats_base = step.slots * S * R;
+      let div_base = stats_base + step.slots * R;
+      for (var j = 0u; j < NV; j++) { // @unroll
+        rec[pos_base + j * R + chain] = zc[j];
+      }
+      rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+      rec[stats_base + slot * R + chain] = vec4f(lp_c, energy, accept_prob, div);
+      if (divergent) {
+        for (var j = 0u; j < NV; j++) { // @unroll
+          rec[div_base + (slot * S + j) * R + chain] = z[j];
+        }
+        rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, 0.0, 0.0);
+      }
+    }
+  }
+
+  if (moved) {
+    for (var j = 0u; j < NV; j++) { // @unroll
+      state[j * B + chain] = zc[j];
+      grad[j * B + chain] = gc[j];
+    }
+    state[NV * B + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+    grad[NV * B + chain] = vec4f(g_mu_c, g_s_c, lp_c, 0.0);
+  }
+  info[chain] = last;
+  if (!warmup) {
+    totals[chain] += totals_add;
   }
 }

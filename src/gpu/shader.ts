@@ -117,8 +117,17 @@ export async function composeShader(modules: readonly ShaderName[], consts: Read
   return unrollLoops([...prelude, ...bodies].join('\n'), consts);
 }
 
-/** Creates a compute pipeline, surfacing WGSL compile errors with their line numbers. */
-export async function createComputePipeline(device: GPUDevice, label: string, code: string, entryPoint = 'main'): Promise<GPUComputePipeline> {
+/**
+ * Creates a compute pipeline, surfacing WGSL compile errors with their line numbers. The
+ * layout defaults to 'auto'; pass one to share bind groups between pipelines.
+ */
+export async function createComputePipeline(
+  device: GPUDevice,
+  label: string,
+  code: string,
+  entryPoint = 'main',
+  layout: GPUPipelineLayout | 'auto' = 'auto',
+): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label, code });
   const info = await gpuWait(() => module.getCompilationInfo());
   const errors = info.messages.filter((m) => m.type === 'error');
@@ -126,7 +135,7 @@ export async function createComputePipeline(device: GPUDevice, label: string, co
     const lines = code.split('\n');
     throw new Error(`WGSL compile error in ${label}:\n` + errors.map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1] ?? ''}`).join('\n'));
   }
-  return gpuWait(() => device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint } }));
+  return gpuWait(() => device.createComputePipelineAsync({ label, layout, compute: { module, entryPoint } }));
 }
 
 /** Workgroup grid for `n` invocations of size `wg`: x capped at 65535 groups, rows in y. */

@@ -24,8 +24,21 @@ const F_DIVERGENT = 5;
 const F_SHIFT = 6;
 /** Largest record chunk, bytes: draws are copied back to the host chunk by chunk. */
 const RECORD_CHUNK_BYTES = 64 * 2 ** 20;
+/** Most sampling transitions per dispatch (MAX_BATCH in shaders/hmc.wgsl). */
+const MAX_BATCH = 32;
+/** StepParams (shaders/hmc.wgsl): 12 header words, MAX_BATCH step counts, then inv_mass. */
+const STEP_HEADER_WORDS = 12;
+const INV_MASS_WORD = STEP_HEADER_WORDS + MAX_BATCH;
+/** Sampling transitions waiting to be dispatched together. */
+interface PendingBatch {
+  readonly first: number;
+  readonly stepSize: number;
+  readonly invMass: Float64Array;
+  readonly steps: number[];
+  readonly recording: boolean;
+  readonly firstSlot: number;
+}
 /** Step flags (shaders/hmc.wgsl). */
-const FLAG_WARMUP = 1;
 const FLAG_RECORD = 2;
 
 /**
@@ -59,6 +72,7 @@ class WebGpuBackend implements Backend {
   private readonly stepU32: Uint32Array;
   private readonly stepF32: Float32Array;
   private sampling = false;
+  private batch: PendingBatch | null = null;
   private lastWasWarmup = false;
   // Recording state.
   private draws = 0;
@@ -87,7 +101,9 @@ class WebGpuBackend implements Backend {
     seed: number,
     private readonly diagMetric: boolean,
     private readonly pipelines: {
-      hmc: GPUComputePipeline;
+      hmcLayout: GPUBindGroupLayout;
+      hmcWarmup: GPUComputePipeline;
+      hmcSample: GPUComputePipeline;
       logdensity: GPUComputePipeline;
       ensemble: GPUComputePipeline;
       means: GPUComputePipeline;
@@ -117,7 +133,7 @@ class WebGpuBackend implements Backend {
     const groups = packGroups(model);
     const groupBuf = mk('groups', groups.byteLength, STORAGE | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(groupBuf, 0, groups);
-    this.stepData = new ArrayBuffer(48 + 16 * S);
+    this.stepData = new ArrayBuffer(4 * INV_MASS_WORD + 16 * S);
     this.stepU32 = new Uint32Array(this.stepData);
     this.stepF32 = new Float32Array(this.stepData);
     this.stepBuf = mk('step params', this.stepData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -183,27 +199,41 @@ class WebGpuBackend implements Backend {
   private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
     const NV = numZBlocks(model.stats.K);
     const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
-    const [hmcCode, ldCode, redCode] = await Promise.all([
-      composeShader(['model', 'philox', 'hmc'], { ...consts, DIAG_METRIC: { type: 'bool', value: diagMetric } }),
+    const hmcConsts = { ...consts, DIAG_METRIC: { type: 'bool', value: diagMetric } } as const;
+    const [hmcWarmupCode, hmcSampleCode, ldCode, redCode] = await Promise.all([
+      composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
+      composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
       composeShader(['model', 'logdensity'], consts),
       composeShader(['reduce'], { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE } }),
     ]);
     return withErrorScopes(g.device, async () => {
-      const [hmc, logdensity, ensemble, means, chees] = await Promise.all([
-        createComputePipeline(g.device, 'hmc transition', hmcCode),
+      // The two transition pipelines share one explicit layout (and so one bind group):
+      // 1 groups, 2 step params, 3 state, 4 grad, 5 warm, 6 info, 7 totals, 8 records.
+      const hmcLayout = g.device.createBindGroupLayout({
+        label: 'hmc bindings',
+        entries: [1, 2, 3, 4, 5, 6, 7, 8].map((binding) => ({
+          binding,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: binding === 1 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
+        })),
+      });
+      const layout = g.device.createPipelineLayout({ label: 'hmc', bindGroupLayouts: [hmcLayout] });
+      const [hmcWarmup, hmcSample, logdensity, ensemble, means, chees] = await Promise.all([
+        createComputePipeline(g.device, 'hmc transition (warmup)', hmcWarmupCode, 'main', layout),
+        createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
         createComputePipeline(g.device, 'logdensity', ldCode),
         createComputePipeline(g.device, 'ensemble reduction', redCode, 'ensemble_partial'),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
         createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmc, logdensity, ensemble, means, chees });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcWarmup, hmcSample, logdensity, ensemble, means, chees });
     });
   }
 
   private rebindHmc(): void {
     this.hmcBind = this.gpu.device.createBindGroup({
       label: 'hmc bindings',
-      layout: this.pipelines.hmc.getBindGroupLayout(0),
+      layout: this.pipelines.hmcLayout,
       entries: [...this.hmcEntries, [8, this.recBuf] as const].map(([binding, buffer]) => ({ binding, resource: { buffer } })),
     });
   }
@@ -224,39 +254,85 @@ class WebGpuBackend implements Backend {
   }
 
   step(params: TransitionParams): void {
+    // inv_mass is unused (the unit metric is compiled in) unless the backend was created
+    // with diagMetric.
+    if (!this.diagMetric && params.invMass.some((m) => m !== 1)) {
+      throw new Error('this WebGPU backend was compiled for the unit metric: create it with { diagMetric: true } to pass another invMass');
+    }
+    if (!this.sampling) {
+      // Warmup: one transition per dispatch, followed by the reductions adaptation reads.
+      this.flushBatch();
+      this.dispatch({ first: params.iteration, stepSize: params.stepSize, invMass: params.invMass, steps: [params.numSteps], recording: false, firstSlot: 0 }, true);
+      this.lastWasWarmup = true;
+      return;
+    }
+    // Sampling: consecutive transitions with the same step size and metric are batched, up
+    // to MAX_BATCH per dispatch (state stays in registers between them); a batch never
+    // straddles a record chunk.
+    const recording = this.drawIndex < this.draws;
+    const b = this.batch;
+    if (
+      b &&
+      (b.steps.length === MAX_BATCH ||
+        b.first + b.steps.length !== params.iteration ||
+        b.stepSize !== params.stepSize ||
+        b.recording !== recording ||
+        b.invMass.some((m, i) => m !== params.invMass[i]))
+    ) {
+      this.flushBatch();
+    }
+    this.batch ??= { first: params.iteration, stepSize: params.stepSize, invMass: Float64Array.from(params.invMass), steps: [], recording, firstSlot: this.slotInChunk };
+    this.batch.steps.push(params.numSteps);
+    this.lastWasWarmup = false;
+    this.sampledIterations++;
+    if (recording) {
+      this.drawIndex++;
+      this.slotInChunk++;
+      if (this.slotInChunk === this.slots || this.drawIndex === this.draws) {
+        this.flushBatch();
+        this.flushChunk();
+      }
+    }
+  }
+
+  /** Dispatches the pending batch of sampling transitions, if any. */
+  private flushBatch(): void {
+    if (this.batch) this.dispatch(this.batch, false);
+    this.batch = null;
+  }
+
+  /** Encodes and submits one hmc dispatch (and, in warmup, the reductions and their copy). */
+  private dispatch(b: PendingBatch, warmup: boolean): void {
     const device = this.gpu.device;
     const S = this.NV + 1;
     const u = this.stepU32;
     const f = this.stepF32;
-    const recording = this.sampling && this.drawIndex < this.draws;
-    u[0] = params.iteration >>> 0;
-    u[1] = params.numSteps;
+    u[0] = b.first >>> 0;
+    u[1] = b.steps.length;
     u[2] = this.chains;
     u[3] = this.grid.rowStride;
-    f[4] = params.stepSize;
-    u[5] = (this.sampling ? 0 : FLAG_WARMUP) | (recording ? FLAG_RECORD : 0);
-    u[6] = this.slotInChunk;
+    f[4] = b.stepSize;
+    u[5] = b.recording ? FLAG_RECORD : 0;
+    u[6] = b.firstSlot;
     u[7] = this.retained;
     u[8] = this.key[0];
     u[9] = this.key[1];
     u[10] = this.slots;
     u[11] = 0;
-    // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1. Unused (the unit metric is
-    // compiled in) unless the backend was created with diagMetric.
-    if (!this.diagMetric && params.invMass.some((m) => m !== 1)) {
-      throw new Error('this WebGPU backend was compiled for the unit metric: create it with { diagMetric: true } to pass another invMass');
-    }
-    f.fill(1, 12);
-    for (let k = 0; k < this.K; k++) f[12 + 4 * (k >> 2) + (k & 3)] = params.invMass[Z0 + k];
-    f[12 + 4 * this.NV] = params.invMass[MU];
-    f[12 + 4 * this.NV + 1] = params.invMass[LOG_TAU];
+    u.fill(0, STEP_HEADER_WORDS, INV_MASS_WORD);
+    u.set(b.steps, STEP_HEADER_WORDS);
+    // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1.
+    f.fill(1, INV_MASS_WORD);
+    for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
+    f[INV_MASS_WORD + 4 * this.NV] = b.invMass[MU];
+    f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[LOG_TAU];
     device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
-    const enc = device.createCommandEncoder({ label: `iteration ${params.iteration}` });
+    const enc = device.createCommandEncoder({ label: `iterations ${b.first}..${b.first + b.steps.length - 1}` });
     const pass = enc.beginComputePass({ label: 'hmc' });
-    pass.setPipeline(this.pipelines.hmc);
+    pass.setPipeline(warmup ? this.pipelines.hmcWarmup : this.pipelines.hmcSample);
     pass.setBindGroup(0, this.hmcBind);
     pass.dispatchWorkgroups(this.grid.x, this.grid.y);
-    if (!this.sampling) {
+    if (warmup) {
       const groups = Math.ceil(this.reduceThreads / REDUCE_WORKGROUP_SIZE);
       pass.setPipeline(this.pipelines.ensemble);
       pass.setBindGroup(0, this.reduceBind);
@@ -269,20 +345,11 @@ class WebGpuBackend implements Backend {
       pass.dispatchWorkgroups(groups);
     }
     pass.end();
-    if (!this.sampling) {
+    if (warmup) {
       enc.copyBufferToBuffer(this.p1, 0, this.reduceRead, 0, this.partialBytes.p1);
       enc.copyBufferToBuffer(this.p3, 0, this.reduceRead, this.partialBytes.p1, this.partialBytes.p3);
     }
     device.queue.submit([enc.finish()]);
-    this.lastWasWarmup = !this.sampling;
-    if (this.sampling) {
-      this.sampledIterations++;
-      if (recording) {
-        this.drawIndex++;
-        this.slotInChunk++;
-        if (this.slotInChunk === this.slots || this.drawIndex === this.draws) this.flushChunk();
-      }
-    }
   }
 
   async ensembleStats(): Promise<EnsembleStats> {
@@ -447,6 +514,7 @@ class WebGpuBackend implements Backend {
   }
 
   async sync(): Promise<number> {
+    this.flushBatch();
     await this.pendingCopies;
     if (!this.sampling) {
       await gpuWait(() => this.gpu.device.queue.onSubmittedWorkDone());
@@ -459,6 +527,7 @@ class WebGpuBackend implements Backend {
   }
 
   async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
+    this.flushBatch();
     if (this.slotInChunk > 0) this.flushChunk();
     await this.pendingCopies;
     const t = await this.readTotals();
@@ -488,6 +557,7 @@ class WebGpuBackend implements Backend {
   }
 
   destroy(): void {
+    this.batch = null;
     for (const b of this.buffers) b.destroy();
     this.buffers.length = 0;
     if (this.ownsDevice) this.gpu.device.destroy();

@@ -29,7 +29,7 @@ export const INITIAL_STEP_SIZE = 0.1;
 /** Warmup fractions at which the diagonal metric is re-estimated (when enabled). */
 export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
 /** Progress reports during sampling are this many iterations apart (one host sync each). */
-export const SAMPLING_SYNC_INTERVAL = 25;
+export const SAMPLING_SYNC_INTERVAL = 32;
 
 export type BackendKind = 'auto' | 'webgpu' | 'cpu';
 
