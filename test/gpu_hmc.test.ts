@@ -4,7 +4,7 @@ import { parseParameterization } from '../src/model/parameterization.ts';
 import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
 import { createWebGpuBackend } from '../src/sampler/gpu_backend.ts';
 import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
-import type { Backend } from '../src/sampler/backend.ts';
+import type { Backend, EnsembleStats } from '../src/sampler/backend.ts';
 import { seedData, testGpu, testRng, type SeedName } from './gpu_helpers.ts';
 import type { HierData } from '../src/model/data.ts';
 
@@ -24,6 +24,21 @@ async function pair(name: SeedName | HierData, param: string, chains: number, se
 
 function relClose(a: number, b: number, rel: number, abs = 0): boolean {
   return Math.abs(a - b) <= abs + rel * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/**
+ * float64 CPU vs float32 GPU ensemble statistics of the same transition. Chains whose
+ * Metropolis decisions differ (u within ~1e-5 of the acceptance probability) are rare:
+ * allow a couple of chains' difference.
+ */
+function expectEnsembleAgreement(a: EnsembleStats, b: EnsembleStats, dim: number, acceptRel: number): void {
+  expect(Math.abs(a.numValid - b.numValid)).toBeLessThanOrEqual(2);
+  expect(relClose(a.meanAccept, b.meanAccept, acceptRel)).toBe(true);
+  expect(relClose(a.cheesGradient, b.cheesGradient, 2e-2, 1e-3 * Math.abs(a.cheesGradient) + 1e-6)).toBe(true);
+  for (let d = 0; d < dim; d++) {
+    expect(relClose(a.positionMean[d], b.positionMean[d], 1e-2, 2e-2 * Math.sqrt(a.positionVar[d]))).toBe(true);
+    expect(relClose(a.positionVar[d], b.positionVar[d], 2e-2)).toBe(true);
+  }
 }
 
 describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox stream)', () => {
@@ -46,19 +61,11 @@ describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox st
           g.step(params);
           const a = await cpu.ensembleStats();
           const b = await g.ensembleStats();
-          // Chains whose float32 and float64 Metropolis decisions differ (u within ~1e-5 of
-          // the acceptance probability) are rare; allow a handful of chains' difference.
-          expect(Math.abs(a.numValid - b.numValid)).toBeLessThanOrEqual(2);
-          expect(relClose(a.meanAccept, b.meanAccept, 1e-3)).toBe(true);
+          expectEnsembleAgreement(a, b, model.dim, 1e-3);
           // The harmonic mean is dominated by the smallest acceptance exp(-dH): a float32
           // energy error of ~1e-2 on dH ~ 10 moves it by ~1%, and an acceptance below ~1e-38
           // underflows to 0 in float32 (both then say "shrink the step").
           expect(relClose(a.harmonicMeanAccept, b.harmonicMeanAccept, 5e-2, 1e-12), `harmonic ${a.harmonicMeanAccept} vs ${b.harmonicMeanAccept} at it ${it}`).toBe(true);
-          expect(relClose(a.cheesGradient, b.cheesGradient, 2e-2, 1e-3 * Math.abs(a.cheesGradient) + 1e-6)).toBe(true);
-          for (let d = 0; d < model.dim; d++) {
-            expect(relClose(a.positionMean[d], b.positionMean[d], 1e-2, 2e-2 * Math.sqrt(a.positionVar[d]))).toBe(true);
-            expect(relClose(a.positionVar[d], b.positionVar[d], 2e-2)).toBe(true);
-          }
         }
       } finally {
         cpu.destroy();
@@ -137,15 +144,7 @@ describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox st
         const params = { iteration: it, stepSize: 0.05, numSteps: 6, invMass };
         cpu.step(params);
         g.step(params);
-        const a = await cpu.ensembleStats();
-        const b = await g.ensembleStats();
-        expect(Math.abs(a.numValid - b.numValid)).toBeLessThanOrEqual(2);
-        expect(relClose(a.meanAccept, b.meanAccept, 2e-3)).toBe(true);
-        expect(relClose(a.cheesGradient, b.cheesGradient, 2e-2, 1e-3 * Math.abs(a.cheesGradient) + 1e-6)).toBe(true);
-        for (let d = 0; d < model.dim; d++) {
-          expect(relClose(a.positionMean[d], b.positionMean[d], 1e-2, 2e-2 * Math.sqrt(a.positionVar[d]))).toBe(true);
-          expect(relClose(a.positionVar[d], b.positionVar[d], 2e-2)).toBe(true);
-        }
+        expectEnsembleAgreement(await cpu.ensembleStats(), await g.ensembleStats(), model.dim, 2e-3);
       }
     } finally {
       cpu.destroy();
