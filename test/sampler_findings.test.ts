@@ -21,9 +21,12 @@ afterAll(() => gpu?.device.destroy());
 
 const SEED = 4242;
 
+/** One WebGPU run; its figures join the printed findings as `data × param`. */
 async function run(data: SeedName, param: string, chains: number, warmup: number, draws: number): Promise<{ report: RunReport; summary: Summary }> {
   const result = await sample({ data: seedData(data), parameterization: param, chains, warmup, draws, seed: SEED, backend: 'webgpu', gpu: gpu! });
-  return reportRun(result, SEED);
+  const out = reportRun(result, SEED);
+  record(`${data} × ${param}`, out.report, out.summary);
+  return out;
 }
 
 const lines: string[] = [];
@@ -47,9 +50,7 @@ afterAll(() => {
 describe.skipIf(!gpu)('the seed study findings reproduce (webgpu)', () => {
   it('weak: centered shows divergences and low E-BFMI; noncentered (almost) none and E-BFMI > 0.7', async () => {
     const c = await run('weak', 'centered', 512, 300, 300);
-    record('weak × centered', c.report, c.summary);
     const nc = await run('weak', 'noncentered', 512, 300, 300);
-    record('weak × noncentered', nc.report, nc.summary);
 
     // Centered: the funnel's neck. The study: 706 of 40,000 transitions divergent, E-BFMI
     // 0.19–0.32 in every chain. Here: divergences, E-BFMI under the usual 0.3 threshold in
@@ -75,9 +76,7 @@ describe.skipIf(!gpu)('the seed study findings reproduce (webgpu)', () => {
     // Warmups long enough for both to converge (see sampler_posterior.test.ts); the same
     // target acceptance for both, so the step sizes are comparable.
     const c = await run('strong', 'centered', 512, 600, 300);
-    record('strong × centered', c.report, c.summary);
     const nc = await run('strong', 'noncentered', 128, 1000, 300);
-    record('strong × noncentered', nc.report, nc.summary);
     const cs = c.report.sampler;
     const ns = nc.report.sampler;
     lines.push(`strong: step size ratio centered / noncentered = ${(cs.step_size / ns.step_size).toFixed(1)}, leapfrog steps ratio noncentered / centered = ${(ns.mean_leapfrog_steps / cs.mean_leapfrog_steps).toFixed(1)}`);
@@ -90,8 +89,7 @@ describe.skipIf(!gpu)('the seed study findings reproduce (webgpu)', () => {
   it('unbalanced: centering only groups 2 and 6 beats both pure forms in bulk ESS per gradient evaluation', async () => {
     const eff: Record<string, number> = {};
     for (const param of ['centered', 'noncentered', 'mixed:2,6']) {
-      const { report, summary } = await run('unbalanced', param, 512, 300, 300);
-      record(`unbalanced × ${param}`, report, summary);
+      const { report } = await run('unbalanced', param, 512, 300, 300);
       const s = report.sampler;
       const essMin = Math.min(...Object.values(report.params).map((p) => p.ess_bulk));
       eff[param] = essMin / (s.chains * s.draws * s.mean_leapfrog_steps);

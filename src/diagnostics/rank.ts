@@ -239,10 +239,18 @@ let zTableCache: { size: number; table: Float64Array } | null = null;
 export function zTable(S: number): Float64Array {
   if (zTableCache?.size === S) return zTableCache.table;
   const table = new Float64Array(S);
-  const denom = S - 2 * BLOM_OFFSET + 1;
-  for (let i = 0; i < S; i++) table[i] = qnorm((i + 1 - BLOM_OFFSET) / denom);
+  for (let i = 0; i < S; i++) table[i] = tiedZ(S, i, i + 1);
   zTableCache = { size: S, table };
   return table;
+}
+
+/**
+ * z of a group of ties at sorted positions i..j-1 of S (1-based ranks i+1..j): qnorm of
+ * their average rank. For a single draw (j = i + 1) callers read zTable(S)[i] instead
+ * (the common, hot case).
+ */
+function tiedZ(S: number, i: number, j: number): number {
+  return qnorm(((i + 1 + j) / 2 - BLOM_OFFSET) / (S - 2 * BLOM_OFFSET + 1));
 }
 
 /**
@@ -252,7 +260,6 @@ export function zTable(S: number): Float64Array {
 export function zScaleFromSorted(sorted: Float64Array, order: Uint32Array, out: Float64Array): Float64Array {
   const S = sorted.length;
   const table = zTable(S);
-  const denom = S - 2 * BLOM_OFFSET + 1;
   let i = 0;
   while (i < S) {
     const v = sorted[i];
@@ -261,9 +268,7 @@ export function zScaleFromSorted(sorted: Float64Array, order: Uint32Array, out: 
     if (j === i + 1) {
       out[order[i]] = table[i];
     } else {
-      // average rank of positions i..j-1 (1-based ranks i+1..j)
-      const r = (i + 1 + j) / 2;
-      const z = qnorm((r - BLOM_OFFSET) / denom);
+      const z = tiedZ(S, i, j);
       for (let k = i; k < j; k++) out[order[k]] = z;
     }
     i = j;
@@ -342,7 +347,6 @@ export function zChainSums(
 ): { sums: Float64Array; squares: Float64Array } {
   const S = sorted.length;
   const table = zTable(S);
-  const denom = S - 2 * BLOM_OFFSET + 1;
   const sums = new Float64Array(chains);
   const squares = new Float64Array(chains);
   let i = 0;
@@ -350,7 +354,7 @@ export function zChainSums(
     const v = sorted[i];
     let j = i + 1;
     while (j < S && sorted[j] === v) j++;
-    const z = j === i + 1 ? table[i] : qnorm(((i + 1 + j) / 2 - BLOM_OFFSET) / denom);
+    const z = j === i + 1 ? table[i] : tiedZ(S, i, j);
     const z2 = z * z;
     for (let k = i; k < j; k++) {
       const c = (order[k] / n) | 0;
@@ -377,7 +381,6 @@ export function foldedZChainSums(
 ): { sums: Float64Array; squares: Float64Array } {
   const S = sorted.length;
   const table = zTable(S);
-  const denom = S - 2 * BLOM_OFFSET + 1;
   const sums = new Float64Array(chains);
   const squares = new Float64Array(chains);
   const lo = lowerBound(sorted, m);
@@ -422,7 +425,7 @@ export function foldedZChainSums(
       sums[c] += z;
       squares[c] += z * z;
     } else if (groupSize > 1) {
-      const z = qnorm(((groupStart + 1 + k) / 2 - BLOM_OFFSET) / denom);
+      const z = tiedZ(S, groupStart, k);
       const z2 = z * z;
       for (let g = 0; g < groupSize; g++) {
         const c = (members[g] / n) | 0;

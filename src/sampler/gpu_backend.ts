@@ -197,7 +197,6 @@ class WebGpuBackend implements Backend {
   }
 
   private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
-    const NV = numZBlocks(model.stats.K);
     const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
     const hmcConsts = { ...consts, DIAG_METRIC: { type: 'bool', value: diagMetric } } as const;
     const [hmcWarmupCode, hmcSampleCode, ldCode, redCode] = await Promise.all([
