@@ -63,6 +63,7 @@ class WebGpuBackend implements Backend {
   private readonly gradBuf: GPUBuffer;
   private readonly totalsBuf: GPUBuffer;
   private readonly reduceRead: GPUBuffer;
+  private readonly totalsRead: GPUBuffer;
   private readonly partialBytes: { p1: number; p3: number };
   private recBuf: GPUBuffer;
   private hmcBind!: GPUBindGroup;
@@ -142,6 +143,7 @@ class WebGpuBackend implements Backend {
     const warmBuf = mk('warmup state', 3 * stateBytes, STORAGE);
     const infoBuf = mk('transition info', chains * 16, STORAGE);
     this.totalsBuf = mk('sampling totals', chains * 16, STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.totalsRead = mk('totals readback', chains * 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.recBuf = mk('records (empty)', 16, STORAGE | GPUBufferUsage.COPY_SRC);
     this.partialBytes = { p1: S * this.reduceThreads * ENSEMBLE_FIELDS * 16, p3: this.reduceThreads * 16 };
     const p1 = mk('ensemble partial sums', this.partialBytes.p1, STORAGE | GPUBufferUsage.COPY_SRC);
@@ -356,9 +358,8 @@ class WebGpuBackend implements Backend {
     const G = this.reduceThreads;
     const S = this.NV + 1;
     await gpuWait(() => this.reduceRead.mapAsync(GPUMapMode.READ));
-    const all = new Float32Array(this.reduceRead.getMappedRange().slice(0));
-    this.reduceRead.unmap();
-    // Sum partials in float64: per block j, field f (vec4).
+    const all = new Float32Array(this.reduceRead.getMappedRange());
+    // Sum partials in float64 (per block j, field f: a vec4), then release the mapping.
     const sums = new Float64Array(S * ENSEMBLE_FIELDS * 4);
     for (let j = 0; j < S; j++) {
       for (let w = 0; w < G; w++) {
@@ -370,6 +371,7 @@ class WebGpuBackend implements Backend {
     let gradSum = 0;
     const p3off = this.partialBytes.p1 / 4;
     for (let w = 0; w < G; w++) gradSum += all[p3off + 4 * w];
+    this.reduceRead.unmap();
     const scal = F_SCALARS * 4; // block 0
     const numValid = sums[scal];
     const weightSum = sums[scal + 1];
@@ -499,17 +501,25 @@ class WebGpuBackend implements Backend {
     this.pendingCopies = done;
   }
 
-  private async readTotals(): Promise<Float32Array> {
+  /** Sampling totals over all chains, summed (in float64) while the readback is mapped. */
+  private async readTotals(): Promise<{ divergences: number; acceptSum: number; steps: number }> {
     const device = this.gpu.device;
-    const staging = device.createBuffer({ label: 'totals readback', size: this.chains * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const bytes = this.chains * 16;
     const enc = device.createCommandEncoder({ label: 'totals copy' });
-    enc.copyBufferToBuffer(this.totalsBuf, 0, staging, 0, this.chains * 16);
+    enc.copyBufferToBuffer(this.totalsBuf, 0, this.totalsRead, 0, bytes);
     device.queue.submit([enc.finish()]);
-    await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
-    const t = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
-    return t;
+    await gpuWait(() => this.totalsRead.mapAsync(GPUMapMode.READ));
+    const t = new Float32Array(this.totalsRead.getMappedRange());
+    let divergences = 0;
+    let acceptSum = 0;
+    let steps = 0;
+    for (let c = 0; c < this.chains; c++) {
+      divergences += t[4 * c];
+      acceptSum += t[4 * c + 1];
+      steps += t[4 * c + 2];
+    }
+    this.totalsRead.unmap();
+    return { divergences, acceptSum, steps };
   }
 
   async sync(): Promise<number> {
@@ -519,25 +529,14 @@ class WebGpuBackend implements Backend {
       await gpuWait(() => this.gpu.device.queue.onSubmittedWorkDone());
       return 0;
     }
-    const t = await this.readTotals();
-    let div = 0;
-    for (let c = 0; c < this.chains; c++) div += t[4 * c];
-    return div;
+    return (await this.readTotals()).divergences;
   }
 
   async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
     this.flushBatch();
     if (this.slotInChunk > 0) this.flushChunk();
     await this.pendingCopies;
-    const t = await this.readTotals();
-    let divergences = 0;
-    let acceptSum = 0;
-    let steps = 0;
-    for (let c = 0; c < this.chains; c++) {
-      divergences += t[4 * c];
-      acceptSum += t[4 * c + 1];
-      steps += t[4 * c + 2];
-    }
+    const { divergences, acceptSum, steps } = await this.readTotals();
     const rec = this.record!;
     const draws: RecordedDraws = {
       retainedChains: this.retained,
