@@ -9,17 +9,18 @@ const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
 const TWO_PI: f32 = 6.283185307179586;
 
-// (high, low) 32-bit halves of the 64-bit product a * b, from 16-bit limbs (WGSL has no mulhi).
+// (high, low) 32-bit halves of the 64-bit product a * b, from 16-bit limbs (WGSL has no
+// mulhi; Warren, Hacker's Delight, 2nd ed., 8-2 "mulhu"). Four shifts, as few as the limbs
+// allow: SwiftShader has no vector shift by a vector amount and emulates each WGSL shift
+// lane by lane. With `a` a Philox constant, its limbs fold.
 fn mulhilo(a: u32, b: u32) -> vec2u {
-  let al = a & 0xFFFFu;
-  let ah = a >> 16u;
-  let bl = b & 0xFFFFu;
-  let bh = b >> 16u;
-  let ll = al * bl;
-  let lh = al * bh;
-  let hl = ah * bl;
-  let mid = (ll >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
-  let hi = ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+  let a0 = a & 0xFFFFu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xFFFFu;
+  let b1 = b >> 16u;
+  let t = a1 * b0 + ((a0 * b0) >> 16u);
+  let w1 = a0 * b1 + (t & 0xFFFFu);
+  let hi = a1 * b1 + (t >> 16u) + (w1 >> 16u);
   return vec2u(hi, a * b);
 }
 
