@@ -39,6 +39,16 @@ struct StepParams {
 }
 
 @group(0) @binding(2) var<uniform> step: StepParams;
+// Warmup only: the iteration, step size and leapfrog steps of the transition, written by
+// the host (`step`) or by the device adaptation (shaders/adapt.wgsl, the prefix of its
+// AdaptState), so that adapted warmup iterations need no host round trip.
+struct WarmupStep {
+  step_size: f32,
+  trajectory_length: f32,
+  num_steps: u32,
+  iteration: u32,
+}
+@group(0) @binding(9) var<storage, read> warmup_step: WarmupStep;
 // Current state: z blocks, then (mu, s, log p, 0) (log p kept for the records).
 @group(0) @binding(3) var<storage, read_write> state: array<vec4f>;
 // Gradient at the current state: z blocks, then (d/dmu, d/ds, log p, 0).
@@ -78,11 +88,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (chain >= B) {
     return;
   }
-  let eps = step.step_size;
   let warmup = WARMUP;
   // Warmup runs one transition per dispatch (adaptation reads its statistics).
   var num_iterations = 1u;
-  if (!WARMUP) {
+  var eps = step.step_size;
+  var first_iteration = step.iteration;
+  if (WARMUP) {
+    eps = warmup_step.step_size;
+    first_iteration = warmup_step.iteration;
+  } else {
     num_iterations = step.num_iterations;
   }
   let record = !WARMUP && (step.flags & FLAG_RECORD) != 0u && chain < step.retained;
@@ -123,8 +137,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var last = vec4f(0.0);
 
   for (var m = 0u; m < num_iterations; m++) {
-    let it = step.iteration + m;
-    let num_steps = step.num_steps[m / 4u][m % 4u];
+    let it = first_iteration + m;
+    var num_steps = step.num_steps[m / 4u][m % 4u];
+    if (WARMUP) {
+      num_steps = warmup_step.num_steps;
+    }
     var z = zc;
     var g = gc;
     var p: array<vec4f, NV>;

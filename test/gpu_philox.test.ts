@@ -32,7 +32,7 @@ fn gen(@builtin(global_invocation_id) gid: vec3u) {
 }
 `;
 
-async function run(entry: 'mul' | 'gen', input: Uint32Array, outRows: number): Promise<Uint32Array> {
+async function run(entry: 'mul' | 'gen', input: Uint32Array<ArrayBuffer>, outRows: number): Promise<Uint32Array> {
   const device = gpu!.device;
   const code = (await composeShader(['philox'], {})) + HARNESS;
   return withErrorScopes(device, async () => {

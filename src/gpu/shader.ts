@@ -12,6 +12,7 @@ const SHADER_URLS = {
   philox: new URL('../../shaders/philox.wgsl', import.meta.url),
   hmc: new URL('../../shaders/hmc.wgsl', import.meta.url),
   reduce: new URL('../../shaders/reduce.wgsl', import.meta.url),
+  adapt: new URL('../../shaders/adapt.wgsl', import.meta.url),
 } as const;
 
 export type ShaderName = keyof typeof SHADER_URLS;

@@ -1,10 +1,14 @@
 import type { HierModel } from '../model/model.ts';
+import type { CheesParams, CheesState } from '../adaptation/chees.ts';
+import type { DualAveragingParams } from '../adaptation/dual_averaging.ts';
 
 /**
  * The contract between the sampler driver (`sample.ts`) and a compute backend
  * (float64 TypeScript `cpu`, or float32 `webgpu`). A backend owns the ensemble of
  * chains and its buffers; the driver owns adaptation (step size, trajectory length,
- * metric), which it updates from the reduced statistics a backend returns.
+ * metric), which it updates from the reduced statistics a backend returns — or, where a
+ * backend offers `warmupOnDevice` and no metric is adapted, hands the same ChEES and
+ * dual-averaging updates to the device for runs of iterations.
  *
  * Positions are in unconstrained coordinates q = (mu, log tau, z_0..z_{K-1}) and every
  * flat array is chain-major: element (chain c, coordinate d) at c * D + d.
@@ -68,6 +72,31 @@ export interface SamplingTotals {
   readonly gradientEvals: number;
 }
 
+/** A run of warmup iterations adapted on the device (see `Backend.warmupOnDevice`). */
+export interface DeviceWarmupArgs {
+  /** First iteration (the Philox counter) and how many follow. */
+  readonly first: number;
+  readonly count: number;
+  /** Adaptation state before iteration `first` (its step size and T drive that iteration). */
+  readonly state: CheesState;
+  readonly chees: CheesParams;
+  readonly dualAveraging: DualAveragingParams;
+  /** Trajectory jitter u of iterations first .. first + count (count + 1 values). */
+  readonly jitter: Float64Array;
+  readonly invMass: Float64Array;
+}
+
+/** Per-iteration history of a device warmup run, and the state after it. */
+export interface DeviceWarmupResult {
+  readonly state: CheesState;
+  readonly stepSize: Float64Array;
+  readonly trajectoryLength: Float64Array;
+  readonly numSteps: Int32Array;
+  readonly meanAccept: Float64Array;
+  readonly harmonicMeanAccept: Float64Array;
+  readonly divergences: Int32Array;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** Adapter/device description (for the summary's `device` field). */
@@ -80,6 +109,13 @@ export interface Backend {
   step(params: TransitionParams): void;
   /** Reductions of the last transition for adaptation. `recordDraw` must not be called in between. */
   ensembleStats(): Promise<EnsembleStats>;
+  /**
+   * Optional: runs `count` warmup transitions with ChEES and dual-averaging adaptation
+   * computed on the device after each (the same algorithm as `adaptation/chees.ts`, in the
+   * backend's precision), with no host round trip between iterations. The unit or a fixed
+   * diagonal metric only (metric windows need the host).
+   */
+  warmupOnDevice?(args: DeviceWarmupArgs): Promise<DeviceWarmupResult>;
   /** Starts recording: subsequent `recordDraw` calls store draws 0..draws-1 of chains 0..retainedChains-1. */
   beginSampling(draws: number, retainedChains: number): void;
   /** Stores the current state as the next draw (after `step`). */

@@ -6,7 +6,8 @@ import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shade
 import { modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
-import type { Backend, EnsembleStats, RecordedDraws, SamplingTotals, TransitionParams } from './backend.ts';
+import { numLeapfrogSteps } from '../adaptation/chees.ts';
+import type { Backend, DeviceWarmupArgs, DeviceWarmupResult, EnsembleStats, RecordedDraws, SamplingTotals, TransitionParams } from './backend.ts';
 
 /** Threads per workgroup of the chain reductions (shaders/reduce.wgsl). */
 const REDUCE_WORKGROUP_SIZE = 64;
@@ -29,6 +30,14 @@ const MAX_BATCH = 32;
 /** StepParams (shaders/hmc.wgsl): 12 header words, MAX_BATCH step counts, then inv_mass. */
 const STEP_HEADER_WORDS = 12;
 const INV_MASS_WORD = STEP_HEADER_WORDS + MAX_BATCH;
+/** AdaptState of shaders/adapt.wgsl: 16 words (its first four are hmc.wgsl's WarmupStep). */
+const ADAPT_STATE_WORDS = 16;
+/** AdaptParams of shaders/adapt.wgsl: 12 words, then the jitter (9 vec4f). */
+const ADAPT_PARAMS_WORDS = 12 + 36;
+/** Most warmup iterations per device-adapted run (count + 1 jitter values fit AdaptParams). */
+export const MAX_DEVICE_WARMUP = 32;
+/** Floats per iteration in the device adaptation's history (HISTORY_FIELDS in adapt.wgsl). */
+const HISTORY_FIELDS = 8;
 /** Sampling transitions waiting to be dispatched together. */
 interface PendingBatch {
   readonly first: number;
@@ -44,7 +53,9 @@ const FLAG_RECORD = 2;
 /**
  * The WebGPU backend: chains live in GPU buffers; each `step` is one dispatch of
  * `shaders/hmc.wgsl` (whole trajectories on the GPU) and, during warmup, two reduction
- * dispatches (`shaders/reduce.wgsl`) whose partial sums come back in one small readback.
+ * dispatches (`shaders/reduce.wgsl`) whose partial sums come back in one small readback;
+ * `warmupOnDevice` instead follows each with the adaptation itself (`shaders/adapt.wgsl`)
+ * and runs up to MAX_DEVICE_WARMUP iterations per submit with no readback between them.
  * During sampling, draws of the retained chains accumulate in a record buffer that is
  * copied back chunk by chunk.
  */
@@ -109,6 +120,7 @@ class WebGpuBackend implements Backend {
       ensemble: GPUComputePipeline;
       means: GPUComputePipeline;
       chees: GPUComputePipeline;
+      adapt: GPUComputePipeline;
     },
   ) {
     const device = gpu.device;
@@ -152,11 +164,15 @@ class WebGpuBackend implements Backend {
     const reduceParams = mk('reduce params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(reduceParams, 0, new Uint32Array([chains, this.reduceThreads, 0, 0]));
     const meansBuf = mk('ensemble means', 2 * S * 16, STORAGE);
+    this.adaptBuf = mk('adaptation state', 4 * ADAPT_STATE_WORDS, STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+    this.adaptParams = mk('adaptation params', 4 * ADAPT_PARAMS_WORDS, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.historyBuf = mk('adaptation history', 4 * HISTORY_FIELDS * MAX_DEVICE_WARMUP, STORAGE | GPUBufferUsage.COPY_SRC);
+    this.adaptRead = mk('adaptation readback', 4 * (ADAPT_STATE_WORDS + HISTORY_FIELDS * MAX_DEVICE_WARMUP), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     const batchParams = mk('batch params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(batchParams, 0, new Uint32Array([chains, this.grid.rowStride, 0, 0]));
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.gradBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf]];
+    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.gradBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf]];
     this.rebindHmc();
     this.logdensityBind = device.createBindGroup({
       label: 'logdensity bindings',
@@ -172,6 +188,7 @@ class WebGpuBackend implements Backend {
       device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries: bufs.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
     this.meansBind = bindSome('ensemble means bindings', pipelines.means, [[0, reduceParams], [4, p1], [6, meansBuf]]);
     this.cheesBind = bindSome('chees reduction bindings', pipelines.chees, [[0, reduceParams], [2, warmBuf], [3, infoBuf], [5, p3], [6, meansBuf]]);
+    this.adaptBind = bindSome('adaptation bindings', pipelines.adapt, [[0, reduceParams], [4, p1], [5, p3], [7, this.adaptBuf], [8, this.adaptParams], [9, this.historyBuf]]);
     this.p1 = p1;
     this.p3 = p3;
   }
@@ -180,6 +197,11 @@ class WebGpuBackend implements Backend {
   private readonly logdensityBind: GPUBindGroup;
   private readonly cheesBind: GPUBindGroup;
   private readonly meansBind: GPUBindGroup;
+  private readonly adaptBind: GPUBindGroup;
+  private readonly adaptBuf: GPUBuffer;
+  private readonly adaptParams: GPUBuffer;
+  private readonly historyBuf: GPUBuffer;
+  private readonly adaptRead: GPUBuffer;
   private readonly p1: GPUBuffer;
   private readonly p3: GPUBuffer;
 
@@ -201,33 +223,37 @@ class WebGpuBackend implements Backend {
   private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
     const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
     const hmcConsts = { ...consts, DIAG_METRIC: { type: 'bool', value: diagMetric } } as const;
-    const [hmcWarmupCode, hmcSampleCode, ldCode, redCode] = await Promise.all([
+    const redConsts = { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE } } as const;
+    const [hmcWarmupCode, hmcSampleCode, ldCode, redCode, adaptCode] = await Promise.all([
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
       composeShader(['model', 'logdensity'], consts),
-      composeShader(['reduce'], { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE } }),
+      composeShader(['reduce'], redConsts),
+      composeShader(['reduce', 'adapt'], redConsts),
     ]);
     return withErrorScopes(g.device, async () => {
       // The two transition pipelines share one explicit layout (and so one bind group):
-      // 1 groups, 2 step params, 3 state, 4 grad, 5 warm, 6 info, 7 totals, 8 records.
+      // 1 groups, 2 step params, 3 state, 4 grad, 5 warm, 6 info, 7 totals, 8 records,
+      // 9 warmup step (the device adaptation's state).
       const hmcLayout = g.device.createBindGroupLayout({
         label: 'hmc bindings',
-        entries: [1, 2, 3, 4, 5, 6, 7, 8].map((binding) => ({
+        entries: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: binding === 1 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
+          buffer: { type: binding === 1 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
         })),
       });
       const layout = g.device.createPipelineLayout({ label: 'hmc', bindGroupLayouts: [hmcLayout] });
-      const [hmcWarmup, hmcSample, logdensity, ensemble, means, chees] = await Promise.all([
+      const [hmcWarmup, hmcSample, logdensity, ensemble, means, chees, adapt] = await Promise.all([
         createComputePipeline(g.device, 'hmc transition (warmup)', hmcWarmupCode, 'main', layout),
         createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
         createComputePipeline(g.device, 'logdensity', ldCode),
         createComputePipeline(g.device, 'ensemble reduction', redCode, 'ensemble_partial'),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
         createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
+        createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcWarmup, hmcSample, logdensity, ensemble, means, chees });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcWarmup, hmcSample, logdensity, ensemble, means, chees, adapt });
     });
   }
 
@@ -302,10 +328,8 @@ class WebGpuBackend implements Backend {
     this.batch = null;
   }
 
-  /** Encodes and submits one hmc dispatch (and, in warmup, the reductions and their copy). */
-  private dispatch(b: PendingBatch, warmup: boolean): void {
-    const device = this.gpu.device;
-    const S = this.NV + 1;
+  /** Writes the step uniform (shaders/hmc.wgsl StepParams) for a batch. */
+  private writeStepParams(b: PendingBatch): void {
     const u = this.stepU32;
     const f = this.stepF32;
     u[0] = b.first >>> 0;
@@ -327,23 +351,47 @@ class WebGpuBackend implements Backend {
     for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
     f[INV_MASS_WORD + 4 * this.NV] = b.invMass[MU];
     f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[LOG_TAU];
-    device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
-    const enc = device.createCommandEncoder({ label: `iterations ${b.first}..${b.first + b.steps.length - 1}` });
-    const pass = enc.beginComputePass({ label: 'hmc' });
-    pass.setPipeline(warmup ? this.pipelines.hmcWarmup : this.pipelines.hmcSample);
+    this.gpu.device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
+  }
+
+  /** Encodes one warmup transition and the reductions adaptation reads. */
+  private encodeWarmup(pass: GPUComputePassEncoder): void {
+    const S = this.NV + 1;
+    const groups = Math.ceil(this.reduceThreads / REDUCE_WORKGROUP_SIZE);
+    pass.setPipeline(this.pipelines.hmcWarmup);
     pass.setBindGroup(0, this.hmcBind);
     pass.dispatchWorkgroups(this.grid.x, this.grid.y);
+    pass.setPipeline(this.pipelines.ensemble);
+    pass.setBindGroup(0, this.reduceBind);
+    pass.dispatchWorkgroups(groups, S);
+    pass.setPipeline(this.pipelines.means);
+    pass.setBindGroup(0, this.meansBind);
+    pass.dispatchWorkgroups(S);
+    pass.setPipeline(this.pipelines.chees);
+    pass.setBindGroup(0, this.cheesBind);
+    pass.dispatchWorkgroups(groups);
+  }
+
+  /** Encodes and submits one hmc dispatch (and, in warmup, the reductions and their copy). */
+  private dispatch(b: PendingBatch, warmup: boolean): void {
+    const device = this.gpu.device;
+    this.writeStepParams(b);
     if (warmup) {
-      const groups = Math.ceil(this.reduceThreads / REDUCE_WORKGROUP_SIZE);
-      pass.setPipeline(this.pipelines.ensemble);
-      pass.setBindGroup(0, this.reduceBind);
-      pass.dispatchWorkgroups(groups, S);
-      pass.setPipeline(this.pipelines.means);
-      pass.setBindGroup(0, this.meansBind);
-      pass.dispatchWorkgroups(S);
-      pass.setPipeline(this.pipelines.chees);
-      pass.setBindGroup(0, this.cheesBind);
-      pass.dispatchWorkgroups(groups);
+      // The warmup kernel reads its iteration, step size and steps from the adaptation
+      // state's prefix (shaders/hmc.wgsl WarmupStep).
+      const w = new ArrayBuffer(16);
+      new Float32Array(w, 0, 2).set([b.stepSize, 0]);
+      new Uint32Array(w, 8, 2).set([b.steps[0], b.first >>> 0]);
+      device.queue.writeBuffer(this.adaptBuf, 0, w);
+    }
+    const enc = device.createCommandEncoder({ label: `iterations ${b.first}..${b.first + b.steps.length - 1}` });
+    const pass = enc.beginComputePass({ label: 'hmc' });
+    if (warmup) {
+      this.encodeWarmup(pass);
+    } else {
+      pass.setPipeline(this.pipelines.hmcSample);
+      pass.setBindGroup(0, this.hmcBind);
+      pass.dispatchWorkgroups(this.grid.x, this.grid.y);
     }
     pass.end();
     if (warmup) {
@@ -351,6 +399,92 @@ class WebGpuBackend implements Backend {
       enc.copyBufferToBuffer(this.p3, 0, this.reduceRead, this.partialBytes.p1, this.partialBytes.p3);
     }
     device.queue.submit([enc.finish()]);
+  }
+
+  async warmupOnDevice(args: DeviceWarmupArgs): Promise<DeviceWarmupResult> {
+    const { first, count, state, chees, dualAveraging: da, jitter, invMass } = args;
+    if (this.sampling) throw new Error('warmupOnDevice() is only available before sampling');
+    if (!Number.isInteger(count) || count < 1 || count > MAX_DEVICE_WARMUP) throw new RangeError(`count must be an integer in [1, ${MAX_DEVICE_WARMUP}], got ${count}`);
+    if (jitter.length < count + 1) throw new RangeError(`jitter needs ${count + 1} values, got ${jitter.length}`);
+    if (!this.diagMetric && invMass.some((m) => m !== 1)) {
+      throw new Error('this WebGPU backend was compiled for the unit metric: create it with { diagMetric: true } to pass another invMass');
+    }
+    const device = this.gpu.device;
+    this.flushBatch();
+    const L0 = numLeapfrogSteps(jitter[0], state.trajectoryLength, state.stepSize, chees.maxLeapfrogSteps);
+    this.writeStepParams({ first, stepSize: state.stepSize, invMass, steps: [L0], recording: false, firstSlot: 0 });
+    // AdaptState (shaders/adapt.wgsl), from the host's float64 state.
+    const st = new ArrayBuffer(4 * ADAPT_STATE_WORDS);
+    const sf = new Float32Array(st);
+    const su = new Uint32Array(st);
+    sf[0] = state.stepSize;
+    sf[1] = state.trajectoryLength;
+    su[2] = L0;
+    su[3] = first >>> 0;
+    sf[4] = state.logStepSizeAvg;
+    sf[5] = state.logTrajectoryLengthAvg;
+    sf[6] = state.adamV;
+    su[7] = state.adamStep;
+    su[8] = state.step;
+    su[9] = state.numSkipped;
+    sf[10] = state.da.logX;
+    sf[11] = state.da.logXAvg;
+    su[12] = state.da.step;
+    sf[13] = state.da.avgError;
+    sf[14] = state.da.mu;
+    su[15] = state.da.numSkipped;
+    device.queue.writeBuffer(this.adaptBuf, 0, st);
+    const pr = new ArrayBuffer(4 * ADAPT_PARAMS_WORDS);
+    const pf = new Float32Array(pr);
+    const pu = new Uint32Array(pr);
+    pu[0] = first >>> 0;
+    pu[1] = count;
+    pu[2] = chees.maxLeapfrogSteps;
+    pf.set([chees.targetAccept, chees.learningRate, chees.b2, chees.adamEps, chees.decayRate, da.t0, da.gamma, da.kappa], 4);
+    pf.set(jitter.subarray(0, count + 1), 12);
+    device.queue.writeBuffer(this.adaptParams, 0, pr);
+
+    const enc = device.createCommandEncoder({ label: `warmup ${first}..${first + count - 1} (device adaptation)` });
+    const pass = enc.beginComputePass({ label: 'warmup' });
+    for (let i = 0; i < count; i++) {
+      this.encodeWarmup(pass);
+      pass.setPipeline(this.pipelines.adapt);
+      pass.setBindGroup(0, this.adaptBind);
+      pass.dispatchWorkgroups(1);
+    }
+    pass.end();
+    const histBytes = 4 * HISTORY_FIELDS * count;
+    enc.copyBufferToBuffer(this.adaptBuf, 0, this.adaptRead, 0, 4 * ADAPT_STATE_WORDS);
+    enc.copyBufferToBuffer(this.historyBuf, 0, this.adaptRead, 4 * ADAPT_STATE_WORDS, histBytes);
+    device.queue.submit([enc.finish()]);
+    this.lastWasWarmup = false;
+    await gpuWait(() => this.adaptRead.mapAsync(GPUMapMode.READ, 0, 4 * ADAPT_STATE_WORDS + histBytes));
+    const raw = this.adaptRead.getMappedRange(0, 4 * ADAPT_STATE_WORDS + histBytes);
+    const of = new Float32Array(raw, 0, ADAPT_STATE_WORDS);
+    const ou = new Uint32Array(raw, 0, ADAPT_STATE_WORDS);
+    const h = new Float32Array(raw, 4 * ADAPT_STATE_WORDS, HISTORY_FIELDS * count);
+    const col = (j: number) => Float64Array.from({ length: count }, (_, i) => h[i * HISTORY_FIELDS + j]);
+    const result: DeviceWarmupResult = {
+      state: {
+        stepSize: of[0],
+        trajectoryLength: of[1],
+        logStepSizeAvg: of[4],
+        logTrajectoryLengthAvg: of[5],
+        adamV: of[6],
+        adamStep: ou[7],
+        step: ou[8],
+        numSkipped: ou[9],
+        da: { logX: of[10], logXAvg: of[11], step: ou[12], avgError: of[13], mu: of[14], numSkipped: ou[15] },
+      },
+      stepSize: col(0),
+      trajectoryLength: col(1),
+      numSteps: Int32Array.from(col(2)),
+      meanAccept: col(3),
+      harmonicMeanAccept: col(4),
+      divergences: Int32Array.from(col(5)),
+    };
+    this.adaptRead.unmap();
+    return result;
   }
 
   async ensembleStats(): Promise<EnsembleStats> {

@@ -2,7 +2,8 @@ import type { HierData } from '../model/data.ts';
 import { makeModel, MU, LOG_TAU, Z0, type HierModel } from '../model/model.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { DEFAULT_PRIORS, InputError, type Priors } from '../model/priors.ts';
-import { chees as makeChees, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
+import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE, type CheesState } from '../adaptation/chees.ts';
+import { DEFAULT_DUAL_AVERAGING } from '../adaptation/dual_averaging.ts';
 import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
 import * as metric from '../adaptation/metric.ts';
 import { initialPositions, keyFromSeed } from './rng.ts';
@@ -30,6 +31,11 @@ export const INITIAL_STEP_SIZE = 0.1;
 export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
 /** Progress reports during sampling are this many iterations apart (one host sync each). */
 export const SAMPLING_SYNC_INTERVAL = 32;
+/**
+ * Warmup iterations per host sync when the backend adapts on the device (WebGPU, no metric
+ * windows): the iterations run back to back, and their history comes back together.
+ */
+export const WARMUP_SYNC_INTERVAL = 32;
 
 export type BackendKind = 'auto' | 'webgpu' | 'cpu';
 
@@ -132,6 +138,10 @@ const now = () => performance.now() / 1000;
  * metric; sampling then runs with the averaged step size and trajectory length, each
  * iteration jittered by a Halton sequence shared by all chains.
  *
+ * On WebGPU without metric adaptation, warmup adapts on the device (`shaders/adapt.wgsl`,
+ * float32): WARMUP_SYNC_INTERVAL iterations run back to back per host round trip, and
+ * progress is reported for each of them when the run returns.
+ *
  * Same data, options and seed on the same backend and adapter give the same draws.
  */
 export async function sample(options: SampleOptions): Promise<SampleResult> {
@@ -171,7 +181,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     const total = warmup + draws;
     const bits = haltonBitsFor(total);
     const adapter = makeChees({ targetAccept });
-    let state = adapter.init({ stepSize: INITIAL_STEP_SIZE });
+    let state: CheesState = adapter.init({ stepSize: INITIAL_STEP_SIZE });
     let invMass: Float64Array = new Float64Array(D).fill(1);
     const windowEnds = options.adaptMetric ? METRIC_WINDOW_ENDS.map((f) => Math.floor(f * warmup)) : [];
     let window = metric.init(D, chains);
@@ -185,7 +195,43 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     };
     let warmupEvals = 0;
     let warmupDivergences = 0;
-    for (let it = 0; it < warmup; it++) {
+    const device = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
+    const cheesParams = { ...DEFAULT_CHEES, targetAccept };
+    for (let it = 0; it < warmup && device; ) {
+      // Adaptation on the device: WARMUP_SYNC_INTERVAL iterations per round trip.
+      signal?.throwIfAborted();
+      const count = Math.min(WARMUP_SYNC_INTERVAL, warmup - it);
+      const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
+      const r = await backend.warmupOnDevice!({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
+      history.stepSize.set(r.stepSize, it);
+      history.trajectoryLength.set(r.trajectoryLength, it);
+      history.numSteps.set(r.numSteps, it);
+      history.meanAccept.set(r.meanAccept, it);
+      history.harmonicMeanAccept.set(r.harmonicMeanAccept, it);
+      history.divergences.set(r.divergences, it);
+      for (let i = 0; i < count; i++) warmupEvals += chains * r.numSteps[i];
+      // Progress for each iteration of the run, with the step size and T adapted after it
+      // (the next iteration's, as on the host path); an abort takes effect between reports.
+      for (let i = 0; i < count; i++) {
+        if (i > 0) signal?.throwIfAborted();
+        const last = i === count - 1;
+        warmupDivergences += r.divergences[i];
+        options.onProgress?.({
+          phase: 'warmup',
+          iteration: it + i + 1,
+          total: warmup,
+          divergences: warmupDivergences,
+          stepSize: last ? r.state.stepSize : r.stepSize[i + 1],
+          trajectoryLength: last ? r.state.trajectoryLength : r.trajectoryLength[i + 1],
+          numSteps: r.numSteps[i],
+          elapsedSeconds: now() - t0,
+          acceptRate: r.meanAccept[i],
+        });
+      }
+      state = r.state;
+      it += count;
+    }
+    for (let it = 0; it < warmup && !device; it++) {
       signal?.throwIfAborted();
       const u = trajectoryJitter(it, 1, bits);
       const L = numLeapfrogSteps(u, state.trajectoryLength, state.stepSize);
