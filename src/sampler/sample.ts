@@ -32,10 +32,16 @@ export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
 /** Progress reports during sampling are this many iterations apart (one host sync each). */
 export const SAMPLING_SYNC_INTERVAL = 32;
 /**
- * Warmup iterations per host sync when the backend adapts on the device (WebGPU, no metric
- * windows): the iterations run back to back, and their history comes back together.
+ * Most warmup iterations per host sync when the backend adapts on the device (WebGPU, no
+ * metric windows): the iterations run back to back, and their history comes back together.
  */
 export const WARMUP_SYNC_INTERVAL = 32;
+/**
+ * Wall time aimed at per device warmup run: runs are sized from the last one's time per
+ * iteration, so that progress and an abort are never more than about this far apart
+ * (a run's length does not change the draws).
+ */
+export const WARMUP_SYNC_SECONDS = 0.25;
 
 export type BackendKind = 'auto' | 'webgpu' | 'cpu';
 
@@ -139,8 +145,9 @@ const now = () => performance.now() / 1000;
  * iteration jittered by a Halton sequence shared by all chains.
  *
  * On WebGPU without metric adaptation, warmup adapts on the device (`shaders/adapt.wgsl`,
- * float32): WARMUP_SYNC_INTERVAL iterations run back to back per host round trip, and
- * progress is reported for each of them when the run returns.
+ * float32): up to WARMUP_SYNC_INTERVAL iterations (about WARMUP_SYNC_SECONDS of work) run
+ * back to back per host round trip, and progress is reported for each of them when the run
+ * returns.
  *
  * Same data, options and seed on the same backend and adapter give the same draws.
  */
@@ -197,10 +204,12 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     let warmupDivergences = 0;
     const device = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
     const cheesParams = { ...DEFAULT_CHEES, targetAccept };
+    let runLength = 4;
     for (let it = 0; it < warmup && device; ) {
-      // Adaptation on the device: WARMUP_SYNC_INTERVAL iterations per round trip.
+      // Adaptation on the device: up to WARMUP_SYNC_INTERVAL iterations per round trip.
       signal?.throwIfAborted();
-      const count = Math.min(WARMUP_SYNC_INTERVAL, warmup - it);
+      const count = Math.min(runLength, warmup - it);
+      const tRun = now();
       const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
       const r = await backend.warmupOnDevice!({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
       history.stepSize.set(r.stepSize, it);
@@ -209,6 +218,8 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       history.meanAccept.set(r.meanAccept, it);
       history.harmonicMeanAccept.set(r.harmonicMeanAccept, it);
       history.divergences.set(r.divergences, it);
+      const perIteration = (now() - tRun) / count;
+      runLength = Math.max(1, Math.min(WARMUP_SYNC_INTERVAL, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
       for (let i = 0; i < count; i++) warmupEvals += chains * r.numSteps[i];
       // Progress for each iteration of the run, with the step size and T adapted after it
       // (the next iteration's, as on the host path); an abort takes effect between reports.
