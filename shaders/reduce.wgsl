@@ -15,7 +15,9 @@
 // V = valid chains (not divergent, finite; info.w), S = {i in V : a_i >= 1e-4}: the masking
 // contract of src/adaptation/chees.ts (cheesEnsembleStats is the float64 reference).
 //
-// Requires: const NV: u32, const WGR: u32 (workgroup size).
+// Requires: const NV: u32, const WGR: u32 (workgroup size), const MOMENTS: bool (false: fields
+// 2, 3 and 6 stay 0 and the current positions are not read; adaptation on the device does
+// not use them, only the host's metric windows do).
 
 struct ReduceParams {
   num_chains: u32,
@@ -50,7 +52,10 @@ fn ensemble_partial(@builtin(global_invocation_id) gid: vec3u) {
   if (t >= T) {
     return;
   }
-  let shift = state[j * B];
+  var shift = vec4f(0.0);
+  if (MOMENTS) {
+    shift = state[j * B];
+  }
   var f0 = vec4f(0.0);
   var f1 = vec4f(0.0);
   var f2 = vec4f(0.0);
@@ -60,9 +65,11 @@ fn ensemble_partial(@builtin(global_invocation_id) gid: vec3u) {
   for (var c = t; c < B; c += T) {
     let inf = info[c];
     let a = inf.x;
-    let dq = state[j * B + c] - shift;
-    f2 += dq;
-    f3 += dq * dq;
+    if (MOMENTS) {
+      let dq = state[j * B + c] - shift;
+      f2 += dq;
+      f3 += dq * dq;
+    }
     f4.w += a;
     f5.x += inf.y;
     if (inf.w > 0.5) {

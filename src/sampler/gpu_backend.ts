@@ -118,6 +118,7 @@ class WebGpuBackend implements Backend {
       hmcSample: GPUComputePipeline;
       logdensity: GPUComputePipeline;
       ensemble: GPUComputePipeline;
+      ensembleLite: GPUComputePipeline;
       means: GPUComputePipeline;
       chees: GPUComputePipeline;
       adapt: GPUComputePipeline;
@@ -188,6 +189,7 @@ class WebGpuBackend implements Backend {
       device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries: bufs.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
     this.meansBind = bindSome('ensemble means bindings', pipelines.means, [[0, reduceParams], [4, p1], [6, meansBuf]]);
     this.cheesBind = bindSome('chees reduction bindings', pipelines.chees, [[0, reduceParams], [2, warmBuf], [3, infoBuf], [5, p3], [6, meansBuf]]);
+    this.reduceLiteBind = bindSome('ensemble reduction bindings (no moments)', pipelines.ensembleLite, [[0, reduceParams], [1, this.stateBuf], [2, warmBuf], [3, infoBuf], [4, p1]]);
     this.adaptBind = bindSome('adaptation bindings', pipelines.adapt, [[0, reduceParams], [4, p1], [5, p3], [7, this.adaptBuf], [8, this.adaptParams], [9, this.historyBuf]]);
     this.p1 = p1;
     this.p3 = p3;
@@ -198,6 +200,7 @@ class WebGpuBackend implements Backend {
   private readonly cheesBind: GPUBindGroup;
   private readonly meansBind: GPUBindGroup;
   private readonly adaptBind: GPUBindGroup;
+  private readonly reduceLiteBind: GPUBindGroup;
   private readonly adaptBuf: GPUBuffer;
   private readonly adaptParams: GPUBuffer;
   private readonly historyBuf: GPUBuffer;
@@ -223,12 +226,13 @@ class WebGpuBackend implements Backend {
   private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
     const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
     const hmcConsts = { ...consts, DIAG_METRIC: { type: 'bool', value: diagMetric } } as const;
-    const redConsts = { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE } } as const;
-    const [hmcWarmupCode, hmcSampleCode, ldCode, redCode, adaptCode] = await Promise.all([
+    const redConsts = { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
+    const [hmcWarmupCode, hmcSampleCode, ldCode, redCode, redLiteCode, adaptCode] = await Promise.all([
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
       composeShader(['model', 'logdensity'], consts),
       composeShader(['reduce'], redConsts),
+      composeShader(['reduce'], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
       composeShader(['reduce', 'adapt'], redConsts),
     ]);
     return withErrorScopes(g.device, async () => {
@@ -244,16 +248,17 @@ class WebGpuBackend implements Backend {
         })),
       });
       const layout = g.device.createPipelineLayout({ label: 'hmc', bindGroupLayouts: [hmcLayout] });
-      const [hmcWarmup, hmcSample, logdensity, ensemble, means, chees, adapt] = await Promise.all([
+      const [hmcWarmup, hmcSample, logdensity, ensemble, ensembleLite, means, chees, adapt] = await Promise.all([
         createComputePipeline(g.device, 'hmc transition (warmup)', hmcWarmupCode, 'main', layout),
         createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
         createComputePipeline(g.device, 'logdensity', ldCode),
         createComputePipeline(g.device, 'ensemble reduction', redCode, 'ensemble_partial'),
+        createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial'),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
         createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
         createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcWarmup, hmcSample, logdensity, ensemble, means, chees, adapt });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcWarmup, hmcSample, logdensity, ensemble, ensembleLite, means, chees, adapt });
     });
   }
 
@@ -354,15 +359,18 @@ class WebGpuBackend implements Backend {
     this.gpu.device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
   }
 
-  /** Encodes one warmup transition and the reductions adaptation reads. */
-  private encodeWarmup(pass: GPUComputePassEncoder): void {
+  /**
+   * Encodes one warmup transition and the reductions adaptation reads (with the position
+   * moments for the host's `ensembleStats`, or without them for the device adaptation).
+   */
+  private encodeWarmup(pass: GPUComputePassEncoder, moments: boolean): void {
     const S = this.NV + 1;
     const groups = Math.ceil(this.reduceThreads / REDUCE_WORKGROUP_SIZE);
     pass.setPipeline(this.pipelines.hmcWarmup);
     pass.setBindGroup(0, this.hmcBind);
     pass.dispatchWorkgroups(this.grid.x, this.grid.y);
-    pass.setPipeline(this.pipelines.ensemble);
-    pass.setBindGroup(0, this.reduceBind);
+    pass.setPipeline(moments ? this.pipelines.ensemble : this.pipelines.ensembleLite);
+    pass.setBindGroup(0, moments ? this.reduceBind : this.reduceLiteBind);
     pass.dispatchWorkgroups(groups, S);
     pass.setPipeline(this.pipelines.means);
     pass.setBindGroup(0, this.meansBind);
@@ -387,7 +395,7 @@ class WebGpuBackend implements Backend {
     const enc = device.createCommandEncoder({ label: `iterations ${b.first}..${b.first + b.steps.length - 1}` });
     const pass = enc.beginComputePass({ label: 'hmc' });
     if (warmup) {
-      this.encodeWarmup(pass);
+      this.encodeWarmup(pass, true);
     } else {
       pass.setPipeline(this.pipelines.hmcSample);
       pass.setBindGroup(0, this.hmcBind);
@@ -447,7 +455,7 @@ class WebGpuBackend implements Backend {
     const enc = device.createCommandEncoder({ label: `warmup ${first}..${first + count - 1} (device adaptation)` });
     const pass = enc.beginComputePass({ label: 'warmup' });
     for (let i = 0; i < count; i++) {
-      this.encodeWarmup(pass);
+      this.encodeWarmup(pass, false);
       pass.setPipeline(this.pipelines.adapt);
       pass.setBindGroup(0, this.adaptBind);
       pass.dispatchWorkgroups(1);
