@@ -86,15 +86,19 @@ export interface DeviceWarmupArgs {
   readonly invMass: Float64Array;
 }
 
-/** Per-iteration history of a device warmup run, and the state after it. */
-export interface DeviceWarmupResult {
-  readonly state: CheesState;
+/** Per-iteration adaptation history (warmup), for plots and checks. */
+export interface AdaptationHistory {
   readonly stepSize: Float64Array;
   readonly trajectoryLength: Float64Array;
   readonly numSteps: Int32Array;
   readonly meanAccept: Float64Array;
   readonly harmonicMeanAccept: Float64Array;
   readonly divergences: Int32Array;
+}
+
+/** Per-iteration history of a device warmup run, and the adaptation state after it. */
+export interface DeviceWarmupResult extends AdaptationHistory {
+  readonly state: CheesState;
 }
 
 export interface Backend {

@@ -8,7 +8,7 @@ import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
 import * as metric from '../adaptation/metric.ts';
 import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
-import type { Backend, RecordedDraws, SamplingTotals } from './backend.ts';
+import type { AdaptationHistory, Backend, RecordedDraws, SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 
 /** Default number of chains (issue #4). */
@@ -82,15 +82,7 @@ export interface Progress {
   readonly acceptRate?: number;
 }
 
-/** Per-iteration adaptation history (warmup), for plots and checks. */
-export interface AdaptationHistory {
-  readonly stepSize: Float64Array;
-  readonly trajectoryLength: Float64Array;
-  readonly numSteps: Int32Array;
-  readonly meanAccept: Float64Array;
-  readonly harmonicMeanAccept: Float64Array;
-  readonly divergences: Int32Array;
-}
+export type { AdaptationHistory } from './backend.ts';
 
 export interface SampleResult {
   readonly model: HierModel;
@@ -212,12 +204,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       const tRun = now();
       const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
       const r = await backend.warmupOnDevice!({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
-      history.stepSize.set(r.stepSize, it);
-      history.trajectoryLength.set(r.trajectoryLength, it);
-      history.numSteps.set(r.numSteps, it);
-      history.meanAccept.set(r.meanAccept, it);
-      history.harmonicMeanAccept.set(r.harmonicMeanAccept, it);
-      history.divergences.set(r.divergences, it);
+      for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
       const perIteration = (now() - tRun) / count;
       runLength = Math.max(1, Math.min(WARMUP_SYNC_INTERVAL, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
       for (let i = 0; i < count; i++) warmupEvals += chains * r.numSteps[i];
