@@ -25,6 +25,8 @@ const F_DIVERGENT = 5;
 const F_SHIFT = 6;
 /** Largest record chunk, bytes: draws are copied back to the host chunk by chunk. */
 const RECORD_CHUNK_BYTES = 64 * 2 ** 20;
+/** Chains per tile when unpacking records (see flushChunk). */
+const RECORD_TILE_CHAINS = 64;
 /** Most sampling transitions per dispatch (MAX_BATCH in shaders/hmc.wgsl). */
 const MAX_BATCH = 32;
 /** StepParams (shaders/hmc.wgsl): 12 header words, MAX_BATCH step counts, then inv_mass. */
@@ -610,31 +612,52 @@ class WebGpuBackend implements Backend {
       const a = new Float32Array(staging.getMappedRange());
       const statsBase = slots * S * R * 4;
       const divBase = statsBase + slots * R * 4;
-      for (let t = 0; t < used; t++) {
-        const draw = first + t;
-        for (let c = 0; c < R; c++) {
-          const o = (c * draws + draw);
-          const dst = o * D;
-          for (let k = 0; k < K; k++) rec.positions[dst + Z0 + k] = a[((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
-          const m = ((t * S + this.NV) * R + c) * 4;
-          rec.positions[dst + MU] = a[m];
-          rec.positions[dst + LOG_TAU] = a[m + 1];
-          const st = statsBase + (t * R + c) * 4;
-          rec.logDensity[o] = a[st];
-          rec.energy[o] = a[st + 1];
-          rec.acceptProb[o] = a[st + 2];
-          const div = a[st + 3] > 0.5;
-          rec.divergent[o] = div ? 1 : 0;
-          if (div) {
-            const pos = new Array<number>(D);
-            for (let k = 0; k < K; k++) pos[Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
-            const dm = divBase + ((t * S + this.NV) * R + c) * 4;
-            pos[MU] = a[dm];
-            pos[LOG_TAU] = a[dm + 1];
-            rec.divPos.push(...pos);
-            rec.divChain.push(c);
-            rec.divDraw.push(draw);
+      // Slot-major (GPU) to chain-major (host), in tiles of RECORD_TILE_CHAINS chains so that
+      // the strided writes touch few pages at a time. At 4,096 chains × 1,000 draws this
+      // unpacking took 0.81 s of a 4.3 s sampling phase in draw order, 0.73 s tiled; it runs
+      // while SwiftShader's threads want the same two cores.
+      const pos = rec.positions;
+      const NV = this.NV;
+      for (let c0 = 0; c0 < R; c0 += RECORD_TILE_CHAINS) {
+        const c1 = Math.min(R, c0 + RECORD_TILE_CHAINS);
+        for (let t = 0; t < used; t++) {
+          const draw = first + t;
+          for (let j = 0; j < NV; j++) {
+            const lanes = Math.min(4, K - 4 * j);
+            const src0 = (t * S + j) * R * 4;
+            for (let c = c0; c < c1; c++) {
+              const src = src0 + 4 * c;
+              const dst = (c * draws + draw) * D + Z0 + 4 * j;
+              for (let l = 0; l < lanes; l++) pos[dst + l] = a[src + l];
+            }
           }
+          const m0 = (t * S + NV) * R * 4;
+          const st0 = statsBase + t * R * 4;
+          for (let c = c0; c < c1; c++) {
+            const o = c * draws + draw;
+            const m = m0 + 4 * c;
+            const st = st0 + 4 * c;
+            pos[o * D + MU] = a[m];
+            pos[o * D + LOG_TAU] = a[m + 1];
+            rec.logDensity[o] = a[st];
+            rec.energy[o] = a[st + 1];
+            rec.acceptProb[o] = a[st + 2];
+            rec.divergent[o] = a[st + 3] > 0.5 ? 1 : 0;
+          }
+        }
+      }
+      // Divergences in (draw, chain) order, with the positions where they diverged.
+      for (let t = 0; t < used; t++) {
+        for (let c = 0; c < R; c++) {
+          if (!(a[statsBase + (t * R + c) * 4 + 3] > 0.5)) continue;
+          const p = new Array<number>(D);
+          for (let k = 0; k < K; k++) p[Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
+          const dm = divBase + ((t * S + NV) * R + c) * 4;
+          p[MU] = a[dm];
+          p[LOG_TAU] = a[dm + 1];
+          rec.divPos.push(...p);
+          rec.divChain.push(c);
+          rec.divDraw.push(first + t);
         }
       }
       staging.unmap();
