@@ -13,7 +13,8 @@
 //   L = clamp(ceil(u_next T / eps), 1, maxSteps).
 // Non-finite updates are skipped (last good value kept), as in the reference.
 //
-// Composed after reduce.wgsl (uses its ReduceParams, partial1 and partial3, FIELDS).
+// Composed after reduce.wgsl (uses its ReduceParams, the ensemble totals that ensemble_means
+// writes after the means, and partial3).
 
 struct AdaptState {
   // Used by the next transition (shaders/hmc.wgsl reads the first four).
@@ -52,9 +53,6 @@ struct AdaptParams {
   jitter: array<vec4f, 9>,
 }
 
-// Partial-sum fields of ensemble_partial (reduce.wgsl) read here.
-const F_SCALARS: u32 = 4u;
-const F_DIVERGENT: u32 = 5u;
 // Log-space update clip (LOG_UPDATE_CLIP in src/adaptation/chees.ts).
 const LOG_UPDATE_CLIP: f32 = 0.35;
 // One history row per iteration: step size, T, L, mean acceptance, harmonic mean,
@@ -77,12 +75,11 @@ fn jitter_of(iteration: u32) -> f32 {
 @compute @workgroup_size(1)
 fn adapt() {
   let T = rp.num_threads;
-  var sc = vec4f(0.0);
-  var divergent = 0.0;
+  let S = NV + 1u;
+  let sc = means[2u * S];
+  let divergent = means[2u * S + 1u].x;
   var grad_sum = 0.0;
   for (var t = 0u; t < T; t++) {
-    sc += partial1[t * FIELDS + F_SCALARS];
-    divergent += partial1[t * FIELDS + F_DIVERGENT].x;
     grad_sum += partial3[t].x;
   }
   let num_valid = sc.x;

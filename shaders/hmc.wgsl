@@ -88,7 +88,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (chain >= B) {
     return;
   }
-  let warmup = WARMUP;
   // Warmup runs one transition per dispatch (adaptation reads its statistics).
   var num_iterations = 1u;
   var eps = step.step_size;
@@ -165,11 +164,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
       p[j] = mask * normals4(step.key, it, chain, j) * momentum_scale(im[j]);
       kin += im[j] * p[j] * p[j];
-      if (warmup) {
+      if (WARMUP) {
         warm[j * B + chain] = z[j];
       }
     }
-    if (warmup) {
+    if (WARMUP) {
       warm[NV * B + chain] = vec4f(mu, s, 0.0, 0.0);
     }
     let h0 = -lp + 0.5 * dot(kin, vec4f(1.0));
@@ -224,7 +223,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     }
     let div = select(0.0, 1.0, divergent);
 
-    if (warmup) {
+    if (WARMUP) {
       // ChEES inputs: proposal and end momentum; invalid chains are flagged, not used.
       var finite = is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
       for (var j = 0u; j < NV; j++) { // @unroll
@@ -271,7 +270,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     grad[NV * B + chain] = vec4f(g_mu_c, g_s_c, lp_c, 0.0);
   }
   info[chain] = last;
-  if (!warmup) {
+  if (!WARMUP) {
     totals[chain] += totals_add;
   }
 }

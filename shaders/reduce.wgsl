@@ -8,7 +8,8 @@
 //     2: sum (q_i - q_0)  3: sum (q_i - q_0)^2  (current positions, all chains, shifted by chain 0)
 //     4: (|V|, sum_S a_i, sum_V 1/a_i, sum a_i)   5: (divergent count, 0, 0, 0)
 //     6: the shift (chain 0's position)
-//   ensemble_means (one thread per block j): mq' = sum_S a q' / (sum_S a + 1e-20), mq0 = sum_V q0 / |V|.
+//   ensemble_means (one thread per block j): mq' = sum_S a q' / (sum_S a + 1e-20), mq0 = sum_V q0 / |V|;
+//     block 0's thread also writes the ensemble totals of fields 4 and 5 (for adapt.wgsl).
 //   chees_partial (T threads): sum_S a_i g_i, where (ChEES, Hoffman, Radul & Sountsov 2021,
 //     eq. 6 without the jittered length)
 //     g_i = (|q'_i - mq'|^2 - |q0_i - mq0|^2) (q'_i - mq') . v'_i,  v' = M^-1 p'.
@@ -26,6 +27,9 @@ struct ReduceParams {
 }
 
 const FIELDS: u32 = 7u;
+// Partial-sum fields of the scalars (|V|, sum_S a, sum_V 1/a, sum a) and of the divergences.
+const F_SCALARS: u32 = 4u;
+const F_DIVERGENT: u32 = 5u;
 // TFP drops chains with acceptance below this from the ChEES sums.
 const MIN_ACCEPT_FOR_GRADIENT: f32 = 1e-4;
 // TFP/BlackJAX guard of the acceptance-weighted mean.
@@ -39,7 +43,7 @@ const EPS_FLOAT: f32 = 1e-20;
 @group(0) @binding(4) var<storage, read_write> partial1: array<vec4f>;
 // chees_partial's output: [t].
 @group(0) @binding(5) var<storage, read_write> partial3: array<vec4f>;
-// ensemble_means' output: mq' blocks, then mq0 blocks.
+// ensemble_means' output: mq' blocks, then mq0 blocks, then the totals of fields 4 and 5.
 @group(0) @binding(6) var<storage, read_write> means: array<vec4f>;
 
 @compute @workgroup_size(WGR)
@@ -87,8 +91,8 @@ fn ensemble_partial(@builtin(global_invocation_id) gid: vec3u) {
   partial1[base + 1u] = f1;
   partial1[base + 2u] = f2;
   partial1[base + 3u] = f3;
-  partial1[base + 4u] = f4;
-  partial1[base + 5u] = f5;
+  partial1[base + F_SCALARS] = f4;
+  partial1[base + F_DIVERGENT] = f5;
   partial1[base + 6u] = shift;
 }
 
@@ -103,14 +107,21 @@ fn ensemble_means(@builtin(global_invocation_id) gid: vec3u) {
   var aq = vec4f(0.0);
   var q0 = vec4f(0.0);
   var sc = vec4f(0.0);
+  var dv = vec4f(0.0);
   for (var t = 0u; t < T; t++) {
     let base = (j * T + t) * FIELDS;
     aq += partial1[base];
     q0 += partial1[base + 1u];
-    sc += partial1[base + 4u];
+    sc += partial1[base + F_SCALARS];
+    dv += partial1[base + F_DIVERGENT];
   }
   means[j] = aq / (sc.y + EPS_FLOAT);
   means[S + j] = q0 / max(sc.x, 1.0);
+  // Every block row holds the same scalar sums (reduced over the same chains).
+  if (j == 0u) {
+    means[2u * S] = sc;
+    means[2u * S + 1u] = dv;
+  }
 }
 
 @compute @workgroup_size(WGR)

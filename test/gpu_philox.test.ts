@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { composeShader, createComputePipeline } from '../src/gpu/shader.ts';
 import { withErrorScopes } from '../src/gpu/device.ts';
 import { gpuWait } from '../src/gpu/wait.ts';
@@ -60,8 +60,6 @@ async function run(entry: 'mul' | 'gen', input: Uint32Array<ArrayBuffer>, outRow
 const M0 = 0xd2511f53;
 
 describe.skipIf(!gpu)('WGSL Philox4x32-10 (shaders/philox.wgsl) on the GPU', () => {
-  afterAll(() => undefined);
-
   it('mulhilo is exact (vs BigInt) on edge and random words', async () => {
     const edges = [0, 1, 0xffff, 0x10000, 0x7fff, 0x8000, 0x7fffffff, 0x80000000, 0x80008000, 0xffff0000, 0xffff8000, 0xfffeffff, 0xffffffff, 0x0000ffff, 0x7fff8000, 0x12345678, 0xdeadbeef, M0];
     const rnd = testRng(20261125);

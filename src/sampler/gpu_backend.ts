@@ -166,7 +166,8 @@ class WebGpuBackend implements Backend {
     this.reduceRead = mk('reduction readback', this.partialBytes.p1 + this.partialBytes.p3, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     const reduceParams = mk('reduce params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(reduceParams, 0, new Uint32Array([chains, this.reduceThreads, 0, 0]));
-    const meansBuf = mk('ensemble means', 2 * S * 16, STORAGE);
+    // mq' and mq0 blocks, then the ensemble totals of the scalar and divergence fields.
+    const meansBuf = mk('ensemble means', (2 * S + 2) * 16, STORAGE);
     this.adaptBuf = mk('adaptation state', 4 * ADAPT_STATE_WORDS, STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
     this.adaptParams = mk('adaptation params', 4 * ADAPT_PARAMS_WORDS, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.historyBuf = mk('adaptation history', 4 * HISTORY_FIELDS * MAX_DEVICE_WARMUP, STORAGE | GPUBufferUsage.COPY_SRC);
@@ -192,7 +193,7 @@ class WebGpuBackend implements Backend {
     this.meansBind = bindSome('ensemble means bindings', pipelines.means, [[0, reduceParams], [4, p1], [6, meansBuf]]);
     this.cheesBind = bindSome('chees reduction bindings', pipelines.chees, [[0, reduceParams], [2, warmBuf], [3, infoBuf], [5, p3], [6, meansBuf]]);
     this.reduceLiteBind = bindSome('ensemble reduction bindings (no moments)', pipelines.ensembleLite, [[0, reduceParams], [1, this.stateBuf], [2, warmBuf], [3, infoBuf], [4, p1]]);
-    this.adaptBind = bindSome('adaptation bindings', pipelines.adapt, [[0, reduceParams], [4, p1], [5, p3], [7, this.adaptBuf], [8, this.adaptParams], [9, this.historyBuf]]);
+    this.adaptBind = bindSome('adaptation bindings', pipelines.adapt, [[0, reduceParams], [5, p3], [6, meansBuf], [7, this.adaptBuf], [8, this.adaptParams], [9, this.historyBuf]]);
     this.p1 = p1;
     this.p3 = p3;
   }
@@ -207,6 +208,11 @@ class WebGpuBackend implements Backend {
   private readonly adaptParams: GPUBuffer;
   private readonly historyBuf: GPUBuffer;
   private readonly adaptRead: GPUBuffer;
+  /** hmc.wgsl's WarmupStep (step size, T, steps, iteration), written before a host-adapted warmup step. */
+  private readonly warmupStep = (() => {
+    const buf = new ArrayBuffer(16);
+    return { f32: new Float32Array(buf), u32: new Uint32Array(buf) };
+  })();
   private readonly p1: GPUBuffer;
   private readonly p3: GPUBuffer;
 
@@ -288,11 +294,7 @@ class WebGpuBackend implements Backend {
   }
 
   step(params: TransitionParams): void {
-    // inv_mass is unused (the unit metric is compiled in) unless the backend was created
-    // with diagMetric.
-    if (!this.diagMetric && params.invMass.some((m) => m !== 1)) {
-      throw new Error('this WebGPU backend was compiled for the unit metric: create it with { diagMetric: true } to pass another invMass');
-    }
+    this.checkMetric(params.invMass);
     if (!this.sampling) {
       // Warmup: one transition per dispatch, followed by the reductions adaptation reads.
       this.flushBatch();
@@ -326,6 +328,13 @@ class WebGpuBackend implements Backend {
         this.flushBatch();
         this.flushChunk();
       }
+    }
+  }
+
+  /** inv_mass is unused (the unit metric is compiled in) unless the backend was created with diagMetric. */
+  private checkMetric(invMass: Float64Array): void {
+    if (!this.diagMetric && invMass.some((m) => m !== 1)) {
+      throw new Error('this WebGPU backend was compiled for the unit metric: create it with { diagMetric: true } to pass another invMass');
     }
   }
 
@@ -389,10 +398,11 @@ class WebGpuBackend implements Backend {
     if (warmup) {
       // The warmup kernel reads its iteration, step size and steps from the adaptation
       // state's prefix (shaders/hmc.wgsl WarmupStep).
-      const w = new ArrayBuffer(16);
-      new Float32Array(w, 0, 2).set([b.stepSize, 0]);
-      new Uint32Array(w, 8, 2).set([b.steps[0], b.first >>> 0]);
-      device.queue.writeBuffer(this.adaptBuf, 0, w);
+      const w = this.warmupStep;
+      w.f32[0] = b.stepSize;
+      w.u32[2] = b.steps[0];
+      w.u32[3] = b.first >>> 0;
+      device.queue.writeBuffer(this.adaptBuf, 0, w.u32);
     }
     const enc = device.createCommandEncoder({ label: `iterations ${b.first}..${b.first + b.steps.length - 1}` });
     const pass = enc.beginComputePass({ label: 'hmc' });
@@ -416,9 +426,7 @@ class WebGpuBackend implements Backend {
     if (this.sampling) throw new Error('warmupOnDevice() is only available before sampling');
     if (!Number.isInteger(count) || count < 1 || count > MAX_DEVICE_WARMUP) throw new RangeError(`count must be an integer in [1, ${MAX_DEVICE_WARMUP}], got ${count}`);
     if (jitter.length < count + 1) throw new RangeError(`jitter needs ${count + 1} values, got ${jitter.length}`);
-    if (!this.diagMetric && invMass.some((m) => m !== 1)) {
-      throw new Error('this WebGPU backend was compiled for the unit metric: create it with { diagMetric: true } to pass another invMass');
-    }
+    this.checkMetric(invMass);
     const device = this.gpu.device;
     this.flushBatch();
     const L0 = numLeapfrogSteps(jitter[0], state.trajectoryLength, state.stepSize, chees.maxLeapfrogSteps);

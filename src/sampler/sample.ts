@@ -179,7 +179,8 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
     const total = warmup + draws;
     const bits = haltonBitsFor(total);
-    const adapter = makeChees({ targetAccept });
+    const cheesParams = { ...DEFAULT_CHEES, targetAccept };
+    const adapter = makeChees(cheesParams);
     let state: CheesState = adapter.init({ stepSize: INITIAL_STEP_SIZE });
     let invMass: Float64Array = new Float64Array(D).fill(1);
     const windowEnds = options.adaptMetric ? METRIC_WINDOW_ENDS.map((f) => Math.floor(f * warmup)) : [];
@@ -194,76 +195,71 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     };
     let warmupEvals = 0;
     let warmupDivergences = 0;
-    const device = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
-    const cheesParams = { ...DEFAULT_CHEES, targetAccept };
-    let runLength = 4;
-    for (let it = 0; it < warmup && device; ) {
-      // Adaptation on the device: up to WARMUP_SYNC_INTERVAL iterations per round trip.
-      signal?.throwIfAborted();
-      const count = Math.min(runLength, warmup - it);
-      const tRun = now();
-      const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
-      const r = await backend.warmupOnDevice!({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
-      for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
-      const perIteration = (now() - tRun) / count;
-      runLength = Math.max(1, Math.min(WARMUP_SYNC_INTERVAL, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
-      for (let i = 0; i < count; i++) warmupEvals += chains * r.numSteps[i];
-      // Progress for each iteration of the run, with the step size and T adapted after it
-      // (the next iteration's, as on the host path); an abort takes effect between reports.
-      for (let i = 0; i < count; i++) {
-        if (i > 0) signal?.throwIfAborted();
-        const last = i === count - 1;
-        warmupDivergences += r.divergences[i];
-        options.onProgress?.({
-          phase: 'warmup',
-          iteration: it + i + 1,
-          total: warmup,
-          divergences: warmupDivergences,
-          stepSize: last ? r.state.stepSize : r.stepSize[i + 1],
-          trajectoryLength: last ? r.state.trajectoryLength : r.trajectoryLength[i + 1],
-          numSteps: r.numSteps[i],
-          elapsedSeconds: now() - t0,
-          acceptRate: r.meanAccept[i],
-        });
-      }
-      state = r.state;
-      it += count;
-    }
-    for (let it = 0; it < warmup && !device; it++) {
-      signal?.throwIfAborted();
-      const u = trajectoryJitter(it, 1, bits);
-      const L = numLeapfrogSteps(u, state.trajectoryLength, state.stepSize);
-      history.stepSize[it] = state.stepSize;
-      history.trajectoryLength[it] = state.trajectoryLength;
-      history.numSteps[it] = L;
-      backend.step({ iteration: it, stepSize: state.stepSize, numSteps: L, invMass });
-      warmupEvals += chains * L;
-      const stats = await backend.ensembleStats();
-      history.meanAccept[it] = stats.meanAccept;
-      history.harmonicMeanAccept[it] = stats.harmonicMeanAccept;
-      history.divergences[it] = stats.numDivergent;
-      warmupDivergences += stats.numDivergent;
-      state = adapter.update(state, stats, u);
-      if (windowEnds.length) {
-        window = metric.update(window, stats);
-        if (windowEnds.includes(it + 1)) {
-          invMass = metric.final(window);
-          window = metric.init(D, chains);
-          // A new metric changes the scale: restart dual averaging from the current values.
-          state = adapter.init({ stepSize: state.stepSize, trajectoryLength: state.trajectoryLength });
-        }
-      }
+    /** Progress after warmup iteration `it` (0-based), with the step size and T adapted after it. */
+    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number) =>
       options.onProgress?.({
         phase: 'warmup',
         iteration: it + 1,
         total: warmup,
         divergences: warmupDivergences,
-        stepSize: state.stepSize,
-        trajectoryLength: state.trajectoryLength,
-        numSteps: L,
+        stepSize,
+        trajectoryLength,
+        numSteps: history.numSteps[it],
         elapsedSeconds: now() - t0,
-        acceptRate: stats.meanAccept,
+        acceptRate: accept,
       });
+    const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
+    if (onDevice) {
+      // Adaptation on the device: runs of up to WARMUP_SYNC_INTERVAL iterations, sized to
+      // about WARMUP_SYNC_SECONDS, per round trip.
+      let runLength = 4;
+      for (let it = 0; it < warmup; ) {
+        signal?.throwIfAborted();
+        const count = Math.min(runLength, warmup - it);
+        const tRun = now();
+        const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
+        const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
+        const perIteration = (now() - tRun) / count;
+        runLength = Math.max(1, Math.min(WARMUP_SYNC_INTERVAL, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
+        for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
+        // Progress for each iteration of the run; an abort takes effect between reports.
+        for (let i = 0; i < count; i++) {
+          if (i > 0) signal?.throwIfAborted();
+          const last = i === count - 1;
+          warmupEvals += chains * r.numSteps[i];
+          warmupDivergences += r.divergences[i];
+          reportWarmup(it + i, last ? r.state.stepSize : r.stepSize[i + 1], last ? r.state.trajectoryLength : r.trajectoryLength[i + 1], r.meanAccept[i]);
+        }
+        state = r.state;
+        it += count;
+      }
+    } else {
+      for (let it = 0; it < warmup; it++) {
+        signal?.throwIfAborted();
+        const u = trajectoryJitter(it, 1, bits);
+        const L = numLeapfrogSteps(u, state.trajectoryLength, state.stepSize);
+        history.stepSize[it] = state.stepSize;
+        history.trajectoryLength[it] = state.trajectoryLength;
+        history.numSteps[it] = L;
+        backend.step({ iteration: it, stepSize: state.stepSize, numSteps: L, invMass });
+        warmupEvals += chains * L;
+        const stats = await backend.ensembleStats();
+        history.meanAccept[it] = stats.meanAccept;
+        history.harmonicMeanAccept[it] = stats.harmonicMeanAccept;
+        history.divergences[it] = stats.numDivergent;
+        warmupDivergences += stats.numDivergent;
+        state = adapter.update(state, stats, u);
+        if (windowEnds.length) {
+          window = metric.update(window, stats);
+          if (windowEnds.includes(it + 1)) {
+            invMass = metric.final(window);
+            window = metric.init(D, chains);
+            // A new metric changes the scale: restart dual averaging from the current values.
+            state = adapter.init({ stepSize: state.stepSize, trajectoryLength: state.trajectoryLength });
+          }
+        }
+        reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept);
+      }
     }
     const tuned = warmup > 0 ? adapter.final(state) : { stepSize: state.stepSize, trajectoryLength: state.trajectoryLength };
     const tWarm = now();
