@@ -2,6 +2,13 @@
 // 2011, "Parallel random numbers: as easy as 1, 2, 3"; constants from Random123).
 // Bit-identical twin of src/sampler/rng.ts: the same (counter, key) gives the same u32s,
 // so the same seed draws the same momenta on every backend and adapter.
+//
+// Requires: const SOFT_SHIFTS: bool, true on software adapters (SwiftShader). Subzero, its
+// JIT, has no SSE shift by a per-lane amount and emulates every WGSL vector shift lane by
+// lane (extract, shift, insert: ~16 instructions); with SOFT_SHIFTS the 16- and 23-bit
+// fields below come from exact float32 arithmetic instead (5 native instructions each;
+// Philox took a quarter of a sampling iteration at L = 17 on SwiftShader before). Both
+// forms give the same bits (test/gpu_philox.test.ts runs both); real GPUs shift natively.
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;
@@ -9,18 +16,29 @@ const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
 const TWO_PI: f32 = 6.283185307179586;
 
+// x >> 16. Soft form: x & 0xFFFF0000 reinterpreted as i32 is h 2^16 (h the high half, taken
+// as signed), exact in float32 (16 significant bits); scaled by 2^-16 and added to 1.5 2^23
+// it lands in [2^23, 2^24), where the float32 spacing is 1, so its bits are 0x4B400000 + h
+// (two's complement), whose low 16 bits are h. Fusing the multiply-add changes nothing (the
+// scaling is exact).
+fn hi16(x: u32) -> u32 {
+  if (SOFT_SHIFTS) {
+    return bitcast<u32>(f32(bitcast<i32>(x & 0xFFFF0000u)) * 1.52587890625e-5 + 12582912.0) & 0xFFFFu;
+  }
+  return x >> 16u;
+}
+
 // (high, low) 32-bit halves of the 64-bit product a * b, from 16-bit limbs (WGSL has no
-// mulhi; Warren, Hacker's Delight, 2nd ed., 8-2 "mulhu"). Four shifts, as few as the limbs
-// allow: SwiftShader has no vector shift by a vector amount and emulates each WGSL shift
-// lane by lane. With `a` a Philox constant, its limbs fold.
+// mulhi; Warren, Hacker's Delight, 2nd ed., 8-2 "mulhu"). Four high halves, as few as the
+// limbs allow. With `a` a Philox constant, its limbs fold.
 fn mulhilo(a: u32, b: u32) -> vec2u {
   let a0 = a & 0xFFFFu;
   let a1 = a >> 16u;
   let b0 = b & 0xFFFFu;
-  let b1 = b >> 16u;
-  let t = a1 * b0 + ((a0 * b0) >> 16u);
+  let b1 = hi16(b);
+  let t = a1 * b0 + hi16(a0 * b0);
   let w1 = a0 * b1 + (t & 0xFFFFu);
-  let hi = a1 * b1 + (t >> 16u) + (w1 >> 16u);
+  let hi = a1 * b1 + hi16(t) + hi16(w1);
   return vec2u(hi, a * b);
 }
 
@@ -39,8 +57,13 @@ fn philox4x32(counter: vec4u, key: vec2u) -> vec4u {
   return c;
 }
 
-// u32 -> (0, 1): (x >> 9) 2^-23 + 2^-24 = (2m + 1) 2^-24, exact in float32.
+// u32 -> (0, 1): with m = x >> 9 (the top 23 bits), m 2^-23 + 2^-24 = (2m + 1) 2^-24, exact
+// in float32. Soft form: (x & 0xFFFFFE00) ^ 2^31 as i32 is (m - 2^22) 2^9, exact in float32
+// (23 significant bits); times 2^-32 plus 0.5 + 2^-24 it is the same (2m + 1) 2^-24.
 fn to_unit(x: vec4u) -> vec4f {
+  if (SOFT_SHIFTS) {
+    return vec4f(bitcast<vec4i>((x & vec4u(0xFFFFFE00u)) ^ vec4u(0x80000000u))) * 2.3283064365386963e-10 + 0.500000059604644775390625;
+  }
   return vec4f(x >> vec4u(9u)) * 1.1920928955078125e-7 + 5.9604644775390625e-8;
 }
 

@@ -233,7 +233,13 @@ class WebGpuBackend implements Backend {
 
   private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
     const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
-    const hmcConsts = { ...consts, DIAG_METRIC: { type: 'bool', value: diagMetric } } as const;
+    const hmcConsts = {
+      ...consts,
+      DIAG_METRIC: { type: 'bool', value: diagMetric },
+      // Software adapters emulate vector shifts; Philox then takes its bit fields by float32
+      // arithmetic (shaders/philox.wgsl).
+      SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
+    } as const;
     const redConsts = { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
     const [hmcWarmupCode, hmcSampleCode, ldCode, redCode, redLiteCode, adaptCode] = await Promise.all([
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
