@@ -3,7 +3,7 @@
 // T threads each sum a strided subset of the chains and write their own partial sums,
 // which a one-thread-per-block kernel (means) or the host (in float64) then add up.
 //
-//   ensemble_partial (T threads x (NV+1) grid rows, one block j per row), seven vec4 sums:
+//   ensemble_partial (T threads, every block of their chains), seven vec4 sums per block j:
 //     0: sum_S a_i q'_i   1: sum_V q0_i
 //     2: sum (q_i - q_0)  3: sum (q_i - q_0)^2  (current positions, all chains, shifted by chain 0)
 //     4: (|V|, sum_S a_i, sum_V 1/a_i, sum a_i)   5: (divergent count, 0, 0, 0)
@@ -16,7 +16,8 @@
 // V = valid chains (not divergent, finite; info.w), S = {i in V : a_i >= 1e-4}: the masking
 // contract of src/adaptation/chees.ts (cheesEnsembleStats is the float64 reference).
 //
-// Requires: const NV: u32, const WGR: u32 (workgroup size), const MOMENTS: bool (false: fields
+// Requires: const NV: u32, const NB: u32 = NV + 1 (blocks per chain, with the (mu, s) block),
+// const WGR: u32 (workgroup size), const MOMENTS: bool (false: fields
 // 2, 3 and 6 stay 0 and the current positions are not read; adaptation on the device does
 // not use them, only the host's metric windows do).
 
@@ -50,56 +51,67 @@ const EPS_FLOAT: f32 = 1e-20;
 fn ensemble_partial(@builtin(global_invocation_id) gid: vec3u) {
   let B = rp.num_chains;
   let T = rp.num_threads;
-  let S = NV + 1u;
   let t = gid.x;
-  let j = gid.y;
   if (t >= T) {
     return;
   }
-  var shift = vec4f(0.0);
-  if (MOMENTS) {
-    shift = state[j * B];
+  // Every block of a chain in one thread (unrolled: the sums stay in registers), so each
+  // chain's info is read once.
+  var shift: array<vec4f, NB>;
+  var f0: array<vec4f, NB>;
+  var f1: array<vec4f, NB>;
+  var f2: array<vec4f, NB>;
+  var f3: array<vec4f, NB>;
+  for (var j = 0u; j < NB; j++) { // @unroll
+    shift[j] = vec4f(0.0);
+    if (MOMENTS) {
+      shift[j] = state[j * B];
+    }
+    f0[j] = vec4f(0.0);
+    f1[j] = vec4f(0.0);
+    f2[j] = vec4f(0.0);
+    f3[j] = vec4f(0.0);
   }
-  var f0 = vec4f(0.0);
-  var f1 = vec4f(0.0);
-  var f2 = vec4f(0.0);
-  var f3 = vec4f(0.0);
   var f4 = vec4f(0.0);
   var f5 = vec4f(0.0);
   for (var c = t; c < B; c += T) {
     let inf = info[c];
     let a = inf.x;
-    if (MOMENTS) {
-      let dq = state[j * B + c] - shift;
-      f2 += dq;
-      f3 += dq * dq;
-    }
     f4.w += a;
     f5.x += inf.y;
-    if (inf.w > 0.5) {
-      f1 += warm[j * B + c];
-      f4.x += 1.0;
-      f4.z += 1.0 / a;
-      if (a >= MIN_ACCEPT_FOR_GRADIENT) {
-        f0 += a * warm[(S + j) * B + c];
-        f4.y += a;
+    // Selects instead of branches (SwiftShader runs both sides of a branch anyway); a
+    // select, not a product with 0, so that an invalid chain's non-finite values stay out.
+    let valid = inf.w > 0.5;
+    let in_s = valid && a >= MIN_ACCEPT_FOR_GRADIENT;
+    f4.x += select(0.0, 1.0, valid);
+    f4.z += select(0.0, 1.0 / a, valid);
+    f4.y += select(0.0, a, in_s);
+    for (var j = 0u; j < NB; j++) { // @unroll
+      if (MOMENTS) {
+        let dq = state[j * B + c] - shift[j];
+        f2[j] += dq;
+        f3[j] += dq * dq;
       }
+      f1[j] += select(vec4f(0.0), warm[j * B + c], valid);
+      f0[j] += select(vec4f(0.0), a * warm[(NB + j) * B + c], in_s);
     }
   }
-  let base = (j * T + t) * FIELDS;
-  partial1[base] = f0;
-  partial1[base + 1u] = f1;
-  partial1[base + 2u] = f2;
-  partial1[base + 3u] = f3;
-  partial1[base + F_SCALARS] = f4;
-  partial1[base + F_DIVERGENT] = f5;
-  partial1[base + 6u] = shift;
+  for (var j = 0u; j < NB; j++) { // @unroll
+    let base = (j * T + t) * FIELDS;
+    partial1[base] = f0[j];
+    partial1[base + 1u] = f1[j];
+    partial1[base + 2u] = f2[j];
+    partial1[base + 3u] = f3[j];
+    partial1[base + F_SCALARS] = f4;
+    partial1[base + F_DIVERGENT] = f5;
+    partial1[base + 6u] = shift[j];
+  }
 }
 
 @compute @workgroup_size(1)
 fn ensemble_means(@builtin(global_invocation_id) gid: vec3u) {
   let T = rp.num_threads;
-  let S = NV + 1u;
+  let S = NB;
   let j = gid.x;
   if (j >= S) {
     return;
@@ -128,27 +140,35 @@ fn ensemble_means(@builtin(global_invocation_id) gid: vec3u) {
 fn chees_partial(@builtin(global_invocation_id) gid: vec3u) {
   let B = rp.num_chains;
   let T = rp.num_threads;
-  let S = NV + 1u;
   let t = gid.x;
   if (t >= T) {
     return;
   }
+  // The means, read once into registers.
+  var mp: array<vec4f, NB>;
+  var m0: array<vec4f, NB>;
+  for (var j = 0u; j < NB; j++) { // @unroll
+    mp[j] = means[j];
+    m0[j] = means[NB + j];
+  }
   var acc = 0.0;
   for (var c = t; c < B; c += T) {
     let inf = info[c];
-    if (inf.w > 0.5 && inf.x >= MIN_ACCEPT_FOR_GRADIENT) {
-      var d_prop = 0.0;
-      var d_init = 0.0;
-      var dot_v = 0.0;
-      for (var j = 0u; j < S; j++) {
-        let qp = warm[(S + j) * B + c] - means[j];
-        let q0 = warm[j * B + c] - means[S + j];
-        d_prop += dot(qp, qp);
-        d_init += dot(q0, q0);
-        dot_v += dot(qp, warm[(2u * S + j) * B + c]);
-      }
-      acc += inf.x * (d_prop - d_init) * dot_v;
+    var d_prop = vec4f(0.0);
+    var d_init = vec4f(0.0);
+    var dot_v = vec4f(0.0);
+    for (var j = 0u; j < NB; j++) { // @unroll
+      let qp = warm[(NB + j) * B + c] - mp[j];
+      let q0 = warm[j * B + c] - m0[j];
+      d_prop += qp * qp;
+      d_init += q0 * q0;
+      dot_v += qp * warm[(2u * NB + j) * B + c];
     }
+    // Chains outside S (invalid, or a < 1e-4) add an exact 0 (a select, not a product, so
+    // that their non-finite values cannot leak in).
+    let ones = vec4f(1.0);
+    let g = inf.x * (dot(d_prop, ones) - dot(d_init, ones)) * dot(dot_v, ones);
+    acc += select(0.0, g, inf.w > 0.5 && inf.x >= MIN_ACCEPT_FOR_GRADIENT);
   }
   partial3[t] = vec4f(acc, 0.0, 0.0, 0.0);
 }

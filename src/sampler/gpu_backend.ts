@@ -240,7 +240,7 @@ class WebGpuBackend implements Backend {
       // arithmetic (shaders/philox.wgsl).
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
-    const redConsts = { NV: consts.NV, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
+    const redConsts = { NV: consts.NV, NB: { type: 'u32', value: consts.NV.value + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
     const [hmcWarmupCode, hmcSampleCode, ldCode, redCode, redLiteCode, adaptCode] = await Promise.all([
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
@@ -381,17 +381,16 @@ class WebGpuBackend implements Backend {
    * moments for the host's `ensembleStats`, or without them for the device adaptation).
    */
   private encodeWarmup(pass: GPUComputePassEncoder, moments: boolean): void {
-    const S = this.NV + 1;
     const groups = Math.ceil(this.reduceThreads / REDUCE_WORKGROUP_SIZE);
     pass.setPipeline(this.pipelines.hmcWarmup);
     pass.setBindGroup(0, this.hmcBind);
     pass.dispatchWorkgroups(this.grid.x, this.grid.y);
     pass.setPipeline(moments ? this.pipelines.ensemble : this.pipelines.ensembleLite);
     pass.setBindGroup(0, moments ? this.reduceBind : this.reduceLiteBind);
-    pass.dispatchWorkgroups(groups, S);
+    pass.dispatchWorkgroups(groups);
     pass.setPipeline(this.pipelines.means);
     pass.setBindGroup(0, this.meansBind);
-    pass.dispatchWorkgroups(S);
+    pass.dispatchWorkgroups(this.NV + 1);
     pass.setPipeline(this.pipelines.chees);
     pass.setBindGroup(0, this.cheesBind);
     pass.dispatchWorkgroups(groups);
