@@ -177,7 +177,7 @@ describe.skipIf(!gpu)('warmup reductions (shaders/reduce.wgsl) vs float64', () =
   ] as const) {
     it(`${chains} chains, ${threads} threads, moments ${moments}: masking contract, means, ChEES gradient`, async () => {
       const e = makeEnsemble(chains, 42 + chains);
-      const ref = cheesEnsembleStats(e.proposed, e.velocity, e.initial, e.accept, e.divergent.map((d, c) => d || !e.valid[c]), chains, D);
+      const ref = cheesEnsembleStats(e.proposed, e.velocity, e.initial, e.accept, Array.from(e.divergent, (d, c) => d === 1 || !e.valid[c]), chains, D);
       const got = await reduceOnGpu(e, threads, moments);
       // Partial sums of every field, per block, in float64.
       const sums = new Float64Array(NB * FIELDS * 4);

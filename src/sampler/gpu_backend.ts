@@ -116,10 +116,14 @@ class WebGpuBackend implements Backend {
     private readonly diagMetric: boolean,
     private readonly pipelines: {
       hmcLayout: GPUBindGroupLayout;
+      /** ensemble_partial's layout, shared by its two variants (one bind group for both). */
+      reduceBindings: GPUBindGroupLayout;
+      reduceLayout: GPUPipelineLayout;
+      /** The variant with position moments (host adaptation only), compiled on first use. */
+      ensembleCode: string;
       hmcWarmup: GPUComputePipeline;
       hmcSample: GPUComputePipeline;
       logdensity: GPUComputePipeline;
-      ensemble: GPUComputePipeline;
       ensembleLite: GPUComputePipeline;
       means: GPUComputePipeline;
       chees: GPUComputePipeline;
@@ -185,14 +189,13 @@ class WebGpuBackend implements Backend {
     });
     this.reduceBind = device.createBindGroup({
       label: 'ensemble reduction bindings',
-      layout: pipelines.ensemble.getBindGroupLayout(0),
+      layout: pipelines.reduceBindings,
       entries: entries([reduceParams, this.stateBuf, warmBuf, infoBuf, p1]),
     });
     const bindSome = (label: string, pipeline: GPUComputePipeline, bufs: [number, GPUBuffer][]) =>
       device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries: bufs.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
     this.meansBind = bindSome('ensemble means bindings', pipelines.means, [[0, reduceParams], [4, p1], [6, meansBuf]]);
     this.cheesBind = bindSome('chees reduction bindings', pipelines.chees, [[0, reduceParams], [2, warmBuf], [3, infoBuf], [5, p3], [6, meansBuf]]);
-    this.reduceLiteBind = bindSome('ensemble reduction bindings (no moments)', pipelines.ensembleLite, [[0, reduceParams], [1, this.stateBuf], [2, warmBuf], [3, infoBuf], [4, p1]]);
     this.adaptBind = bindSome('adaptation bindings', pipelines.adapt, [[0, reduceParams], [5, p3], [6, meansBuf], [7, this.adaptBuf], [8, this.adaptParams], [9, this.historyBuf]]);
     this.p1 = p1;
     this.p3 = p3;
@@ -203,7 +206,6 @@ class WebGpuBackend implements Backend {
   private readonly cheesBind: GPUBindGroup;
   private readonly meansBind: GPUBindGroup;
   private readonly adaptBind: GPUBindGroup;
-  private readonly reduceLiteBind: GPUBindGroup;
   private readonly adaptBuf: GPUBuffer;
   private readonly adaptParams: GPUBuffer;
   private readonly historyBuf: GPUBuffer;
@@ -262,17 +264,26 @@ class WebGpuBackend implements Backend {
         })),
       });
       const layout = g.device.createPipelineLayout({ label: 'hmc', bindGroupLayouts: [hmcLayout] });
-      const [hmcWarmup, hmcSample, logdensity, ensemble, ensembleLite, means, chees, adapt] = await Promise.all([
+      // 0 params, 1 state, 2 warm, 3 info, 4 partial sums.
+      const reduceBindings = g.device.createBindGroupLayout({
+        label: 'ensemble reduction bindings',
+        entries: [0, 1, 2, 3, 4].map((binding) => ({
+          binding,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: binding === 0 ? 'uniform' : binding === 4 ? 'storage' : 'read-only-storage' },
+        })),
+      });
+      const reduceLayout = g.device.createPipelineLayout({ label: 'ensemble reduction', bindGroupLayouts: [reduceBindings] });
+      const [hmcWarmup, hmcSample, logdensity, ensembleLite, means, chees, adapt] = await Promise.all([
         createComputePipeline(g.device, 'hmc transition (warmup)', hmcWarmupCode, 'main', layout),
         createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
         createComputePipeline(g.device, 'logdensity', ldCode),
-        createComputePipeline(g.device, 'ensemble reduction', redCode, 'ensemble_partial'),
-        createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial'),
+        createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial', reduceLayout),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
         createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
         createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcWarmup, hmcSample, logdensity, ensemble, ensembleLite, means, chees, adapt });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, logdensity, ensembleLite, means, chees, adapt });
     });
   }
 
@@ -376,6 +387,26 @@ class WebGpuBackend implements Backend {
     this.gpu.device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
   }
 
+  private ensembleMoments?: GPUComputePipeline;
+
+  /**
+   * The ensemble reduction with position moments, which only the host adaptation (metric
+   * windows) reads: compiled on first use (synchronously; a few hundred ms on SwiftShader)
+   * rather than in every run's start-up.
+   */
+  private ensembleWithMoments(): GPUComputePipeline {
+    if (!this.ensembleMoments) {
+      const device = this.gpu.device;
+      const label = 'ensemble reduction (with position moments)';
+      this.ensembleMoments = device.createComputePipeline({
+        label,
+        layout: this.pipelines.reduceLayout,
+        compute: { module: device.createShaderModule({ label, code: this.pipelines.ensembleCode }), entryPoint: 'ensemble_partial' },
+      });
+    }
+    return this.ensembleMoments;
+  }
+
   /**
    * Encodes one warmup transition and the reductions adaptation reads (with the position
    * moments for the host's `ensembleStats`, or without them for the device adaptation).
@@ -385,8 +416,8 @@ class WebGpuBackend implements Backend {
     pass.setPipeline(this.pipelines.hmcWarmup);
     pass.setBindGroup(0, this.hmcBind);
     pass.dispatchWorkgroups(this.grid.x, this.grid.y);
-    pass.setPipeline(moments ? this.pipelines.ensemble : this.pipelines.ensembleLite);
-    pass.setBindGroup(0, moments ? this.reduceBind : this.reduceLiteBind);
+    pass.setPipeline(moments ? this.ensembleWithMoments() : this.pipelines.ensembleLite);
+    pass.setBindGroup(0, this.reduceBind);
     pass.dispatchWorkgroups(groups);
     pass.setPipeline(this.pipelines.means);
     pass.setBindGroup(0, this.meansBind);
