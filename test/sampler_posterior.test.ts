@@ -145,6 +145,37 @@ describe.skipIf(!gpu)('webgpu posterior vs exact quadrature', () => {
   }
 });
 
+describe.skipIf(!gpu)('webgpu with the diagonal metric (--metric diag: host adaptation, metric windows)', () => {
+  it('strong × centered: the adapted inverse mass matches the posterior variances, and the posterior the exact one (must be clean)', async () => {
+    const data = seedData('strong');
+    const result = await sample({
+      data,
+      parameterization: 'centered',
+      chains: 512,
+      warmup: 600,
+      draws: 400,
+      seed: SEED,
+      adaptMetric: true,
+      backend: 'webgpu',
+      gpu: gpu!,
+    });
+    expect(result.backend.name).toBe('webgpu');
+    // Unconstrained coordinates (mu, log tau, z = theta for centered groups): the metric is
+    // the cross-chain variance (shrunk slightly toward 1e-3), so within a factor 1.5 of the
+    // exact posterior variance; these span ~2 orders of magnitude, so a unit metric fails.
+    const exact = exactPosterior(data);
+    const sds = [exact.mu.sd, exact.logTau.sd, ...exact.theta.map((t) => t.sd)];
+    const ratios = sds.map((sd, d) => result.invMass[d] / (sd * sd));
+    for (const [d, r] of ratios.entries()) expect(r, `coordinate ${d}: inverse mass / posterior variance`).toBeGreaterThan(1 / 1.5);
+    for (const [d, r] of ratios.entries()) expect(r, `coordinate ${d}: inverse mass / posterior variance`).toBeLessThan(1.5);
+    expect(Math.max(...sds) / Math.min(...sds)).toBeGreaterThan(5);
+    const { report } = reportRun(result, SEED);
+    const o = check(report, 'strong', true);
+    outcomes.push(line('webgpu --metric diag strong × centered', report, o));
+    expect(o.clean, report.warnings.join(' | ')).toBe(true);
+  });
+});
+
 describe('cpu posterior vs exact quadrature', () => {
   it('strong × centered (float64 CPU backend, 128 chains × 600 draws, must be clean)', async () => {
     const result = await sample({
