@@ -73,7 +73,6 @@ class WebGpuBackend implements Backend {
   private readonly buffers: GPUBuffer[] = [];
   private readonly stepBuf: GPUBuffer;
   private readonly stateBuf: GPUBuffer;
-  private readonly gradBuf: GPUBuffer;
   private readonly totalsBuf: GPUBuffer;
   private readonly reduceRead: GPUBuffer;
   private readonly totalsRead: GPUBuffer;
@@ -123,7 +122,6 @@ class WebGpuBackend implements Backend {
       ensembleCode: string;
       hmcWarmup: GPUComputePipeline;
       hmcSample: GPUComputePipeline;
-      logdensity: GPUComputePipeline;
       ensembleLite: GPUComputePipeline;
       means: GPUComputePipeline;
       chees: GPUComputePipeline;
@@ -158,7 +156,6 @@ class WebGpuBackend implements Backend {
     this.stepF32 = new Float32Array(this.stepData);
     this.stepBuf = mk('step params', this.stepData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.stateBuf = mk('state', stateBytes, STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
-    this.gradBuf = mk('grad', stateBytes, STORAGE | GPUBufferUsage.COPY_SRC);
     const warmBuf = mk('warmup state', 3 * stateBytes, STORAGE);
     const infoBuf = mk('transition info', chains * 16, STORAGE);
     this.totalsBuf = mk('sampling totals', chains * 16, STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
@@ -176,17 +173,10 @@ class WebGpuBackend implements Backend {
     this.adaptParams = mk('adaptation params', 4 * ADAPT_PARAMS_WORDS, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.historyBuf = mk('adaptation history', 4 * HISTORY_FIELDS * MAX_DEVICE_WARMUP, STORAGE | GPUBufferUsage.COPY_SRC);
     this.adaptRead = mk('adaptation readback', 4 * (ADAPT_STATE_WORDS + HISTORY_FIELDS * MAX_DEVICE_WARMUP), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    const batchParams = mk('batch params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    device.queue.writeBuffer(batchParams, 0, new Uint32Array([chains, this.grid.rowStride, 0, 0]));
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.gradBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf]];
+    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf]];
     this.rebindHmc();
-    this.logdensityBind = device.createBindGroup({
-      label: 'logdensity bindings',
-      layout: pipelines.logdensity.getBindGroupLayout(0),
-      entries: entries([groupBuf, batchParams, this.stateBuf, this.gradBuf]).map((e) => ({ ...e, binding: e.binding + 1 })),
-    });
     this.reduceBind = device.createBindGroup({
       label: 'ensemble reduction bindings',
       layout: pipelines.reduceBindings,
@@ -202,7 +192,6 @@ class WebGpuBackend implements Backend {
   }
 
   private readonly hmcEntries: [number, GPUBuffer][];
-  private readonly logdensityBind: GPUBindGroup;
   private readonly cheesBind: GPUBindGroup;
   private readonly meansBind: GPUBindGroup;
   private readonly adaptBind: GPUBindGroup;
@@ -243,21 +232,20 @@ class WebGpuBackend implements Backend {
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
     const redConsts = { NV: consts.NV, NB: { type: 'u32', value: consts.NV.value + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
-    const [hmcWarmupCode, hmcSampleCode, ldCode, redCode, redLiteCode, adaptCode] = await Promise.all([
+    const [hmcWarmupCode, hmcSampleCode, redCode, redLiteCode, adaptCode] = await Promise.all([
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
-      composeShader(['model', 'logdensity'], consts),
       composeShader(['reduce'], redConsts),
       composeShader(['reduce'], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
       composeShader(['reduce', 'adapt'], redConsts),
     ]);
     return withErrorScopes(g.device, async () => {
       // The two transition pipelines share one explicit layout (and so one bind group):
-      // 1 groups, 2 step params, 3 state, 4 grad, 5 warm, 6 info, 7 totals, 8 records,
+      // 1 groups, 2 step params, 3 state, 5 warm, 6 info, 7 totals, 8 records,
       // 9 warmup step (the device adaptation's state).
       const hmcLayout = g.device.createBindGroupLayout({
         label: 'hmc bindings',
-        entries: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((binding) => ({
+        entries: [1, 2, 3, 5, 6, 7, 8, 9].map((binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
           buffer: { type: binding === 1 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
@@ -274,16 +262,15 @@ class WebGpuBackend implements Backend {
         })),
       });
       const reduceLayout = g.device.createPipelineLayout({ label: 'ensemble reduction', bindGroupLayouts: [reduceBindings] });
-      const [hmcWarmup, hmcSample, logdensity, ensembleLite, means, chees, adapt] = await Promise.all([
+      const [hmcWarmup, hmcSample, ensembleLite, means, chees, adapt] = await Promise.all([
         createComputePipeline(g.device, 'hmc transition (warmup)', hmcWarmupCode, 'main', layout),
         createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
-        createComputePipeline(g.device, 'logdensity', ldCode),
         createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial', reduceLayout),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
         createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
         createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, logdensity, ensembleLite, means, chees, adapt });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
     });
   }
 
@@ -295,18 +282,10 @@ class WebGpuBackend implements Backend {
     });
   }
 
+  /** Writes the initial positions (each transition evaluates log p and its gradient itself). */
   async init(positions: Float64Array): Promise<void> {
     const device = this.gpu.device;
-    await withErrorScopes(device, () => {
-      device.queue.writeBuffer(this.stateBuf, 0, packPositions(this.K, this.chains, positions));
-      const enc = device.createCommandEncoder({ label: 'init' });
-      const pass = enc.beginComputePass({ label: 'initial log-density' });
-      pass.setPipeline(this.pipelines.logdensity);
-      pass.setBindGroup(0, this.logdensityBind);
-      pass.dispatchWorkgroups(this.grid.x, this.grid.y);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-    });
+    await withErrorScopes(device, () => device.queue.writeBuffer(this.stateBuf, 0, packPositions(this.K, this.chains, positions)));
     await gpuWait(() => device.queue.onSubmittedWorkDone());
   }
 
