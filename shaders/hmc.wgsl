@@ -147,9 +147,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let d0 = log_density_grad(mu_c, s_c, zc);
     lp_c = d0.lp;
     var lp = lp_c;
-    var g = d0.g_z;
-    var g_mu = d0.g_mu;
-    var g_s = d0.g_s;
 
     // Momentum refresh p ~ Normal(0, M), M = diag(1 / inv_mass); kinetic energy p'M^-1 p / 2.
     let nms = normals2_uniform(step.key, it, chain, NV);
@@ -174,35 +171,51 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     }
     let h0 = -lp + 0.5 * dot(kin, vec4f(1.0));
 
-    // Leapfrog (velocity Verlet), stopping at the first divergent step.
+    // Leapfrog (velocity Verlet), stopping at the first divergent step. The momentum lives at
+    // half steps inside the loop: each step's closing half kick (the full-step momentum,
+    // for the energy) and the next step's opening one are applied together, in the same
+    // order and so to the same bits as kick by kick, and the gradient is not carried from
+    // one step to the next (on SwiftShader every loop-carried value costs masked copies).
+    let half = 0.5 * eps;
+    p_mu += half * d0.g_mu;
+    p_s += half * d0.g_s;
+    for (var j = 0u; j < NV; j++) { // @unroll
+      p[j] += half * d0.g_z[j];
+    }
     var h = h0;
     var divergent = !is_finite(h0);
     var steps_taken = 0u;
     for (var n = 0u; n < num_steps && !divergent; n++) {
-      let half = 0.5 * eps;
-      p_mu += half * g_mu;
-      p_s += half * g_s;
       mu += eps * ims.x * p_mu;
       s += eps * ims.y * p_s;
       for (var j = 0u; j < NV; j++) { // @unroll
-        p[j] += half * g[j];
         z[j] += eps * im[j] * p[j];
       }
       let dens = log_density_grad(mu, s, z);
-      g = dens.g_z;
       lp = dens.lp;
-      g_mu = dens.g_mu;
-      g_s = dens.g_s;
-      p_mu += half * g_mu;
-      p_s += half * g_s;
-      kin = vec4f(ims.x * p_mu * p_mu + ims.y * p_s * p_s, 0.0, 0.0, 0.0);
+      // The full-step momentum and the energy.
+      let ps_mu = p_mu + half * dens.g_mu;
+      let ps_s = p_s + half * dens.g_s;
+      kin = vec4f(ims.x * ps_mu * ps_mu + ims.y * ps_s * ps_s, 0.0, 0.0, 0.0);
+      var ps: array<vec4f, NV>;
       for (var j = 0u; j < NV; j++) { // @unroll
-        p[j] += half * g[j];
-        kin += im[j] * p[j] * p[j];
+        ps[j] = p[j] + half * dens.g_z[j];
+        kin += im[j] * ps[j] * ps[j];
       }
       h = -lp + 0.5 * dot(kin, vec4f(1.0));
       steps_taken = n + 1u;
       divergent = !is_finite(h) || h - h0 > MAX_ENERGY_ERROR;
+      // The next step's opening half kick; none after the last step in warmup, where the
+      // ChEES update reads the end momentum (sampling only needs the energy).
+      var kick = half;
+      if (WARMUP) {
+        kick = select(half, 0.0, steps_taken == num_steps);
+      }
+      p_mu = ps_mu + kick * dens.g_mu;
+      p_s = ps_s + kick * dens.g_s;
+      for (var j = 0u; j < NV; j++) { // @unroll
+        p[j] = ps[j] + kick * dens.g_z[j];
+      }
     }
 
     var accept_prob = 0.0;
