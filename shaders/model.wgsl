@@ -108,8 +108,16 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
       gs4 += select(-pr * b * d, u * u - 1.0, cen);
     } else {
       let c = gb.c;
-      let a_inv = exp(-c * s);                                // tau^-c
-      let b = exp((1.0 - c) * s);                             // tau^(1-c)
+      // tau^-c: a single scalar exp when the block's groups share one c (padding lanes
+      // contribute 0 whatever their a_inv: x, P and c are 0 there), else one per lane.
+      let c_shared = GROUPS_CONST && all((GROUP_C[j] == vec4f(GROUP_C[j].x)) | (GROUP_MASK[j] == vec4f(0.0)));
+      var a_inv: vec4f;
+      if (c_shared) {
+        a_inv = vec4f(exp(-GROUP_C[j].x * s));
+      } else {
+        a_inv = exp(-c * s);
+      }
+      let b = tau * a_inv;                                    // tau^(1-c)
       let d = x - c * mu;
       let u = d * a_inv;
       let r = mu + b * d - gb.ybar;

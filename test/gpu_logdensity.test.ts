@@ -17,6 +17,9 @@ function centerednessCases(K: number, rng: () => number): Record<string, Float64
     'c=1': new Float64Array(K).fill(1),
     mixed: Float64Array.from({ length: K }, (_, k) => (k % 3 === 2 ? 1 : 0)),
     'c=0.5': new Float64Array(K).fill(0.5),
+    // One c per block of four groups (the kernel's one-exp-per-block path), the last block
+    // partly padding.
+    'c per block': Float64Array.from({ length: K }, (_, k) => [0.25, 0.75, 0.4][Math.min(2, k >> 2)]),
     random: Float64Array.from({ length: K }, () => Math.fround(rng())),
   };
 }
