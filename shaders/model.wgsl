@@ -91,9 +91,37 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
       out.g_z[j] = -um * inv_tau - pr;
       gmu4 += um * inv_tau;
       gs4 += um * u - gb.mask;
+    } else if (BINARY_C && GROUPS_CONST) {
+      // A block of both kinds, baked: lane by lane, each with its own form (a constant
+      // condition per lane, so each lane compiles to one form only; on SwiftShader the
+      // lanes of a vec4 are separate registers anyway). Padding lanes take the
+      // noncentered form, which gives exactly 0 there.
+      var g4 = vec4f(0.0);
+      for (var l = 0u; l < 4u; l++) { // @unroll
+        let xl = x[l];
+        let yl = GROUP_YBAR[j][l];
+        let pl = GROUP_PREC[j][l];
+        if (GROUP_C[j][l] != 0.0) {
+          let u = (xl - mu) * inv_tau;
+          let r = xl - yl;
+          let pr = pl * r;
+          lp4[l] -= 0.5 * (u * u + pr * r) + s;
+          g4[l] = -u * inv_tau - pr;
+          gmu4[l] += u * inv_tau;
+          gs4[l] += u * u - 1.0;
+        } else {
+          let r = mu + tau * xl - yl;
+          let pr = pl * r;
+          lp4[l] -= 0.5 * (xl * xl + pr * r);
+          g4[l] = -xl - pr * tau;
+          gmu4[l] -= pr;
+          gs4[l] -= pr * tau * xl;
+        }
+      }
+      out.g_z[j] = g4;
     } else if (BINARY_C) {
       // Lane-wise choice between the centered (c = 1) and noncentered (c = 0) forms of the
-      // general case below; with baked group data every select folds away.
+      // general case below (group data from the buffer: the choice is made at run time).
       let cen = gb.c != vec4f(0.0);
       let a_inv = select(vec4f(1.0), vec4f(inv_tau), cen);   // tau^-c
       let b = select(vec4f(tau), vec4f(1.0), cen);            // tau^(1-c)
