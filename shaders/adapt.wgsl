@@ -75,9 +75,8 @@ fn jitter_of(iteration: u32) -> f32 {
 @compute @workgroup_size(1)
 fn adapt() {
   let T = rp.num_threads;
-  let S = NV + 1u;
-  let sc = means[2u * S];
-  let divergent = means[2u * S + 1u].x;
+  let sc = means[2u * NB];
+  let divergent = means[2u * NB + 1u].x;
   var grad_sum = 0.0;
   for (var t = 0u; t < T; t++) {
     grad_sum += partial3[t].x;

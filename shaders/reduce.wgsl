@@ -7,9 +7,11 @@
 //     0: sum_S a_i q'_i   1: sum_V q0_i
 //     2: sum (q_i - q_0)  3: sum (q_i - q_0)^2  (current positions, all chains, shifted by chain 0)
 //     4: (|V|, sum_S a_i, sum_V 1/a_i, sum a_i)   5: (divergent count, 0, 0, 0)
+//        (per chain, not per block: written in block 0's rows only, 0 in the others)
 //     6: the shift (chain 0's position)
-//   ensemble_means (one thread per block j): mq' = sum_S a q' / (sum_S a + 1e-20), mq0 = sum_V q0 / |V|;
-//     block 0's thread also writes the ensemble totals of fields 4 and 5 (for adapt.wgsl).
+//   ensemble_means (one thread per block j): mq' = sum_S a q' / (sum_S a + 1e-20), mq0 = sum_V q0 / |V|
+//     (the scalars from block 0's rows); block 0's thread also writes the ensemble totals of
+//     fields 4 and 5 (for adapt.wgsl).
 //   chees_partial (T threads): sum_S a_i g_i, where (ChEES, Hoffman, Radul & Sountsov 2021,
 //     eq. 6 without the jittered length)
 //     g_i = (|q'_i - mq'|^2 - |q0_i - mq0|^2) (q'_i - mq') . v'_i,  v' = M^-1 p'.
@@ -102,8 +104,10 @@ fn ensemble_partial(@builtin(global_invocation_id) gid: vec3u) {
     partial1[base + 1u] = f1[j];
     partial1[base + 2u] = f2[j];
     partial1[base + 3u] = f3[j];
-    partial1[base + F_SCALARS] = f4;
-    partial1[base + F_DIVERGENT] = f5;
+    if (j == 0u) {
+      partial1[base + F_SCALARS] = f4;
+      partial1[base + F_DIVERGENT] = f5;
+    }
     partial1[base + 6u] = shift[j];
   }
 }
@@ -111,9 +115,8 @@ fn ensemble_partial(@builtin(global_invocation_id) gid: vec3u) {
 @compute @workgroup_size(1)
 fn ensemble_means(@builtin(global_invocation_id) gid: vec3u) {
   let T = rp.num_threads;
-  let S = NB;
   let j = gid.x;
-  if (j >= S) {
+  if (j >= NB) {
     return;
   }
   var aq = vec4f(0.0);
@@ -124,15 +127,14 @@ fn ensemble_means(@builtin(global_invocation_id) gid: vec3u) {
     let base = (j * T + t) * FIELDS;
     aq += partial1[base];
     q0 += partial1[base + 1u];
-    sc += partial1[base + F_SCALARS];
-    dv += partial1[base + F_DIVERGENT];
+    sc += partial1[t * FIELDS + F_SCALARS];
+    dv += partial1[t * FIELDS + F_DIVERGENT];
   }
   means[j] = aq / (sc.y + EPS_FLOAT);
-  means[S + j] = q0 / max(sc.x, 1.0);
-  // Every block row holds the same scalar sums (reduced over the same chains).
+  means[NB + j] = q0 / max(sc.x, 1.0);
   if (j == 0u) {
-    means[2u * S] = sc;
-    means[2u * S + 1u] = dv;
+    means[2u * NB] = sc;
+    means[2u * NB + 1u] = dv;
   }
 }
 

@@ -3,6 +3,8 @@ import { composeShader, createComputePipeline } from '../src/gpu/shader.ts';
 import { withErrorScopes } from '../src/gpu/device.ts';
 import { gpuWait } from '../src/gpu/wait.ts';
 import { cheesEnsembleStats } from '../src/adaptation/chees.ts';
+import { packPositions } from '../src/gpu/layout.ts';
+import { LOG_TAU, MU, Z0 } from '../src/model/model.ts';
 import { testGpu, testRng } from './gpu_helpers.ts';
 
 const gpu = await testGpu();
@@ -17,12 +19,14 @@ const gpu = await testGpu();
 const K = 9;
 const NV = 3;
 const NB = NV + 1;
-const D = K + 2; // reference coordinate order: z_0..z_8, mu, s
+const D = K + 2; // the model's coordinate order: mu, log tau, z_0..z_8
 const FIELDS = 7;
 
-/** Flat index d -> (block, lane) in the kernels' block layout. */
+/** Coordinate d -> (block, lane) in the kernels' block layout (src/gpu/layout.ts). */
 function blockOf(d: number): [number, number] {
-  return d < K ? [d >> 2, d & 3] : [NV, d - K];
+  if (d === MU) return [NV, 0];
+  if (d === LOG_TAU) return [NV, 1];
+  return [(d - Z0) >> 2, (d - Z0) & 3];
 }
 
 interface Ensemble {
@@ -78,16 +82,6 @@ function makeEnsemble(chains: number, seed: number): Ensemble {
   return e;
 }
 
-/** Block-major vec4 packing of one chain-major region. */
-function packRegion(src: Float64Array, chains: number, out: Float32Array, region: number): void {
-  for (let c = 0; c < chains; c++) {
-    for (let d = 0; d < D; d++) {
-      const [j, lane] = blockOf(d);
-      out[((region * NB + j) * chains + c) * 4 + lane] = src[c * D + d];
-    }
-  }
-}
-
 interface Reduced {
   partial1: Float32Array;
   partial3: Float32Array;
@@ -103,12 +97,10 @@ async function reduceOnGpu(e: Ensemble, threads: number, moments: boolean): Prom
     WGR: { type: 'u32', value: 64 },
     MOMENTS: { type: 'bool', value: moments },
   });
-  const warm = new Float32Array(3 * NB * B * 4);
-  packRegion(e.initial, B, warm, 0);
-  packRegion(e.proposed, B, warm, 1);
-  packRegion(e.velocity, B, warm, 2);
-  const state = new Float32Array(NB * B * 4);
-  packRegion(e.current, B, state, 0);
+  const region = NB * B * 4;
+  const warm = new Float32Array(3 * region);
+  [e.initial, e.proposed, e.velocity].forEach((q, r) => warm.set(packPositions(K, B, q), r * region));
+  const state = packPositions(K, B, e.current);
   const info = new Float32Array(B * 4);
   for (let c = 0; c < B; c++) info.set([e.accept[c], e.divergent[c], 0, e.valid[c]], 4 * c);
   return withErrorScopes(device, async () => {

@@ -72,6 +72,9 @@ export interface SamplingTotals {
   readonly gradientEvals: number;
 }
 
+/** Most warmup iterations one `Backend.warmupOnDevice` call runs (its history and jitter buffers are sized for them). */
+export const MAX_DEVICE_WARMUP = 32;
+
 /** A run of warmup iterations adapted on the device (see `Backend.warmupOnDevice`). */
 export interface DeviceWarmupArgs {
   /** First iteration (the Philox counter) and how many follow. */

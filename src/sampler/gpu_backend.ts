@@ -7,7 +7,7 @@ import { modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
 import { numLeapfrogSteps } from '../adaptation/chees.ts';
-import type { Backend, DeviceWarmupArgs, DeviceWarmupResult, EnsembleStats, RecordedDraws, SamplingTotals, TransitionParams } from './backend.ts';
+import { MAX_DEVICE_WARMUP, type Backend, type DeviceWarmupArgs, type DeviceWarmupResult, type EnsembleStats, type RecordedDraws, type SamplingTotals, type TransitionParams } from './backend.ts';
 
 /** Threads per workgroup of the chain reductions (shaders/reduce.wgsl). */
 const REDUCE_WORKGROUP_SIZE = 64;
@@ -34,10 +34,8 @@ const STEP_HEADER_WORDS = 12;
 const INV_MASS_WORD = STEP_HEADER_WORDS + MAX_BATCH;
 /** AdaptState of shaders/adapt.wgsl: 16 words (its first four are hmc.wgsl's WarmupStep). */
 const ADAPT_STATE_WORDS = 16;
-/** AdaptParams of shaders/adapt.wgsl: 12 words, then the jitter (9 vec4f). */
+/** AdaptParams of shaders/adapt.wgsl: 12 words, then the jitter (9 vec4f: MAX_DEVICE_WARMUP + 1 values fit). */
 const ADAPT_PARAMS_WORDS = 12 + 36;
-/** Most warmup iterations per device-adapted run (count + 1 jitter values fit AdaptParams). */
-export const MAX_DEVICE_WARMUP = 32;
 /** Floats per iteration in the device adaptation's history (HISTORY_FIELDS in adapt.wgsl). */
 const HISTORY_FIELDS = 8;
 /** Sampling transitions waiting to be dispatched together. */

@@ -8,7 +8,7 @@ import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
 import * as metric from '../adaptation/metric.ts';
 import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
-import type { AdaptationHistory, Backend, RecordedDraws, SamplingTotals } from './backend.ts';
+import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 
 /** Default number of chains (issue #4). */
@@ -31,11 +31,6 @@ export const INITIAL_STEP_SIZE = 0.1;
 export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
 /** Progress reports during sampling are this many iterations apart (one host sync each). */
 export const SAMPLING_SYNC_INTERVAL = 32;
-/**
- * Most warmup iterations per host sync when the backend adapts on the device (WebGPU, no
- * metric windows): the iterations run back to back, and their history comes back together.
- */
-export const WARMUP_SYNC_INTERVAL = 32;
 /**
  * Wall time aimed at per device warmup run: runs are sized from the last one's time per
  * iteration, so that progress and an abort are never more than about this far apart
@@ -137,7 +132,7 @@ const now = () => performance.now() / 1000;
  * iteration jittered by a Halton sequence shared by all chains.
  *
  * On WebGPU without metric adaptation, warmup adapts on the device (`shaders/adapt.wgsl`,
- * float32): up to WARMUP_SYNC_INTERVAL iterations (about WARMUP_SYNC_SECONDS of work) run
+ * float32): up to MAX_DEVICE_WARMUP iterations (about WARMUP_SYNC_SECONDS of work) run
  * back to back per host round trip, and progress is reported for each of them when the run
  * returns.
  *
@@ -210,7 +205,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       });
     const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
     if (onDevice) {
-      // Adaptation on the device: runs of up to WARMUP_SYNC_INTERVAL iterations, sized to
+      // Adaptation on the device: runs of up to MAX_DEVICE_WARMUP iterations, sized to
       // about WARMUP_SYNC_SECONDS, per round trip.
       let runLength = 4;
       for (let it = 0; it < warmup; ) {
@@ -220,7 +215,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
         const perIteration = (now() - tRun) / count;
-        runLength = Math.max(1, Math.min(WARMUP_SYNC_INTERVAL, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
+        runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
         for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
         // Progress for each iteration of the run; an abort takes effect between reports.
         for (let i = 0; i < count; i++) {
