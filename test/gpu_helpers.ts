@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { HierData } from '../src/model/data.ts';
 import { requestGpu, type Gpu } from '../src/gpu/device.ts';
 import { mulberry32 } from '../src/gpu/kernel_check.ts';
+import { gpuWait } from '../src/gpu/wait.ts';
 
 /** Seed data sets of the study (copied from shared/data into demo/data). */
 export const SEED_NAMES = ['weak', 'strong', 'unbalanced'] as const;
@@ -35,3 +36,24 @@ export function testGpu(): Promise<Gpu | null> {
 
 /** Deterministic PRNG for test inputs (mulberry32). */
 export const testRng = mulberry32;
+
+/**
+ * Ends `encoder` with copies of `buffers` into mappable ones, submits it, and returns the
+ * buffers' contents (the mappable copies are destroyed).
+ */
+export async function submitAndRead(device: GPUDevice, encoder: GPUCommandEncoder, buffers: readonly GPUBuffer[]): Promise<ArrayBuffer[]> {
+  const reads = buffers.map((b) => {
+    const r = device.createBuffer({ size: b.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    encoder.copyBufferToBuffer(b, 0, r, 0, b.size);
+    return r;
+  });
+  device.queue.submit([encoder.finish()]);
+  return Promise.all(
+    reads.map(async (r) => {
+      await gpuWait(() => r.mapAsync(GPUMapMode.READ));
+      const data = r.getMappedRange().slice(0);
+      r.destroy();
+      return data;
+    }),
+  );
+}

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { composeShader, createComputePipeline } from '../src/gpu/shader.ts';
 import { withErrorScopes } from '../src/gpu/device.ts';
-import { gpuWait } from '../src/gpu/wait.ts';
 import { philox4x32, toUnit } from '../src/sampler/rng.ts';
-import { testGpu, testRng } from './gpu_helpers.ts';
+import { submitAndRead, testGpu, testRng } from './gpu_helpers.ts';
 
 const gpu = await testGpu();
 
@@ -46,7 +45,6 @@ async function run(entry: 'mul' | 'unit' | 'gen', soft: boolean, input: Uint32Ar
     const pipeline = await createComputePipeline(device, `philox ${entry}`, code, entry);
     const inBuf = device.createBuffer({ size: input.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     const outBuf = device.createBuffer({ size: outRows * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    const read = device.createBuffer({ size: outRows * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(inBuf, 0, input);
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
@@ -54,13 +52,9 @@ async function run(entry: 'mul' | 'unit' | 'gen', soft: boolean, input: Uint32Ar
     pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: inBuf } }, { binding: 1, resource: { buffer: outBuf } }] }));
     pass.dispatchWorkgroups(Math.ceil(outRows / 64));
     pass.end();
-    enc.copyBufferToBuffer(outBuf, 0, read, 0, outRows * 16);
-    device.queue.submit([enc.finish()]);
-    await gpuWait(() => read.mapAsync(GPUMapMode.READ));
-    const out = new Uint32Array(read.getMappedRange().slice(0));
-    read.unmap();
-    for (const b of [inBuf, outBuf, read]) b.destroy();
-    return out;
+    const [data] = await submitAndRead(device, enc, [outBuf]);
+    for (const b of [inBuf, outBuf]) b.destroy();
+    return new Uint32Array(data);
   });
 }
 

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { composeShader, createComputePipeline } from '../src/gpu/shader.ts';
 import { withErrorScopes } from '../src/gpu/device.ts';
-import { gpuWait } from '../src/gpu/wait.ts';
 import { cheesEnsembleStats } from '../src/adaptation/chees.ts';
 import { packPositions } from '../src/gpu/layout.ts';
 import { LOG_TAU, MU, Z0 } from '../src/model/model.ts';
-import { testGpu, testRng } from './gpu_helpers.ts';
+import { submitAndRead, testGpu, testRng } from './gpu_helpers.ts';
 
 const gpu = await testGpu();
 
@@ -138,20 +137,7 @@ async function reduceOnGpu(e: Ensemble, threads: number, moments: boolean): Prom
     pass.setBindGroup(0, bind(chees, [0, 2, 3, 5, 6]));
     pass.dispatchWorkgroups(Math.ceil(threads / 64));
     pass.end();
-    const reads = [4, 5, 6].map((b) => {
-      const r = device.createBuffer({ size: buffers[b].size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      enc.copyBufferToBuffer(buffers[b], 0, r, 0, buffers[b].size);
-      return r;
-    });
-    device.queue.submit([enc.finish()]);
-    const out = await Promise.all(
-      reads.map(async (r) => {
-        await gpuWait(() => r.mapAsync(GPUMapMode.READ));
-        const a = new Float32Array(r.getMappedRange().slice(0));
-        r.destroy();
-        return a;
-      }),
-    );
+    const out = (await submitAndRead(device, enc, [4, 5, 6].map((b) => buffers[b]))).map((d) => new Float32Array(d));
     for (const b of Object.values(buffers)) b.destroy();
     return { partial1: out[0], partial3: out[1], means: out[2] };
   });

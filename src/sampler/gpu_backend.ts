@@ -6,7 +6,7 @@ import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shade
 import { modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
-import { numLeapfrogSteps } from '../adaptation/chees.ts';
+import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
 import { MAX_DEVICE_WARMUP, type Backend, type DeviceWarmupArgs, type DeviceWarmupResult, type EnsembleStats, type RecordedDraws, type SamplingTotals, type TransitionParams } from './backend.ts';
 
 /** Threads per workgroup of the chain reductions (shaders/reduce.wgsl). */
@@ -38,6 +38,50 @@ const ADAPT_STATE_WORDS = 16;
 const ADAPT_PARAMS_WORDS = 12 + 36;
 /** Floats per iteration in the device adaptation's history (HISTORY_FIELDS in adapt.wgsl). */
 const HISTORY_FIELDS = 8;
+
+/**
+ * The adaptation state in AdaptState's layout (shaders/adapt.wgsl): the host's float64
+ * state, with the first iteration and its leapfrog steps, in float32/u32 words.
+ */
+function packAdaptState(state: CheesState, iteration: number, numSteps: number): ArrayBuffer {
+  const buf = new ArrayBuffer(4 * ADAPT_STATE_WORDS);
+  const f = new Float32Array(buf);
+  const u = new Uint32Array(buf);
+  f[0] = state.stepSize;
+  f[1] = state.trajectoryLength;
+  u[2] = numSteps;
+  u[3] = iteration >>> 0;
+  f[4] = state.logStepSizeAvg;
+  f[5] = state.logTrajectoryLengthAvg;
+  f[6] = state.adamV;
+  u[7] = state.adamStep;
+  u[8] = state.step;
+  u[9] = state.numSkipped;
+  f[10] = state.da.logX;
+  f[11] = state.da.logXAvg;
+  u[12] = state.da.step;
+  f[13] = state.da.avgError;
+  f[14] = state.da.mu;
+  u[15] = state.da.numSkipped;
+  return buf;
+}
+
+/** The inverse of packAdaptState (the next iteration and its steps are not part of CheesState). */
+function unpackAdaptState(raw: ArrayBuffer): CheesState {
+  const f = new Float32Array(raw, 0, ADAPT_STATE_WORDS);
+  const u = new Uint32Array(raw, 0, ADAPT_STATE_WORDS);
+  return {
+    stepSize: f[0],
+    trajectoryLength: f[1],
+    logStepSizeAvg: f[4],
+    logTrajectoryLengthAvg: f[5],
+    adamV: f[6],
+    adamStep: u[7],
+    step: u[8],
+    numSkipped: u[9],
+    da: { logX: f[10], logXAvg: f[11], step: u[12], avgError: f[13], mu: f[14], numSkipped: u[15] },
+  };
+}
 /** Sampling transitions waiting to be dispatched together. */
 interface PendingBatch {
   readonly first: number;
@@ -444,27 +488,7 @@ class WebGpuBackend implements Backend {
     this.flushBatch();
     const L0 = numLeapfrogSteps(jitter[0], state.trajectoryLength, state.stepSize, chees.maxLeapfrogSteps);
     this.writeStepParams({ first, stepSize: state.stepSize, invMass, steps: [L0], recording: false, firstSlot: 0 });
-    // AdaptState (shaders/adapt.wgsl), from the host's float64 state.
-    const st = new ArrayBuffer(4 * ADAPT_STATE_WORDS);
-    const sf = new Float32Array(st);
-    const su = new Uint32Array(st);
-    sf[0] = state.stepSize;
-    sf[1] = state.trajectoryLength;
-    su[2] = L0;
-    su[3] = first >>> 0;
-    sf[4] = state.logStepSizeAvg;
-    sf[5] = state.logTrajectoryLengthAvg;
-    sf[6] = state.adamV;
-    su[7] = state.adamStep;
-    su[8] = state.step;
-    su[9] = state.numSkipped;
-    sf[10] = state.da.logX;
-    sf[11] = state.da.logXAvg;
-    su[12] = state.da.step;
-    sf[13] = state.da.avgError;
-    sf[14] = state.da.mu;
-    su[15] = state.da.numSkipped;
-    device.queue.writeBuffer(this.adaptBuf, 0, st);
+    device.queue.writeBuffer(this.adaptBuf, 0, packAdaptState(state, first, L0));
     const pr = new ArrayBuffer(4 * ADAPT_PARAMS_WORDS);
     const pf = new Float32Array(pr);
     const pu = new Uint32Array(pr);
@@ -491,22 +515,10 @@ class WebGpuBackend implements Backend {
     this.lastWasWarmup = false;
     await gpuWait(() => this.adaptRead.mapAsync(GPUMapMode.READ, 0, 4 * ADAPT_STATE_WORDS + histBytes));
     const raw = this.adaptRead.getMappedRange(0, 4 * ADAPT_STATE_WORDS + histBytes);
-    const of = new Float32Array(raw, 0, ADAPT_STATE_WORDS);
-    const ou = new Uint32Array(raw, 0, ADAPT_STATE_WORDS);
     const h = new Float32Array(raw, 4 * ADAPT_STATE_WORDS, HISTORY_FIELDS * count);
     const col = (j: number) => Float64Array.from({ length: count }, (_, i) => h[i * HISTORY_FIELDS + j]);
     const result: DeviceWarmupResult = {
-      state: {
-        stepSize: of[0],
-        trajectoryLength: of[1],
-        logStepSizeAvg: of[4],
-        logTrajectoryLengthAvg: of[5],
-        adamV: of[6],
-        adamStep: ou[7],
-        step: ou[8],
-        numSkipped: ou[9],
-        da: { logX: of[10], logXAvg: of[11], step: ou[12], avgError: of[13], mu: of[14], numSkipped: ou[15] },
-      },
+      state: unpackAdaptState(raw),
       stepSize: col(0),
       trajectoryLength: col(1),
       numSteps: Int32Array.from(col(2)),
@@ -670,7 +682,7 @@ class WebGpuBackend implements Backend {
       // Divergences in (draw, chain) order, with the positions where they diverged.
       for (let t = 0; t < used; t++) {
         for (let c = 0; c < R; c++) {
-          if (!(a[statsBase + (t * R + c) * 4 + 3] > 0.5)) continue;
+          if (!rec.divergent[c * draws + first + t]) continue;
           const p = new Array<number>(D);
           for (let k = 0; k < K; k++) p[Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
           const dm = divBase + ((t * S + NV) * R + c) * 4;
