@@ -1,10 +1,17 @@
 /**
- * The sampling worker: runs `sample()` and `summarize()` off the page's thread, posts
- * progress as it goes, and aborts through an AbortSignal when the page says stop.
+ * The sampling worker: runs `sample()`, the diagnostics (`summarize`, `reportRun`), the
+ * exact posterior and the reduction of the draws to figures off the page's thread; posts
+ * progress as it goes; aborts through an AbortSignal when the page says stop; and keeps the
+ * finished run to write its exports (summary JSON, draws CSV, InferenceData) on request.
  */
+import { summarize, type Summary } from '../src/diagnostics/index.ts';
+import { drawsCsvChunks } from '../src/io/draws_csv_write.ts';
+import { exactPosterior } from '../src/model/posterior.ts';
+import { reportRun } from '../src/sampler/report.ts';
 import { sample, type SampleResult } from '../src/sampler/sample.ts';
-import { summarize } from '../src/diagnostics/index.ts';
-import type { FromWorker, RunRequest, ToWorker } from './protocol.ts';
+import { figureBuffers, runFigures } from './figures.ts';
+import { compareRow, writeInferenceDataNc } from './hooks.ts';
+import type { ExportFormat, FromWorker, RunRequest, ToWorker } from './protocol.ts';
 
 /** The part of DedicatedWorkerGlobalScope used here (tsconfig's lib is DOM, not WebWorker). */
 interface WorkerScope {
@@ -14,17 +21,8 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 let controller: AbortController | null = null;
-
-/** Every ArrayBuffer behind the result's typed arrays, moved rather than copied. */
-function buffersOf(result: SampleResult): Transferable[] {
-  const arrays: ArrayBufferView[] = [
-    ...Object.values(result.params),
-    ...Object.values(result.records).filter((v): v is ArrayBufferView => ArrayBuffer.isView(v)),
-    ...Object.values(result.adaptation),
-    result.numSteps,
-  ];
-  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
-}
+/** The finished run, for exports. */
+let finished: { request: RunRequest; result: SampleResult; summary: Summary; reportJson: string } | null = null;
 
 async function run(request: RunRequest): Promise<void> {
   controller = new AbortController();
@@ -47,8 +45,18 @@ async function run(request: RunRequest): Promise<void> {
       divergent: records.divergent,
       acceptProb: records.acceptProb,
     });
+    const { report } = reportRun(result, request.seed, summary);
+    const exact = exactPosterior(request.data, result.model.priors);
+    const figures = runFigures(result, summary, exact, request.data, request.seed, request.truth?.tau);
+    const row = compareRow(request.parameterization, report, exact, records.divergentPositions.length ? figures.funnel.divLogTau : []);
+    const h = result.adaptation;
+    const adaptation = { stepSize: h.stepSize.slice(), trajectoryLength: h.trajectoryLength.slice(), divergences: h.divergences.slice() };
     const summarySeconds = (performance.now() - t0) / 1000;
-    scope.postMessage({ type: 'done', result, summary, summarySeconds }, buffersOf(result));
+    finished = { request, result, summary, reportJson: JSON.stringify(report, null, 2) + '\n' };
+    scope.postMessage(
+      { type: 'done', report, summary, exact, figures, row, paramNames: result.paramNames, adaptation, summarySeconds },
+      [...figureBuffers(figures), adaptation.stepSize.buffer, adaptation.trajectoryLength.buffer, adaptation.divergences.buffer],
+    );
   } catch (err) {
     const e = err as Error;
     if (controller.signal.aborted) scope.postMessage({ type: 'stopped' });
@@ -58,8 +66,26 @@ async function run(request: RunRequest): Promise<void> {
   }
 }
 
+async function exportRun(format: ExportFormat): Promise<void> {
+  try {
+    if (!finished) throw new Error('no finished run to export');
+    let blob: Blob;
+    if (format === 'json') blob = new Blob([finished.reportJson], { type: 'application/json' });
+    else if (format === 'csv') blob = new Blob([...drawsCsvChunks(finished.result)], { type: 'text/csv' });
+    else {
+      if (!writeInferenceDataNc) throw new Error('this build has no InferenceData writer yet');
+      const bytes = await writeInferenceDataNc(finished.result, finished.summary);
+      blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-netcdf' });
+    }
+    scope.postMessage({ type: 'export', format, blob });
+  } catch (err) {
+    scope.postMessage({ type: 'export', format, blob: null, error: (err as Error).message });
+  }
+}
+
 scope.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'stop') controller?.abort();
   else if (msg.type === 'run') void run(msg.request);
+  else if (msg.type === 'export') void exportRun(msg.format);
 };
