@@ -243,8 +243,8 @@ export function saveSettings(): void {
 }
 
 /** Disables `auto` where the library does not take it yet, saying why. */
-function syncAuto(data: HierData | null): void {
-  const ok = data ? autoAvailable(data.labels) : true;
+function syncAuto(): void {
+  const ok = autoAvailable(['0']);
   const box = byId('auto-check').querySelector('input')!;
   box.disabled = !ok;
   byId('auto-check').title = ok ? 'each group’s centeredness learned across chains during warmup' : 'this build of the library has no auto parameterization yet';
@@ -269,7 +269,7 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
     const choice = describeChoice();
     const ticks = recommend && isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : mixedGroups();
     syncMixedGroups(choice?.data ?? null, ticks);
-    syncAuto(choice?.data ?? null);
+    syncAuto();
     syncVisibility();
     saveSettings();
     onData(choice);
@@ -297,7 +297,7 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
   const ticks = url.mixed !== undefined ? url.mixed.split(',').filter(Boolean) : isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : [];
   if (url.param === undefined && isSeedName(name)) select('param-kind').value = RECOMMENDED_PARAMETERIZATION[name].split(':')[0];
   syncMixedGroups(first?.data ?? null, ticks);
-  syncAuto(first?.data ?? null);
+  syncAuto();
   syncVisibility();
   saveSettings();
   onData(first);

@@ -91,6 +91,7 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
     trajectoryLength: new Float64Array(request.warmup),
     divergences: new Float64Array(request.warmup),
   };
+  byId('adaptation').hidden = false;
   byId('adapt-title').textContent = `— ${request.parameterization}`;
   const plots = new AdaptationPlots(byId('plot-tuning'), byId('plot-divergent'), trace, `: ${request.parameterization}`);
   let filled = 0;
@@ -381,6 +382,8 @@ window.funnelweb = {
 watchLongTasks();
 const chainsFromUrl = new URLSearchParams(location.search).has('chains');
 initControls((choice: DataChoice | null) => {
+  byId('plot-data').hidden = !choice;
+  byId('data-missing').hidden = !!choice;
   if (choice) drawDataStrip(byId('plot-data'), choice.data);
 });
 byId<HTMLFormElement>('controls').addEventListener('submit', (ev) => {
