@@ -309,6 +309,7 @@ export function figureBuffers(f: RunFigures): ArrayBuffer[] {
 
 /** The sampled coordinate's name for centeredness c: theta (centered), eta (non-centered), z (partial). */
 export function coordinateName(c: number, label: string): string {
+  if (!Number.isFinite(c)) return `z[${label}]`;
   if (c === 1) return `theta[${label}]`;
   if (c === 0) return `eta[${label}]`;
   return `z[${label}] (c = ${+c.toFixed(2)})`;

@@ -13,9 +13,11 @@ import { appendCompareFunnels, clearCompare, drawCompareSummary, drawOverlay, ty
 import { seedData, type DataChoice } from './data_source.ts';
 import { byId } from './dom.ts';
 import { NC_EXPORT_AVAILABLE, rankRuns } from './hooks.ts';
-import { AdaptationPlots, chartElements, chartPng, nextTask, type AdaptationTrace } from './plots.ts';
-import type { ExportFormat, RunDone, RunRequest } from './protocol.ts';
-import { drawDataStrip, drawRun } from './run_view.ts';
+import { AdaptationPlots, chartElements, chartPng, nextTask, unmountWithin, type AdaptationTrace } from './plots.ts';
+import type { ExportFormat, LiveSnapshot, RunDone, RunRequest } from './protocol.ts';
+import { MAX_FUNNEL_POINTS } from './figures.ts';
+import { parseParameterization } from '../src/model/parameterization.ts';
+import { drawDataStrip, drawRun, LiveFunnels } from './run_view.ts';
 import { startRun, type Run, type RunOutcome } from './runner.ts';
 import { selfTest, type SelfTestResult } from './selftest.ts';
 import type { ParamKind } from './settings.ts';
@@ -38,6 +40,8 @@ export interface FunnelWebHook {
   longestTask(): number;
   /** Charts drawn of the last Run or Compare (all drawing finished when state() is 'done'). */
   chartsDrawn(): number;
+  /** Live position snapshots received since the page loaded. */
+  liveSnapshots(): number;
 }
 
 declare global {
@@ -55,6 +59,7 @@ let liveUpdates = 0;
 let busy = false;
 let longestInRuns = 0;
 let chartsDrawn = 0;
+let liveSnapshots = 0;
 
 function setState(s: PageState): void {
   state = s;
@@ -97,6 +102,16 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
   let filled = 0;
   let lastDivergences = 0;
   let frame = 0;
+  let live: LiveFunnels | null = null;
+  byId('live').hidden = true;
+  const onSnapshot = (s: LiveSnapshot) => {
+    if (!live) {
+      byId('live').hidden = false;
+      live = new LiveFunnels(byId('live-funnels'), byId('live-note'), request.data.labels, centerednessOf(request), MAX_FUNNEL_POINTS);
+    }
+    live.add(s.positions, s.chains, s.iteration, s.total);
+    liveSnapshots++;
+  };
   progressLine(`${prefix}starting (compiling shaders)…`);
   const handle = startRun(request, (p) => {
     if (p.phase === 'warmup') {
@@ -113,12 +128,15 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
       });
     }
     progressLine(describeProgress(p, prefix));
-  });
+  }, onSnapshot);
   current = handle;
   handles.push(handle);
   const outcome = await handle.outcome;
   current = null;
   cancelAnimationFrame(frame);
+  byId('live').hidden = true;
+  (live as LiveFunnels | null)?.close();
+  unmountWithin(byId('live-funnels'));
   if (outcome.kind === 'done') {
     // The recorded history: the step size and trajectory length each iteration used.
     const h = outcome.adaptation;
@@ -131,6 +149,16 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
     plots.update(filled);
   }
   return { handle, outcome };
+}
+
+/** The run's centeredness per group where the parameterization fixes it (NaN for auto: learned in warmup). */
+function centerednessOf(request: RunRequest): Float64Array {
+  try {
+    if (request.kind !== 'auto') return parseParameterization(request.parameterization, request.data.labels);
+  } catch {
+    // Checked before the run started; NaN below names the coordinates z_k.
+  }
+  return new Float64Array(request.data.K).fill(NaN);
 }
 
 /** Says how a run ended; false unless it finished. */
@@ -377,6 +405,7 @@ window.funnelweb = {
   liveUpdates: () => liveUpdates,
   longestTask: () => longestInRuns,
   chartsDrawn: () => chartsDrawn,
+  liveSnapshots: () => liveSnapshots,
 };
 
 watchLongTasks();

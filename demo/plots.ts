@@ -287,8 +287,9 @@ export function canvasChart(
     title: string;
     xLabel: string;
     yLabel: string;
-    xRange: [number, number];
-    yRange: [number, number];
+    /** Fixed ranges, or functions read at each `setData` (live charts). */
+    xRange: [number, number] | (() => [number, number]);
+    yRange: [number, number] | (() => [number, number]);
     legend: readonly LegendItem[];
     draw: (u: uPlot) => void;
     height?: number;
@@ -311,7 +312,7 @@ export function canvasChart(
       title: o.title,
       height: o.height,
       minWidth: o.minWidth,
-      scales: { x: { time: false, auto: false, range: o.xRange }, y: { auto: false, range: o.yRange, distr: o.yLog ? 3 : 1 } },
+      scales: { x: { time: false, auto: false, range: asRange(o.xRange) }, y: { auto: false, range: asRange(o.yRange), distr: o.yLog ? 3 : 1 } },
       legend: { show: !o.compact, live: false },
       cursor: { show: !o.compact, drag: { x: false, y: false }, points: { show: false } },
       series: [{ label: o.xLabel }, ...o.legend.map((l) => ({ label: l.label, stroke: l.color, fill: l.color, paths: () => null, points: { show: false } }))],
@@ -319,8 +320,17 @@ export function canvasChart(
       hooks: { draw: [(u: uPlot) => clipped(u, () => o.draw(u))] },
       legendItems: o.legend,
     },
-    [[o.xRange[0], o.xRange[1]], ...o.legend.map(() => [null, null])] as uPlot.AlignedData,
+    canvasChartData(o.legend.length),
   );
+}
+
+function asRange(r: [number, number] | (() => [number, number])): uPlot.Scale['range'] {
+  return typeof r === 'function' ? () => r() : r;
+}
+
+/** A canvas chart's placeholder data (its marks come from its draw hook); `setData` with it redraws. */
+export function canvasChartData(series: number): uPlot.AlignedData {
+  return [[0, 1], ...Array.from({ length: series }, () => [null, null])] as uPlot.AlignedData;
 }
 
 /** Draws a scatter layer's dots (inside a canvasChart's draw hook). */

@@ -41,6 +41,15 @@ export interface RunDone {
   readonly summarySeconds: number;
 }
 
+/** Current positions of the first chains during sampling, for the live funnels. */
+export interface LiveSnapshot {
+  readonly iteration: number;
+  readonly total: number;
+  readonly chains: number;
+  /** Chain-major (chain * D + d): mu, log tau, z_0..z_{K-1}. */
+  readonly positions: Float32Array | Float64Array;
+}
+
 export type ExportFormat = 'json' | 'csv' | 'nc';
 
 export type ToWorker =
@@ -50,6 +59,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'progress'; readonly progress: Progress }
+  | { readonly type: 'snapshot'; readonly snapshot: LiveSnapshot }
   | ({ readonly type: 'done' } & RunDone)
   | { readonly type: 'stopped' }
   | { readonly type: 'error'; readonly name: string; readonly message: string }

@@ -9,10 +9,13 @@
 import { EBFMI_THRESHOLD } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
 import { groupStats } from '../src/model/suffstats.ts';
+import { SAMPLING_SYNC_INTERVAL } from '../src/sampler/sample.ts';
 import { coordinateName, MAX_POINTS_PER_GROUP, PPC_LEVELS, type FunnelData, type RunFigures } from './figures.ts';
+import type uPlot from 'uplot';
 import {
   barChart,
   canvasChart,
+  canvasChartData,
   DIVERGENT_COLOR,
   drawDots,
   EXACT_COLOR,
@@ -386,3 +389,100 @@ export async function drawRun(run: RunDone, byId: (id: string) => HTMLElement): 
 }
 
 export { DRAW_COLOR, DRAW_COLOR_B };
+
+/**
+ * Funnel panels that fill in while a run samples: each snapshot of the first chains'
+ * positions (`sample({ onSnapshot })`) adds a point per chain to every panel, up to
+ * `capacity` points; panels are redrawn at most every LIVE_REDRAW_MS, one per task.
+ */
+export class LiveFunnels {
+  private readonly z: Float32Array[];
+  private readonly logTau: Float32Array;
+  private readonly panels: uPlot[] = [];
+  private count = 0;
+  private last = 0;
+  private drawing = true;
+  private dirty = false;
+  private closed = false;
+
+  /** Panels are built one per task (each mount lays the page out), then redrawn as snapshots arrive. */
+  constructor(
+    private readonly box: HTMLElement,
+    private readonly note: HTMLElement,
+    private readonly labels: readonly string[],
+    private readonly c: ArrayLike<number>,
+    private readonly capacity: number,
+  ) {
+    const K = Math.min(labels.length, MAX_FUNNEL_PANELS);
+    this.z = Array.from({ length: K }, () => new Float32Array(capacity));
+    this.logTau = new Float32Array(capacity);
+    unmountWithin(box);
+    box.replaceChildren();
+    void this.build();
+  }
+
+  private async build(): Promise<void> {
+    const yr = (): [number, number] => rangeOf([this.logTau.subarray(0, this.count)], 0.06);
+    for (let k = 0; k < this.z.length; k++) {
+      await nextTask();
+      if (this.closed) return;
+      const panel = document.createElement('div');
+      panel.className = 'plot panel';
+      panel.dataset.group = this.labels[k];
+      this.box.append(panel);
+      const name = coordinateName(this.c[k], this.labels[k]);
+      this.panels.push(
+        canvasChart(panel, {
+          title: `${name} · live`,
+          xLabel: name,
+          yLabel: 'log tau',
+          xRange: () => rangeOf([this.z[k].subarray(0, this.count)], 0.06),
+          yRange: yr,
+          height: 200,
+          minWidth: 200,
+          compact: true,
+          legend: [{ label: 'draws so far', color: PALETTE[0] }],
+          draw: (u) => drawDots(u, { label: 'draws', x: this.z[k].subarray(0, this.count), y: this.logTau.subarray(0, this.count), color: DRAW_COLOR, radius: 1.4 }),
+        }),
+      );
+    }
+    this.drawing = false;
+    if (this.dirty) void this.redraw();
+  }
+
+  /** Stops building and redrawing (the run ended). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Adds a snapshot (chain-major positions of `chains` chains, D = K + 2) and redraws when due. */
+  add(positions: ArrayLike<number>, chains: number, iteration: number, total: number): void {
+    const D = positions.length / chains;
+    for (let c = 0; c < chains && this.count < this.capacity; c++, this.count++) {
+      this.logTau[this.count] = positions[c * D + 1];
+      for (let k = 0; k < this.z.length; k++) this.z[k][this.count] = positions[c * D + 2 + k];
+    }
+    this.note.textContent = `live: ${n0(this.count)} draws of the first ${chains} chains (one every ${SNAPSHOT_NOTE_INTERVAL} iterations), sampling iteration ${iteration} of ${total}; the full funnels follow when the run ends`;
+    this.dirty = true;
+    if (!this.drawing && performance.now() - this.last >= LIVE_REDRAW_MS) void this.redraw();
+  }
+
+  private async redraw(): Promise<void> {
+    this.drawing = true;
+    while (this.dirty && !this.closed) {
+      this.dirty = false;
+      this.last = performance.now();
+      for (const u of this.panels) {
+        if (this.closed) break;
+        u.setData(canvasChartData(1));
+        await nextTask();
+      }
+    }
+    this.drawing = false;
+  }
+}
+
+/** Most frequent redraw of the live funnels. */
+export const LIVE_REDRAW_MS = 400;
+/** Sampling iterations between snapshots. */
+const SNAPSHOT_NOTE_INTERVAL = SAMPLING_SYNC_INTERVAL;

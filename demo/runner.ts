@@ -4,7 +4,7 @@
  * writes the file from the draws it kept) and `dispose()` (ends the worker and frees them).
  */
 import type { Progress } from '../src/sampler/sample.ts';
-import type { ExportFormat, FromWorker, RunDone, RunRequest, ToWorker } from './protocol.ts';
+import type { ExportFormat, FromWorker, LiveSnapshot, RunDone, RunRequest, ToWorker } from './protocol.ts';
 
 export type RunOutcome =
   | ({ readonly kind: 'done' } & RunDone)
@@ -19,7 +19,7 @@ export interface Run {
   dispose(): void;
 }
 
-export function startRun(request: RunRequest, onProgress: (p: Progress) => void): Run {
+export function startRun(request: RunRequest, onProgress: (p: Progress) => void, onSnapshot?: (s: LiveSnapshot) => void): Run {
   const worker = new Worker(new URL('./sampler_worker.ts', import.meta.url), { type: 'module', name: 'funnelweb-sampler' });
   const post = (msg: ToWorker) => worker.postMessage(msg);
   const exports: ((msg: Extract<FromWorker, { type: 'export' }>) => void)[] = [];
@@ -33,6 +33,7 @@ export function startRun(request: RunRequest, onProgress: (p: Progress) => void)
     worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       const msg = ev.data;
       if (msg.type === 'progress') onProgress(msg.progress);
+      else if (msg.type === 'snapshot') onSnapshot?.(msg.snapshot);
       else if (msg.type === 'done') {
         const { type: _t, ...rest } = msg;
         finish({ kind: 'done', ...rest });

@@ -8,8 +8,8 @@ import { summarize, type Summary } from '../src/diagnostics/index.ts';
 import { drawsCsvChunks } from '../src/io/draws_csv_write.ts';
 import { exactPosterior } from '../src/model/posterior.ts';
 import { reportRun } from '../src/sampler/report.ts';
-import { sample, type SampleResult } from '../src/sampler/sample.ts';
-import { figureBuffers, runFigures } from './figures.ts';
+import { sample, SAMPLING_SYNC_INTERVAL, type SampleResult } from '../src/sampler/sample.ts';
+import { figureBuffers, MAX_FUNNEL_POINTS, runFigures } from './figures.ts';
 import { compareRow, writeInferenceDataNc } from './hooks.ts';
 import type { ExportFormat, FromWorker, RunRequest, ToWorker } from './protocol.ts';
 
@@ -21,6 +21,16 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 let controller: AbortController | null = null;
+
+/**
+ * Chains in each live snapshot: enough that the snapshots of a run (one per
+ * SAMPLING_SYNC_INTERVAL iterations) fill a funnel panel with about MAX_FUNNEL_POINTS
+ * draws, at least 8.
+ */
+function liveChains(request: RunRequest): number {
+  const snapshots = Math.max(1, Math.ceil(request.draws / SAMPLING_SYNC_INTERVAL));
+  return Math.min(request.chains, Math.max(8, Math.ceil(MAX_FUNNEL_POINTS / snapshots)));
+}
 /** The finished run, for exports. */
 let finished: { request: RunRequest; result: SampleResult; summary: Summary; reportJson: string } | null = null;
 
@@ -37,6 +47,9 @@ async function run(request: RunRequest): Promise<void> {
       backend: request.backend,
       signal: controller.signal,
       onProgress: (progress) => scope.postMessage({ type: 'progress', progress }),
+      snapshotChains: liveChains(request),
+      onSnapshot: ({ iteration, chains, positions }) =>
+        scope.postMessage({ type: 'snapshot', snapshot: { iteration, total: request.draws, chains, positions } }, [positions.buffer as ArrayBuffer]),
     });
     const t0 = performance.now();
     const { records } = result;
