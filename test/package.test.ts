@@ -8,6 +8,7 @@
  *   sets and the quickstart, and no TypeScript sources;
  * - a plain `.mjs` script imports `loadData`, `sample`, `reportRun` from 'funnelweb' and
  *   samples on WebGPU (shaders resolved from the installed package), printing a summary;
+ * - TypeScript resolves the package's declarations (`types`), WebGPU's types included;
  * - the summary worker threads start from dist/ (`summarizeParallel` with all the work
  *   left to the workers gives the single-threaded answer);
  * - the README's quickstart, examples/quickstart.mjs, runs from the installed package.
@@ -72,7 +73,7 @@ describe('npm pack, installed into an empty folder', () => {
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies)).toEqual(['webgpu']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', 'webgpu']); // no tsx at run time
     expect(readFileSync(join(pkg, 'dist', 'cli', 'bin.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
@@ -108,6 +109,27 @@ console.log(JSON.stringify({ stats: lastParallelStats, same: JSON.stringify(par)
     expect(out.stats.workerFailures).toEqual([]);
     expect(out.stats.paramsByWorkers).toBe(3);
     expect(out.same).toBe(true);
+  });
+
+  it('gives TypeScript users its declarations (types resolve, WebGPU types included)', async () => {
+    writeFileSync(
+      join(dir, 'consumer.ts'),
+      `import { loadData, sample, reportRun, requestGpu, type SampleResult } from 'funnelweb';
+const data = await loadData('data.json');
+const result: SampleResult = await sample({ data, chains: 8, backend: 'auto' });
+const chains: number = reportRun(result).report.sampler.chains;
+const device: GPUDevice = (await requestGpu()).device;
+// @ts-expect-error: chains is a number (fails as an unused directive if the types were any)
+const wrong: string = result.chains;
+console.log(chains, device.label, wrong, result.backend.fallbackReason ?? '');
+`,
+    );
+    const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, lib: ['ES2022', 'DOM'], types: [] };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }) + '\n');
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 
   describe.skipIf(!gpu)('on WebGPU', () => {
