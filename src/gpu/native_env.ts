@@ -79,20 +79,21 @@ export const VULKAN_LOADER = 'libvulkan.so.1';
 const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib64', '/lib', '/usr/local/lib'];
 
 /**
- * True when the Vulkan loader is certainly not installed (Linux with glibc): not in
- * `/etc/ld.so.cache`, not in `LD_LIBRARY_PATH` or the usual library directories. False
+ * True when the Vulkan loader is certainly not installed (Linux with glibc): not in the
+ * dynamic linker's cache, not in `LD_LIBRARY_PATH` or the usual library directories. False
  * when it is there or when that cannot be told (no linker cache), so Dawn is asked anyway.
+ * The paths are parameters for tests.
  */
-export function vulkanLoaderMissing(): boolean {
+export function vulkanLoaderMissing(linkerCache = '/etc/ld.so.cache', libraryDirs: readonly string[] = LIBRARY_DIRS): boolean {
   if (process.platform !== 'linux') return false;
   let cache: Buffer;
   try {
-    cache = readFileSync('/etc/ld.so.cache');
+    cache = readFileSync(linkerCache);
   } catch {
     return false;
   }
   if (cache.includes(VULKAN_LOADER)) return false;
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIBRARY_DIRS];
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...libraryDirs];
   return !dirs.some((d) => existsSync(join(d, VULKAN_LOADER)));
 }
 
