@@ -128,7 +128,7 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
       });
     }
     progressLine(describeProgress(p, prefix));
-  }, onSnapshot);
+  }, onSnapshot, (text) => progressLine(prefix + text));
   current = handle;
   handles.push(handle);
   const outcome = await handle.outcome;

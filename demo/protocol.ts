@@ -60,6 +60,7 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'progress'; readonly progress: Progress }
   | { readonly type: 'snapshot'; readonly snapshot: LiveSnapshot }
+  | { readonly type: 'status'; readonly text: string }
   | ({ readonly type: 'done' } & RunDone)
   | { readonly type: 'stopped' }
   | { readonly type: 'error'; readonly name: string; readonly message: string }

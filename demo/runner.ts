@@ -19,7 +19,7 @@ export interface Run {
   dispose(): void;
 }
 
-export function startRun(request: RunRequest, onProgress: (p: Progress) => void, onSnapshot?: (s: LiveSnapshot) => void): Run {
+export function startRun(request: RunRequest, onProgress: (p: Progress) => void, onSnapshot?: (s: LiveSnapshot) => void, onStatus?: (text: string) => void): Run {
   const worker = new Worker(new URL('./sampler_worker.ts', import.meta.url), { type: 'module', name: 'funnelweb-sampler' });
   const post = (msg: ToWorker) => worker.postMessage(msg);
   const exports: ((msg: Extract<FromWorker, { type: 'export' }>) => void)[] = [];
@@ -34,6 +34,7 @@ export function startRun(request: RunRequest, onProgress: (p: Progress) => void,
       const msg = ev.data;
       if (msg.type === 'progress') onProgress(msg.progress);
       else if (msg.type === 'snapshot') onSnapshot?.(msg.snapshot);
+      else if (msg.type === 'status') onStatus?.(msg.text);
       else if (msg.type === 'done') {
         const { type: _t, ...rest } = msg;
         finish({ kind: 'done', ...rest });

@@ -53,6 +53,7 @@ async function run(request: RunRequest): Promise<void> {
     });
     const t0 = performance.now();
     const { records } = result;
+    scope.postMessage({ type: 'status', text: `sampled ${result.chains} chains × ${result.draws} draws in ${result.timing.total_s.toFixed(1)} s; diagnostics and figures of ${result.retainedChains} chains…` });
     const summary = summarize(result.params, result.retainedChains, result.draws, {
       energy: records.energy,
       divergent: records.divergent,
