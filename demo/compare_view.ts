@@ -62,9 +62,10 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
   verdict.replaceChildren(head, ul);
 
   const table = el('table', undefined, 'summary compare');
+  const pureOnly = runs.every((r) => r.label === 'centered' || r.label === 'noncentered');
   const cols: [string, (r: CompareRow) => string, string?][] = [
     ['parameterization', (r) => r.label],
-    ['c (groups centered)', (r) => describeCentered(r)],
+    ...(pureOnly ? [] : [['c (groups centered)', (r: CompareRow) => describeCentered(r)] as [string, (r: CompareRow) => string]]),
     ['min bulk ESS/s', (r) => `${fmt(r.essBulkMinPerS, 4)} (${r.essBulkMinParam})`],
     ['tau bulk ESS/s', (r) => fmt(r.essBulkTauPerS, 4)],
     ['min tail ESS/s', (r) => fmt(r.essTailMinPerS, 4)],
