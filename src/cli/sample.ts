@@ -3,6 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
+import { toInferenceData } from '../io/inference_data.ts';
+import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
 import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind, type SampleResult } from '../sampler/sample.ts';
@@ -32,6 +34,7 @@ Options:
   --superchains M        group chains into M superchains sharing a start (adds nested R-hat)
   --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
+  --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
   --quiet                no progress bar
 `;
 
@@ -86,6 +89,7 @@ export async function runSample(argv: string[]): Promise<number> {
       superchains: { type: 'string' },
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
+      out: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -119,6 +123,9 @@ export async function runSample(argv: string[]): Promise<number> {
   if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
+  const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
+  if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
+  const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
   const priors = {
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
@@ -161,5 +168,6 @@ export async function runSample(argv: string[]): Promise<number> {
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
   if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
+  if (outPath) await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
   return 0;
 }
