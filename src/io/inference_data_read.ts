@@ -42,11 +42,27 @@ function labelsOf(v: unknown, n: number): string[] {
   return Array.from({ length: n }, (_, i) => String(i));
 }
 
+/** HDF5's superblock signature, at byte 0, 512, 1024, 2048, ... (HDF5 file format spec, "Superblock"). */
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function checkHdf5Signature(bytes: Uint8Array, path: string): void {
+  const at = (off: number) => HDF5_SIGNATURE.every((b, i) => bytes[off + i] === b);
+  for (let off = 0; off + 8 <= bytes.length; off = off === 0 ? 512 : off * 2) if (at(off)) return;
+  const classic = bytes[0] === 0x43 && bytes[1] === 0x44 && bytes[2] === 0x46; // "CDF"
+  throw new InputError(
+    path,
+    classic
+      ? 'is a netCDF-3 (classic) file: only netCDF-4 (HDF5) is read; convert with nccopy -k nc4, or save with xarray engine netcdf4/h5netcdf'
+      : 'cannot read as netCDF-4/HDF5 (no HDF5 signature)',
+  );
+}
+
 /** Reads (groups → variables, coords) from a netCDF-4 file. */
 async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<string, { vars: RawVar[]; coords: Coords }>> {
   const h5 = await import('h5wasm');
   const m = await h5.ready;
   const bytes = await readFile(path);
+  checkHdf5Signature(bytes, path);
   const name = `/diagnose-${process.pid}-${Date.now()}.nc`;
   m.FS!.writeFile(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const out = new Map<string, { vars: RawVar[]; coords: Coords }>();
