@@ -168,6 +168,10 @@ export async function runSample(argv: string[]): Promise<number> {
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
   if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
-  if (outPath) await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+  if (outPath) {
+    const t0 = performance.now();
+    await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+    if (!values.quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
   return 0;
 }
