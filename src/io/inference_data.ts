@@ -124,27 +124,30 @@ function isoUtc(d: Date): string {
 function predictive(result: SampleResult, data: HierData, seed: number, chains: number): Float32Array {
   const { draws } = result;
   const N = data.y.length;
-  const K = data.K;
   const key = keyFromSeed(seed);
   const theta = data.labels.map((l) => result.params[`theta[${l}]`]);
   const out = new Float32Array(chains * draws * N);
   const w = new Uint32Array(4);
+  const z = new Float64Array(4);
   const TWO_PI = 2 * Math.PI;
   for (let c = 0; c < chains; c++) {
     for (let d = 0; d < draws; d++) {
       const i = c * draws + d;
       const base = i * N;
+      // Observations 4b..4b+3 take the four normals of Philox counter (stream, c, d, b).
       for (let b = 0; b * 4 < N; b++) {
         philox4x32Into(PREDICTIVE_STREAM, c, d, b, key[0], key[1], w);
         const r0 = Math.sqrt(-2 * Math.log(toUnit(w[0])));
         const a0 = TWO_PI * toUnit(w[1]);
         const r1 = Math.sqrt(-2 * Math.log(toUnit(w[2])));
         const a1 = TWO_PI * toUnit(w[3]);
-        const z = [r0 * Math.cos(a0), r0 * Math.sin(a0), r1 * Math.cos(a1), r1 * Math.sin(a1)];
+        z[0] = r0 * Math.cos(a0);
+        z[1] = r0 * Math.sin(a0);
+        z[2] = r1 * Math.cos(a1);
+        z[3] = r1 * Math.sin(a1);
         for (let l = 0; l < 4 && 4 * b + l < N; l++) {
           const o = 4 * b + l;
-          const g = data.group[o];
-          out[base + o] = g < K ? theta[g][i] + data.sigma[o] * z[l] : NaN;
+          out[base + o] = theta[data.group[o]][i] + data.sigma[o] * z[l];
         }
       }
     }

@@ -43,9 +43,11 @@ function dtypeOf(v: IdVariable): string | null {
   return null; // strings: h5wasm's variable-length UTF-8
 }
 
-function payload(v: IdVariable): IdArray | Int8Array {
+/** The values as h5wasm takes them: booleans as int8, strings as a plain array. */
+function payload(v: IdVariable): Exclude<IdArray, readonly string[]> | Int8Array | string[] {
   if (v.data instanceof Uint8Array && v.bool) return new Int8Array(v.data.buffer, v.data.byteOffset, v.data.length);
-  return v.data;
+  if (Array.isArray(v.data)) return [...v.data];
+  return v.data as Exclude<IdArray, readonly string[]>;
 }
 
 /**
@@ -95,7 +97,7 @@ function writeGroup(f: import('h5wasm').File, g: IdGroup, firstDimid: number): n
   }
   for (const v of g.variables) {
     const shape = v.dims.map((d) => g.dims[d]);
-    const ds = grp.create_dataset({ name: v.name, data: payload(v) as never, shape, dtype: dtypeOf(v) });
+    const ds = grp.create_dataset({ name: v.name, data: payload(v), shape, dtype: dtypeOf(v) });
     if (coords.has(v.name)) {
       ds.make_scale(v.name);
       ds.create_attribute('_Netcdf4Dimid', dimid++, null, '<i');
