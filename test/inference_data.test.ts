@@ -109,6 +109,10 @@ describe('funnelweb sample --out, read by xarray', () => {
     const r = await run(process.execPath, [BIN, ...RUN_ARGS, '--out', join(dir, 'no-such-dir', 'run.nc')], 30_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('does not exist');
+    mkdirSync(join(dir, 'taken.nc'));
+    const taken = await run(process.execPath, [BIN, ...RUN_ARGS, '--out', join(dir, 'taken.nc')], 30_000);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain('is a directory');
   });
 });
 

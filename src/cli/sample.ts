@@ -126,6 +126,7 @@ export async function runSample(argv: string[]): Promise<number> {
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
   if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
   const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
+  if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
   const priors = {
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
