@@ -21,6 +21,8 @@ import { toInferenceData } from '../src/io/inference_data.ts';
 import { writeInferenceData } from '../src/io/inference_data_file.ts';
 import { toZarr } from '../src/io/zarr.ts';
 import { writeDirAtomic } from '../src/io/write.ts';
+import { readInferenceDataDraws } from '../src/io/inference_data_read.ts';
+import { parseDrawsCsv } from '../src/io/draws_csv.ts';
 import { sample } from '../src/sampler/sample.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -94,6 +96,18 @@ describe('funnelweb sample --out, read by xarray', () => {
       expect(rep.groups.observed_data.coords).toEqual(['obs_group', 'observation']);
       expect(rep.groups.posterior_predictive.dims).toEqual({ chain: 16, draw: 100, observation: 9 });
       expect(rep.groups.warmup_sample_stats.dims).toEqual({ draw: 150 });
+
+      // Our own reader (h5wasm for .nc, zarrita for .zarr) gives diagnose the same draws.
+      const back = await readInferenceDataDraws(out);
+      const fromCsv = parseDrawsCsv(readFileSync(csv, 'utf8'), csv);
+      expect(back.chains).toBe(16);
+      expect(back.draws).toBe(100);
+      const names = ['mu', 'tau', ...Array.from({ length: 9 }, (_, k) => `theta[${k}]`)];
+      expect(Object.keys(back.params).filter((n) => !n.startsWith('z['))).toEqual(names);
+      for (const n of names) expect(back.params[n], n).toEqual(fromCsv.params[n]);
+      expect(back.energy).toEqual(fromCsv.energy);
+      expect(back.divergent).toEqual(fromCsv.divergent);
+      expect(back.acceptProb).toEqual(fromCsv.acceptProb);
     });
   }
 
