@@ -26,7 +26,7 @@ import { parseDrawsCsv } from '../src/io/draws_csv.ts';
 import { sample } from '../src/sampler/sample.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.js');
+const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
 const WEAK = join(ROOT, 'demo', 'data', 'weak.json');
 const CHECK = join(ROOT, 'test', 'inference_data_check.py');
 /** Debian's interpreter (where apt puts python3-xarray), unless FUNNELWEB_PYTHON names another. */
@@ -74,7 +74,7 @@ describe('funnelweb sample --out, read by xarray', () => {
     it(`${ext}: every group opens and every value equals the draws CSV`, async () => {
       const out = join(dir, `run.${ext}`);
       const csv = join(dir, `run-${ext}.csv`);
-      const r = await run(process.execPath, [BIN, ...RUN_ARGS, '--out', out, '--draws-csv', csv]);
+      const r = await run(process.execPath, ['--import', 'tsx', BIN, ...RUN_ARGS, '--out', out, '--draws-csv', csv]);
       expect(r.code, r.stderr).toBe(0);
       const check = await run(PYTHON, [CHECK, out, csv, WEAK]);
       expect(check.code, check.stderr).toBe(0);
@@ -114,17 +114,17 @@ describe('funnelweb sample --out, read by xarray', () => {
   it('rejects a bad --out before any work, exit 2, nothing written', async () => {
     for (const bad of ['run.csv', 'run', 'run.nc4']) {
       const target = join(dir, bad);
-      const r = await run(process.execPath, [BIN, ...RUN_ARGS, '--out', target], 30_000);
+      const r = await run(process.execPath, ['--import', 'tsx', BIN, ...RUN_ARGS, '--out', target], 30_000);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('--out');
       expect(r.stdout).toBe('');
       expect(existsSync(target)).toBe(false);
     }
-    const r = await run(process.execPath, [BIN, ...RUN_ARGS, '--out', join(dir, 'no-such-dir', 'run.nc')], 30_000);
+    const r = await run(process.execPath, ['--import', 'tsx', BIN, ...RUN_ARGS, '--out', join(dir, 'no-such-dir', 'run.nc')], 30_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('does not exist');
     mkdirSync(join(dir, 'taken.nc'));
-    const taken = await run(process.execPath, [BIN, ...RUN_ARGS, '--out', join(dir, 'taken.nc')], 30_000);
+    const taken = await run(process.execPath, ['--import', 'tsx', BIN, ...RUN_ARGS, '--out', join(dir, 'taken.nc')], 30_000);
     expect(taken.code).toBe(2);
     expect(taken.stderr).toContain('is a directory');
   });

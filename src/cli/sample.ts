@@ -12,6 +12,8 @@ import { reportRun, summaryInputs } from '../sampler/report.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
+import { GET_WEBGPU_HINT } from '../gpu/device.ts';
+import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
 const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, thousands of chains at once
 
@@ -36,6 +38,7 @@ Options:
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
   --quiet                no progress bar
+  --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
 
 function int(flag: string, text: string | undefined, dflt: number, min: number): number {
@@ -67,6 +70,11 @@ function drawsCsv(r: SampleResult): string {
   return lines.join('\n') + '\n';
 }
 
+/** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
+export function fallbackNotice(reason: string): string {
+  return `warning: no WebGPU adapter: ${reason}. Sampling on the float64 CPU backend instead (much slower; --backend cpu chooses it quietly). ${GET_WEBGPU_HINT}`;
+}
+
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runSample(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -91,6 +99,7 @@ export async function runSample(argv: string[]): Promise<number> {
       'draws-csv': { type: 'string' },
       out: { type: 'string' },
       quiet: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -134,6 +143,8 @@ export async function runSample(argv: string[]): Promise<number> {
   const data = await loadData(values.data, { sigma });
   const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
 
+  // Read by src/gpu/native_env.ts before Dawn starts.
+  if (values.verbose) process.env[VERBOSE_ENV] = '1';
   const bar = values.quiet ? undefined : progressBar();
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
@@ -153,6 +164,9 @@ export async function runSample(argv: string[]): Promise<number> {
       adaptMetric: metricKind === 'diag',
       superchains,
       onProgress: bar?.update,
+      onBackend: (b) => {
+        if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
+      },
       signal: controller.signal,
     });
   } finally {
