@@ -23,6 +23,7 @@ import { toZarr } from '../src/io/zarr.ts';
 import { writeDirAtomic } from '../src/io/write.ts';
 import { readInferenceDataDraws } from '../src/io/inference_data_read.ts';
 import { parseDrawsCsv } from '../src/io/draws_csv.ts';
+import { drawsCsvChunks, writeDrawsCsv } from '../src/io/draws_csv_write.ts';
 import { sample } from '../src/sampler/sample.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -189,5 +190,23 @@ describe('zarr store layout', () => {
     await expect(writeDirAtomic(join(dir, 'bad.zarr'), new Map([['../escape', new Uint8Array(1)]]))).rejects.toThrow(/bad store key/);
     expect(readdirSync(dir).filter((f) => f.includes('bad.zarr'))).toEqual([]);
     expect(readFileSync(join(target, '.zgroup'), 'utf8')).toContain('zarr_format');
+  });
+});
+
+describe('draws CSV in pieces', () => {
+  it('joins to the same text whatever the piece size, and parses back to the draws', async () => {
+    const data = await loadData(WEAK);
+    const result = await sample({ data, chains: 3, warmup: 20, draws: 10, seed: 2, backend: 'cpu' });
+    const whole = [...drawsCsvChunks(result)];
+    const pieces = [...drawsCsvChunks(result, 7)];
+    expect(whole).toHaveLength(2); // header, then the 30 rows
+    expect(pieces).toHaveLength(1 + Math.ceil(30 / 7));
+    expect(pieces.join('')).toBe(whole.join(''));
+    const path = join(dir, 'pieces.csv');
+    await writeDrawsCsv(path, result);
+    const t = parseDrawsCsv(readFileSync(path, 'utf8'), path);
+    expect(t.chains).toBe(3);
+    expect(t.params['theta[4]']).toEqual(Float64Array.from(result.params['theta[4]']));
+    expect(t.energy).toEqual(Float64Array.from(result.records.energy));
   });
 });

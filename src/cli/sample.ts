@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
+import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
 import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
@@ -54,20 +55,6 @@ function outputPath(flag: string, path: string | undefined, ext: string): string
   const dir = dirname(resolve(path));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${dir}' does not exist`);
   return path;
-}
-
-/** Draws as a Stan-like CSV (retained chains): chain, draw, params..., lp__, energy__, divergent__, accept_stat__. */
-function drawsCsv(r: SampleResult): string {
-  const { records: rec, paramNames, params } = r;
-  const lines = [['chain', 'draw', ...paramNames, 'lp__', 'energy__', 'divergent__', 'accept_stat__'].join(',')];
-  for (let c = 0; c < rec.retainedChains; c++) {
-    for (let d = 0; d < rec.draws; d++) {
-      const i = c * rec.draws + d;
-      const row = [c + 1, d + 1, ...paramNames.map((n) => params[n][i]), rec.logDensity[i], rec.energy[i], rec.divergent[i], rec.acceptProb[i]];
-      lines.push(row.join(','));
-    }
-  }
-  return lines.join('\n') + '\n';
 }
 
 /** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
@@ -182,7 +169,7 @@ export async function runSample(argv: string[]): Promise<number> {
   out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-  if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
+  if (csvPath) await writeDrawsCsv(csvPath, result);
   if (outPath) {
     const t0 = performance.now();
     await writeInferenceData(outPath, toInferenceData(result, data, { seed }));

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 function tempName(path: string): string {
@@ -13,6 +13,26 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const tmp = tempName(path);
   try {
     await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Writes pieces of text or bytes to `path` atomically, one piece at a time (for outputs
+ * larger than one string): a temporary file in the same directory, renamed over `path`.
+ */
+export async function writeChunksAtomic(path: string, chunks: Iterable<string | Uint8Array>): Promise<void> {
+  const tmp = tempName(path);
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      for (const chunk of chunks) await (typeof chunk === 'string' ? fh.write(chunk) : fh.write(chunk));
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => {});
