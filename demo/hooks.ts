@@ -1,20 +1,22 @@
 /**
- * The page's two plug points for library features that may not be in this build:
+ * The page's plug points for library features it uses through one door each:
  *
  * - `writeInferenceDataNc`: the InferenceData netCDF-4 writer of `funnelweb sample --out
- *   run.nc` (a pure function of the run, returning the file's bytes). Until the library
- *   has it, it is `null` and the page's ".nc" export button says so.
- * - `rankRuns`: the comparison's rows, winner and reasons. The page's own ranking
- *   (`compare_rank.ts`) stands in for the library's comparison module.
+ *   run.nc` (`toInferenceData` + `toNetcdf`, src/io/), returning the file's bytes.
+ * - `compareRow` / `rankRuns`: the comparison's rows, winner and reasons. The page's own
+ *   ranking (`compare_rank.ts`) stands in for a library comparison module.
  *
- * Both are used in the sampling worker only (sampler_worker.ts); the page reads
- * `NC_EXPORT_AVAILABLE` to label its button.
+ * Used in the sampling worker (sampler_worker.ts) and the page (main.ts).
  */
-import type { Summary } from '../src/diagnostics/index.ts';
+import type { HierData } from '../src/model/data.ts';
+import { toInferenceData } from '../src/io/inference_data.ts';
+import { toNetcdf } from '../src/io/netcdf.ts';
 import type { SampleResult } from '../src/sampler/sample.ts';
 export { compareRow, rankRows as rankRuns, type CompareRow, type Ranking } from './compare_rank.ts';
 
-/** Writes a run as InferenceData (netCDF-4/HDF5); `null` while the library has no writer. */
-export const writeInferenceDataNc: ((result: SampleResult, summary: Summary) => Uint8Array | Promise<Uint8Array>) | null = null;
+/** Writes a run as InferenceData (netCDF-4/HDF5, the CLI's `--out run.nc`): the file's bytes. */
+export function writeInferenceDataNc(result: SampleResult, data: HierData, seed: number): Promise<Uint8Array> {
+  return toNetcdf(toInferenceData(result, data, { seed }));
+}
 
-export const NC_EXPORT_AVAILABLE = writeInferenceDataNc !== null;
+export const NC_EXPORT_AVAILABLE = true;

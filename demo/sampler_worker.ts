@@ -87,8 +87,7 @@ async function exportRun(format: ExportFormat): Promise<void> {
     if (format === 'json') blob = new Blob([finished.reportJson], { type: 'application/json' });
     else if (format === 'csv') blob = new Blob([...drawsCsvChunks(finished.result)], { type: 'text/csv' });
     else {
-      if (!writeInferenceDataNc) throw new Error('this build has no InferenceData writer yet');
-      const bytes = await writeInferenceDataNc(finished.result, finished.summary);
+      const bytes = await writeInferenceDataNc(finished.result, finished.request.data, finished.request.seed);
       blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-netcdf' });
     }
     scope.postMessage({ type: 'export', format, blob });

@@ -4,6 +4,7 @@
  * playwright-core. Skipped only where /usr/bin/chromium is missing and
  * FUNNELWEB_REQUIRE_GPU is not 1 (CI sets it: there the test must run).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -18,6 +19,8 @@ import { SELF_TEST_TOLERANCE, type SelfTestResult } from '../demo/selftest.ts';
 
 const CHROMIUM = process.env.FUNNELWEB_CHROMIUM ?? '/usr/bin/chromium';
 const REQUIRED = process.env.FUNNELWEB_REQUIRE_GPU === '1';
+/** Debian's interpreter with python3-xarray (as test/inference_data.test.ts), unless FUNNELWEB_PYTHON names another. */
+const PYTHON = process.env.FUNNELWEB_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 /**
  * Headless Chromium with WebGPU; on a machine without a GPU, Chromium falls back to
@@ -247,7 +250,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRED)('demo page in headless Chrom
     expect(consoleErrors).toEqual([]);
   });
 
-  it('exports the summary JSON, the draws CSV and the charts as PNG', async () => {
+  it('exports the summary JSON, the draws CSV, InferenceData (.nc) and the charts as PNG', async () => {
     const json = await downloadText(page, '[data-export="json"]');
     const report = JSON.parse(json) as { params: Record<string, { mean: number }>; sampler: { chains: number; seed: number } };
     expect(report.sampler.chains).toBe(256);
@@ -264,9 +267,15 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRED)('demo page in headless Chrom
     expect(Array.from(head)).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     // data, 2 adaptation, 2 traces, 9 funnels, tau, PPC, ACF, E-BFMI, ESS/s.
     await expect.poll(() => page.textContent('#export-note'), { timeout: 60_000 }).toBe('19 charts saved as PNG.');
-    // The .nc export is the library's InferenceData writer where this build has one.
-    const ncEnabled = await page.locator('#export-nc').isEnabled();
-    console.log(`InferenceData .nc export: ${ncEnabled ? 'available' : 'not in this build (button disabled)'}`);
+    // InferenceData (.nc): the CLI's writer; read back by Debian's xarray, the posterior of mu matches the summary.
+    const [nc] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.click('[data-export="nc"]')]);
+    expect(nc.suggestedFilename()).toMatch(/\.nc$/);
+    const ncPath = (await nc.path())!;
+    expect(Array.from((await readFile(ncPath)).subarray(0, 8))).toEqual([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const py = 'import sys, xarray as xr; p = xr.open_dataset(sys.argv[1], group="posterior"); print(dict(p.mu.sizes)["chain"], dict(p.mu.sizes)["draw"], float(p.mu.values.astype("float64").mean()))';
+    const [chains, draws, mean] = execFileSync(PYTHON, ['-c', py, ncPath], { encoding: 'utf8' }).trim().split(' ').map(Number);
+    expect([chains, draws]).toEqual([256, 150]);
+    expect(mean).toBeCloseTo(report.params.mu.mean, 6);
   });
 
   it('compares centered, non-centered (and auto) on the same data and seed: divergences for centered only, every panel drawn', async () => {
