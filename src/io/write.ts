@@ -3,9 +3,10 @@ import { dirname, basename, join } from 'node:path';
 
 /**
  * Writes `text` to `path` atomically: to a temporary file in the same directory, then
- * renamed over `path`, so a reader (or a crash) never sees a half-written file.
+ * renamed over `path`, so a reader (or a crash) never sees a half-written file. `text` may
+ * be a sequence of chunks (for files larger than one string can hold).
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: string | Iterable<string>): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     await writeFile(tmp, text);
