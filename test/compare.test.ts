@@ -101,4 +101,13 @@ describe('rankRows', () => {
     expect(none.winner).toBe(-1);
     expect(formatComparison(none)).toContain('No run has clean diagnostics');
   });
+
+  it('reports a learned centeredness (auto) and where it settled', () => {
+    const r = { ...report(), centeredness: { rule: 'auto', c: [0, 0, 1, 0, 0, 0, 1, 0, 0.5], initial_tau: 3, updates: [], settled_window: 2, settled_iteration: 150 } };
+    const row = compareRow('auto', r, exact);
+    expect(row.centeredness).toEqual([0, 0, 1, 0, 0, 0, 1, 0, 0.5]);
+    expect(row.settled_window).toBe(2);
+    expect(formatComparison(rankRows([row]))).toContain('auto: learned c = [0, 0, 1, 0, 0, 0, 1, 0, 0.5], settled after warmup window 2');
+    expect(compareRow('fixed', report(), exact).settled_window).toBeUndefined();
+  });
 });

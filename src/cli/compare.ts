@@ -41,6 +41,22 @@ E-BFMI >= 0.3 in every chain, R-hat < 1.01, and every posterior mean within 4 MC
 exact posterior (1-D quadrature over tau). Each losing row says why it lost.
 `;
 
+/**
+ * The module of the learned-centeredness rules (`auto`, `auto-binary`: issue 13), which the
+ * sampler parses itself; named by a variable so that a build without it still runs.
+ */
+const CENTEREDNESS_MODULE = '../adaptation/centeredness.ts';
+
+/** Whether `name` is a learned-centeredness rule that this build's sampler accepts. */
+async function isCenterednessRule(name: string): Promise<boolean> {
+  try {
+    const mod = (await import(CENTEREDNESS_MODULE)) as { isCenterednessRule?: (text: unknown) => boolean };
+    return mod.isCenterednessRule?.(name) === true;
+  } catch {
+    return false;
+  }
+}
+
 /** A file-name-safe form of a parameterization's name (mixed:2,6 -> mixed_2_6). */
 export function slug(name: string): string {
   return name.replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^_+|_+$/g, '') || 'run';
@@ -112,14 +128,16 @@ export async function runCompare(argv: string[]): Promise<number> {
   const jsonPath = outputPath('--json', values.json, '.json');
   const data = await loadData(values.data, { sigma: opts.sigma });
 
-  // Parse every parameterization before any run. An explicit one that does not parse is an
-  // error; one of the default set that this build does not know (yet) is skipped with a note.
+  // Check every parameterization before any run (the sampler parses them again). An explicit
+  // one that does not parse is an error; one of the default set that this build does not know
+  // is skipped with a note.
   const explicit = values.param !== undefined && values.param.length > 0;
-  const names = explicit ? values.param! : [...DEFAULT_COMPARE_PARAMS];
-  const cases: { name: string; c: Centeredness | string }[] = [];
+  const names = (explicit ? values.param! : [...DEFAULT_COMPARE_PARAMS]).map((x) => x.trim());
+  const cases: { name: string }[] = [];
   for (const name of names) {
     try {
-      cases.push({ name, c: parseParameterization(name, data.labels, '--param') });
+      if (!(await isCenterednessRule(name))) parseParameterization(name, data.labels, '--param');
+      cases.push({ name });
     } catch (err) {
       if (explicit || !(err instanceof InputError)) throw err;
       process.stderr.write(`note: skipping '${name}' (${err.message})\n`);
@@ -141,7 +159,7 @@ export async function runCompare(argv: string[]): Promise<number> {
     for (let i = 0; i < cases.length; i++) {
       let run: CaseRun;
       try {
-        run = await runCase(cases[i].name, cases[i].c, data, exact, opts, bar?.forRun(i), controller.signal);
+        run = await runCase(cases[i].name, cases[i].name, data, exact, opts, bar?.forRun(i), controller.signal);
       } catch (err) {
         if (!controller.signal.aborted) throw err;
         interrupted = true;

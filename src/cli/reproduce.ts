@@ -63,7 +63,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
-  const cases: { key: string; dataSet: string; param: string; row: CompareRow; figures: CaseFigures; tauQ5: number }[] = [];
+  const cases: { key: string; dataSet: string; param: string; row: CompareRow; figures: CaseFigures; tauQ5: number; logTauQ5: number }[] = [];
   let adapter = '';
   let backend = '';
   try {
@@ -85,7 +85,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
       adapter = run.report.device.adapter;
       await writeFileAtomic(join(outDir, `${sc.dataSet}_${slug(sc.param)}.summary.json`), JSON.stringify(run.report, null, 2) + '\n');
       const figures = caseFigures(run.result, run.report, run.summary, run.row, exact, sd.truth, opts.priors.tau);
-      cases.push({ key: caseKey(sc), dataSet: sc.dataSet, param: sc.param, row: run.row, figures, tauQ5: run.report.params.tau.q5 });
+      cases.push({ key: caseKey(sc), dataSet: sc.dataSet, param: sc.param, row: run.row, figures, tauQ5: run.report.params.tau.q5, logTauQ5: run.report.params.log_tau.q5 });
     }
   } finally {
     bar?.done();
@@ -97,7 +97,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
   for (const name of SEED_DATA_SETS) comparisons[name] = rankRows(cases.filter((c) => c.dataSet === name).map((c) => c.row));
   const outcome = (ds: string, param: string): CaseOutcome => {
     const c = cases.find((x) => x.dataSet === ds && x.param === param)!;
-    return { row: c.row, tauQ5: c.tauQ5, exactTau: exacts.get(ds)!.tau };
+    return { row: c.row, tauQ5: c.tauQ5, logTauQ5: c.logTauQ5, exactTau: exacts.get(ds)!.tau };
   };
   const conclusions: Conclusion[] = [
     weakConclusion(outcome('weak', 'centered'), outcome('weak', 'noncentered')),

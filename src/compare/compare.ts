@@ -56,6 +56,10 @@ export interface CompareRow {
   /** Largest |mean − exact mean| / mcse_mean over parameters, and which parameter. */
   readonly exact_deviation_max: number;
   readonly exact_deviation_param: string;
+  /** The centeredness c_k used (for a learned one, `auto`: its final value). */
+  readonly centeredness: readonly number[];
+  /** For a learned centeredness: the warmup window after which c last changed (0: the start was kept). */
+  readonly settled_window?: number;
   /** Problems with the diagnostics, in words (empty: clean). */
   readonly problems: readonly string[];
   readonly clean: boolean;
@@ -144,8 +148,12 @@ export function compareRow(name: string, report: RunReport, exact: ExactPosterio
   if (!(s.ebfmi_min >= EBFMI_THRESHOLD)) problems.push(`low E-BFMI (min ${s.ebfmi_min.toFixed(2)} < ${EBFMI_THRESHOLD}): the energy is poorly explored`);
   if (!(rhatMax < RHAT_THRESHOLD)) problems.push(`chains not mixed (R-hat ${rhatMax.toFixed(3)} for ${rhatParam})`);
   if (!(devMax <= MAX_EXACT_DEVIATION)) problems.push(`posterior mean of ${devParam} is ${devMax.toFixed(1)} MCSE from the exact value`);
+  // A learned centeredness (issue 13) is reported beside the data, where the sampler provides it.
+  const learned = (report as { centeredness?: { c: number[]; settled_window: number } }).centeredness;
   return {
     name,
+    centeredness: learned?.c ?? report.data.parameterization,
+    ...(learned ? { settled_window: learned.settled_window } : {}),
     ess_bulk_min_per_s: report.throughput.ess_bulk_min_per_s,
     ess_bulk_tau_per_s: perSec(report.params.tau?.ess_bulk ?? NaN),
     ess_tail_min_per_s: perSec(tailMin),
@@ -242,5 +250,10 @@ export function formatComparison(cmp: Comparison): string {
   const out = [line(head), ...cells.map(line), ''];
   cmp.rows.forEach((r, i) => out.push(`${i === cmp.winner ? '*' : ' '} ${r.name}: ${cmp.verdicts[i]}`));
   if (cmp.winner < 0) out.push('No run has clean diagnostics: no winner.');
+  for (const r of cmp.rows) {
+    if (r.settled_window === undefined) continue;
+    const c = r.centeredness.map((v) => Number(v.toFixed(2)));
+    out.push(`${r.name}: learned c = [${c.length <= 20 ? c.join(', ') : `${c.filter((v) => v === 1).length} centered, ${c.filter((v) => v === 0).length} non-centered, ${c.filter((v) => v > 0 && v < 1).length} partial of ${c.length}`}], settled ${r.settled_window === 0 ? 'at the start' : `after warmup window ${r.settled_window}`}`);
+  }
   return out.join('\n') + '\n';
 }

@@ -99,11 +99,11 @@
     const nc = DATA.cases.find((c) => c.dataSet === dsName && c.param === 'noncentered');
     if (!cc || !nc) return;
     const grid = el('div', { class: 'grid' });
-    parent.append(el('h3', {}, `Centered and non-centered funnels overlaid (${dsName})`), el('p', { class: 'note' }, `theta_k against log tau: orange, centered; blue, non-centered (${int(cc.figures.funnel.shown)} of ${int(cc.figures.funnel.total)} draws of each run, evenly strided over all chains). Where the orange cloud stops short of the blue one at small tau, the centered sampler does not reach the funnel's neck.`), grid);
+    parent.append(el('h3', {}, `Centered and non-centered funnels overlaid (${dsName})`), el('p', { class: 'note' }, `theta_k against log tau: orange, centered; blue (drawn over it, translucent), non-centered (${int(cc.figures.funnel.shown)} of ${int(cc.figures.funnel.total)} draws of each run, evenly strided over all chains). Where the orange cloud stops short of the blue one at small tau, the centered sampler does not reach the funnel's neck.`), grid);
     cc.figures.funnel.theta.forEach((_, k) => {
       scatter(grid, `theta[${k}]`, 'log tau', `theta[${k}]`, [
-        { label: 'non-centered', color: NONCENTERED + '99', x: nc.figures.funnel.logTau, y: nc.figures.funnel.theta[k], size: 2 },
-        { label: 'centered', color: CENTERED + 'bb', x: cc.figures.funnel.logTau, y: cc.figures.funnel.theta[k], size: 2 },
+        { label: 'centered', color: CENTERED, x: cc.figures.funnel.logTau, y: cc.figures.funnel.theta[k], size: 2 },
+        { label: 'non-centered', color: NONCENTERED + '88', x: nc.figures.funnel.logTau, y: nc.figures.funnel.theta[k], size: 2 },
       ], undefined, SMALL, false);
     });
   }
@@ -127,7 +127,7 @@
         scales: { x: { time: false } },
         series: [
           { label: 'tau' },
-          { label: 'posterior draws', stroke: '#0072B2', fill: '#0072B255', paths: bars, points: { show: false } },
+          { label: 'posterior draws', stroke: '#56B4E9', width: 0, fill: '#56B4E9aa', paths: bars, points: { show: false } },
           { label: 'exact posterior', stroke: '#009E73', width: 2, points: { show: false } },
           { label: 'prior', stroke: '#CC79A7', width: 2, dash: [6, 4], points: { show: false } },
         ],
@@ -222,7 +222,7 @@
       el('h3', {}, `Ranking on ${dsName}`),
       table(
         ['', 'param', 'min bulk-ESS/s', 'tau bulk-ESS/s', 'divergences', 'E-BFMI min', 'step size', 'verdict'],
-        cmp.rows.map((r, i) => [i === cmp.winner ? '★ winner' : '–', r.name, int(r.ess_bulk_min_per_s), int(r.ess_bulk_tau_per_s), `${int(r.divergences)} (${pct(r.divergence_rate)})`, fmt(r.ebfmi_min, 2), fmt(r.step_size), cmp.verdicts[i]]),
+        cmp.rows.map((r, i) => [i === cmp.winner ? '★ winner' : 'lost', r.name, int(r.ess_bulk_min_per_s), int(r.ess_bulk_tau_per_s), `${int(r.divergences)} (${pct(r.divergence_rate)})`, fmt(r.ebfmi_min, 2), fmt(r.step_size), cmp.verdicts[i]]),
         'ranking',
       ),
     );

@@ -3,7 +3,7 @@
  * study's words when our runs support it, and otherwise reported as not reproduced, with the
  * figures that decide it. Pure: decided from comparison rows, never hard-coded.
  */
-import { CLEAN_MAX_DIVERGENCE_RATE, type CompareRow } from '../compare/compare.ts';
+import type { CompareRow } from '../compare/compare.ts';
 import { EBFMI_THRESHOLD } from '../diagnostics/energy.ts';
 import type { PosteriorSummary } from '../model/posterior.ts';
 
@@ -18,10 +18,11 @@ export interface Conclusion {
   readonly evidence: string;
 }
 
-/** What a case contributes: its comparison row and its tau 5% quantile against the exact one. */
+/** What a case contributes: its comparison row, its 5% quantiles of tau and log tau, and tau's exact posterior. */
 export interface CaseOutcome {
   readonly row: CompareRow;
   readonly tauQ5: number;
+  readonly logTauQ5: number;
   readonly exactTau: PosteriorSummary;
 }
 
@@ -38,7 +39,8 @@ export function weakConclusion(centered: CaseOutcome, noncentered: CaseOutcome):
   const n = noncentered.row;
   const wins = n.clean && (!c.clean || n.ess_bulk_min_per_s > c.ess_bulk_min_per_s);
   const signs: string[] = [];
-  const neck = c.divergence_rate > CLEAN_MAX_DIVERGENCE_RATE && c.divergence_log_tau_median < c.log_tau_median;
+  // In the neck: the divergences happened, at the median, below the run's own 5% quantile of log tau.
+  const neck = c.divergences > 0 && c.divergence_log_tau_median < centered.logTauQ5;
   if (neck) signs.push('divergences in its neck');
   if (c.ebfmi_min < EBFMI_THRESHOLD) signs.push('low E-BFMI');
   // Small tau poorly explored: the centered run's 5% quantile of tau lies above the exact one.
@@ -46,7 +48,7 @@ export function weakConclusion(centered: CaseOutcome, noncentered: CaseOutcome):
   if (smallTau) signs.push('poor exploration of small tau');
   const claim = `weakly informed groups want the non-centered form${signs.length ? ` (the centered one shows a funnel: ${signs.join(', ')})` : ''}`;
   const evidence =
-    `centered: ${divText(c)}${Number.isFinite(c.divergence_log_tau_median) ? ` (median log tau where they diverged ${c.divergence_log_tau_median.toFixed(2)}, posterior median ${c.log_tau_median.toFixed(2)})` : ''}, ` +
+    `centered: ${divText(c)}${Number.isFinite(c.divergence_log_tau_median) ? ` (median log tau where they diverged ${c.divergence_log_tau_median.toFixed(2)}; the run's log tau: 5% quantile ${centered.logTauQ5.toFixed(2)}, median ${c.log_tau_median.toFixed(2)})` : ''}, ` +
     `E-BFMI min ${c.ebfmi_min.toFixed(2)}, tau 5% quantile ${centered.tauQ5.toFixed(2)} (exact ${centered.exactTau.q05.toFixed(2)}), min bulk-ESS/s ${f0(c.ess_bulk_min_per_s)}; ` +
     `non-centered: ${divText(n)}, E-BFMI min ${n.ebfmi_min.toFixed(2)}, min bulk-ESS/s ${f0(n.ess_bulk_min_per_s)}${n.clean ? ', clean' : `; problems: ${n.problems.join('; ')}`}.`;
   return { dataSet: 'weak', study: 'weakly informed groups want the non-centered form (the centered one shows a funnel: divergences in its neck, low E-BFMI, poor exploration of small tau)', claim, supported: wins && signs.length > 0, evidence };
