@@ -158,8 +158,9 @@
 
   function ppcPlot(parent, c, ds) {
     const p = c.figures.ppc;
-    const obs = { label: 'observed y', color: '#444a', x: [], y: [], size: 4 };
-    ds.y.forEach((ys, k) => ys.forEach((v, i) => { obs.x.push(k + jitter(i)); obs.y.push(v); }));
+    // Observed y jittered within ±0.15 of the group; the intervals stand beside them at ±0.3.
+    const obs = { label: 'observed y', color: '#4446', x: [], y: [], size: 3 };
+    ds.y.forEach((ys, k) => ys.forEach((v, i) => { obs.x.push(k + 0.6 * jitter(i)); obs.y.push(v); }));
     const mean = { label: 'observed group mean', color: '#000', x: p.observedMean.map((_, k) => k + 0.3), y: p.observedMean, size: 7 };
     const mid = { label: 'y_rep median', color: '#0072B2', x: p.mid.map((_, k) => k - 0.3), y: p.mid, size: 7 };
     // The y scale covers the intervals too (uPlot ranges over series data only).
