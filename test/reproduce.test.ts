@@ -3,8 +3,9 @@
  * exits 0 and writes report.html and the seven summaries; the page, opened from file:// in
  * headless Chromium with every non-file request aborted, attempts no network request, throws
  * no error, draws every chart (each canvas holds coloured data pixels, not only grey axes)
- * and fills every table. A full-page screenshot is kept (FUNNELWEB_SCREENSHOT_DIR, default
- * out/ in the repository root).
+ * and fills every table. Screenshots are kept (FUNNELWEB_SCREENSHOT_DIR, default out/ in the
+ * repository root): reproduce_report.png (the full page), reproduce_unbalanced.png (the unbalanced
+ * data's section), reproduce_top.png and reproduce_closing.png (one screen each).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -118,6 +119,11 @@ describe('funnelweb reproduce', () => {
       mkdirSync(SHOT_DIR, { recursive: true });
       await page.screenshot({ path: join(SHOT_DIR, 'reproduce_report.png'), fullPage: true });
       await page.locator('#ds-unbalanced').screenshot({ path: join(SHOT_DIR, 'reproduce_unbalanced.png') });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(SHOT_DIR, 'reproduce_top.png') });
+      await page.locator('#closing').scrollIntoViewIfNeeded();
+      await page.evaluate(() => document.getElementById('closing')!.scrollIntoView());
+      await page.screenshot({ path: join(SHOT_DIR, 'reproduce_closing.png') });
     });
   });
 });
