@@ -17,13 +17,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_COMPARE_PARAMS } from '../src/cli/compare.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.js');
+const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
 const UNBALANCED = join(ROOT, 'demo', 'data', 'unbalanced.json');
 const SMALL = ['--chains', '64', '--warmup', '200', '--draws', '200'];
 
 function funnelweb(args: string[], timeout = 200_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: process.env, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: process.env, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });

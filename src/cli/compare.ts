@@ -15,6 +15,8 @@ import { summarizeParallel } from '../diagnostics/parallel.ts';
 import type { Summary } from '../diagnostics/summary.ts';
 import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type CompareRow, type RankBy } from '../compare/compare.ts';
 import { multiRunProgressBar } from './progress.ts';
+import { fallbackNotice } from './sample.ts';
+import { VERBOSE_ENV } from '../gpu/native_env.ts';
 import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, type SamplerOptions } from './options.ts';
 
 /**
@@ -43,9 +45,10 @@ exact posterior (1-D quadrature over tau). Each losing row says why it lost.
 
 /**
  * The module of the learned-centeredness rules (`auto`, `auto-binary`: issue 13), which the
- * sampler parses itself; named by a variable so that a build without it still runs.
+ * sampler parses itself; named at run time (.ts in the sources, .js when built) so that a
+ * build without it still runs.
  */
-const CENTEREDNESS_MODULE = '../adaptation/centeredness.ts';
+const CENTEREDNESS_MODULE = new URL(`../adaptation/centeredness.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
 
 /** Whether `name` is a learned-centeredness rule that this build's sampler accepts. */
 async function isCenterednessRule(name: string): Promise<boolean> {
@@ -71,6 +74,9 @@ export interface CaseRun {
   readonly row: CompareRow;
 }
 
+/** Whether the CPU fallback was announced already (once per process, not once per run). */
+let fallbackSaid = false;
+
 /** Runs one parameterization and diagnoses it (`reportRun`), with its comparison row against `exact`. */
 export async function runCase(
   name: string,
@@ -81,6 +87,8 @@ export async function runCase(
   onProgress?: (p: Progress) => void,
   signal?: AbortSignal,
 ): Promise<CaseRun> {
+  // Read by src/gpu/native_env.ts before Dawn starts.
+  if (opts.verbose) process.env[VERBOSE_ENV] = '1';
   const result = await sample({
     data,
     parameterization: c,
@@ -94,6 +102,12 @@ export async function runCase(
     adaptMetric: opts.adaptMetric,
     superchains: opts.superchains,
     onProgress,
+    onBackend: (b) => {
+      if (b.fallbackReason !== undefined && !fallbackSaid) {
+        fallbackSaid = true;
+        process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
+      }
+    },
     signal,
   });
   const { report, summary } = reportRun(result, opts.seed, await summarizeParallel(...summaryInputs(result)));

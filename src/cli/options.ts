@@ -20,6 +20,7 @@ export const SAMPLER_ARG_SPECS = {
   metric: { type: 'string' },
   superchains: { type: 'string' },
   quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
 } as const;
 
 /** Help lines of the shared options (defaults may differ per command). */
@@ -36,6 +37,7 @@ export function samplerOptionsHelp(defaults: { chains: number; warmup: number; d
   --metric M             unit | diag (diagonal metric from cross-chain variances; default unit)
   --superchains M        group chains into M superchains sharing a start (adds nested R-hat)
   --quiet                no progress bar
+  --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
 }
 
@@ -52,6 +54,7 @@ export interface SamplerOptions {
   adaptMetric: boolean;
   superchains?: number;
   quiet: boolean;
+  verbose: boolean;
 }
 
 /** A flag's integer value (>= min), or its default when absent. */
@@ -104,5 +107,5 @@ export function parseSamplerOptions(
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
   };
-  return { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true };
+  return { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
 }

@@ -10,6 +10,8 @@ import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
 import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
 import { drawsCsv } from '../io/draws_csv_write.ts';
+import { GET_WEBGPU_HINT } from '../gpu/device.ts';
+import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
 const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, thousands of chains at once
 
@@ -22,6 +24,11 @@ Options:
 ${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
 `;
+
+/** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
+export function fallbackNotice(reason: string): string {
+  return `warning: no WebGPU adapter: ${reason}. Sampling on the float64 CPU backend instead (much slower; --backend cpu chooses it quietly). ${GET_WEBGPU_HINT}`;
+}
 
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runSample(argv: string[]): Promise<number> {
@@ -44,12 +51,14 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
-  const { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet } = parseSamplerOptions(values);
+  const { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const data = await loadData(values.data, { sigma });
   const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
 
+  // Read by src/gpu/native_env.ts before Dawn starts.
+  if (verbose) process.env[VERBOSE_ENV] = '1';
   const bar = quiet ? undefined : progressBar();
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
@@ -69,6 +78,9 @@ export async function runSample(argv: string[]): Promise<number> {
       adaptMetric,
       superchains,
       onProgress: bar?.update,
+      onBackend: (b) => {
+        if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
+      },
       signal: controller.signal,
     });
   } finally {
