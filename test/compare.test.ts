@@ -92,6 +92,12 @@ describe('rankRows', () => {
     expect(text.split('\n')[0]).toMatch(/minESS\/s\s+tauESS\/s\s+tailESS\/s\s+div/);
   });
 
+  it('names ESS per gradient and gradient throughput when no step size or trajectory explains a clean loss', () => {
+    const a = compareRow('a', report({ essBulk: 100_000, grads: 2e6 }), exact);
+    const b = compareRow('b', report({ essBulk: 80_000, grads: 2e6 }), exact);
+    expect(rankRows([a, b]).verdicts[1]).toBe('lost: clean, but 1.3x lower min bulk-ESS/s than a: 4.00 ESS per 1,000 gradient evaluations vs 5.00, 2.00 vs 2.00 M gradient evaluations per second');
+  });
+
   it('ranks by tau when asked, and has no winner when no run is clean', () => {
     const a = compareRow('a', report({ essBulk: 100_000, essTau: 200_000 }), exact); // min 200k (mu, tau)
     const b = compareRow('b', report({ essBulk: 60_000, essTau: 250_000 }), exact); // min 120k (mu), tau 250k

@@ -200,7 +200,10 @@ function whyBehind(row: CompareRow, win: CompareRow, rankBy: RankBy): string {
   const essPerGrad = (r: CompareRow) => rankValue(r, rankBy) / r.gradient_evals_per_s;
   if (causes.length === 0 && essPerGrad(win) / essPerGrad(row) >= NOTABLE_RATIO) causes.push('draws more autocorrelated for the same work');
   if (win.gradient_evals_per_s / row.gradient_evals_per_s >= NOTABLE_RATIO) causes.push(`${times(win.gradient_evals_per_s / row.gradient_evals_per_s)}x fewer gradient evaluations per second`);
-  if (causes.length === 0) causes.push('within the run-to-run noise of the winner');
+  if (causes.length === 0) {
+    const per1k = (r: CompareRow) => (1000 * essPerGrad(r)).toPrecision(3);
+    causes.push(`${per1k(row)} ESS per 1,000 gradient evaluations vs ${per1k(win)}, ${(row.gradient_evals_per_s / 1e6).toFixed(2)} vs ${(win.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evaluations per second`);
+  }
   return `clean, but ${times(ratio)}x lower ${label} than ${win.name}: ${causes.join('; ')}`;
 }
 
