@@ -16,9 +16,10 @@ import { runCase, slug, EXIT_INTERRUPTED } from './compare.ts';
 
 /**
  * Default size of each of the study's seven runs. Chosen so that the whole study, diagnostics
- * and report included, finishes in under 5 minutes on a 2-core machine without a GPU
- * (WebGPU on SwiftShader), measured under load; the slowest cases are weak x centered and
- * strong x non-centered, whose trajectories are 5-10x longer than the others'.
+ * and report included, finishes in under 5 minutes on a 2-core machine without a GPU (WebGPU
+ * on SwiftShader): 2 min 20 s to 3 min 25 s measured there while the machine was shared
+ * (load average 12-24). The slowest cases are weak x centered (40-79 s) and strong x
+ * non-centered (20-29 s), whose trajectories take 14-15x more leapfrog steps than the others'.
  */
 export const REPRODUCE_DEFAULTS = { chains: 1024, warmup: 1000, draws: 1000 } as const;
 /** Default output directory. */
