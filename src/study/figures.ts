@@ -32,6 +32,38 @@ export const PPC_DRAWS = 20_000;
 /** E-BFMI values listed one by one in the diagnostics table (beyond: quantiles). */
 export const EBFMI_LISTED = 8;
 
+/**
+ * Share of the draws, by log tau, whose z_k spread is compared at each end: the lowest and the
+ * highest fifth. An inverted funnel (z_k = (theta_k - mu)/tau with theta_k pinned by the data)
+ * spreads at small tau and narrows at large tau.
+ */
+export const SPREAD_FRACTION = 0.2;
+
+/**
+ * For each non-centered group (null for centered ones): sd of z_k among the draws with the
+ * lowest SPREAD_FRACTION of log tau, over its sd among the highest. About 1 when z_k does not
+ * depend on tau (weakly informed groups: 1.3 on the weak data), well above 1 in an inverted
+ * funnel (2.6-3.1 on the strong data; 256 chains x 300 draws, seed 1).
+ */
+export function zSpreadRatio(positions: ArrayLike<number>, n: number, D: number, c: ArrayLike<number>): (number | null)[] {
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => positions[a * D + LOG_TAU] - positions[b * D + LOG_TAU]);
+  const m = Math.max(2, Math.floor(SPREAD_FRACTION * n));
+  const sdOf = (idx: number[], k: number) => {
+    let s = 0;
+    let s2 = 0;
+    for (const i of idx) {
+      const v = positions[i * D + Z0 + k];
+      s += v;
+      s2 += v * v;
+    }
+    const mean = s / idx.length;
+    return Math.sqrt(Math.max(0, s2 / idx.length - mean * mean));
+  };
+  const lo = order.slice(0, m);
+  const hi = order.slice(n - m);
+  return Array.from(c, (ck, k) => (ck === 1 || n < 2 * m ? null : sdOf(lo, k) / sdOf(hi, k)));
+}
+
 /** Significant digits kept in the page's data (plots need no more). */
 const DIGITS = 4;
 const r = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(DIGITS)) : null);
@@ -91,6 +123,8 @@ export interface CaseFigures {
     total: number;
     divShown: number;
     divTotal: number;
+    /** `zSpreadRatio` per group (null for centered groups). */
+    zSpread: (number | null)[];
   };
   readonly tau: { x: (number | null)[]; hist: (number | null)[]; exact: (number | null)[]; prior: (number | null)[]; truth: number; draws: number; outside: number };
   readonly ppc: { lo: number[]; mid: number[]; hi: number[]; meanLo: number[]; meanHi: number[]; observedMean: number[] };
@@ -170,6 +204,7 @@ export function caseFigures(
     total: n,
     divShown: dIdx.length,
     divTotal: nDiv,
+    zSpread: zSpreadRatio(pos, n, D, c).map((v) => (v === null ? null : r(v))),
   };
 
   // tau: histogram (density), the exact posterior density and the prior, at the bin centres.
