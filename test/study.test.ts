@@ -8,18 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { loadSeedData, PUBLISHED, SEED_DATA_SETS, STUDY_CASES, caseKey, seedDataUrl } from '../src/study/seed.ts';
 import { strongConclusion, unbalancedConclusion, weakConclusion, type CaseOutcome } from '../src/study/conclusions.ts';
 import type { CompareRow } from '../src/compare/compare.ts';
-import { zSpreadRatio } from '../src/study/figures.ts';
+import { zRidgeShare } from '../src/study/figures.ts';
 
 const EXACT_TAU = { mean: 4.4, sd: 2.9, q05: 0.4, q50: 3.9, q95: 9.5 };
 
-function outcome(o: Partial<CompareRow> & { tauQ5?: number; logTauQ5?: number; zSpread?: (number | null)[] } = {}): CaseOutcome {
+function outcome(o: Partial<CompareRow> & { tauQ5?: number; logTauQ5?: number; zRidge?: (number | null)[] } = {}): CaseOutcome {
   const row: CompareRow = {
     name: 'x', centeredness: [], ess_bulk_min_per_s: 50_000, ess_bulk_tau_per_s: 50_000, ess_tail_min_per_s: 50_000, divergences: 0, transitions: 1e6,
     divergence_rate: 0, divergence_log_tau_median: NaN, log_tau_median: 1.3, ebfmi_min: 0.8, ebfmi_median: 0.9, step_size: 0.2, trajectory_length: 5,
     mean_leapfrog_steps: 25, gradient_evals_per_s: 1e7, wall_s: 10, rhat_max: 1.001, rhat_max_param: 'mu', exact_deviation_max: 1, exact_deviation_param: 'mu',
     problems: [], clean: true, ...o,
   };
-  return { row, tauQ5: o.tauQ5 ?? 0.41, logTauQ5: o.logTauQ5 ?? -0.9, zSpread: o.zSpread ?? new Array(9).fill(1.3), exactTau: EXACT_TAU };
+  return { row, tauQ5: o.tauQ5 ?? 0.41, logTauQ5: o.logTauQ5 ?? -0.9, zRidge: o.zRidge ?? new Array(9).fill(0), exactTau: EXACT_TAU };
 }
 
 describe('seed data and published figures', () => {
@@ -60,7 +60,7 @@ describe('conclusions', () => {
 
   it('strong: our step-size ratio is stated; a faster non-centered run refutes it', () => {
     const c = outcome({ step_size: 0.1, ess_bulk_min_per_s: 70_000 });
-    const yes = strongConclusion(c, outcome({ step_size: 0.008, ess_bulk_min_per_s: 11_000, zSpread: [2.9, 3.1, 2.6, 3, 2.8, 2.7, 2.9, 3, 2.9] }));
+    const yes = strongConclusion(c, outcome({ step_size: 0.008, ess_bulk_min_per_s: 11_000, zRidge: [0.99, 0.99, 0.98, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99] }));
     expect(yes.supported).toBe(true);
     expect(yes.claim).toContain('the non-centered one shows an inverted funnel and needs a ~13x smaller step size (study: ~20x), so it is 6.4x slower'); // 0.1/0.008 = 12.5
     // Without the z_k spread of an inverted funnel, the claim leaves it out.
@@ -77,26 +77,26 @@ describe('conclusions', () => {
   });
 });
 
-describe('zSpreadRatio', () => {
-  it('is about 1 when z does not depend on tau and about e^(range) for z = d / tau', () => {
-    // D = 4: (mu, log tau, z0, z1); c = [0, 1]: group 1 centered -> null.
-    const n = 1000;
-    const pos = new Float64Array(n * 4);
+describe('zRidgeShare', () => {
+  it('is 1 when z = (theta - mu)/tau with theta fixed, about 0 when z is independent of (mu, tau)', () => {
+    // D = 5: (mu, log tau, z0, z1, z2); c = [0, 0, 1]: group 2 centered -> null.
+    const n = 2000;
+    const pos = new Float64Array(n * 5);
+    const u = (i: number, j: number) => {
+      const v = Math.sin(i * 12.9898 + j * 78.233) * 43758.5453;
+      return v - Math.floor(v) - 0.5;
+    };
     for (let i = 0; i < n; i++) {
-      const s = -1 + (2 * i) / (n - 1); // log tau uniform on [-1, 1]
-      const u = Math.sin(i * 12.9898) * 43758.5453;
-      const noise = u - Math.floor(u) - 0.5;
-      pos[i * 4 + 1] = s;
-      pos[i * 4 + 2] = noise * Math.exp(-s); // inverted funnel: spread shrinks as tau grows
-      pos[i * 4 + 3] = noise;
+      const mu = 4 + 2 * u(i, 1);
+      const s = 1 + 0.5 * u(i, 2);
+      pos[i * 5] = mu;
+      pos[i * 5 + 1] = s;
+      pos[i * 5 + 2] = (7 - mu) / Math.exp(s); // theta pinned at 7: the inverted funnel's ridge
+      pos[i * 5 + 3] = u(i, 3); // independent of (mu, tau)
     }
-    const r = zSpreadRatio(pos, n, 4, [0, 1]);
-    expect(r[1]).toBeNull();
-    // Lowest fifth: log tau in [-1, -0.6]; highest: [0.6, 1]: spread ratio about e^1.6 = 5.
-    expect(r[0]!).toBeGreaterThan(4);
-    expect(r[0]!).toBeLessThan(6);
-    const flat = zSpreadRatio(pos.map((v, i) => (i % 4 === 2 ? pos[i + 1] : v)), n, 4, [0, 0]);
-    expect(flat[0]!).toBeGreaterThan(0.8);
-    expect(flat[0]!).toBeLessThan(1.25);
+    const r = zRidgeShare(pos, n, 5, [0, 0, 1]);
+    expect(r[0]!).toBeGreaterThan(0.999999);
+    expect(r[1]!).toBeLessThan(0.01);
+    expect(r[2]).toBeNull();
   });
 });

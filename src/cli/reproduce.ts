@@ -98,7 +98,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
   for (const name of SEED_DATA_SETS) comparisons[name] = rankRows(cases.filter((c) => c.dataSet === name).map((c) => c.row));
   const outcome = (ds: string, param: string): CaseOutcome => {
     const c = cases.find((x) => x.dataSet === ds && x.param === param)!;
-    return { row: c.row, tauQ5: c.tauQ5, logTauQ5: c.logTauQ5, zSpread: c.figures.funnel.zSpread, exactTau: exacts.get(ds)!.tau };
+    return { row: c.row, tauQ5: c.tauQ5, logTauQ5: c.logTauQ5, zRidge: c.figures.funnel.zRidge, exactTau: exacts.get(ds)!.tau };
   };
   const conclusions: Conclusion[] = [
     weakConclusion(outcome('weak', 'centered'), outcome('weak', 'noncentered')),

@@ -82,7 +82,7 @@
   function funnels(parent, c, which) {
     const f = c.figures.funnel;
     const grid = el('div', { class: 'grid' });
-    parent.append(el('h4', {}, which === 'theta' ? 'Funnels: theta_k against log tau' : 'Funnels: z_k against log tau (the sampler\'s coordinates)'), el('p', { class: 'note' }, `Blue: draws; red: divergent transitions, at the point where they diverged. ${decimationNote(f)}${which === 'z' ? ` Spread of z_k in the lowest fifth of log tau over the highest (about 1: no funnel; well above 1: an inverted funnel): ${f.zSpread.map((v, k) => (v === null ? null : `z[${k}] ${fmt(v, 2)}`)).filter((x) => x !== null).join(', ')}.` : ''}`), grid);
+    parent.append(el('h4', {}, which === 'theta' ? 'Funnels: theta_k against log tau' : 'Funnels: z_k against log tau (the sampler\'s coordinates)'), el('p', { class: 'note' }, `Blue: draws; red: divergent transitions, at the point where they diverged. ${decimationNote(f)}${which === 'z' ? ` Share of z_k's variance fixed by (mu, tau) (near 1: theta_k pinned by its data, the draws on the curved ridge of an inverted funnel; near 0: z_k independent of tau): ${f.zRidge.map((v, k) => (v === null ? null : `z[${k}] ${fmt(v, 2)}`)).filter((x) => x !== null).join(', ')}.` : ''}`), grid);
     f.theta.forEach((th, k) => {
       const y = which === 'theta' ? th : f.z[k];
       if (y === null) return;

@@ -33,35 +33,60 @@ export const PPC_DRAWS = 20_000;
 export const EBFMI_LISTED = 8;
 
 /**
- * Share of the draws, by log tau, whose z_k spread is compared at each end: the lowest and the
- * highest fifth. An inverted funnel (z_k = (theta_k - mu)/tau with theta_k pinned by the data)
- * spreads at small tau and narrows at large tau.
+ * For each non-centered group (null for centered ones): the share of z_k's posterior variance
+ * explained by a least-squares fit z_k ~ a + b / tau + c mu / tau over the draws. When the data
+ * pin theta_k, z_k = (theta_k - mu) / tau is a function of (mu, tau): the draws lie on a curved
+ * ridge, the inverted funnel of the non-centered form, and the share is near 1 (0.993-0.996 for
+ * every group of the strong data; 0.96 and 0.63 for the unbalanced data's groups 2 and 6 of
+ * 1,000 and 100 observations). When z_k is independent of (mu, tau), as for weakly informed
+ * groups, it is near 0 (0.000 on the weak data). Measured with 512 chains x 300 draws, seed 1.
  */
-export const SPREAD_FRACTION = 0.2;
-
-/**
- * For each non-centered group (null for centered ones): sd of z_k among the draws with the
- * lowest SPREAD_FRACTION of log tau, over its sd among the highest. About 1 when z_k does not
- * depend on tau (weakly informed groups: 1.3 on the weak data), well above 1 in an inverted
- * funnel (2.6-3.1 on the strong data; 256 chains x 300 draws, seed 1).
- */
-export function zSpreadRatio(positions: ArrayLike<number>, n: number, D: number, c: ArrayLike<number>): (number | null)[] {
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => positions[a * D + LOG_TAU] - positions[b * D + LOG_TAU]);
-  const m = Math.max(2, Math.floor(SPREAD_FRACTION * n));
-  const sdOf = (idx: number[], k: number) => {
-    let s = 0;
-    let s2 = 0;
-    for (const i of idx) {
-      const v = positions[i * D + Z0 + k];
-      s += v;
-      s2 += v * v;
+export function zRidgeShare(positions: ArrayLike<number>, n: number, D: number, c: ArrayLike<number>): (number | null)[] {
+  // Normal equations of the 3-column design [1, 1/tau, mu/tau], shared by all groups.
+  const xtx = new Float64Array(9);
+  const rows: [number, number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const inv = Math.exp(-positions[i * D + LOG_TAU]);
+    const row: [number, number, number] = [1, inv, positions[i * D + MU] * inv];
+    rows.push(row);
+    for (let p = 0; p < 3; p++) for (let q = 0; q < 3; q++) xtx[3 * p + q] += row[p] * row[q];
+  }
+  return Array.from(c, (ck, k) => {
+    if (ck === 1 || n < 4) return null;
+    const xty = [0, 0, 0];
+    let mean = 0;
+    for (let i = 0; i < n; i++) {
+      const z = positions[i * D + Z0 + k];
+      mean += z / n;
+      for (let p = 0; p < 3; p++) xty[p] += rows[i][p] * z;
     }
-    const mean = s / idx.length;
-    return Math.sqrt(Math.max(0, s2 / idx.length - mean * mean));
-  };
-  const lo = order.slice(0, m);
-  const hi = order.slice(n - m);
-  return Array.from(c, (ck, k) => (ck === 1 || n < 2 * m ? null : sdOf(lo, k) / sdOf(hi, k)));
+    const beta = solve3(xtx, xty);
+    let ssRes = 0;
+    let ssTot = 0;
+    for (let i = 0; i < n; i++) {
+      const z = positions[i * D + Z0 + k];
+      const fit = beta[0] + beta[1] * rows[i][1] + beta[2] * rows[i][2];
+      ssRes += (z - fit) ** 2;
+      ssTot += (z - mean) ** 2;
+    }
+    return ssTot > 0 && beta.every(Number.isFinite) ? Math.max(0, 1 - ssRes / ssTot) : null;
+  });
+}
+
+/** Solves the 3x3 system A x = b (A row-major) by Gaussian elimination with partial pivoting. */
+function solve3(a: Float64Array, b: readonly number[]): number[] {
+  const m = [0, 1, 2].map((r) => [a[3 * r], a[3 * r + 1], a[3 * r + 2], b[r]]);
+  for (let col = 0; col < 3; col++) {
+    let piv = col;
+    for (let r = col + 1; r < 3; r++) if (Math.abs(m[r][col]) > Math.abs(m[piv][col])) piv = r;
+    [m[col], m[piv]] = [m[piv], m[col]];
+    for (let r = 0; r < 3; r++) {
+      if (r === col) continue;
+      const f = m[r][col] / m[col][col];
+      for (let k = col; k < 4; k++) m[r][k] -= f * m[col][k];
+    }
+  }
+  return m.map((row, i) => row[3] / row[i]);
 }
 
 /** Significant digits kept in the page's data (plots need no more). */
@@ -123,8 +148,8 @@ export interface CaseFigures {
     total: number;
     divShown: number;
     divTotal: number;
-    /** `zSpreadRatio` per group (null for centered groups). */
-    zSpread: (number | null)[];
+    /** `zRidgeShare` per group (null for centered groups). */
+    zRidge: (number | null)[];
   };
   readonly tau: { x: (number | null)[]; hist: (number | null)[]; exact: (number | null)[]; prior: (number | null)[]; truth: number; draws: number; outside: number };
   readonly ppc: { lo: number[]; mid: number[]; hi: number[]; meanLo: number[]; meanHi: number[]; observedMean: number[] };
@@ -204,7 +229,7 @@ export function caseFigures(
     total: n,
     divShown: dIdx.length,
     divTotal: nDiv,
-    zSpread: zSpreadRatio(pos, n, D, c).map((v) => (v === null ? null : r(v))),
+    zRidge: zRidgeShare(pos, n, D, c).map((v) => (v === null ? null : r(v))),
   };
 
   // tau: histogram (density), the exact posterior density and the prior, at the bin centres.
