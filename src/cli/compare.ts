@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
-import { drawsCsv } from '../io/draws_csv_write.ts';
+import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import type { HierData } from '../model/data.ts';
 import { LOG_TAU } from '../model/model.ts';
 import { InputError } from '../model/priors.ts';
@@ -183,7 +183,7 @@ export async function runCompare(argv: string[]): Promise<number> {
       if (values.out !== undefined) {
         const base = join(values.out, slug(run.name));
         await writeFileAtomic(`${base}.summary.json`, JSON.stringify(run.report, null, 2) + '\n');
-        await writeFileAtomic(`${base}.draws.csv`, drawsCsv(run.result));
+        await writeDrawsCsv(`${base}.draws.csv`, run.result);
       }
     }
   } finally {

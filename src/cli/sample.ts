@@ -1,7 +1,11 @@
 import { parseArgs } from 'node:util';
+import { existsSync, statSync } from 'node:fs';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { InputError } from '../model/priors.ts';
+import { writeDrawsCsv } from '../io/draws_csv_write.ts';
+import { toInferenceData } from '../io/inference_data.ts';
+import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs } from '../sampler/report.ts';
@@ -9,7 +13,6 @@ import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
 import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
-import { drawsCsv } from '../io/draws_csv_write.ts';
 import { GET_WEBGPU_HINT } from '../gpu/device.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
@@ -23,6 +26,7 @@ Options:
                          (default noncentered)
 ${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
+  --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
 `;
 
 /** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
@@ -42,6 +46,7 @@ export async function runSample(argv: string[]): Promise<number> {
       ...SAMPLER_ARG_SPECS,
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,6 +59,10 @@ export async function runSample(argv: string[]): Promise<number> {
   const { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
+  const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
+  if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
+  const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
+  if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
   const data = await loadData(values.data, { sigma });
   const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
 
@@ -96,6 +105,11 @@ export async function runSample(argv: string[]): Promise<number> {
   out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-  if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
+  if (csvPath) await writeDrawsCsv(csvPath, result);
+  if (outPath) {
+    const t0 = performance.now();
+    await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+    if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
   return 0;
 }
