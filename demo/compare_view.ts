@@ -6,12 +6,12 @@
  * theta_k against log tau.
  */
 import { describeParameterization } from '../src/model/parameterization.ts';
-import type { CompareRow, Ranking } from './compare_rank.ts';
+import type { Comparison, CompareRow } from '../src/compare/compare.ts';
 import { coordinateName } from './figures.ts';
 import { barChart, canvasChart, DIVERGENT_COLOR, drawDots, nextTask, PALETTE, short, unmountWithin } from './plots.ts';
 import type { RunDone } from './protocol.ts';
 import { decimationNote, DRAW_COLOR, DRAW_COLOR_B, drawFunnels, funnelRange } from './run_view.ts';
-import { el, fmt } from './summary_table.ts';
+import { el, fmt, minEssParam } from './summary_table.ts';
 
 const WIN_COLOR = '#009E73';
 const CLEAN_COLOR = '#0072B2';
@@ -24,24 +24,24 @@ export interface ComparedRun {
 }
 
 /** The bars of one figure: the winner green, clean runs blue, runs with bad diagnostics grey. */
-function bars(runs: readonly ComparedRun[], ranking: Ranking, value: (r: CompareRow) => number) {
+function bars(runs: readonly ComparedRun[], ranking: Comparison, value: (r: CompareRow) => number) {
   return runs.map(({ run }, i) => {
-    const bad = i !== ranking.winner && ranking.reasons[i].length > 0 && !/fewer effective draws/.test(ranking.reasons[i][0]);
+    const bad = !run.row.clean;
     const v = value(run.row);
     return { value: v, color: i === ranking.winner ? WIN_COLOR : bad ? UNCLEAN_COLOR : CLEAN_COLOR, text: `${short(v)}${i === ranking.winner ? ' ★' : ''}` };
   });
 }
 
 /** Bars and the verdict; the table of figures. */
-export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: readonly ComparedRun[], ranking: Ranking): void {
+export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: readonly ComparedRun[], ranking: Comparison): void {
   const categories = runs.map((r) => r.label);
   const legend = [
     { label: 'winner (clean diagnostics, most ESS/s)', color: WIN_COLOR },
     { label: 'clean', color: CLEAN_COLOR },
     { label: 'bad diagnostics', color: UNCLEAN_COLOR },
   ];
-  barChart(byId('cmp-ess-min'), { title: 'min bulk ESS / s over parameters', xLabel: 'parameterization', yLabel: 'ESS / s', categories, groups: [bars(runs, ranking, (r) => r.essBulkMinPerS)], legend });
-  barChart(byId('cmp-ess-tau'), { title: 'bulk ESS / s of tau', xLabel: 'parameterization', yLabel: 'ESS / s', categories, groups: [bars(runs, ranking, (r) => r.essBulkTauPerS)], legend });
+  barChart(byId('cmp-ess-min'), { title: 'min bulk ESS / s over parameters', xLabel: 'parameterization', yLabel: 'ESS / s', categories, groups: [bars(runs, ranking, (r) => r.ess_bulk_min_per_s)], legend });
+  barChart(byId('cmp-ess-tau'), { title: 'bulk ESS / s of tau', xLabel: 'parameterization', yLabel: 'ESS / s', categories, groups: [bars(runs, ranking, (r) => r.ess_bulk_tau_per_s)], legend });
 
   const verdict = byId('compare-verdict');
   const w = ranking.winner;
@@ -51,12 +51,12 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
       ? Object.assign(el('strong', `Winner: ${runs[w].label}`), {})
       : el('strong', 'No parameterization sampled cleanly: every run had divergences, low E-BFMI, high R-hat or a biased mean.'),
   );
-  if (w >= 0) head.append(` — ${short(runs[w].run.row.essBulkMinPerS)} min bulk ESS/s (${runs[w].run.row.essBulkMinParam}), clean diagnostics.`);
+  if (w >= 0) head.append(` — ${short(runs[w].run.row.ess_bulk_min_per_s)} min bulk ESS/s (${minEssParam(runs[w].run.report)}), clean diagnostics.`);
   const ul = el('ul');
   runs.forEach((r, i) => {
     if (i === w) return;
     const li = el('li');
-    li.append(el('strong', r.label), `: ${ranking.reasons[i].length ? ranking.reasons[i].join('; ') : 'clean, but no winner to compare with'}.`);
+    li.append(el('strong', r.label), `: ${ranking.verdicts[i].replace(/^lost: /, '')}.`);
     ul.append(li);
   });
   verdict.replaceChildren(head, ul);
@@ -64,20 +64,20 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
   const table = el('table', undefined, 'summary compare');
   const pureOnly = runs.every((r) => r.label === 'centered' || r.label === 'noncentered');
   const cols: [string, (r: CompareRow) => string, string?][] = [
-    ['parameterization', (r) => r.label],
+    ['parameterization', (r) => r.name],
     ...(pureOnly ? [] : [['c (groups centered)', (r: CompareRow) => describeCentered(r)] as [string, (r: CompareRow) => string]]),
-    ['min bulk ESS/s', (r) => `${fmt(r.essBulkMinPerS, 4)} (${r.essBulkMinParam})`],
-    ['tau bulk ESS/s', (r) => fmt(r.essBulkTauPerS, 4)],
-    ['min tail ESS/s', (r) => fmt(r.essTailMinPerS, 4)],
-    ['divergences', (r) => `${r.divergences} (${fmt((100 * r.divergences) / r.transitions, 2)}%)`],
-    ['E-BFMI min / median', (r) => `${fmt(r.ebfmiMin, 2)} / ${fmt(r.ebfmiMedian, 2)}`],
-    ['step size', (r) => fmt(r.stepSize, 3)],
-    ['trajectory length', (r) => fmt(r.trajectoryLength, 3)],
-    ['leapfrog steps / draw', (r) => fmt(r.meanLeapfrogSteps, 3)],
-    ['gradient evals/s', (r) => short(r.gradientEvalsPerS)],
-    ['wall time, s', (r) => fmt(r.wallSeconds, 3)],
-    ['max R-hat', (r) => fmt(r.maxRhat, 4)],
-    ['max |z| vs exact', (r) => fmt(r.maxBiasZ, 2), '|posterior mean − exact mean| / MCSE, largest over the parameters'],
+    ['min bulk ESS/s', (r) => fmt(r.ess_bulk_min_per_s, 4)],
+    ['tau bulk ESS/s', (r) => fmt(r.ess_bulk_tau_per_s, 4)],
+    ['min tail ESS/s', (r) => fmt(r.ess_tail_min_per_s, 4)],
+    ['divergences', (r) => `${r.divergences} (${fmt(100 * r.divergence_rate, 2)}%)`],
+    ['E-BFMI min / median', (r) => `${fmt(r.ebfmi_min, 2)} / ${fmt(r.ebfmi_median, 2)}`],
+    ['step size', (r) => fmt(r.step_size, 3)],
+    ['trajectory length', (r) => fmt(r.trajectory_length, 3)],
+    ['leapfrog steps / draw', (r) => fmt(r.mean_leapfrog_steps, 3)],
+    ['gradient evals/s', (r) => short(r.gradient_evals_per_s)],
+    ['wall time, s', (r) => fmt(r.wall_s, 3)],
+    ['max R-hat', (r) => fmt(r.rhat_max, 4)],
+    ['max |z| vs exact', (r) => `${fmt(r.exact_deviation_max, 2)} (${r.exact_deviation_param})`, '|posterior mean − exact mean| / MCSE, largest over the parameters'],
   ];
   const tr = el('tr');
   for (const [name, , title] of cols) {
@@ -89,7 +89,7 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
   table.tHead!.append(tr);
   const body = el('tbody');
   runs.forEach(({ run }, i) => {
-    const row = el('tr', undefined, i === w ? 'winner' : ranking.reasons[i].length ? 'loser' : undefined);
+    const row = el('tr', undefined, i === w ? 'winner' : 'loser');
     cols.forEach(([, f], j) => row.append(el(j === 0 ? 'th' : 'td', f(run.row))));
     body.append(row);
   });
@@ -98,7 +98,7 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
 }
 
 function describeCentered(r: CompareRow): string {
-  const c = r.c;
+  const c = r.centeredness;
   if (c.every((v) => v === 0 || v === 1)) {
     const on = c.flatMap((v, k) => (v === 1 ? [k] : []));
     return on.length === c.length ? 'all' : on.length === 0 ? 'none' : on.join(',');
@@ -111,7 +111,7 @@ export async function appendCompareFunnels(box: HTMLElement, label: string, run:
   const section = el('div', undefined, 'compare-run');
   section.dataset.param = label;
   const f = run.figures.funnel;
-  section.append(el('h4', `${label} — ${run.row.divergences} divergent transitions in sampling, step size ${fmt(run.row.stepSize, 3)}; ${decimationNote(f)} per panel`));
+  section.append(el('h4', `${label} — ${run.row.divergences} divergent transitions in sampling, step size ${fmt(run.row.step_size, 3)}; ${decimationNote(f)} per panel`));
   const panels = el('div', undefined, 'multiples');
   section.append(panels);
   box.append(section);

@@ -10,7 +10,7 @@ import type { ExactPosterior } from '../src/model/posterior.ts';
 import type { RunReport } from '../src/sampler/report.ts';
 import type { BackendKind, Progress } from '../src/sampler/sample.ts';
 import type { Summary } from '../src/diagnostics/index.ts';
-import type { CompareRow } from './compare_rank.ts';
+import type { CompareRow } from '../src/compare/compare.ts';
 import type { RunFigures } from './figures.ts';
 
 export interface RunRequest {

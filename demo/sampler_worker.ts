@@ -10,7 +10,8 @@ import { exactPosterior } from '../src/model/posterior.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { sample, SAMPLING_SYNC_INTERVAL, type SampleResult } from '../src/sampler/sample.ts';
 import { figureBuffers, MAX_FUNNEL_POINTS, runFigures } from './figures.ts';
-import { compareRow, writeInferenceDataNc } from './hooks.ts';
+import { compareRow, divergenceLogTauMedian, writeInferenceDataNc } from './hooks.ts';
+import { LOG_TAU } from '../src/model/model.ts';
 import type { ExportFormat, FromWorker, RunRequest, ToWorker } from './protocol.ts';
 
 /** The part of DedicatedWorkerGlobalScope used here (tsconfig's lib is DOM, not WebWorker). */
@@ -62,7 +63,7 @@ async function run(request: RunRequest): Promise<void> {
     const { report } = reportRun(result, request.seed, summary);
     const exact = exactPosterior(request.data, result.model.priors);
     const figures = runFigures(result, summary, exact, request.data, request.seed, request.truth?.tau);
-    const row = compareRow(request.parameterization, report, exact, records.divergentPositions.length ? figures.funnel.divLogTau : []);
+    const row = compareRow(request.parameterization, report, exact, divergenceLogTauMedian(records.divergentPositions, result.model.dim, LOG_TAU));
     const h = result.adaptation;
     const adaptation = { stepSize: h.stepSize.slice(), trajectoryLength: h.trajectoryLength.slice(), divergences: h.divergences.slice() };
     const summarySeconds = (performance.now() - t0) / 1000;

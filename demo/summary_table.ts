@@ -6,6 +6,8 @@
 import type { ExactPosterior, PosteriorSummary } from '../src/model/posterior.ts';
 import { describeParameterization } from '../src/model/parameterization.ts';
 import { RHAT_THRESHOLD } from '../src/diagnostics/index.ts';
+import type { CompareRow } from '../src/compare/compare.ts';
+import type { RunReport } from '../src/sampler/report.ts';
 import type { RunDone } from './protocol.ts';
 
 /** |sample mean - exact mean| / MCSE above this is flagged (a 4-sigma Monte Carlo error). */
@@ -38,13 +40,28 @@ export function fmt(v: number, digits = 3): string {
   return v.toFixed(Math.max(0, digits - intDigits));
 }
 
+/** The parameter with the smallest bulk ESS. */
+export function minEssParam(report: RunReport): string {
+  let best = ['', Infinity] as [string, number];
+  for (const [name, p] of Object.entries(report.params)) if (p.ess_bulk < best[1]) best = [name, p.ess_bulk];
+  return best[0];
+}
+
+/** The parameterization, and the centeredness it came to where it was learned (auto). */
+function learnedNote(row: CompareRow): string {
+  const used = describeParameterization(Float64Array.from(row.centeredness));
+  if (used === row.name) return row.name;
+  const settled = row.settled_window === undefined ? '' : row.settled_window === 0 ? ', kept from the start' : `, settled after warmup window ${row.settled_window}`;
+  return `${row.name} → c = ${used.replace(/^partial:/, '').split(',').map((v) => (+v).toFixed(2)).join(', ')}${settled}`;
+}
+
 /** Key facts of a run, as a definition list. */
 export function renderOverview(target: HTMLElement, run: RunDone): void {
   const { report, row } = run;
   const s = report.sampler;
   const adaptDiv = run.adaptation.divergences.reduce((a, b) => a + b, 0);
   const rows: [string, string][] = [
-    ['parameterization', `${row.label === describeParameterization(Float64Array.from(row.c)) ? row.label : `${row.label} → ${describeParameterization(Float64Array.from(row.c))}`}`],
+    ['parameterization', learnedNote(row)],
     ['backend', `${report.device.backend} — ${report.device.adapter}`],
     ['chains', s.retained_chains === s.chains ? `${s.chains}` : `${s.chains} (${s.retained_chains} retained for draws and plots)`],
     ['warmup / draws', `${s.warmup} / ${s.draws}`],
@@ -54,7 +71,7 @@ export function renderOverview(target: HTMLElement, run: RunDone): void {
     ['acceptance', fmt(s.accept_rate, 3)],
     ['E-BFMI', `min ${fmt(s.ebfmi_min, 3)}, median ${fmt(s.ebfmi_median, 3)} over chains`],
     ['time', `${fmt(report.timing.compile_s, 3)} s setup, ${fmt(report.timing.warmup_s, 3)} s warmup, ${fmt(report.timing.sampling_s, 3)} s sampling; diagnostics ${fmt(run.summarySeconds, 2)} s`],
-    ['min bulk ESS / s', `${fmt(row.essBulkMinPerS, 4)} (${row.essBulkMinParam}); tau ${fmt(row.essBulkTauPerS, 4)}; per second of wall time`],
+    ['min bulk ESS / s', `${fmt(row.ess_bulk_min_per_s, 4)} (${minEssParam(report)}); tau ${fmt(row.ess_bulk_tau_per_s, 4)}; per second of wall time`],
   ];
   const dl = el('dl', undefined, 'overview');
   for (const [k, v] of rows) dl.append(el('dt', k), el('dd', v));

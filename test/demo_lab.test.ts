@@ -1,14 +1,13 @@
 /**
  * The demo page's pure parts, in Node: the data generator, the eight schools, the URL
- * settings, the comparison's ranking and the reduction of a run's draws to figures
- * (against the run's own draws and the exact posterior).
+ * settings and the reduction of a run's draws to figures (against the run's own draws and
+ * the exact posterior). The comparison's ranking is the library's (test/compare.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { exactPosterior } from '../src/model/posterior.ts';
 import { InputError } from '../src/model/priors.ts';
 import { groupStats } from '../src/model/suffstats.ts';
 import { sample } from '../src/sampler/sample.ts';
-import { compareRow, rankRows, type CompareRow } from '../demo/compare_rank.ts';
 import { chooseData, EIGHT_SCHOOLS, eightSchools } from '../demo/data_source.ts';
 import { acfData, funnelData, MAX_FUNNEL_POINTS, ppcData, PPC_LEVELS, tauData } from '../demo/figures.ts';
 import { DEFAULT_GENERATOR, generateData, groupSizes } from '../demo/generate.ts';
@@ -91,32 +90,6 @@ describe('settings in the URL', () => {
   });
 });
 
-describe('comparison ranking', () => {
-  const row = (over: Partial<CompareRow>): CompareRow => ({
-    label: 'x', c: [0], essBulkMinPerS: 1000, essBulkMinParam: 'tau', essBulkTauPerS: 1000, essTailMinPerS: 900, divergences: 0, transitions: 100_000,
-    divergencesInNeck: NaN, ebfmiMin: 0.8, ebfmiMedian: 0.9, stepSize: 0.2, trajectoryLength: 3, meanLeapfrogSteps: 15, gradientEvalsPerS: 1e6, wallSeconds: 5, maxRhat: 1.002, maxBiasZ: 1,
-    ...over,
-  });
-
-  it('picks the clean run with the most min bulk ESS/s, and says why the others lost', () => {
-    const rows = [
-      row({ label: 'centered', essBulkMinPerS: 5000, divergences: 700, divergencesInNeck: 0.9, ebfmiMin: 0.2 }),
-      row({ label: 'noncentered', essBulkMinPerS: 2000, stepSize: 0.02, meanLeapfrogSteps: 150 }),
-      row({ label: 'mixed', essBulkMinPerS: 4000 }),
-    ];
-    const { winner, reasons } = rankRows(rows);
-    expect(winner).toBe(2);
-    expect(reasons[0].join('; ')).toMatch(/700 divergent transitions \(0\.70%\), 90% of them below the median of log tau: the funnel's neck/);
-    expect(reasons[0].join('; ')).toMatch(/E-BFMI 0\.20 < 0\.3/);
-    expect(reasons[1]).toEqual(['2.0× fewer effective draws per second (min bulk ESS/s)', 'a step size 10.0× smaller', '10.0× more leapfrog steps per draw']);
-    expect(reasons[2]).toEqual([]);
-  });
-
-  it('has no winner when no run is clean', () => {
-    expect(rankRows([row({ maxRhat: 1.2 }), row({ maxBiasZ: 9 })]).winner).toBe(-1);
-  });
-});
-
 describe('figures of a run', async () => {
   const data = chooseData('weak', { generator: DEFAULT_GENERATOR, text: '', textSource: '' }).data;
   const result = await sample({ data, parameterization: 'noncentered', chains: 32, warmup: 150, draws: 200, seed: 5, backend: 'cpu' });
@@ -174,13 +147,4 @@ describe('figures of a run', async () => {
     expect(Math.abs(a.mu[a.mu.length - 1])).toBeLessThan(0.3);
   });
 
-  it('makes a comparison row from the run’s report', async () => {
-    const { reportRun } = await import('../src/sampler/report.ts');
-    const { report } = reportRun(result, 5);
-    const r = compareRow('noncentered', report, exact, []);
-    expect(r.divergences).toBe(result.totals.divergences);
-    expect(r.transitions).toBe(32 * 200);
-    expect(r.essBulkTauPerS).toBeCloseTo(report.params.tau.ess_bulk / report.timing.total_s, 8);
-    expect(r.maxBiasZ).toBeLessThan(5);
-  });
 });
