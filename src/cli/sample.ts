@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadData } from '../io/data.ts';
-import { writeFileAtomic } from '../io/write.ts';
+import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
 import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind, type SampleResult } from '../sampler/sample.ts';
@@ -50,19 +50,37 @@ function outputPath(flag: string, path: string | undefined, ext: string): string
   return path;
 }
 
-/** Draws as a Stan-like CSV (retained chains): chain, draw, params..., lp__, energy__, divergent__, accept_stat__. */
-function drawsCsv(r: SampleResult): string {
+/** Rows of the draws CSV per chunk handed to the file (a chunk stays far below V8's string limit). */
+const CSV_CHUNK_ROWS = 4096;
+
+/**
+ * Draws as a Stan-like CSV (retained chains): chain, draw, params..., lp__, energy__,
+ * divergent__, accept_stat__. Yields the text in chunks of CSV_CHUNK_ROWS rows, so any
+ * number of draws can be written (the whole file may exceed the longest JavaScript string).
+ */
+export function* drawsCsv(r: SampleResult): Generator<string> {
   const { records: rec, paramNames, params } = r;
-  const lines = [['chain', 'draw', ...paramNames, 'lp__', 'energy__', 'divergent__', 'accept_stat__'].join(',')];
+  const cols = paramNames.map((n) => params[n]);
+  let chunk = ['chain', 'draw', ...paramNames, 'lp__', 'energy__', 'divergent__', 'accept_stat__'].join(',') + '\n';
+  let rows = 0;
   for (let c = 0; c < rec.retainedChains; c++) {
     for (let d = 0; d < rec.draws; d++) {
       const i = c * rec.draws + d;
-      const row = [c + 1, d + 1, ...paramNames.map((n) => params[n][i]), rec.logDensity[i], rec.energy[i], rec.divergent[i], rec.acceptProb[i]];
-      lines.push(row.join(','));
+      let row = `${c + 1},${d + 1}`;
+      for (let j = 0; j < cols.length; j++) row += `,${cols[j][i]}`;
+      chunk += `${row},${rec.logDensity[i]},${rec.energy[i]},${rec.divergent[i]},${rec.acceptProb[i]}\n`;
+      if (++rows === CSV_CHUNK_ROWS) {
+        yield chunk;
+        chunk = '';
+        rows = 0;
+      }
     }
   }
-  return lines.join('\n') + '\n';
+  if (chunk) yield chunk;
 }
+
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report a process stopped by it. */
+export const EXIT_INTERRUPTED = 130;
 
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runSample(argv: string[]): Promise<number> {
@@ -127,39 +145,62 @@ export async function runSample(argv: string[]): Promise<number> {
   const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
 
   const bar = values.quiet ? undefined : progressBar();
+  // Ctrl-C: the first stops the run (warmup: nothing is kept; sampling: the draws so far
+  // are diagnosed and written, marked partial); a second exits at once.
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
-  let result: SampleResult;
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) {
+      removePendingTemporaries();
+      process.stderr.write('\nfunnelweb: interrupted again: exiting now\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
+    interrupted = true;
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
   try {
-    result = await sample({
-      data,
-      parameterization: c,
-      priors,
-      chains,
-      warmup,
-      draws,
-      seed,
-      targetAccept,
-      backend,
-      adaptMetric: metricKind === 'diag',
-      superchains,
-      onProgress: bar?.update,
-      signal: controller.signal,
-    });
-  } finally {
+    let result: SampleResult;
+    try {
+      result = await sample({
+        data,
+        parameterization: c,
+        priors,
+        chains,
+        warmup,
+        draws,
+        seed,
+        targetAccept,
+        backend,
+        adaptMetric: metricKind === 'diag',
+        superchains,
+        onProgress: bar?.update,
+        signal: controller.signal,
+      });
+    } catch (err) {
+      bar?.done();
+      if (!controller.signal.aborted) throw err;
+      process.stderr.write(`funnelweb: interrupted before the first draw (during warmup): nothing written\n`);
+      return EXIT_INTERRUPTED;
+    }
     bar?.done();
+    if (result.partial) {
+      process.stderr.write(
+        `funnelweb: interrupted after ${result.draws} of ${result.requestedDraws} draws: writing the partial results (Ctrl-C again to quit at once)\n`,
+      );
+    }
+    const { report, summary } = reportRun(result, seed, await summarizeParallel(...summaryInputs(result)));
+    const s = report.sampler;
+    const out = process.stdout;
+    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
+    out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
+    out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
+    out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
+    for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
+    if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
+    return interrupted ? EXIT_INTERRUPTED : 0;
+  } finally {
     process.off('SIGINT', onSigint);
   }
-  const { report, summary } = reportRun(result, seed, await summarizeParallel(...summaryInputs(result)));
-  const s = report.sampler;
-  const out = process.stdout;
-  out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
-  out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
-  out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
-  out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
-  for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-  if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-  if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
-  return 0;
 }

@@ -683,12 +683,12 @@ class WebGpuBackend implements Backend {
       for (let t = 0; t < used; t++) {
         for (let c = 0; c < R; c++) {
           if (!rec.divergent[c * draws + first + t]) continue;
-          const p = new Array<number>(D);
-          for (let k = 0; k < K; k++) p[Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
+          const at = rec.divPos.length;
+          for (let d = 0; d < D; d++) rec.divPos.push(0);
+          for (let k = 0; k < K; k++) rec.divPos[at + Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
           const dm = divBase + ((t * S + NV) * R + c) * 4;
-          p[MU] = a[dm];
-          p[LOG_TAU] = a[dm + 1];
-          rec.divPos.push(...p);
+          rec.divPos[at + MU] = a[dm];
+          rec.divPos[at + LOG_TAU] = a[dm + 1];
           rec.divChain.push(c);
           rec.divDraw.push(first + t);
         }
