@@ -7,7 +7,7 @@ import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../mode
 import { parseParameterization } from '../model/parameterization.ts';
 import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs } from '../sampler/report.ts';
-import { summarizeParallel } from '../diagnostics/parallel.ts';
+import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
 
@@ -159,6 +159,9 @@ export async function runSample(argv: string[]): Promise<number> {
     controller.abort(new Error('interrupted (Ctrl-C)'));
   };
   process.on('SIGINT', onSigint);
+  // The diagnostics' worker threads start (load their code) while the sampler runs, when
+  // the draws will be many enough for them.
+  const workers = (data.K + 3) * chains * draws >= PARALLEL_MIN_DRAWS ? startSummaryWorkers() : null;
   try {
     let result: SampleResult;
     try {
@@ -189,7 +192,7 @@ export async function runSample(argv: string[]): Promise<number> {
         `funnelweb: interrupted after ${result.draws} of ${result.requestedDraws} draws: writing the partial results (Ctrl-C again to quit at once)\n`,
       );
     }
-    const { report, summary } = reportRun(result, seed, await summarizeParallel(...summaryInputs(result)));
+    const { report, summary } = reportRun(result, seed, await summarizeParallel(...withWorkers(summaryInputs(result), workers)));
     const s = report.sampler;
     const out = process.stdout;
     out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
@@ -201,6 +204,16 @@ export async function runSample(argv: string[]): Promise<number> {
     if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
     return interrupted ? EXIT_INTERRUPTED : 0;
   } finally {
+    workers?.close();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** summarizeParallel's arguments with the workers started ahead. */
+function withWorkers(
+  args: ReturnType<typeof summaryInputs>,
+  workers: SummaryWorkers | null,
+): Parameters<typeof summarizeParallel> {
+  const [params, chains, draws, opts] = args;
+  return [params, chains, draws, { ...opts, workers }];
 }

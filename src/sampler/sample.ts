@@ -392,6 +392,8 @@ export function truncateDraws(rec: RecordedDraws, n: number, D: number): Recorde
 /**
  * Maps recorded unconstrained positions to named constrained draws (float64 arithmetic):
  * mu, tau = e^s, log_tau = s, theta[label] = mu + tau^(1-c) (z - c mu). Chain-major.
+ * One exponential per draw serves every non-centered group (tau^1) and none is needed for
+ * a centered one (tau^0 = 1); only groups with 0 < c < 1 take their own.
  */
 export function constrainDraws(model: HierModel, rec: RecordedDraws): { params: Record<string, Float32Array>; paramNames: string[] } {
   const n = rec.retainedChains * rec.draws;
@@ -401,16 +403,23 @@ export function constrainDraws(model: HierModel, rec: RecordedDraws): { params: 
   const names = ['mu', 'tau', 'log_tau', ...labels.map((l) => `theta[${l}]`)];
   const out = names.map(() => new Float32Array(n));
   const pos = rec.positions;
+  const theta = out.slice(3);
+  const c = model.c;
+  // 0: non-centered (tau^1), 1: centered (tau^0), 2: partial (its own power)
+  const kind = Uint8Array.from(c, (ck) => (ck === 0 ? 0 : ck === 1 ? 1 : 2));
+  // One pass over the rows (the positions are read once, in order).
   for (let i = 0; i < n; i++) {
     const row = i * D;
     const mu = pos[row + MU];
     const s = pos[row + LOG_TAU];
+    const tau = Math.exp(s);
     out[0][i] = mu;
-    out[1][i] = Math.exp(s);
+    out[1][i] = tau;
     out[2][i] = s;
     for (let k = 0; k < K; k++) {
-      const ck = model.c[k];
-      out[3 + k][i] = mu + Math.exp((1 - ck) * s) * (pos[row + Z0 + k] - ck * mu);
+      const z = pos[row + Z0 + k];
+      const kk = kind[k];
+      theta[k][i] = kk === 0 ? mu + tau * z : kk === 1 ? z : mu + Math.exp((1 - c[k]) * s) * (z - c[k] * mu);
     }
   }
   return { params: Object.fromEntries(names.map((nm, i) => [nm, out[i]])), paramNames: names };
