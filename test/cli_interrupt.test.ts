@@ -1,7 +1,7 @@
 /**
  * Ctrl-C in `funnelweb sample`, as a user presses it: SIGINT to the process group of the
- * installed command (the package's `bin`, and `npx funnelweb`), while the progress bar on
- * stderr shows the phase.
+ * command (`npx funnelweb`, i.e. the package's built `bin`, and the CLI from the sources),
+ * while the progress bar on stderr shows the phase.
  *
  * - during sampling: the run stops, the summary (marked partial, with the draws completed),
  *   the draws CSV (retained chains x draws completed rows, read back by `funnelweb
@@ -10,8 +10,8 @@
  * - a second Ctrl-C exits at once (130) and leaves no file, not even a temporary one;
  * - never a stack trace.
  */
-import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +19,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const BIN = join(ROOT, typeof PKG.bin === 'string' ? PKG.bin : PKG.bin.funnelweb);
+/** The installed command (`bin`, built into dist/ by `npm ci`), as `npx funnelweb` runs it. */
+const PKG_BIN = join(ROOT, typeof PKG.bin === 'string' ? PKG.bin : PKG.bin.funnelweb);
+/** The same CLI from the sources (what the other CLI tests run). */
+const SRC_CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts')];
 const WEAK = join(ROOT, 'demo', 'data', 'weak.json');
+
+/** Newest modification time under dir (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
 
 interface Interrupted {
   code: number | null;
@@ -62,7 +75,7 @@ function interruptAt(command: string[], phase: 'warmup' | 'sampling', again?: nu
 
 function diagnose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'diagnose', ...args], { cwd: ROOT, env: process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(SRC_CLI[0], [...SRC_CLI.slice(1), 'diagnose', ...args], { cwd: ROOT, env: process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr });
     });
   });
@@ -78,7 +91,11 @@ function expectNoStackTrace(stderr: string): void {
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'funnelweb-sigint-'));
-});
+  // npx runs the built command: build it when it is missing or older than the sources.
+  if (!existsSync(PKG_BIN) || statSync(PKG_BIN).mtimeMs < newest(join(ROOT, 'src'))) {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  }
+}, 300_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -121,7 +138,7 @@ describe('funnelweb sample: Ctrl-C', () => {
   it('during sampling: writes the partial summary, CSV and table from the draws so far; exit 130', async () => {
     const summary = join(dir, 'part.json');
     const csv = join(dir, 'part.csv');
-    const r = await interruptAt([process.execPath, BIN, ...sampleArgs(summary, csv, 100, 100_000)], 'sampling');
+    const r = await interruptAt([...SRC_CLI, ...sampleArgs(summary, csv, 100, 100_000)], 'sampling');
     expect(r.code, r.stderr).toBe(130);
     await expectPartialOutputs(r, summary, csv, 100_000);
   });
@@ -138,7 +155,7 @@ describe('funnelweb sample: Ctrl-C', () => {
   it('during warmup: one line, exit 130, nothing written', async () => {
     const summary = join(dir, 'warm.json');
     const csv = join(dir, 'warm.csv');
-    const r = await interruptAt([process.execPath, BIN, ...sampleArgs(summary, csv, 100_000, 100)], 'warmup');
+    const r = await interruptAt([...SRC_CLI, ...sampleArgs(summary, csv, 100_000, 100)], 'warmup');
     expect(r.code, r.stderr).toBe(130);
     expectNoStackTrace(r.stderr);
     expect(r.stderr.match(/^funnelweb:.*$/gm)).toEqual(['funnelweb: interrupted before the first draw (during warmup): nothing written']);
@@ -151,7 +168,7 @@ describe('funnelweb sample: Ctrl-C', () => {
     const sub = mkdtempSync(join(dir, 'twice-'));
     const summary = join(sub, 'twice.json');
     const csv = join(sub, 'twice.csv');
-    const r = await interruptAt([process.execPath, BIN, ...sampleArgs(summary, csv, 100, 100_000)], 'sampling', 30);
+    const r = await interruptAt([...SRC_CLI, ...sampleArgs(summary, csv, 100, 100_000)], 'sampling', 30);
     expect(r.code, r.stderr).toBe(130);
     expectNoStackTrace(r.stderr);
     expect(r.stderr).toMatch(/^funnelweb: interrupted again: exiting now$/m);

@@ -34,8 +34,11 @@ export interface WorkerInput {
   readonly superchains?: Superchains;
 }
 
-/** Loads the TypeScript worker through tsx's loader (the CLI and tests run TypeScript directly). */
-const BOOTSTRAP = `
+/**
+ * Loads a TypeScript worker through tsx's loader (tests and benchmarks run the sources; tsx
+ * is a development dependency). The built package's workers are plain JavaScript.
+ */
+const TSX_BOOTSTRAP = `
 const { workerData, parentPort } = require('node:worker_threads');
 import(workerData.tsxApi)
   .then((m) => { m.register(); return import(workerData.entry); })
@@ -52,6 +55,17 @@ function tsxApiUrl(): string | null {
   }
 }
 
+/**
+ * How to start the worker: from `dist/` the compiled `summary_worker.js` directly; from the
+ * TypeScript sources `summary_worker.ts` through tsx, or null when tsx is not installed.
+ */
+function workerLaunch(): { script: string | URL; eval: boolean; entry?: string; tsxApi?: string } | null {
+  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./summary_worker.js', import.meta.url), eval: false };
+  const tsxApi = tsxApiUrl();
+  if (tsxApi === null) return null;
+  return { script: TSX_BOOTSTRAP, eval: true, entry: new URL('./summary_worker.ts', import.meta.url).href, tsxApi };
+}
+
 function shared(values: DrawsArray): SharedArrayBuffer {
   if (values.buffer instanceof SharedArrayBuffer && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength) {
     return values.buffer;
@@ -63,7 +77,7 @@ function shared(values: DrawsArray): SharedArrayBuffer {
 
 /**
  * Worker threads started ahead of the draws (e.g. while the sampler runs), so that their
- * start (loading the diagnostics' modules, about a second under tsx) is off the path
+ * start (loading the diagnostics' modules, up to a second under tsx) is off the path
  * between the last draw and the summary. Pass to `summarizeParallel` as `opts.workers`,
  * which uses them once; `close()` ends them unused. Idle, they do not keep Node alive.
  */
@@ -76,16 +90,15 @@ export interface SummaryWorkers {
 
 /**
  * Starts `threads - 1` summary workers (default: available cores - 1) waiting for a job;
- * null where worker threads cannot run the TypeScript sources (no tsx) or one thread is all.
+ * null where workers cannot start (the TypeScript sources without tsx) or one thread is all.
  */
 export function startSummaryWorkers(threads = availableParallelism()): SummaryWorkers | null {
-  const api = tsxApiUrl();
-  if (api === null || threads <= 1) return null;
-  const entry = new URL('./summary_worker.ts', import.meta.url).href;
+  const launch = workerLaunch();
+  if (launch === null || threads <= 1) return null;
   let workers: Worker[] = [];
   const exited = new Set<Worker>();
   for (let w = 1; w < threads; w++) {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, tsxApi: api } });
+    const worker = new Worker(launch.script, { eval: launch.eval, workerData: { entry: launch.entry, tsxApi: launch.tsxApi } });
     worker.on('error', () => {}); // a worker that failed to start is skipped (its exit is noted)
     worker.once('exit', () => exited.add(worker));
     worker.unref();
@@ -137,13 +150,13 @@ export async function summarizeParallel(
   const names = Object.keys(params);
   const ready = opts.workers?.take() ?? [];
   const threads = Math.min(opts.threads ?? (ready.length > 0 ? ready.length + 1 : availableParallelism()), names.length);
-  const api = tsxApiUrl();
+  const launch = workerLaunch();
   lastParallelStats.threads = 1;
   lastParallelStats.paramsByWorkers = 0;
   lastParallelStats.workerFailures = [];
   // Small jobs stay on the calling thread unless a thread count was asked for.
   const small = opts.threads === undefined && names.length * chains * draws < PARALLEL_MIN_DRAWS;
-  if (threads <= 1 || api === null || small) {
+  if (threads <= 1 || launch === null || small) {
     for (const w of ready) void w.terminate();
     return summarize(params, chains, draws, opts);
   }
@@ -164,14 +177,13 @@ export async function summarizeParallel(
     superchains: opts.superchains,
   };
   const results: (ParamSummary | undefined)[] = names.map(() => undefined);
-  const entry = new URL('./summary_worker.ts', import.meta.url).href;
   const workers: Promise<void>[] = [];
   const stops: (() => void)[] = [];
   for (let w = 1; w < threads; w++) {
     workers.push(
       new Promise<void>((resolve) => {
         const started = ready[w - 1];
-        const worker = started ?? new Worker(BOOTSTRAP, { eval: true, workerData: { ...input, entry, tsxApi: api } });
+        const worker = started ?? new Worker(launch.script, { eval: launch.eval, workerData: { ...input, entry: launch.entry, tsxApi: launch.tsxApi } });
         if (started) {
           started.ref();
           started.postMessage(input);
