@@ -126,7 +126,7 @@ function report(outcome: RunOutcome, prefix = ''): boolean {
   if (outcome.kind === 'done') {
     const r = outcome.result;
     progressLine(
-      `${prefix}done: ${r.chains} chains × ${r.draws} draws in ${fmt(r.timing.total_s, 3)} s on ${r.backend.name} (${r.backend.adapter}); ` +
+      `${prefix}${r.partial ? `stopped; kept the draws so far` : 'done'}: ${r.chains} chains × ${r.draws}${r.partial ? ` of ${r.requestedDraws}` : ''} draws in ${fmt(r.timing.total_s, 3)} s on ${r.backend.name} (${r.backend.adapter}); ` +
         `summary ${fmt(outcome.summarySeconds, 2)} s`,
     );
     return true;
