@@ -146,6 +146,19 @@ describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox st
     expect(compared).toBeGreaterThan(D);
   });
 
+  it('more chains than the storage binding limit allows: an InputError naming the most chains that fit', async () => {
+    const data = seedData('weak');
+    const model = makeModel(data, parseParameterization('noncentered', data.labels));
+    const blocks = Math.ceil(data.K / 4) + 1;
+    const most = Math.floor(gpu!.device.limits.maxStorageBufferBindingSize / (3 * blocks * 16));
+    const err = await createWebGpuBackend(model, most + 1, 1, gpu!).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.name).toBe('InputError');
+    expect(err?.message).toMatch(new RegExp(`^chains: ${most + 1} chains .* use at most ${most} chains$`));
+  });
+
   it('a backend compiled for the unit metric refuses another inverse mass', async () => {
     const { model, cpu, gpu: g } = await pair('weak', 'noncentered', 64, 5);
     try {
