@@ -4,9 +4,12 @@
  * "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "rhat")` and ArviZ's `az.summary`,
  * plus the quantile MCSEs, nested R-hat and the sampler diagnostics.
  *
- * One sort per parameter feeds the quantiles, the rank normalization, the folded ranks
- * (by a merge, `foldSorted`) and the quantile indicators, so a summary of 4,096 chains ×
- * 1,000 draws costs a few hundred milliseconds per parameter.
+ * One sort per parameter feeds the quantiles, the rank normalization (z of every average
+ * rank from one table, `zByDoubleRank`), the folded ranks (by a merge, `foldSorted`) and
+ * the quantile indicators; the three ESS series (ranks, draws, squared deviations) take
+ * their autocovariance from direct sums over the first lags when Geyer's sequence stops
+ * there (`essOfSeries`), else from the FFT. A summary of 4,096 chains × 1,000 draws costs
+ * about 0.2–0.3 s of CPU per parameter (2-core machine, under load).
  */
 import { ebfmi as ebfmiOf, divergences as divergencesOf, acceptanceRate, EBFMI_THRESHOLD } from './energy.ts';
 import { essOfSeries, MIN_ESS_SPLIT_DRAWS } from './ess.ts';
