@@ -81,7 +81,7 @@ const progressLine = (text: string) => {
 
 function describeProgress(p: Progress, prefix: string): string {
   const head = `${prefix}${p.phase} ${p.iteration}/${p.total}`;
-  const tune = `step size ${fmt(p.stepSize, 3)} · trajectory length ${fmt(p.trajectoryLength, 3)} (${p.numSteps} steps)`;
+  const tune = `step size ${fmt(p.stepSize, 3)} · trajectory length ${fmt(p.trajectoryLength, 3)} (${fmt(p.numSteps, 3)} steps)`;
   const acc = p.acceptRate === undefined ? '' : ` · accept ${fmt(p.acceptRate, 2)}`;
   return `${head} · ${tune}${acc} · ${p.divergences} divergences · ${p.elapsedSeconds.toFixed(1)} s`;
 }
@@ -165,8 +165,9 @@ function centerednessOf(request: RunRequest): Float64Array {
 function report(outcome: RunOutcome, prefix = ''): outcome is Extract<RunOutcome, { kind: 'done' }> {
   if (outcome.kind === 'done') {
     const r = outcome.report;
+    const stopped = outcome.requestedDraws > r.sampler.draws;
     progressLine(
-      `${prefix}done: ${r.sampler.chains} chains × ${r.sampler.draws} draws in ${fmt(r.timing.total_s, 3)} s on ${r.device.backend} (${r.device.adapter}); ` +
+      `${prefix}${stopped ? 'stopped; kept the draws so far' : 'done'}: ${r.sampler.chains} chains × ${r.sampler.draws}${stopped ? ` of ${outcome.requestedDraws}` : ''} draws in ${fmt(r.timing.total_s, 3)} s on ${r.device.backend} (${r.device.adapter}); ` +
         `diagnostics and figures ${fmt(outcome.summarySeconds, 2)} s`,
     );
     return true;
@@ -229,7 +230,7 @@ async function onRun(): Promise<void> {
     const { handle, outcome } = await runWithPlots(request);
     if (!report(outcome)) return;
     await showRun(handle, outcome);
-    setState('done');
+    setState(outcome.requestedDraws > outcome.report.sampler.draws ? 'stopped' : 'done');
   } finally {
     busy = false;
   }
@@ -258,6 +259,12 @@ async function onCompare(): Promise<void> {
       const prefix = `[${i + 1}/${requests.length} ${request.parameterization}] `;
       const { handle, outcome } = await runWithPlots(request, prefix);
       if (!report(outcome, prefix)) return;
+      if (outcome.requestedDraws > outcome.report.sampler.draws) {
+        // Stopped during sampling: a part-run is not ranked against whole ones; its figures are shown.
+        await showRun(handle, outcome);
+        setState('stopped');
+        return;
+      }
       runs.push({ label: request.parameterization, run: outcome });
       compared.push(handle);
       await nextTask();

@@ -37,6 +37,8 @@ export interface RunDone {
   readonly paramNames: readonly string[];
   /** Warmup history: step size, trajectory length and divergences per iteration. */
   readonly adaptation: { readonly stepSize: Float64Array; readonly trajectoryLength: Float64Array; readonly divergences: Int32Array };
+  /** Draws per chain asked for: more than the report's draws when Stop ended sampling early (the draws so far are kept). */
+  readonly requestedDraws: number;
   /** Seconds the worker spent on diagnostics and figures after sampling. */
   readonly summarySeconds: number;
 }

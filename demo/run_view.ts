@@ -312,7 +312,9 @@ function drawAcf(el: HTMLElement, f: RunFigures): void {
 /** E-BFMI per chain: a histogram over chains, with the 0.3 threshold. */
 function drawEbfmi(el: HTMLElement, f: RunFigures): void {
   const e = f.ebfmi.filter(Number.isFinite);
-  const max = Math.max(1.2, ...e);
+  // A loop, not a spread: one value per chain (up to 65,536).
+  let max = 1.2;
+  for (const v of e) if (v > max) max = v;
   const width = max / 30;
   const bins = new Float64Array(Math.ceil(max / width) + 1);
   for (const v of e) bins[Math.floor(v / width)]++;

@@ -54,7 +54,8 @@ async function run(request: RunRequest): Promise<void> {
     });
     const t0 = performance.now();
     const { records } = result;
-    scope.postMessage({ type: 'status', text: `sampled ${result.chains} chains × ${result.draws} draws in ${result.timing.total_s.toFixed(1)} s; diagnostics and figures of ${result.retainedChains} chains…` });
+    const what = result.partial ? `stopped after ${result.draws} of ${result.requestedDraws} draws` : `sampled ${result.chains} chains × ${result.draws} draws`;
+    scope.postMessage({ type: 'status', text: `${what} in ${result.timing.total_s.toFixed(1)} s; diagnostics and figures of ${result.retainedChains} chains…` });
     const summary = summarize(result.params, result.retainedChains, result.draws, {
       energy: records.energy,
       divergent: records.divergent,
@@ -69,7 +70,7 @@ async function run(request: RunRequest): Promise<void> {
     const summarySeconds = (performance.now() - t0) / 1000;
     finished = { request, result, summary, reportJson: JSON.stringify(report, null, 2) + '\n' };
     scope.postMessage(
-      { type: 'done', report, summary, exact, figures, row, paramNames: result.paramNames, adaptation, summarySeconds },
+      { type: 'done', report, summary, exact, figures, row, paramNames: result.paramNames, adaptation, requestedDraws: result.requestedDraws, summarySeconds },
       [...figureBuffers(figures), adaptation.stepSize.buffer, adaptation.trajectoryLength.buffer, adaptation.divergences.buffer],
     );
   } catch (err) {
