@@ -25,6 +25,12 @@ import { fmt, renderOverview, renderSummaryTable } from './summary_table.ts';
 
 /** Chains the form suggests on the cpu backend (its default, 1024, is for WebGPU). */
 const CPU_BROWSER_CHAINS = 128;
+/**
+ * How long after a click an export may still start its download by itself: Chrome keeps a
+ * click's transient user activation for 5 s (HTML's "transient activation duration"), and
+ * blocks downloads started later once a page has downloaded several files.
+ */
+const USER_ACTIVATION_MS = 4000;
 /** A main-thread task longer than this is a "long task" worth reporting (the issue's bound). */
 const LONG_TASK_LIMIT_MS = 200;
 
@@ -229,8 +235,10 @@ async function onRun(): Promise<void> {
   try {
     const { handle, outcome } = await runWithPlots(request);
     if (!report(outcome)) return;
+    const stopped = outcome.requestedDraws > outcome.report.sampler.draws;
+    if (stopped) setState('stopped');
     await showRun(handle, outcome);
-    setState(outcome.requestedDraws > outcome.report.sampler.draws ? 'stopped' : 'done');
+    if (!stopped) setState('done');
   } finally {
     busy = false;
   }
@@ -261,8 +269,8 @@ async function onCompare(): Promise<void> {
       if (!report(outcome, prefix)) return;
       if (outcome.requestedDraws > outcome.report.sampler.draws) {
         // Stopped during sampling: a part-run is not ranked against whole ones; its figures are shown.
-        await showRun(handle, outcome);
         setState('stopped');
+        await showRun(handle, outcome);
         return;
       }
       runs.push({ label: request.parameterization, run: outcome });
@@ -360,9 +368,20 @@ async function onExport(format: ExportFormat | 'png'): Promise<void> {
       return;
     }
     note.textContent = `writing ${format}…`;
+    const t0 = performance.now();
     const blob = await shown.handle.exportAs(format);
-    download(blob, exportName(format));
-    note.textContent = `${format} saved (${(blob.size / 1024).toFixed(0)} KiB).`;
+    const size = `${(blob.size / 1024).toFixed(0)} KiB`;
+    if (performance.now() - t0 < USER_ACTIVATION_MS) {
+      download(blob, exportName(format));
+      note.textContent = `${format} saved (${size}).`;
+    } else {
+      // The click's user activation has expired: the browser may block a download started now, so the user starts it.
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = exportName(format);
+      a.textContent = `save ${a.download} (${size})`;
+      note.replaceChildren(`${format} ready: `, a);
+    }
   } catch (err) {
     note.textContent = `export failed: ${(err as Error).message}`;
   }
