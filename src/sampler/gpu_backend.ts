@@ -2,8 +2,8 @@ import type { HierModel } from '../model/model.ts';
 import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
-import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shader.ts';
-import { modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu/layout.ts';
+import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
+import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
@@ -93,6 +93,29 @@ interface PendingBatch {
 }
 /** Step flags (shaders/hmc.wgsl). */
 const FLAG_RECORD = 2;
+/** Invocations per workgroup of the wide transition kernel (shaders/hmc_wide.wgsl). */
+const WIDE_WORKGROUP_SIZE = 64;
+/**
+ * Threads the wide kernel aims to run on a hardware adapter: below this, chains alone do
+ * not fill a large GPU (an H100 holds 132 x 2,048 resident threads), so threads per chain
+ * take over blocks. Software adapters (SwiftShader: each CPU core runs its SIMD lanes as
+ * chains already) use one thread per chain, with no barriers in the kernel.
+ */
+const WIDE_TARGET_THREADS = 2 ** 18;
+/** Most threads per chain of the wide kernel (each takes at least two blocks). */
+const MAX_THREADS_PER_CHAIN = 64;
+
+/**
+ * Threads per chain of the wide kernel (a power of two): 1 on software adapters, else the
+ * smallest that brings chains x threads to WIDE_TARGET_THREADS, capped by the blocks.
+ */
+export function wideThreadsPerChain(K: number, chains: number, software: boolean): number {
+  if (software) return 1;
+  const NV = numZBlocks(K);
+  let tpc = 1;
+  while (tpc < MAX_THREADS_PER_CHAIN && chains * tpc < WIDE_TARGET_THREADS && 2 * tpc * 2 <= NV) tpc *= 2;
+  return tpc;
+}
 
 /**
  * The WebGPU backend: chains live in GPU buffers; each `step` is one dispatch of
@@ -109,6 +132,9 @@ class WebGpuBackend implements Backend {
   readonly dim: number;
   private readonly K: number;
   private readonly NV: number;
+  /** The wide transition kernel (shaders/hmc_wide.wgsl) with its threads per chain, or null. */
+  private readonly wide: { readonly tpc: number; readonly cpw: number } | null;
+  private readonly invMassBuf: GPUBuffer;
   private readonly key: readonly [number, number];
   private readonly grid: ReturnType<typeof dispatchGrid>;
   private readonly reduceThreads: number;
@@ -156,6 +182,7 @@ class WebGpuBackend implements Backend {
     seed: number,
     private readonly diagMetric: boolean,
     private readonly pipelines: {
+      wide: { tpc: number; cpw: number } | null;
       hmcLayout: GPUBindGroupLayout;
       /** ensemble_partial's layout, shared by its two variants (one bind group for both). */
       reduceBindings: GPUBindGroupLayout;
@@ -176,7 +203,10 @@ class WebGpuBackend implements Backend {
     this.NV = numZBlocks(this.K);
     this.dim = model.dim;
     this.key = keyFromSeed(seed);
-    this.grid = dispatchGrid(chains, CHAIN_WORKGROUP_SIZE);
+    this.wide = pipelines.wide;
+    // Narrow kernel: one invocation per chain. Wide: one workgroup per cpw chains (the grid's
+    // rowStride then counts workgroups per row).
+    this.grid = this.wide ? dispatchGrid(Math.ceil(chains / this.wide.cpw), 1) : dispatchGrid(chains, CHAIN_WORKGROUP_SIZE);
     this.reduceThreads = Math.min(chains, MAX_REDUCE_THREADS, Math.max(64, Math.ceil(chains / CHAINS_PER_REDUCE_THREAD)));
     const S = this.NV + 1;
     const stateBytes = S * chains * 16;
@@ -193,7 +223,10 @@ class WebGpuBackend implements Backend {
     const groups = packGroups(model);
     const groupBuf = mk('groups', groups.byteLength, STORAGE | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(groupBuf, 0, groups);
-    this.stepData = new ArrayBuffer(4 * INV_MASS_WORD + 16 * S);
+    // The wide kernel reads the inverse mass from a storage buffer (any K), the narrow one
+    // from the step uniform.
+    this.stepData = new ArrayBuffer(4 * INV_MASS_WORD + (this.wide ? 0 : 16 * S));
+    this.invMassBuf = mk('inverse mass', this.wide ? 16 * S : 16, STORAGE | GPUBufferUsage.COPY_DST);
     this.stepU32 = new Uint32Array(this.stepData);
     this.stepF32 = new Float32Array(this.stepData);
     this.stepBuf = mk('step params', this.stepData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -217,7 +250,7 @@ class WebGpuBackend implements Backend {
     this.adaptRead = mk('adaptation readback', 4 * (ADAPT_STATE_WORDS + HISTORY_FIELDS * MAX_DEVICE_WARMUP), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf]];
+    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.invMassBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf]];
     this.rebindHmc();
     this.reduceBind = device.createBindGroup({
       label: 'ensemble reduction bindings',
@@ -255,7 +288,7 @@ class WebGpuBackend implements Backend {
   static async create(model: HierModel, chains: number, seed: number, gpu: Gpu | undefined, options: WebGpuBackendOptions): Promise<WebGpuBackend> {
     const g = gpu ?? (await requestGpu());
     try {
-      const backend = await WebGpuBackend.build(g, model, chains, seed, options.diagMetric ?? false);
+      const backend = await WebGpuBackend.build(g, model, chains, seed, options.diagMetric ?? false, options.threadsPerChain);
       backend.ownsDevice = gpu === undefined;
       return backend;
     } catch (err) {
@@ -264,33 +297,54 @@ class WebGpuBackend implements Backend {
     }
   }
 
-  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
-    const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
-    const hmcConsts = {
-      ...consts,
+  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean, threadsPerChain?: number): Promise<WebGpuBackend> {
+    const mc = modelShaderConsts(model);
+    const K = model.stats.K;
+    let wide: { tpc: number; cpw: number } | null = null;
+    if (isWideModel(K)) {
+      const tpc = threadsPerChain ?? wideThreadsPerChain(K, chains, g.adapter.isFallback);
+      if (!Number.isInteger(Math.log2(tpc)) || tpc > WIDE_WORKGROUP_SIZE) throw new RangeError(`threadsPerChain must be a power of two up to ${WIDE_WORKGROUP_SIZE}, got ${tpc}`);
+      wide = { tpc, cpw: WIDE_WORKGROUP_SIZE / tpc };
+    }
+    const common = {
       DIAG_METRIC: { type: 'bool', value: diagMetric },
       // Software adapters emulate vector shifts; Philox then takes its bit fields by float32
       // arithmetic (shaders/philox.wgsl).
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
-    const redConsts = { NV: consts.NV, NB: { type: 'u32', value: consts.NV.value + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
+    const hmcModules = wide ? (['block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_wide'] as const) : (['model', 'philox', 'hmc'] as const);
+    const hmcConsts: Record<string, ShaderConst> = wide
+      ? {
+          ...common,
+          BINARY_C: mc.BINARY_C,
+          MU_LOC: mc.MU_LOC,
+          MU_SCALE: mc.MU_SCALE,
+          TAU_SCALE: mc.TAU_SCALE,
+          TAU_HALF_CAUCHY: mc.TAU_HALF_CAUCHY,
+          TPC: { type: 'u32', value: wide.tpc },
+          CPW: { type: 'u32', value: wide.cpw },
+          WG: { type: 'u32', value: WIDE_WORKGROUP_SIZE },
+        }
+      : { ...common, ...mc, WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } };
+    const redConsts = { NV: mc.NV, NB: { type: 'u32', value: mc.NV.value + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
+    const partials = wide ? 'reduce_wide' : 'reduce_blocks';
     const [hmcWarmupCode, hmcSampleCode, redCode, redLiteCode, adaptCode] = await Promise.all([
-      composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
-      composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
-      composeShader(['reduce'], redConsts),
-      composeShader(['reduce'], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
+      composeShader(hmcModules, { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
+      composeShader(hmcModules, { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
+      composeShader(['reduce', partials], redConsts),
+      composeShader(['reduce', partials], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
       composeShader(['reduce', 'adapt'], redConsts),
     ]);
     return withErrorScopes(g.device, async () => {
       // The two transition pipelines share one explicit layout (and so one bind group):
-      // 1 groups, 2 step params, 3 state, 5 warm, 6 info, 7 totals, 8 records,
-      // 9 warmup step (the device adaptation's state).
+      // 1 groups, 2 step params, 3 state, 4 inverse mass (wide kernel), 5 warm, 6 info,
+      // 7 totals, 8 records, 9 warmup step (the device adaptation's state).
       const hmcLayout = g.device.createBindGroupLayout({
         label: 'hmc bindings',
-        entries: [1, 2, 3, 5, 6, 7, 8, 9].map((binding) => ({
+        entries: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: binding === 1 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
+          buffer: { type: binding === 1 || binding === 4 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
         })),
       });
       const layout = g.device.createPipelineLayout({ label: 'hmc', bindGroupLayouts: [hmcLayout] });
@@ -309,10 +363,10 @@ class WebGpuBackend implements Backend {
         createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
         createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial', reduceLayout),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
-        createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
+        createComputePipeline(g.device, 'chees reduction', redLiteCode, 'chees_partial'),
         createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { wide, hmcLayout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
     });
   }
 
@@ -389,7 +443,7 @@ class WebGpuBackend implements Backend {
     u[0] = b.first >>> 0;
     u[1] = b.steps.length;
     u[2] = this.chains;
-    u[3] = this.grid.rowStride;
+    u[3] = this.wide ? this.grid.x : this.grid.rowStride;
     f[4] = b.stepSize;
     u[5] = b.recording ? FLAG_RECORD : 0;
     u[6] = b.firstSlot;
@@ -397,14 +451,25 @@ class WebGpuBackend implements Backend {
     u[8] = this.key[0];
     u[9] = this.key[1];
     u[10] = this.slots;
-    u[11] = 0;
+    u[11] = this.NV;
     u.fill(0, STEP_HEADER_WORDS, INV_MASS_WORD);
     u.set(b.steps, STEP_HEADER_WORDS);
-    // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1.
-    f.fill(1, INV_MASS_WORD);
-    for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
-    f[INV_MASS_WORD + 4 * this.NV] = b.invMass[MU];
-    f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[LOG_TAU];
+    // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1. In the step uniform (narrow
+    // kernel) or its own storage buffer (wide kernel; the unit metric never reads it).
+    if (this.wide) {
+      if (this.diagMetric) {
+        const im = new Float32Array(4 * (this.NV + 1)).fill(1);
+        for (let k = 0; k < this.K; k++) im[4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
+        im[4 * this.NV] = b.invMass[MU];
+        im[4 * this.NV + 1] = b.invMass[LOG_TAU];
+        this.gpu.device.queue.writeBuffer(this.invMassBuf, 0, im);
+      }
+    } else {
+      f.fill(1, INV_MASS_WORD);
+      for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
+      f[INV_MASS_WORD + 4 * this.NV] = b.invMass[MU];
+      f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[LOG_TAU];
+    }
     this.gpu.device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
   }
 
@@ -439,7 +504,8 @@ class WebGpuBackend implements Backend {
     pass.dispatchWorkgroups(this.grid.x, this.grid.y);
     pass.setPipeline(moments ? this.ensembleWithMoments() : this.pipelines.ensembleLite);
     pass.setBindGroup(0, this.reduceBind);
-    pass.dispatchWorkgroups(groups);
+    // The wide form runs a row of workgroups per block (shaders/reduce_wide.wgsl).
+    pass.dispatchWorkgroups(groups, this.wide ? this.NV + 1 : 1);
     pass.setPipeline(this.pipelines.means);
     pass.setBindGroup(0, this.meansBind);
     pass.dispatchWorkgroups(this.NV + 1);
@@ -767,6 +833,11 @@ export interface WebGpuBackendOptions {
    * compiled in, which saves SwiftShader ~15% of each leapfrog step.
    */
   readonly diagMetric?: boolean;
+  /**
+   * Threads per chain of the wide kernel (models of more than 4 x MAX_BAKED_BLOCKS groups):
+   * a power of two up to 64; by default 1 on software adapters, else enough to fill the GPU.
+   */
+  readonly threadsPerChain?: number;
 }
 
 /**
