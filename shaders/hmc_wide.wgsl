@@ -1,28 +1,28 @@
 // FunnelWeb — static-HMC transitions for models of any width K: the same transitions as
 // hmc.wgsl (momentum refresh, L leapfrog steps, Metropolis accept, the draw recorded; same
 // Philox counters, so the same momenta), with the groups' data read from the `groups`
-// buffer and the proposal and momentum streamed through device memory instead of held in
-// registers. Nothing in the code depends on K (the number of blocks NV is a run-time
-// parameter), so it compiles in the same time for every model; the baked kernel, whose
+// buffer instead of compiled in, and each chain's blocks spread over TPC threads. The code
+// depends on K only through BPT, the blocks per thread (unrolled up to MAX_UNROLL, rolled
+// beyond), so it compiles in about the same time for every model; the baked kernel, whose
 // code grows with K, is used for narrow models only (src/gpu/layout.ts).
 //
 // Threads: TPC threads per chain (a power of two), CPW chains per workgroup (WG = TPC CPW);
-// thread t of chain cw is local invocation t * CPW + cw and handles blocks t, t + TPC, ...
-// The per-block terms of log p and its gradient need only (mu, log tau) and the block;
-// their sums over the chain's blocks (log p, d/dmu, d/ds and the kinetic energy, one vec4)
-// come from chain_sum (chain_sum.wgsl for TPC > 1, a workgroup tree; chain_sum_one.wgsl
-// for TPC = 1). Every thread of a chain then holds the same (mu, s, momenta, energy).
-// Barriers need uniform control flow: the leapfrog loop runs num_steps times for every
-// chain, a divergent chain's steps doing nothing (its thread group still takes part in
-// the sums).
+// thread t of chain cw is local invocation t * CPW + cw and holds blocks t + i TPC
+// (i < BPT) of z, p and the group data in registers for the whole dispatch. The per-block
+// terms of log p and its gradient need only (mu, log tau) and the block; their sums over
+// the chain's blocks (log p, d/dmu, d/ds and the kinetic energy, one vec4) come from
+// chain_sum (chain_sum.wgsl for TPC > 1, a workgroup tree; chain_sum_one.wgsl for TPC = 1).
+// Every thread of a chain then holds the same (mu, s, momenta, energy). Barriers need
+// uniform control flow: the leapfrog loop runs num_steps times for every chain, a
+// divergent chain's steps doing nothing (its threads still take part in the sums).
+// On SwiftShader every storage access with a run-time index is a lane-by-lane gather,
+// which is why nothing is streamed through memory inside a trajectory.
 //
-// Buffers as hmc.wgsl (block-major vec4, block j of chain c at j * B + c), except: the
-// diagonal inverse mass in the storage buffer `inv_mass` (NV z blocks, then (mu, s, 1, 1));
-// the proposal q' and the momentum live in warm's regions 1 and 2 in sampling too (warmup
-// leaves q' and M^-1 p' there, for the ChEES reductions, as hmc.wgsl writes them).
+// Buffers as hmc.wgsl (block-major vec4, block j of chain c at j * B + c), except the
+// diagonal inverse mass, in the storage buffer `inv_mass` (NV z blocks, then (mu, s, 1, 1)).
 //
-// Requires: const TPC, CPW, WG: u32, const DIAG_METRIC, WARMUP, BINARY_C: bool, the priors;
-// block.wgsl, chain_sum(_one).wgsl, philox.wgsl.
+// Requires: const TPC, CPW, WG, BPT: u32, const DIAG_METRIC, WARMUP, BINARY_C: bool, the
+// priors; block.wgsl, chain_sum(_one).wgsl, philox.wgsl.
 
 const MAX_ENERGY_ERROR: f32 = 1000.0;
 const FLAG_RECORD: u32 = 2u;
@@ -120,10 +120,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     ims = inv_mass[NV];
   }
 
+  // This thread's blocks, held for the whole dispatch: group data, inverse mass (padding
+  // blocks past NV: zero data, so they add exact zeros), the current z.
+  var gbs: array<GroupBlock, BPT>;
+  var im: array<vec4f, BPT>;
+  var zc: array<vec4f, BPT>;
+  for (var i = 0u; i < BPT; i++) { // @unroll
+    let j = t + i * TPC;
+    im[i] = vec4f(1.0);
+    zc[i] = vec4f(0.0);
+    gbs[i] = GroupBlock(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+    if (j < NV) {
+      gbs[i] = groups[j];
+      im[i] = block_inv_mass(j);
+      zc[i] = state[j * B + chain];
+    }
+  }
   let ms = state[NV * B + chain];
   var mu_c = ms.x;
   var s_c = ms.y;
   var lp_c = 0.0;
+  var moved = false;
   var totals_add = vec4f(0.0);
   var last = vec4f(0.0);
   var sums = 0u;
@@ -135,26 +152,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       num_steps = warmup_step.num_steps;
     }
     // log p and its gradient at the current state, the momentum refresh and the opening
-    // half kick, block by block: q' = q, p = M^(1/2) n + eps/2 grad.
+    // half kick, block by block.
     var mu = mu_c;
     var s = s_c;
     var tau = exp(s);
     var inv_tau = 1.0 / tau;
+    var z = zc;
+    var p: array<vec4f, BPT>;
     var part = vec4f(0.0);
-    for (var j = t; j < NV; j += TPC) {
-      let gb = groups[j];
-      let x = state[j * B + chain];
-      let im = block_inv_mass(j);
-      let bt = block_terms(x, gb, mu, s, tau, inv_tau);
-      let p = gb.mask * normals4(step.key, it, chain, j) * momentum_scale(im);
-      part += lane_sums(bt, im * p * p);
-      if (live) {
-        if (WARMUP) {
-          warm[j * B + chain] = x;
+    for (var i = 0u; i < BPT; i++) { // @unroll
+      let j = t + i * TPC;
+      let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau);
+      var pj = vec4f(0.0);
+      if (j < NV) {
+        pj = gbs[i].mask * normals4(step.key, it, chain, j) * momentum_scale(im[i]);
+        if (WARMUP && live) {
+          warm[j * B + chain] = z[i];
         }
-        warm[(S + j) * B + chain] = x;
-        warm[(2u * S + j) * B + chain] = p + half * bt.g_z;
       }
+      part += lane_sums(bt, im[i] * pj * pj);
+      p[i] = pj + half * bt.g_z;
     }
     let d0 = chain_sum(part, li, cw, t, sums & 1u);
     sums++;
@@ -171,9 +188,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     p_mu += half * (d0.y + pri0.y);
     p_s += half * (d0.z + pri0.z);
 
-    // Leapfrog with the momentum at half steps, as hmc.wgsl: one pass over the blocks per
-    // step moves q', evaluates the block's gradient there and applies the closing and the
-    // next opening half kicks (none after the last step in warmup).
+    // Leapfrog with the momentum at half steps, as hmc.wgsl: each step moves the blocks,
+    // evaluates their gradient there and applies the closing and the next opening half
+    // kicks (none after the last step in warmup).
     var h = h0;
     var divergent = !is_finite(h0);
     var steps_taken = 0u;
@@ -189,19 +206,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         s += eps * ims.y * p_s;
         tau = exp(s);
         inv_tau = 1.0 / tau;
-        for (var j = t; j < NV; j += TPC) {
-          let im = block_inv_mass(j);
-          let zi = (S + j) * B + chain;
-          let pi = (2u * S + j) * B + chain;
-          let p = warm[pi];
-          let x = warm[zi] + eps * im * p;
-          let bt = block_terms(x, groups[j], mu, s, tau, inv_tau);
-          let ps = p + half * bt.g_z;
-          step_part += lane_sums(bt, im * ps * ps);
-          if (live) {
-            warm[zi] = x;
-            warm[pi] = ps + kick * bt.g_z;
-          }
+        for (var i = 0u; i < BPT; i++) { // @unroll
+          z[i] += eps * im[i] * p[i];
+          let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau);
+          let ps = p[i] + half * bt.g_z;
+          step_part += lane_sums(bt, im[i] * ps * ps);
+          p[i] = ps + kick * bt.g_z;
         }
       }
       let d = chain_sum(step_part, li, cw, t, sums & 1u);
@@ -229,44 +239,37 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     var energy = h0;
     if (accepted) {
       energy = h;
+      zc = z;
       mu_c = mu;
       s_c = s;
       lp_c = lp;
+      moved = true;
     }
     let div = select(0.0, 1.0, divergent);
 
-    // Per block: the new state, the draw, the divergence position, and in warmup M^-1 p'
-    // (and whether q' and p' are finite, summed over the chain's threads).
+    // Per block: the draw, the divergence position, and in warmup q' and M^-1 p' (and
+    // whether they are finite, summed over the chain's threads).
     let R = step.retained;
     let slot = step.record_slot + m;
     let pos_base = slot * S * R;
     let stats_base = step.slots * S * R;
     let div_base = stats_base + step.slots * R;
     var nonfinite = 0.0;
-    for (var j = t; j < NV; j += TPC) {
-      let zi = (S + j) * B + chain;
-      let x = warm[zi];
-      if (live) {
-        if (accepted) {
-          state[j * B + chain] = x;
-        }
+    for (var i = 0u; i < BPT; i++) { // @unroll
+      let j = t + i * TPC;
+      if (j < NV) {
         if (record) {
-          if (accepted) {
-            rec[pos_base + j * R + chain] = x;
-          } else {
-            rec[pos_base + j * R + chain] = state[j * B + chain];
-          }
+          rec[pos_base + j * R + chain] = zc[i];
           if (divergent) {
-            rec[div_base + (slot * S + j) * R + chain] = x;
+            rec[div_base + (slot * S + j) * R + chain] = z[i];
           }
         }
-      }
-      if (WARMUP) {
-        let pi = (2u * S + j) * B + chain;
-        let p = warm[pi];
-        nonfinite += select(1.0, 0.0, all_finite(x) && all_finite(p));
-        if (DIAG_METRIC && live) {
-          warm[pi] = block_inv_mass(j) * p;
+        if (WARMUP) {
+          nonfinite += select(1.0, 0.0, all_finite(z[i]) && all_finite(p[i]));
+          if (live) {
+            warm[(S + j) * B + chain] = z[i];
+            warm[(2u * S + j) * B + chain] = im[i] * p[i];
+          }
         }
       }
     }
@@ -285,18 +288,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       last = vec4f(accept_prob, div, energy, 0.0);
       totals_add += vec4f(div, accept_prob, f32(steps_taken), 0.0);
     }
-    if (writer) {
-      state[NV * B + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
-      if (record) {
-        rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
-        rec[stats_base + slot * R + chain] = vec4f(lp_c, energy, accept_prob, div);
-        if (divergent) {
-          rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, 0.0, 0.0);
-        }
+    if (writer && record) {
+      rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+      rec[stats_base + slot * R + chain] = vec4f(lp_c, energy, accept_prob, div);
+      if (divergent) {
+        rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, 0.0, 0.0);
       }
     }
   }
 
+  if (moved && live) {
+    for (var i = 0u; i < BPT; i++) { // @unroll
+      let j = t + i * TPC;
+      if (j < NV) {
+        state[j * B + chain] = zc[i];
+      }
+    }
+    if (t == 0u) {
+      state[NV * B + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+    }
+  }
   if (writer) {
     info[chain] = last;
     if (!WARMUP) {

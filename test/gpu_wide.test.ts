@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { makeModel } from '../src/model/model.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
-import { createWebGpuBackend } from '../src/sampler/gpu_backend.ts';
+import { createWebGpuBackend, wideThreadsPerChain, type WideKernel } from '../src/sampler/gpu_backend.ts';
 import { isWideModel } from '../src/gpu/layout.ts';
 import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
 import type { Backend, EnsembleStats } from '../src/sampler/backend.ts';
@@ -30,12 +30,12 @@ function expectEnsembleAgreement(a: EnsembleStats, b: EnsembleStats, dim: number
   }
 }
 
-async function pair(K: number, param: string, chains: number, seed: number, threadsPerChain: number, diagMetric = false) {
+async function pair(K: number, param: string, chains: number, seed: number, wideKernel: WideKernel, threadsPerChain: number, diagMetric = false) {
   const data = syntheticData(K, seed);
   const model = makeModel(data, parseParameterization(param, data.labels));
   const init = initialPositions(keyFromSeed(seed), chains, K);
   const cpu = await createCpuBackend(model, chains, seed);
-  const g = await createWebGpuBackend(model, chains, seed, gpu!, { diagMetric, threadsPerChain });
+  const g = await createWebGpuBackend(model, chains, seed, gpu!, { diagMetric, wideKernel, threadsPerChain });
   await cpu.init(init);
   await g.init(init);
   return { model, cpu, gpu: g };
@@ -57,19 +57,31 @@ describe.skipIf(!gpu)('wide transition kernel (shaders/hmc_wide.wgsl) vs the flo
     expect(isWideModel(10_000)).toBe(true);
   });
 
-  const cases: [number, string, number, boolean][] = [
-    [21, 'centered', 1, false],
-    [21, 'noncentered', 4, true],
-    [130, 'mixed', 1, true],
-    [130, 'partial', 8, false],
-    [1000, 'mixed', 16, false],
-    [1000, 'noncentered', 1, false],
+  it('threads per chain of the register form: a few blocks each, more on GPUs with few chains', () => {
+    expect(wideThreadsPerChain(1000, 4096, true)).toBe(64); // 250 blocks, 4 per thread
+    expect(wideThreadsPerChain(10_000, 4096, true)).toBe(256); // capped: 10 blocks per thread
+    expect(wideThreadsPerChain(21, 4096, true)).toBe(2);
+    expect(wideThreadsPerChain(1000, 1024, false)).toBe(256); // fill the GPU
+    expect(wideThreadsPerChain(1000, 2 ** 20, false)).toBe(128); // 2 blocks per thread
+  });
+
+  // [K, parameterization, form, threads per chain, diagonal metric]
+  const cases: [number, string, WideKernel, number, boolean][] = [
+    [21, 'centered', 'registers', 1, false],
+    [21, 'noncentered', 'registers', 4, true],
+    [21, 'mixed', 'stream', 1, false],
+    [130, 'mixed', 'registers', 8, true],
+    [130, 'partial', 'stream', 1, false],
+    [130, 'partial', 'registers', 32, false],
+    [130, 'noncentered', 'stream', 4, true],
+    [1000, 'mixed', 'registers', 64, false],
+    [1000, 'noncentered', 'stream', 1, false],
   ];
-  for (const [K, kind, tpc, diag] of cases) {
-    it(`K = ${K} × ${kind}, ${tpc} thread(s) per chain${diag ? ', diagonal metric' : ''}: warmup ensemble statistics agree`, async () => {
+  for (const [K, kind, form, tpc, diag] of cases) {
+    it(`K = ${K} × ${kind}, ${form} form, ${tpc} thread(s) per chain${diag ? ', diagonal metric' : ''}: warmup ensemble statistics agree`, async () => {
       const param = kind === 'mixed' ? mixedParam(K) : kind === 'partial' ? partialParam(K) : kind;
       const chains = K >= 1000 ? 256 : 1024;
-      const { model, cpu, gpu: g } = await pair(K, param, chains, 40 + K, tpc, diag);
+      const { model, cpu, gpu: g } = await pair(K, param, chains, 40 + K, form, tpc, diag);
       try {
         const invMass = new Float64Array(model.dim).fill(1);
         if (diag) for (let d = 0; d < model.dim; d++) invMass[d] = 0.6 + 0.1 * (d % 7);
@@ -86,11 +98,11 @@ describe.skipIf(!gpu)('wide transition kernel (shaders/hmc_wide.wgsl) vs the flo
     });
   }
 
-  for (const tpc of [1, 8]) {
-    it(`K = 64, ${tpc} thread(s) per chain: records the CPU backend's draws (batched transitions, partial chains in the last workgroup)`, async () => {
+  for (const [form, tpc] of [['registers', 4], ['registers', 16], ['stream', 1], ['stream', 8]] as const) {
+    it(`K = 64, ${form} form, ${tpc} thread(s) per chain: records the CPU backend's draws (batched transitions, partial chains in the last workgroup)`, async () => {
       const chains = 203;
       const K = 64;
-      const { model, cpu, gpu: g } = await pair(K, mixedParam(K), chains, 99, tpc);
+      const { model, cpu, gpu: g } = await pair(K, mixedParam(K), chains, 99, form, tpc);
       const D = model.dim;
       try {
         const invMass = new Float64Array(D).fill(1);

@@ -93,27 +93,44 @@ interface PendingBatch {
 }
 /** Step flags (shaders/hmc.wgsl). */
 const FLAG_RECORD = 2;
-/** Invocations per workgroup of the wide transition kernel (shaders/hmc_wide.wgsl). */
+/** Least invocations per workgroup of the wide transition kernel (shaders/hmc_wide.wgsl). */
 const WIDE_WORKGROUP_SIZE = 64;
+/** Most threads per chain of the wide kernel (a workgroup's invocations; WebGPU's default limit). */
+const MAX_THREADS_PER_CHAIN = 256;
 /**
- * Threads the wide kernel aims to run on a hardware adapter: below this, chains alone do
- * not fill a large GPU (an H100 holds 132 x 2,048 resident threads), so threads per chain
- * take over blocks. Software adapters (SwiftShader: each CPU core runs its SIMD lanes as
- * chains already) use one thread per chain, with no barriers in the kernel.
+ * Blocks per thread the wide kernel aims at: on software adapters 4 (SwiftShader runs a
+ * workgroup's threads as SIMD lanes on a few cores; more blocks per thread mean fewer
+ * tree sums per block), on GPUs 2 (more threads in flight).
+ */
+const WIDE_BLOCKS_PER_THREAD = { software: 4, hardware: 2 } as const;
+/**
+ * Threads the wide kernel aims to run on a hardware adapter: chains alone do not fill a
+ * large GPU (an H100 holds 132 x 2,048 resident threads), so threads per chain grow until
+ * chains x threads reaches this (or every thread holds one block).
  */
 const WIDE_TARGET_THREADS = 2 ** 18;
-/** Most threads per chain of the wide kernel (each takes at least two blocks). */
-const MAX_THREADS_PER_CHAIN = 64;
+
+const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 /**
- * Threads per chain of the wide kernel (a power of two): 1 on software adapters, else the
- * smallest that brings chains x threads to WIDE_TARGET_THREADS, capped by the blocks.
+ * The two forms of the wide kernel: 'registers' (shaders/hmc_wide.wgsl: a chain's blocks
+ * spread over threads and held in registers, tree sums over the threads) and 'stream'
+ * (shaders/hmc_stream.wgsl: the proposal and momentum streamed through device memory each
+ * step). Default: 'stream' with one thread per chain on software adapters (where barriers
+ * cost more than memory traffic: 3x at K = 1,000, 4,096 chains), 'registers' on GPUs.
+ */
+export type WideKernel = 'registers' | 'stream';
+
+/**
+ * Threads per chain of the wide kernel's register form (a power of two, at most
+ * MAX_THREADS_PER_CHAIN): enough for WIDE_BLOCKS_PER_THREAD blocks each, and on hardware
+ * adapters more while chains x threads is under WIDE_TARGET_THREADS.
  */
 export function wideThreadsPerChain(K: number, chains: number, software: boolean): number {
-  if (software) return 1;
   const NV = numZBlocks(K);
-  let tpc = 1;
-  while (tpc < MAX_THREADS_PER_CHAIN && chains * tpc < WIDE_TARGET_THREADS && 2 * tpc * 2 <= NV) tpc *= 2;
+  const cap = Math.min(MAX_THREADS_PER_CHAIN, nextPow2(NV));
+  let tpc = Math.min(cap, nextPow2(Math.ceil(NV / WIDE_BLOCKS_PER_THREAD[software ? 'software' : 'hardware'])));
+  if (!software) while (tpc < cap && chains * tpc < WIDE_TARGET_THREADS) tpc *= 2;
   return tpc;
 }
 
@@ -133,7 +150,7 @@ class WebGpuBackend implements Backend {
   private readonly K: number;
   private readonly NV: number;
   /** The wide transition kernel (shaders/hmc_wide.wgsl) with its threads per chain, or null. */
-  private readonly wide: { readonly tpc: number; readonly cpw: number } | null;
+  private readonly wide: WideLayout | null;
   private readonly invMassBuf: GPUBuffer;
   private readonly key: readonly [number, number];
   private readonly grid: ReturnType<typeof dispatchGrid>;
@@ -182,7 +199,7 @@ class WebGpuBackend implements Backend {
     seed: number,
     private readonly diagMetric: boolean,
     private readonly pipelines: {
-      wide: { tpc: number; cpw: number } | null;
+      wide: WideLayout | null;
       hmcLayout: GPUBindGroupLayout;
       /** ensemble_partial's layout, shared by its two variants (one bind group for both). */
       reduceBindings: GPUBindGroupLayout;
@@ -250,7 +267,12 @@ class WebGpuBackend implements Backend {
     this.adaptRead = mk('adaptation readback', 4 * (ADAPT_STATE_WORDS + HISTORY_FIELDS * MAX_DEVICE_WARMUP), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.invMassBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf]];
+    // The stream form's trajectory scratch: q' and p, lane-major (shaders/hmc_stream.wgsl).
+    const scratchBuf = mk('trajectory scratch', this.wide?.kind === 'stream' ? 2 * this.NV * chains * 16 : 16, STORAGE);
+    if (scratchBuf.size > limit) {
+      throw new RangeError(`${chains} chains x ${this.K} groups need ${scratchBuf.size} bytes of trajectory scratch, over this adapter's ${limit}-byte storage binding limit: use fewer chains`);
+    }
+    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.invMassBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf], [10, scratchBuf]];
     this.rebindHmc();
     this.reduceBind = device.createBindGroup({
       label: 'ensemble reduction bindings',
@@ -282,13 +304,25 @@ class WebGpuBackend implements Backend {
   private readonly p1: GPUBuffer;
   private readonly p3: GPUBuffer;
 
+  /** Bytes of every GPU buffer this backend holds now (the scaling bench's GPU memory). */
+  get bufferBytes(): number {
+    let n = 0;
+    for (const b of this.buffers) n += b.size;
+    return n;
+  }
+
+  /** The wide kernel's form and threads per chain, or null for the baked (narrow) kernel. */
+  get wideLayout(): WideLayout | null {
+    return this.wide;
+  }
+
   /** True when this backend acquired its own device (then `destroy` releases it too). */
   private ownsDevice = false;
 
   static async create(model: HierModel, chains: number, seed: number, gpu: Gpu | undefined, options: WebGpuBackendOptions): Promise<WebGpuBackend> {
     const g = gpu ?? (await requestGpu());
     try {
-      const backend = await WebGpuBackend.build(g, model, chains, seed, options.diagMetric ?? false, options.threadsPerChain);
+      const backend = await WebGpuBackend.build(g, model, chains, seed, options.diagMetric ?? false, options);
       backend.ownsDevice = gpu === undefined;
       return backend;
     } catch (err) {
@@ -297,14 +331,15 @@ class WebGpuBackend implements Backend {
     }
   }
 
-  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean, threadsPerChain?: number): Promise<WebGpuBackend> {
+  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean, options: WebGpuBackendOptions): Promise<WebGpuBackend> {
     const mc = modelShaderConsts(model);
     const K = model.stats.K;
-    let wide: { tpc: number; cpw: number } | null = null;
+    let wide: WideLayout | null = null;
     if (isWideModel(K)) {
-      const tpc = threadsPerChain ?? wideThreadsPerChain(K, chains, g.adapter.isFallback);
-      if (!Number.isInteger(Math.log2(tpc)) || tpc > WIDE_WORKGROUP_SIZE) throw new RangeError(`threadsPerChain must be a power of two up to ${WIDE_WORKGROUP_SIZE}, got ${tpc}`);
-      wide = { tpc, cpw: WIDE_WORKGROUP_SIZE / tpc };
+      const kind = options.wideKernel ?? (g.adapter.isFallback ? 'stream' : 'registers');
+      const tpc = options.threadsPerChain ?? (kind === 'stream' ? 1 : wideThreadsPerChain(K, chains, g.adapter.isFallback));
+      if (!Number.isInteger(Math.log2(tpc)) || tpc > MAX_THREADS_PER_CHAIN) throw new RangeError(`threadsPerChain must be a power of two up to ${MAX_THREADS_PER_CHAIN}, got ${tpc}`);
+      wide = { kind, tpc, cpw: Math.max(1, WIDE_WORKGROUP_SIZE / tpc), bpt: Math.ceil(mc.NV.value / tpc) };
     }
     const common = {
       DIAG_METRIC: { type: 'bool', value: diagMetric },
@@ -312,7 +347,9 @@ class WebGpuBackend implements Backend {
       // arithmetic (shaders/philox.wgsl).
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
-    const hmcModules = wide ? (['block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_wide'] as const) : (['model', 'philox', 'hmc'] as const);
+    const hmcModules = wide
+      ? (['block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide'] as const)
+      : (['model', 'philox', 'hmc'] as const);
     const hmcConsts: Record<string, ShaderConst> = wide
       ? {
           ...common,
@@ -322,8 +359,9 @@ class WebGpuBackend implements Backend {
           TAU_SCALE: mc.TAU_SCALE,
           TAU_HALF_CAUCHY: mc.TAU_HALF_CAUCHY,
           TPC: { type: 'u32', value: wide.tpc },
+          BPT: { type: 'u32', value: wide.bpt },
           CPW: { type: 'u32', value: wide.cpw },
-          WG: { type: 'u32', value: WIDE_WORKGROUP_SIZE },
+          WG: { type: 'u32', value: wide.tpc * wide.cpw },
         }
       : { ...common, ...mc, WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } };
     const redConsts = { NV: mc.NV, NB: { type: 'u32', value: mc.NV.value + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
@@ -338,10 +376,11 @@ class WebGpuBackend implements Backend {
     return withErrorScopes(g.device, async () => {
       // The two transition pipelines share one explicit layout (and so one bind group):
       // 1 groups, 2 step params, 3 state, 4 inverse mass (wide kernel), 5 warm, 6 info,
-      // 7 totals, 8 records, 9 warmup step (the device adaptation's state).
+      // 7 totals, 8 records, 9 warmup step (the device adaptation's state), 10 trajectory
+      // scratch (wide kernel, stream form).
       const hmcLayout = g.device.createBindGroupLayout({
         label: 'hmc bindings',
-        entries: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((binding) => ({
+        entries: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
           buffer: { type: binding === 1 || binding === 4 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
@@ -835,9 +874,19 @@ export interface WebGpuBackendOptions {
   readonly diagMetric?: boolean;
   /**
    * Threads per chain of the wide kernel (models of more than 4 x MAX_BAKED_BLOCKS groups):
-   * a power of two up to 64; by default 1 on software adapters, else enough to fill the GPU.
+   * a power of two up to 256; by default enough for a few blocks each (wideThreadsPerChain).
    */
   readonly threadsPerChain?: number;
+  /** The wide kernel's form (models of more than 4 x MAX_BAKED_BLOCKS groups); see WideKernel. */
+  readonly wideKernel?: WideKernel;
+}
+
+/** How the wide kernel runs: its form, threads per chain, chains per workgroup, blocks per thread. */
+export interface WideLayout {
+  readonly kind: WideKernel;
+  readonly tpc: number;
+  readonly cpw: number;
+  readonly bpt: number;
 }
 
 /**
