@@ -12,7 +12,7 @@
 // is exactly 0 there. Mirrors logDensityGrad in src/model/model.ts (the float64 reference).
 //
 // Requires: const BINARY_C: bool (every c_k is 0 or 1: a lane-wise choice between the two
-// forms, no exp). Binding 1 of group 0 belongs to this module.
+// forms, no exp). The kernels declare binding 1 (the group data) in their own layout.
 
 // Per block of four groups: precision-weighted mean, precision, centeredness, lane mask.
 struct GroupBlock {
@@ -21,8 +21,6 @@ struct GroupBlock {
   c: vec4f,
   mask: vec4f,
 }
-
-@group(0) @binding(1) var<storage, read> groups: array<GroupBlock>;
 
 // A block's log-density terms and gradient (lanes summed by the caller).
 struct BlockTerms {

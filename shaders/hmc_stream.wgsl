@@ -27,7 +27,7 @@ const FLAG_RECORD: u32 = 2u;
 const MAX_BATCH: u32 = 32u;
 
 // hmc.wgsl's StepParams header; `row_stride` counts workgroups per row of the grid, and the
-// word after `slots` holds NV.
+// word after `slots` holds K (NV = ceil(K / 4) blocks).
 struct StepParams {
   iteration: u32,
   num_iterations: u32,
@@ -39,7 +39,7 @@ struct StepParams {
   retained: u32,
   key: vec2u,
   slots: u32,
-  nv: u32,
+  num_groups: u32,
   num_steps: array<vec4u, MAX_BATCH / 4u>,
 }
 
@@ -50,6 +50,12 @@ struct WarmupStep {
   iteration: u32,
 }
 
+// The group data, compact (src/gpu/layout.ts packGroupsCompact): per block ybar and the
+// precision, whose sign bit marks the centered lanes (BINARY_C: two vec4s; -0.0 for a
+// centered group without data), or ybar, precision and c (three vec4s). Every storage
+// read with a run-time index is a lane-by-lane gather on SwiftShader: 8 floats per block
+// and step instead of GroupBlock's 16 (the padding mask is not needed here).
+@group(0) @binding(1) var<storage, read> groups: array<vec4f>;
 @group(0) @binding(2) var<uniform> step: StepParams;
 @group(0) @binding(3) var<storage, read_write> state: array<vec4f>;
 @group(0) @binding(4) var<storage, read> inv_mass: array<vec4f>;
@@ -74,6 +80,15 @@ fn scratch_store(i: u32, B: u32, v: vec4f) {
   scratch[i + B] = v.y;
   scratch[i + 2u * B] = v.z;
   scratch[i + 3u * B] = v.w;
+}
+
+fn group_block(j: u32) -> GroupBlock {
+  if (BINARY_C) {
+    let ps = groups[2u * j + 1u];
+    let cen = (bitcast<vec4u>(ps) & vec4u(0x80000000u)) != vec4u(0u);
+    return GroupBlock(groups[2u * j], abs(ps), select(vec4f(0.0), vec4f(1.0), cen), vec4f(1.0));
+  }
+  return GroupBlock(groups[3u * j], groups[3u * j + 1u], groups[3u * j + 2u], vec4f(1.0));
 }
 
 fn is_finite(x: f32) -> bool {
@@ -115,7 +130,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let live = chain_index < B;
   let chain = min(chain_index, B - 1u);
   let writer = live && t == 0u;
-  let NV = step.nv;
+  let NV = (step.num_groups + 3u) / 4u;
   let S = NV + 1u;
 
   var num_iterations = 1u;
@@ -156,11 +171,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     var inv_tau = 1.0 / tau;
     var part = vec4f(0.0);
     for (var j = t; j < NV; j += TPC) {
-      let gb = groups[j];
+      let gb = group_block(j);
       let x = state[j * B + chain];
       let im = block_inv_mass(j);
       let bt = block_terms(x, gb, mu, s, tau, inv_tau);
-      let p = gb.mask * normals4(step.key, it, chain, j) * momentum_scale(im);
+      // Padding lanes (past K) get no momentum, so their z stays 0.
+      let mask = select(vec4f(0.0), vec4f(1.0), vec4u(4u * j) + vec4u(0u, 1u, 2u, 3u) < vec4u(step.num_groups));
+      let p = mask * normals4(step.key, it, chain, j) * momentum_scale(im);
       part += lane_sums(bt, im * p * p);
       if (live) {
         if (WARMUP) {
@@ -209,7 +226,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
           let pi = scratch_at(1u, j, chain, NV, B);
           let p = scratch_load(pi, B);
           let x = scratch_load(zi, B) + eps * im * p;
-          let bt = block_terms(x, groups[j], mu, s, tau, inv_tau);
+          let bt = block_terms(x, group_block(j), mu, s, tau, inv_tau);
           let ps = p + half * bt.g_z;
           step_part += lane_sums(bt, im * ps * ps);
           if (live) {

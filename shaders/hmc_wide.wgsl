@@ -30,7 +30,7 @@ const FLAG_RECORD: u32 = 2u;
 const MAX_BATCH: u32 = 32u;
 
 // hmc.wgsl's StepParams header; `row_stride` counts workgroups per row of the grid, and the
-// word after `slots` holds NV.
+// word after `slots` holds K (NV = ceil(K / 4) blocks).
 struct StepParams {
   iteration: u32,
   num_iterations: u32,
@@ -42,7 +42,7 @@ struct StepParams {
   retained: u32,
   key: vec2u,
   slots: u32,
-  nv: u32,
+  num_groups: u32,
   num_steps: array<vec4u, MAX_BATCH / 4u>,
 }
 
@@ -53,6 +53,7 @@ struct WarmupStep {
   iteration: u32,
 }
 
+@group(0) @binding(1) var<storage, read> groups: array<GroupBlock>;
 @group(0) @binding(2) var<uniform> step: StepParams;
 @group(0) @binding(3) var<storage, read_write> state: array<vec4f>;
 @group(0) @binding(4) var<storage, read> inv_mass: array<vec4f>;
@@ -101,7 +102,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let live = chain_index < B;
   let chain = min(chain_index, B - 1u);
   let writer = live && t == 0u;
-  let NV = step.nv;
+  let NV = (step.num_groups + 3u) / 4u;
   let S = NV + 1u;
 
   var num_iterations = 1u;

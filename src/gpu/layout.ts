@@ -31,6 +31,25 @@ export function packGroups(model: HierModel): Float32Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * The group data of the wide kernel's stream form (shaders/hmc_stream.wgsl), per block of
+ * 4 groups: when every c_k is 0 or 1, ybar then the precision with its sign bit set for
+ * centered groups (-0.0 for a centered group without data); else ybar, precision, c.
+ */
+export function packGroupsCompact(model: HierModel): Float32Array<ArrayBuffer> {
+  const { stats, c } = model;
+  const binary = c.every((x) => x === 0 || x === 1);
+  const fields = binary ? 2 : 3;
+  const out = new Float32Array(numZBlocks(stats.K) * fields * 4);
+  for (let k = 0; k < stats.K; k++) {
+    const base = (k >> 2) * fields * 4 + (k & 3);
+    out[base] = stats.ybar[k];
+    out[base + 4] = binary && c[k] === 1 ? -stats.precision[k] || -0 : stats.precision[k];
+    if (!binary) out[base + 8] = c[k];
+  }
+  return out;
+}
+
 /** Chain-major float64 positions (chains x D) -> block-major vec4 float32 ((NV+1) x B x 4). */
 export function packPositions(K: number, chains: number, positions: ArrayLike<number>): Float32Array<ArrayBuffer> {
   const NV = numZBlocks(K);

@@ -3,7 +3,7 @@ import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
 import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
-import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu/layout.ts';
+import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
@@ -237,7 +237,7 @@ class WebGpuBackend implements Backend {
       return b;
     };
     const STORAGE = GPUBufferUsage.STORAGE;
-    const groups = packGroups(model);
+    const groups = this.wide?.kind === 'stream' ? packGroupsCompact(model) : packGroups(model);
     const groupBuf = mk('groups', groups.byteLength, STORAGE | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(groupBuf, 0, groups);
     // The wide kernel reads the inverse mass from a storage buffer (any K), the narrow one
@@ -490,7 +490,7 @@ class WebGpuBackend implements Backend {
     u[8] = this.key[0];
     u[9] = this.key[1];
     u[10] = this.slots;
-    u[11] = this.NV;
+    u[11] = this.K;
     u.fill(0, STEP_HEADER_WORDS, INV_MASS_WORD);
     u.set(b.steps, STEP_HEADER_WORDS);
     // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1. In the step uniform (narrow
