@@ -6,9 +6,16 @@
  *  2. end-to-end ChEES-HMC runs of the seed study's seven cases at 4,096 chains
  *     (1,000 warmup + 1,000 draws), WebGPU, and the CPU backend on the same cases;
  *  3. 65,536 chains × 1,000 draws (memory-bounded recording) on seed cases;
- *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters.
+ *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters;
+ *  5. scaling (`--only scaling` for this alone): chains 1,024 to 262,144 x
+ *     K = 9, 100, 1,000, 10,000 groups, each cell in its own process (gradient evals/s,
+ *     compile, time to first draw, peak RSS, GPU memory), and compile time against K.
+ *     --scaling-quick shrinks it (chains 1,024 and 4,096; K up to 1,000, plus 10,000 at 4,096
+ *     chains), the default on software adapters (SwiftShader) unless --scaling-full;
+ *     --scaling-chains / --scaling-groups pick the grid,
+ *     --wide-kernel registers|stream and --threads-per-chain N the wide kernel.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics, --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,scaling, --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -17,6 +24,7 @@ import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
 import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+import { benchCompile, benchScaling } from './scaling.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +33,12 @@ const { values } = parseArgs({
     'metric-compare': { type: 'boolean' },
     'big-iterations': { type: 'string' },
     cases: { type: 'string' },
+    'scaling-quick': { type: 'boolean' },
+    'scaling-full': { type: 'boolean' },
+    'scaling-chains': { type: 'string' },
+    'scaling-groups': { type: 'string' },
+    'wide-kernel': { type: 'string' },
+    'threads-per-chain': { type: 'string' },
   },
 });
 /** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
@@ -38,7 +52,7 @@ function parseCases(text: string): (readonly [string, string])[] {
   return out;
 }
 const cases = values.cases ? parseCases(values.cases) : SEED_CASES;
-const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics').split(','));
+const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,scaling').split(','));
 const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
@@ -103,6 +117,26 @@ if (only.has('big')) {
   }
   flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
   rows.push(...r);
+}
+
+if (only.has('scaling')) {
+  const sq = values['scaling-quick'] === true || (gpu.adapter.isFallback && values['scaling-full'] !== true);
+  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
+  const chains = list(values['scaling-chains'], sq ? [1024, 4096] : [1024, 4096, 16384, 65536, 262144]);
+  const groups = list(values['scaling-groups'], sq ? [9, 100, 1000] : [9, 100, 1000, 10000]);
+  const common = {
+    steps: 20,
+    iterations: sq ? 3 : 10,
+    timeout: sq ? 300 : 600,
+    wideKernel: values['wide-kernel'],
+    threadsPerChain: values['threads-per-chain'] ? Number(values['threads-per-chain']) : undefined,
+  };
+  console.log('5. Scaling: chains x groups (each cell a fresh process)');
+  await benchScaling({ ...common, chains, groups });
+  if (sq && !values['scaling-groups']) await benchScaling({ ...common, chains: [4096], groups: [10000], iterations: 1 });
+  console.log('\n   Compile time against K');
+  await benchCompile([1, 9, 16, 17, 64, 100, 128, 129, 500, 1000, 2000, 10000], 300);
+  console.log();
 }
 
 gpu.device.destroy();
