@@ -9,6 +9,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+/** Chains x (groups + 8) per timed cell at least (transitions are added up to 100). */
+const WORK_PER_CELL = 4e6;
 
 export interface ScalingOptions {
   readonly chains: readonly number[];
@@ -37,13 +39,15 @@ async function child(script: string, args: string[], timeout: number): Promise<R
 const f = (x: unknown, d: number) => (typeof x === 'number' ? x.toFixed(d) : '-');
 
 export async function benchScaling(o: ScalingOptions): Promise<void> {
-  console.log(`   L = ${o.steps}, ${o.iterations} timed transitions per cell, synthetic noncentered data (test/bench/synthetic.ts)`);
+  console.log(`   L = ${o.steps}, at least ${o.iterations} timed transitions per cell, synthetic noncentered data (test/bench/synthetic.ts)`);
   const head = ['K', 'chains', 'kernel', 'M grad/s', 'M group-grad/s', 'compile s', 'first draw s', 'peak RSS MB', 'GPU MB'];
   console.log('   ' + head.join(' | '));
   const perGroup = new Map<string, number>();
   for (const K of o.groups) {
     for (const chains of o.chains) {
-      const args = [String(K), String(chains), String(o.steps), String(o.iterations), o.wideKernel ?? '', o.threadsPerChain ? String(o.threadsPerChain) : ''];
+      // Enough transitions that small cells are not timing dispatch latency alone.
+      const iterations = Math.min(100, Math.max(o.iterations, Math.ceil(WORK_PER_CELL / (chains * (K + 8)))));
+      const args = [String(K), String(chains), String(o.steps), String(iterations), o.wideKernel ?? '', o.threadsPerChain ? String(o.threadsPerChain) : ''];
       const r = await child('./scaling_probe.ts', args, o.timeout);
       if (r.error) {
         console.log(`   ${K} | ${chains} | - | limit: ${r.error}`);

@@ -21,8 +21,8 @@ import { requestGpu } from '../../src/gpu/device.ts';
 import { syntheticData } from './synthetic.ts';
 
 const [K, chains, L = 20, iters = 3] = process.argv.slice(2, 6).map(Number);
-const kind = process.argv[6] as 'registers' | 'stream' | undefined;
-const tpc = Number(process.argv[7]);
+const kind = (process.argv[6] || undefined) as 'registers' | 'stream' | undefined;
+const tpc = process.argv[7] ? Number(process.argv[7]) : NaN;
 const out: Record<string, unknown> = { K, chains, L };
 try {
   const data = syntheticData(K, 1);
