@@ -13,8 +13,9 @@
 //
 // Buffers as hmc.wgsl (block-major vec4, block j of chain c at j * B + c), plus: the
 // diagonal inverse mass in the storage buffer `inv_mass` (NV z blocks, then (mu, s, 1, 1));
-// q' and p during a trajectory in `scratch`, lane-major floats (lane l of block j of
-// chain c at (4 j + l) B + c: coalesced over neighbouring chains on a GPU). The
+// q' and p during a trajectory in `scratch`, chain by chain (block j of chain c at
+// 2 (c NV + j) and the next vec4: each thread's stream is contiguous, 2-24% faster on
+// SwiftShader than lanes B apart, whose every load is a lane-by-lane gather anyway). The
 // block-major buffers are read and written once per transition; warmup leaves q0, q' and
 // M^-1 p' in `warm`, as hmc.wgsl.
 //
@@ -64,22 +65,12 @@ struct WarmupStep {
 @group(0) @binding(7) var<storage, read_write> totals: array<vec4f>;
 @group(0) @binding(8) var<storage, read_write> rec: array<vec4f>;
 @group(0) @binding(9) var<storage, read> warmup_step: WarmupStep;
-@group(0) @binding(10) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
 
-// Float index of lane 0 of block j in scratch region r (0: q', 1: p); lanes follow B apart.
-fn scratch_at(r: u32, j: u32, chain: u32, NV: u32, B: u32) -> u32 {
-  return ((r * NV + j) * 4u) * B + chain;
-}
-
-fn scratch_load(i: u32, B: u32) -> vec4f {
-  return vec4f(scratch[i], scratch[i + B], scratch[i + 2u * B], scratch[i + 3u * B]);
-}
-
-fn scratch_store(i: u32, B: u32, v: vec4f) {
-  scratch[i] = v.x;
-  scratch[i + B] = v.y;
-  scratch[i + 2u * B] = v.z;
-  scratch[i + 3u * B] = v.w;
+// vec4 index of block j of region r (0: q', 1: p) of a chain: a chain's blocks contiguous,
+// q' and p of a block side by side.
+fn scratch_at(r: u32, j: u32, chain: u32, NV: u32) -> u32 {
+  return (chain * NV + j) * 2u + r;
 }
 
 fn group_block(j: u32) -> GroupBlock {
@@ -183,8 +174,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         if (WARMUP) {
           warm[j * B + chain] = x;
         }
-        scratch_store(scratch_at(0u, j, chain, NV, B), B, x);
-        scratch_store(scratch_at(1u, j, chain, NV, B), B, p + half * bt.g_z);
+        scratch[scratch_at(0u, j, chain, NV)] = x;
+        scratch[scratch_at(1u, j, chain, NV)] = p + half * bt.g_z;
       }
     }
     let d0 = chain_sum(part, li, cw, t, sums & 1u);
@@ -222,16 +213,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         inv_tau = 1.0 / tau;
         for (var j = t; j < NV; j += TPC) {
           let im = block_inv_mass(j);
-          let zi = scratch_at(0u, j, chain, NV, B);
-          let pi = scratch_at(1u, j, chain, NV, B);
-          let p = scratch_load(pi, B);
-          let x = scratch_load(zi, B) + eps * im * p;
+          let zi = scratch_at(0u, j, chain, NV);
+          let pi = zi + 1u;
+          let p = scratch[pi];
+          let x = scratch[zi] + eps * im * p;
           let bt = block_terms(x, group_block(j), mu, s, tau, inv_tau);
           let ps = p + half * bt.g_z;
           step_part += lane_sums(bt, im * ps * ps);
           if (live) {
-            scratch_store(zi, B, x);
-            scratch_store(pi, B, ps + kick * bt.g_z);
+            scratch[zi] = x;
+            scratch[pi] = ps + kick * bt.g_z;
           }
         }
       }
@@ -275,7 +266,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     let div_base = stats_base + step.slots * R;
     var nonfinite = 0.0;
     for (var j = t; j < NV; j += TPC) {
-      let x = scratch_load(scratch_at(0u, j, chain, NV, B), B);
+      let x = scratch[scratch_at(0u, j, chain, NV)];
       if (live) {
         if (accepted) {
           state[j * B + chain] = x;
@@ -292,7 +283,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         }
       }
       if (WARMUP) {
-        let p = scratch_load(scratch_at(1u, j, chain, NV, B), B);
+        let p = scratch[scratch_at(1u, j, chain, NV)];
         nonfinite += select(1.0, 0.0, all_finite(x) && all_finite(p));
         if (live) {
           warm[(S + j) * B + chain] = x;

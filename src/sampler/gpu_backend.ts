@@ -267,7 +267,7 @@ class WebGpuBackend implements Backend {
     this.adaptRead = mk('adaptation readback', 4 * (ADAPT_STATE_WORDS + HISTORY_FIELDS * MAX_DEVICE_WARMUP), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    // The stream form's trajectory scratch: q' and p, lane-major (shaders/hmc_stream.wgsl).
+    // The stream form's trajectory scratch: q' and p per block, chain by chain (shaders/hmc_stream.wgsl).
     const scratchBuf = mk('trajectory scratch', this.wide?.kind === 'stream' ? 2 * this.NV * chains * 16 : 16, STORAGE);
     if (scratchBuf.size > limit) {
       throw new RangeError(`${chains} chains x ${this.K} groups need ${scratchBuf.size} bytes of trajectory scratch, over this adapter's ${limit}-byte storage binding limit: use fewer chains`);
