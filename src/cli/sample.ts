@@ -1,18 +1,18 @@
 import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { loadData } from '../io/data.ts';
-import { writeFileAtomic } from '../io/write.ts';
+import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
+import { InputError } from '../model/priors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
-import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
 import { parseParameterization } from '../model/parameterization.ts';
-import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind, type SampleResult } from '../sampler/sample.ts';
+import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs } from '../sampler/report.ts';
-import { summarizeParallel } from '../diagnostics/parallel.ts';
+import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
+import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
 import { GET_WEBGPU_HINT } from '../gpu/device.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
@@ -22,40 +22,15 @@ const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, 
 
 Options:
   --data FILE            .json (seed format: y, idx, sigma, K) or .csv (columns group,y[,sigma])   (required)
-  --sigma S              measurement sd when the data has none
   --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
                          (default noncentered)
-  --mu-prior normal:LOC,SCALE          (default normal:0,5)
-  --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
-  --chains N             (default ${DEFAULT_CHAINS})
-  --warmup N             (default ${DEFAULT_WARMUP})
-  --draws N              (default ${DEFAULT_DRAWS})
-  --seed N               (default 1)
-  --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
-  --backend B            auto | webgpu | cpu (default auto: WebGPU, else CPU)
-  --metric M             unit | diag (diagonal metric from cross-chain variances; default unit)
-  --superchains M        group chains into M superchains sharing a start (adds nested R-hat)
-  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
+${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
-  --quiet                no progress bar
-  --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
 
-function int(flag: string, text: string | undefined, dflt: number, min: number): number {
-  if (text === undefined) return dflt;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new InputError(flag, `must be an integer >= ${min}, got '${text}'`);
-  return v;
-}
-
-function outputPath(flag: string, path: string | undefined, ext: string): string | undefined {
-  if (path === undefined) return undefined;
-  if (!path.endsWith(ext)) throw new InputError(flag, `must name a ${ext} file, got '${path}'`);
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${dir}' does not exist`);
-  return path;
-}
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report a process stopped by it. */
+export const EXIT_INTERRUPTED = 130;
 
 /** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
 export function fallbackNotice(reason: string): string {
@@ -70,23 +45,11 @@ export async function runSample(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       data: { type: 'string' },
-      sigma: { type: 'string' },
       param: { type: 'string' },
-      'mu-prior': { type: 'string' },
-      'tau-prior': { type: 'string' },
-      chains: { type: 'string' },
-      warmup: { type: 'string' },
-      draws: { type: 'string' },
-      seed: { type: 'string' },
-      'target-accept': { type: 'string' },
-      backend: { type: 'string' },
-      metric: { type: 'string' },
-      superchains: { type: 'string' },
+      ...SAMPLER_ARG_SPECS,
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
       out: { type: 'string' },
-      quiet: { type: 'boolean' },
-      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,84 +59,96 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
-  let sigma: number | undefined;
-  if (values.sigma !== undefined) {
-    sigma = Number(values.sigma);
-    if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${values.sigma}'`);
-  }
-  const chains = int('--chains', values.chains, DEFAULT_CHAINS, 1);
-  const warmup = int('--warmup', values.warmup, DEFAULT_WARMUP, 0);
-  const draws = int('--draws', values.draws, DEFAULT_DRAWS, 1);
-  const seed = int('--seed', values.seed, 1, 0);
-  if (seed > Number.MAX_SAFE_INTEGER) throw new InputError('--seed', 'must be below 2^53');
-  let targetAccept: number | undefined;
-  if (values['target-accept'] !== undefined) {
-    targetAccept = Number(values['target-accept']);
-    if (!(targetAccept > 0 && targetAccept < 1)) throw new InputError('--target-accept', `must be a number in (0, 1), got '${values['target-accept']}'`);
-  }
-  const backend = (values.backend ?? 'auto') as BackendKind;
-  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new InputError('--backend', `must be auto, webgpu or cpu, got '${values.backend}'`);
-  const metricKind = values.metric ?? 'unit';
-  if (metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${values.metric}'`);
-  const superchains = values.superchains === undefined ? undefined : int('--superchains', values.superchains, 1, 1);
-  if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
+  const { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
   if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
   const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
   if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
-  const priors = {
-    mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
-    tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
-  };
   const data = await loadData(values.data, { sigma });
   const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
 
   // Read by src/gpu/native_env.ts before Dawn starts.
-  if (values.verbose) process.env[VERBOSE_ENV] = '1';
-  const bar = values.quiet ? undefined : progressBar();
+  if (verbose) process.env[VERBOSE_ENV] = '1';
+  const bar = quiet ? undefined : progressBar();
+  // Ctrl-C: the first stops the run (warmup: nothing is kept; sampling: the draws so far
+  // are diagnosed and written, marked partial); a second exits at once.
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
-  let result: SampleResult;
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) {
+      removePendingTemporaries();
+      process.stderr.write('\nfunnelweb: interrupted again: exiting now\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
+    interrupted = true;
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
+  // The diagnostics' worker threads start (load their code) while the sampler runs, when
+  // the draws will be many enough for them.
+  const workers = (data.K + 3) * chains * draws >= PARALLEL_MIN_DRAWS ? startSummaryWorkers() : null;
   try {
-    result = await sample({
-      data,
-      parameterization: c,
-      priors,
-      chains,
-      warmup,
-      draws,
-      seed,
-      targetAccept,
-      backend,
-      adaptMetric: metricKind === 'diag',
-      superchains,
-      onProgress: bar?.update,
-      onBackend: (b) => {
-        if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
-      },
-      signal: controller.signal,
-    });
-  } finally {
+    let result: SampleResult;
+    try {
+      result = await sample({
+        data,
+        parameterization: c,
+        priors,
+        chains,
+        warmup,
+        draws,
+        seed,
+        targetAccept,
+        backend,
+        adaptMetric,
+        superchains,
+        onProgress: bar?.update,
+        onBackend: (b) => {
+          if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
+        },
+        signal: controller.signal,
+      });
+    } catch (err) {
+      bar?.done();
+      if (!controller.signal.aborted) throw err;
+      process.stderr.write(`funnelweb: interrupted before the first draw (during warmup): nothing written\n`);
+      return EXIT_INTERRUPTED;
+    }
     bar?.done();
+    if (result.partial) {
+      process.stderr.write(
+        `funnelweb: interrupted after ${result.draws} of ${result.requestedDraws} draws: writing the partial results (Ctrl-C again to quit at once)\n`,
+      );
+    }
+    const { report, summary } = reportRun(result, seed, await summarizeParallel(...withWorkers(summaryInputs(result), workers)));
+    const s = report.sampler;
+    const out = process.stdout;
+    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
+    out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
+    out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
+    out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
+    for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
+    if (csvPath) await writeDrawsCsv(csvPath, result);
+    if (outPath) {
+      const t0 = performance.now();
+      await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+      if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
+    return interrupted ? EXIT_INTERRUPTED : 0;
+  } finally {
+    workers?.close();
     process.off('SIGINT', onSigint);
   }
-  const { report, summary } = reportRun(result, seed, await summarizeParallel(...summaryInputs(result)));
-  const s = report.sampler;
-  const out = process.stdout;
-  out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
-  out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
-  out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
-  out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
-  for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-  if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-  if (csvPath) await writeDrawsCsv(csvPath, result);
-  if (outPath) {
-    const t0 = performance.now();
-    await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
-    if (!values.quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  }
-  return 0;
+}
+
+/** summarizeParallel's arguments with the workers started ahead. */
+function withWorkers(
+  args: ReturnType<typeof summaryInputs>,
+  workers: SummaryWorkers | null,
+): Parameters<typeof summarizeParallel> {
+  const [params, chains, draws, opts] = args;
+  return [params, chains, draws, { ...opts, workers }];
 }
