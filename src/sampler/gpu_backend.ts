@@ -270,10 +270,11 @@ class WebGpuBackend implements Backend {
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
     // The stream form's trajectory scratch: q' and p per block, chain by chain (shaders/hmc_stream.wgsl).
-    const scratchBuf = mk('trajectory scratch', this.wide?.kind === 'stream' ? 2 * this.NV * chains * 16 : 16, STORAGE);
-    if (scratchBuf.size > limit) {
-      throw new RangeError(`${chains} chains x ${this.K} groups need ${scratchBuf.size} bytes of trajectory scratch, over this adapter's ${limit}-byte storage binding limit: use fewer chains`);
+    const scratchBytes = this.wide?.kind === 'stream' ? 2 * this.NV * chains * 16 : 16;
+    if (scratchBytes > limit) {
+      throw new InputError('chains', `${chains} chains x ${this.K} groups need ${scratchBytes} bytes of trajectory scratch, over this adapter's ${limit}-byte storage binding limit: use at most ${Math.floor(limit / (2 * this.NV * 16))} chains`);
     }
+    const scratchBuf = mk('trajectory scratch', scratchBytes, STORAGE);
     this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.invMassBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf], [10, scratchBuf]];
     this.rebindHmc();
     this.reduceBind = device.createBindGroup({
