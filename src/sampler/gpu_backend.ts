@@ -233,6 +233,11 @@ class WebGpuBackend implements Backend {
       const most = Math.floor(limit / (3 * S * 16));
       throw new InputError('chains', `${chains} chains x ${this.K} groups need ${3 * stateBytes} bytes of warmup state, over this adapter's ${limit}-byte storage binding limit: use at most ${most} chains`);
     }
+    // The stream form's trajectory scratch: q' and p per block, chain by chain (shaders/hmc_stream.wgsl).
+    const scratchBytes = this.wide?.kind === 'stream' ? 2 * this.NV * chains * 16 : 16;
+    if (scratchBytes > limit) {
+      throw new InputError('chains', `${chains} chains x ${this.K} groups need ${scratchBytes} bytes of trajectory scratch, over this adapter's ${limit}-byte storage binding limit: use at most ${Math.floor(limit / (2 * this.NV * 16))} chains`);
+    }
     const mk = (label: string, size: number, usage: number) => {
       const b = device.createBuffer({ label, size: Math.max(16, size), usage });
       this.buffers.push(b);
@@ -269,11 +274,6 @@ class WebGpuBackend implements Backend {
     this.adaptRead = mk('adaptation readback', 4 * (ADAPT_STATE_WORDS + HISTORY_FIELDS * MAX_DEVICE_WARMUP), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    // The stream form's trajectory scratch: q' and p per block, chain by chain (shaders/hmc_stream.wgsl).
-    const scratchBytes = this.wide?.kind === 'stream' ? 2 * this.NV * chains * 16 : 16;
-    if (scratchBytes > limit) {
-      throw new InputError('chains', `${chains} chains x ${this.K} groups need ${scratchBytes} bytes of trajectory scratch, over this adapter's ${limit}-byte storage binding limit: use at most ${Math.floor(limit / (2 * this.NV * 16))} chains`);
-    }
     const scratchBuf = mk('trajectory scratch', scratchBytes, STORAGE);
     this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.invMassBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf], [10, scratchBuf]];
     this.rebindHmc();
