@@ -16,7 +16,8 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): { upda
     const filled = Math.round(frac * BAR_WIDTH);
     const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
     const acc = p.acceptRate !== undefined ? ` accept ${p.acceptRate.toFixed(2)}` : '';
-    return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${p.numSteps}${acc}  ${p.elapsedSeconds.toFixed(1)}s`;
+    const stop = p.warmupStopped ? '  (settled and mixed: warmup ends)' : '';
+    return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${p.numSteps}${acc}  ${p.elapsedSeconds.toFixed(1)}s${stop}`;
   };
   return {
     update(p) {
@@ -29,7 +30,7 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): { upda
       const decile = Math.floor((10 * p.iteration) / Math.max(1, p.total));
       if (p.phase !== lastPhase) lastDecile = -1;
       lastPhase = p.phase;
-      if (decile !== lastDecile) {
+      if (decile !== lastDecile || p.warmupStopped) {
         lastDecile = decile;
         stream.write(line(p) + '\n');
       }

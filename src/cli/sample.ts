@@ -5,7 +5,7 @@ import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
 import { parseParameterization } from '../model/parameterization.ts';
-import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind, type SampleResult } from '../sampler/sample.ts';
+import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs } from '../sampler/report.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
@@ -23,7 +23,9 @@ Options:
   --mu-prior normal:LOC,SCALE          (default normal:0,5)
   --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
   --chains N             (default ${DEFAULT_CHAINS})
-  --warmup N             (default ${DEFAULT_WARMUP})
+  --warmup N|auto[:MAX]  warmup iterations, or auto: stop when the step size and trajectory length have
+                         settled and the chains have mixed (checked every 50 iterations), at most MAX
+                         (default ${DEFAULT_WARMUP}, MAX ${DEFAULT_WARMUP_MAX})
   --draws N              (default ${DEFAULT_DRAWS})
   --seed N               (default 1)
   --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
@@ -64,6 +66,22 @@ function drawsCsv(r: SampleResult): string {
   return lines.join('\n') + '\n';
 }
 
+/** `--warmup`: N, `auto` or `auto:MAX`. */
+function parseWarmup(text: string | undefined): { warmup: number | 'auto'; warmupMax?: number } {
+  const t = text ?? DEFAULT_WARMUP;
+  if (t === 'auto') return { warmup: 'auto' };
+  if (t.startsWith('auto:')) return { warmup: 'auto', warmupMax: int('--warmup', t.slice(5), DEFAULT_WARMUP_MAX, 0) };
+  if (!/^\s*\d+\s*$/.test(t)) throw new InputError('--warmup', `must be an integer >= 0, auto or auto:MAX, got '${t}'`);
+  return { warmup: int('--warmup', t, 0, 0) };
+}
+
+/** " (auto: stopped at 250 of 1000)" for the report's first line. */
+function warmupNote(r: SampleResult): string {
+  const a = r.warmupAuto;
+  if (!a) return '';
+  return a.stoppedAt !== null ? ` (auto: settled and mixed at ${a.stoppedAt}, cap ${a.max})` : ` (auto: ran to its cap of ${a.max} without settling)`;
+}
+
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runSample(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -102,7 +120,7 @@ export async function runSample(argv: string[]): Promise<number> {
     if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${values.sigma}'`);
   }
   const chains = int('--chains', values.chains, DEFAULT_CHAINS, 1);
-  const warmup = int('--warmup', values.warmup, DEFAULT_WARMUP, 0);
+  const { warmup, warmupMax } = parseWarmup(values.warmup);
   const draws = int('--draws', values.draws, DEFAULT_DRAWS, 1);
   const seed = int('--seed', values.seed, 1, 0);
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError('--seed', 'must be below 2^53');
@@ -138,6 +156,7 @@ export async function runSample(argv: string[]): Promise<number> {
       priors,
       chains,
       warmup,
+      warmupMax,
       draws,
       seed,
       targetAccept,
@@ -154,7 +173,7 @@ export async function runSample(argv: string[]): Promise<number> {
   const { report, summary } = reportRun(result, seed, await summarizeParallel(...summaryInputs(result)));
   const s = report.sampler;
   const out = process.stdout;
-  out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
+  out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
   out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
   out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
   out.write(formatSummary({ ...summary, warnings: [] }) + '\n');

@@ -219,6 +219,11 @@ class CpuBackend implements Backend {
     if (this.sampling) this.sampledIterations++;
   }
 
+  async positions(): Promise<Float64Array> {
+    if (this.sampling) throw new Error('positions() is only available before sampling');
+    return Float64Array.from(this.position);
+  }
+
   async ensembleStats(): Promise<EnsembleStats> {
     const D = this.dim;
     const chees = cheesEnsembleStats(

@@ -1,0 +1,190 @@
+/**
+ * When to end warmup (`--warmup auto`): a check every WARMUP_CHECK_INTERVAL iterations that
+ * ends adaptation once
+ *
+ * 1. **the adaptation has settled**: the step size and trajectory length that warmup would
+ *    hand to sampling now (ChEES's iterate averages, `chees.final`) changed by at most
+ *    SETTLED_LOG_CHANGE in log space since the previous check; and
+ * 2. **the ensemble has mixed**, judged from two snapshots of every chain's position, x at
+ *    the previous check and y at this one (Delta = WARMUP_CHECK_INTERVAL iterations apart),
+ *    coordinate by coordinate over the C chains:
+ *    - the chains have forgotten where they were: the cross-chain correlation
+ *      rho = cor(x, y) is at most MAX_LAG_CORRELATION (plus 3 standard errors, 3/sqrt(C));
+ *      this is the classic R-hat of C chains of the two draws x, y (Gelman & Rubin 1992):
+ *      R-hat^2 = 1 / (1 - rho) for stationary chains, so rho <= 0.1 is R-hat <= 1.054 at a
+ *      lag of Delta iterations — the many-short-chains view of Margossian, Hoffman,
+ *      Sountsov, Riou-Durand, Vehtari & Gelman (2023, "Nested R-hat"): the question after
+ *      warmup is whether the chains have forgotten their initialisation, not whether each
+ *      chain is long;
+ *    - the ensemble is no longer moving: its mean moved by at most MAX_MEAN_SHIFT
+ *      pooled sds and its sd by at most a factor exp(MAX_LOG_SD_CHANGE) (each plus 3
+ *      standard errors: sqrt(2/C) sds for the mean, sqrt(1/C) for log sd), so both
+ *      snapshots are draws of one distribution.
+ *
+ * The rule is a deterministic function of the adaptation state and the positions at
+ * iterations that are multiples of WARMUP_CHECK_INTERVAL, so where warmup stops depends on
+ * the seed, never on how the iterations were split into device runs or on wall time.
+ * Warmup stops at the first check where both hold (never before MIN_AUTO_WARMUP), or at the
+ * cap. Pure `init` / `update`, as the other adaptation modules.
+ *
+ * Why these (measured, docs/benchmarks.md): on the seed study's cases ChEES's trajectory
+ * length is the slow part of adaptation — it starts at one leapfrog step and grows by at
+ * most ~2.5% per iteration (Adam at rate 0.025) — and the ensemble needs the adapted length
+ * to forget its uniform(-2, 2) start; the posterior checks against exact quadrature
+ * (test/sampler_posterior.test.ts) pass with the automatic warmup.
+ */
+
+/** Iterations between checks; checks fall on multiples of it (device runs end there). */
+export const WARMUP_CHECK_INTERVAL = 50;
+/** Earliest stop: two checks apart, so that the settled test compares two averages. */
+export const MIN_AUTO_WARMUP = 100;
+/** Default cap of `--warmup auto`: the fixed warmup FunnelWeb used before (and Stan's default). */
+export const MAX_AUTO_WARMUP = 1000;
+/** Largest |change in log| of the tuned step size and trajectory length between checks (5%). */
+export const SETTLED_LOG_CHANGE = 0.05;
+/** Largest cross-chain correlation of a coordinate between snapshots WARMUP_CHECK_INTERVAL apart. */
+export const MAX_LAG_CORRELATION = 0.1;
+/** Largest shift of the ensemble mean between snapshots, in pooled posterior sds. */
+export const MAX_MEAN_SHIFT = 0.1;
+/** Largest |change in log sd| of the ensemble between snapshots (about 10%). */
+export const MAX_LOG_SD_CHANGE = 0.1;
+/** Standard errors of slack added to the mixing tests (they are estimated from C chains). */
+export const NOISE_SLACK = 3;
+
+export interface WarmupStopParams {
+  readonly interval: number;
+  readonly minWarmup: number;
+  readonly settledLogChange: number;
+  readonly maxLagCorrelation: number;
+  readonly maxMeanShift: number;
+  readonly maxLogSdChange: number;
+}
+
+export const DEFAULT_WARMUP_STOP: WarmupStopParams = {
+  interval: WARMUP_CHECK_INTERVAL,
+  minWarmup: MIN_AUTO_WARMUP,
+  settledLogChange: SETTLED_LOG_CHANGE,
+  maxLagCorrelation: MAX_LAG_CORRELATION,
+  maxMeanShift: MAX_MEAN_SHIFT,
+  maxLogSdChange: MAX_LOG_SD_CHANGE,
+};
+
+/** What one check found (kept in the run's history: `SampleResult.warmupChecks`). */
+export interface WarmupCheck {
+  /** Warmup iterations done at this check. */
+  readonly iteration: number;
+  /** |log change| since the previous check of the tuned step size and trajectory length (NaN at the first check). */
+  readonly stepSizeChange: number;
+  readonly trajectoryLengthChange: number;
+  /** Over coordinates: the largest lag correlation, mean shift (sds) and |log sd change| (NaN at the first check). */
+  readonly lagCorrelation: number;
+  readonly meanShift: number;
+  readonly logSdChange: number;
+  readonly settled: boolean;
+  readonly mixed: boolean;
+  /** Both held (and iteration >= minWarmup): warmup ends here. */
+  readonly stop: boolean;
+}
+
+export interface WarmupStopState {
+  /** Positions at the previous check (chain-major) and the tuned values then; absent before the first. */
+  readonly previous?: { readonly positions: Float64Array; readonly logStepSize: number; readonly logTrajectoryLength: number };
+}
+
+export interface WarmupStopInput {
+  readonly iteration: number;
+  /** What `chees.final` returns now. */
+  readonly tuned: { readonly stepSize: number; readonly trajectoryLength: number };
+  /** Current positions, chain-major (chain c, coordinate d at c * dim + d). */
+  readonly positions: ArrayLike<number>;
+  readonly chains: number;
+  readonly dim: number;
+}
+
+/** Cross-chain comparison of two snapshots: the largest lag correlation, mean shift and log-sd change over coordinates, each less its noise allowance. */
+export function snapshotDrift(x: ArrayLike<number>, y: ArrayLike<number>, chains: number, dim: number): { lagCorrelation: number; meanShift: number; logSdChange: number } {
+  let lagCorrelation = -Infinity;
+  let meanShift = 0;
+  let logSdChange = 0;
+  for (let d = 0; d < dim; d++) {
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    for (let c = 0; c < chains; c++) {
+      const a = x[c * dim + d];
+      const b = y[c * dim + d];
+      if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+      n++;
+      sx += a;
+      sy += b;
+    }
+    if (n < 2) return { lagCorrelation: NaN, meanShift: NaN, logSdChange: NaN };
+    const mx = sx / n;
+    const my = sy / n;
+    let vx = 0;
+    let vy = 0;
+    let cxy = 0;
+    for (let c = 0; c < chains; c++) {
+      const a = x[c * dim + d];
+      const b = y[c * dim + d];
+      if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+      vx += (a - mx) * (a - mx);
+      vy += (b - my) * (b - my);
+      cxy += (a - mx) * (b - my);
+    }
+    // A coordinate that does not vary (all chains equal) has nothing to mix.
+    if (!(vx > 0 && vy > 0)) {
+      if (vx !== vy) return { lagCorrelation: 1, meanShift: Infinity, logSdChange: Infinity };
+      continue;
+    }
+    lagCorrelation = Math.max(lagCorrelation, cxy / Math.sqrt(vx * vy));
+    meanShift = Math.max(meanShift, Math.abs(my - mx) / Math.sqrt((vx + vy) / (2 * (n - 1))));
+    logSdChange = Math.max(logSdChange, Math.abs(0.5 * Math.log(vy / vx)));
+  }
+  return { lagCorrelation: lagCorrelation === -Infinity ? 0 : lagCorrelation, meanShift, logSdChange };
+}
+
+/**
+ * Builds the stopping rule: `init()`, then `update(state, input)` at every iteration that
+ * is a multiple of `params.interval` (the caller only calls it there). Returns the next
+ * state and the check; `check.stop` ends warmup. `reset` forgets the previous check (after
+ * a metric window changes the scale, the next check only records).
+ */
+export function warmupStop(params: Partial<WarmupStopParams> = {}) {
+  const p: WarmupStopParams = { ...DEFAULT_WARMUP_STOP, ...params };
+
+  function init(): WarmupStopState {
+    return {};
+  }
+
+  function update(state: WarmupStopState, input: WarmupStopInput): { state: WarmupStopState; check: WarmupCheck } {
+    const { chains, dim } = input;
+    if (input.positions.length !== chains * dim) throw new RangeError(`positions: expected ${chains * dim} values, got ${input.positions.length}`);
+    const logStepSize = Math.log(input.tuned.stepSize);
+    const logTrajectoryLength = Math.log(input.tuned.trajectoryLength);
+    const positions = Float64Array.from(input.positions);
+    const next: WarmupStopState = { previous: { positions, logStepSize, logTrajectoryLength } };
+    const prev = state.previous;
+    if (!prev) {
+      const check = { iteration: input.iteration, stepSizeChange: NaN, trajectoryLengthChange: NaN, lagCorrelation: NaN, meanShift: NaN, logSdChange: NaN, settled: false, mixed: false, stop: false };
+      return { state: next, check };
+    }
+    const stepSizeChange = Math.abs(logStepSize - prev.logStepSize);
+    const trajectoryLengthChange = Math.abs(logTrajectoryLength - prev.logTrajectoryLength);
+    const settled = stepSizeChange <= p.settledLogChange && trajectoryLengthChange <= p.settledLogChange;
+    const drift = snapshotDrift(prev.positions, positions, chains, dim);
+    const se = NOISE_SLACK / Math.sqrt(chains);
+    const mixed =
+      drift.lagCorrelation <= p.maxLagCorrelation + se &&
+      drift.meanShift <= p.maxMeanShift + Math.SQRT2 * se &&
+      drift.logSdChange <= p.maxLogSdChange + se;
+    const stop = settled && mixed && input.iteration >= p.minWarmup;
+    return { state: next, check: { iteration: input.iteration, stepSizeChange, trajectoryLengthChange, ...drift, settled, mixed, stop } };
+  }
+
+  function reset(): WarmupStopState {
+    return {};
+  }
+
+  return { init, update, reset, params: p };
+}
