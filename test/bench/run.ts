@@ -6,9 +6,13 @@
  *  2. end-to-end ChEES-HMC runs of the seed study's seven cases at 4,096 chains
  *     (1,000 warmup + 1,000 draws), WebGPU, and the CPU backend on the same cases;
  *  3. 65,536 chains × 1,000 draws (memory-bounded recording) on seed cases;
- *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters.
+ *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters;
+ *  5. FunnelWeb against Stan in the same run (test/bench/stan.ts): min bulk ESS per second
+ *     of whole-process wall time, `funnelweb sample` with its defaults as a child process,
+ *     against rstan NUTS (compile excluded) at adapt_delta 0.95 and 0.8, on four cases;
+ *     skipped with a message when Rscript with rstan is absent.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics, --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan, --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -17,6 +21,7 @@ import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
 import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+import { STAN_CASES, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +43,7 @@ function parseCases(text: string): (readonly [string, string])[] {
   return out;
 }
 const cases = values.cases ? parseCases(values.cases) : SEED_CASES;
-const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics').split(','));
+const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,stan').split(','));
 const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
@@ -103,6 +108,23 @@ if (only.has('big')) {
   }
   flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
   rows.push(...r);
+}
+
+if (only.has('stan')) {
+  console.log('5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole `funnelweb sample` process, default settings; Stan: sampling() alone)');
+  const avail = stanAvailable();
+  if (!avail.ok) {
+    console.log(`   skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
+  } else {
+    // The child processes need the CPU: this process's GPU device is released first.
+    gpu.device.destroy();
+    const startup = processStartSeconds();
+    const fw: FunnelWebRun[] = [];
+    for (const [d, p] of STAN_CASES) fw.push(await runFunnelWebCli(d, p));
+    const stan = await runStan(STAN_CASES, undefined, quick ? { draws: 2000 } : {});
+    console.log(formatStanTable(fw, stan, startup));
+  }
+  console.log();
 }
 
 gpu.device.destroy();
