@@ -96,7 +96,7 @@ describe('warmupStop rule', () => {
   it('does not stop while the step size or trajectory length still moves, or before the minimum', () => {
     const a = rule.update(rule.init(), at(50, normals(C * D, 30)));
     expect(rule.update(a.state, at(100, normals(C * D, 31), { stepSize: 0.2, trajectoryLength: 5 * 1.2 })).check.stop).toBe(false);
-    expect(rule.update(a.state, at(100, normals(C * D, 31), { stepSize: 0.2 * 0.9, trajectoryLength: 5 })).check.stop).toBe(false);
+    expect(rule.update(a.state, at(100, normals(C * D, 31), { stepSize: 0.2 * 0.85, trajectoryLength: 5 })).check.stop).toBe(false);
     const early = warmupStop({ minWarmup: 200 });
     const b = early.update(early.init(), at(50, normals(C * D, 32)));
     expect(early.update(b.state, at(100, normals(C * D, 33))).check.stop).toBe(false);

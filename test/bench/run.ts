@@ -10,9 +10,11 @@
  *  5. FunnelWeb against Stan in the same run (test/bench/stan.ts): min bulk ESS per second
  *     of whole-process wall time, `funnelweb sample` with its defaults as a child process,
  *     against rstan NUTS (compile excluded) at adapt_delta 0.95 and 0.8, on four cases;
- *     skipped with a message when Rscript with rstan is absent.
+ *     skipped with a message when Rscript with rstan is absent;
+ *  6. (only when asked: --only defaults) the defaults beside other chain and draw counts and
+ *     the fixed 1,000-iteration warmup, whole-process ESS/s, interleaved (test/bench/defaults.ts).
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan, --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan[,defaults], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -21,6 +23,7 @@ import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
 import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+import { benchDefaults } from './defaults.ts';
 import { STAN_CASES, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 
 const { values } = parseArgs({
@@ -124,6 +127,13 @@ if (only.has('stan')) {
     const stan = await runStan(STAN_CASES, undefined, quick ? { draws: 2000 } : {});
     console.log(formatStanTable(fw, stan, startup));
   }
+  console.log();
+}
+
+if (only.has('defaults')) {
+  console.log('6. Defaults: whole-process min bulk ESS/s of `funnelweb sample` for chain and draw counts around them (runs interleaved)');
+  gpu.device.destroy();
+  console.log(await benchDefaults(values.cases ? cases : [['unbalanced', 'mixed:2,6'], ['weak', 'noncentered']], undefined, quick ? 1 : 2));
   console.log();
 }
 
