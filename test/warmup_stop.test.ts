@@ -11,7 +11,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_LAG_CORRELATION, MIN_AUTO_WARMUP, WARMUP_CHECK_INTERVAL, snapshotDrift, warmupStop } from '../src/adaptation/warmup_stop.ts';
-import { sample, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
+import { sample, type Progress, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { seedData, testGpu } from './gpu_helpers.ts';
 
@@ -132,8 +132,14 @@ function expectAutoStop(r: SampleResult): void {
 describe('sample() with warmup auto', () => {
   it('cpu: stops at a check, records where, and the same seed gives the same stop and draws', async () => {
     const opts = { ...base, chains: 128, backend: 'cpu' } satisfies SampleOptions;
-    const a = await sample(opts); // warmup defaults to auto
+    const progress: Progress[] = [];
+    const a = await sample({ ...opts, onProgress: (p) => progress.push(p) }); // warmup defaults to auto
     expectAutoStop(a);
+    // Progress: warmup 1..stop against the cap, the last report marked and its total the stop.
+    const w = progress.filter((p) => p.phase === 'warmup');
+    expect(w.map((p) => p.iteration)).toEqual(Array.from({ length: a.warmup }, (_, i) => i + 1));
+    expect(w.slice(0, -1).every((p) => p.total === 1000 && !p.warmupStopped)).toBe(true);
+    expect(w.at(-1)).toMatchObject({ iteration: a.warmup, total: a.warmup, warmupStopped: true });
     const b = await sample(opts);
     expect(b.warmup).toBe(a.warmup);
     for (const n of a.paramNames) expect(bytes(a.params[n]).equals(bytes(b.params[n])), n).toBe(true);
