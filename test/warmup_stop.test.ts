@@ -10,7 +10,7 @@
  *   however the device runs were sized), and a cap that is reached is reported with a warning.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_LAG_CORRELATION, MIN_AUTO_WARMUP, WARMUP_CHECK_INTERVAL, snapshotDrift, warmupStop } from '../src/adaptation/warmup_stop.ts';
+import { MAX_LAG_CORRELATION, MIN_AUTO_WARMUP, NOISE_SLACK, WARMUP_CHECK_INTERVAL, snapshotDrift, warmupStop } from '../src/adaptation/warmup_stop.ts';
 import { sample, type Progress, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { seedData, testGpu } from './gpu_helpers.ts';
@@ -70,16 +70,21 @@ describe('warmupStop rule', () => {
   const tuned = { stepSize: 0.2, trajectoryLength: 5 };
   const at = (iteration: number, positions: Float64Array, t = tuned) => ({ iteration, tuned: t, positions, chains: C, dim: D });
 
-  it('stops at the first check where the adaptation has settled and the ensemble has mixed, not before', () => {
-    let s = rule.init();
-    const first = rule.update(s, at(50, normals(C * D, 10)));
+  it('stops at the first check where the adaptation has settled and two comparisons in a row found the ensemble mixed', () => {
+    const first = rule.update(rule.init(), at(50, normals(C * D, 10)));
     expect(first.check.stop).toBe(false); // nothing to compare with yet
     expect(Number.isNaN(first.check.stepSizeChange)).toBe(true);
-    s = first.state;
-    const second = rule.update(s, at(100, normals(C * D, 11), { stepSize: 0.2 * 1.01, trajectoryLength: 5 * 0.98 }));
+    const second = rule.update(first.state, at(100, normals(C * D, 11), { stepSize: 0.2 * 1.01, trajectoryLength: 5 * 0.98 }));
     expect(second.check.settled).toBe(true);
     expect(second.check.mixed).toBe(true);
-    expect(second.check.stop).toBe(true);
+    expect(second.check.stop).toBe(false); // one mixed comparison is not enough
+    const third = rule.update(second.state, at(150, normals(C * D, 12)));
+    expect(third.check).toMatchObject({ settled: true, mixed: true, stop: true });
+    // A comparison that is not mixed starts the count again.
+    const copy = normals(C * D, 13);
+    const stuck = rule.update(rule.update(third.state, at(200, copy)).state, at(250, copy));
+    expect(stuck.check).toMatchObject({ mixed: false, stop: false });
+    expect(rule.update(stuck.state, at(300, normals(C * D, 14))).check.stop).toBe(false);
   });
 
   it('does not stop while the chains remember where they were, however settled the adaptation', () => {
@@ -89,8 +94,16 @@ describe('warmupStop rule', () => {
     const y = Float64Array.from(x, (v, i) => 0.9 * v + Math.sqrt(1 - 0.81) * noise[i]);
     const r = rule.update(rule.update(rule.init(), at(50, x)).state, at(100, y));
     expect(r.check.settled).toBe(true);
-    expect(r.check.lagCorrelation).toBeGreaterThan(MAX_LAG_CORRELATION + 3 / Math.sqrt(C));
+    expect(r.check.lagCorrelation).toBeGreaterThan(MAX_LAG_CORRELATION + NOISE_SLACK / Math.sqrt(C));
+    expect(r.check.mixed).toBe(false);
     expect(r.check.stop).toBe(false);
+    // A few chains stuck far out (2 of 128, 5 sds away, where they were) are caught too.
+    const c = 128;
+    const xs = normals(c * D, 22);
+    const ys = normals(c * D, 23);
+    for (const chain of [0, 1]) for (let d = 0; d < D; d++) xs[chain * D + d] = ys[chain * D + d] = 5;
+    const few = rule.update(rule.update(rule.init(), { ...at(50, xs), chains: c }).state, { ...at(100, ys), chains: c });
+    expect(few.check.mixed).toBe(false);
   });
 
   it('does not stop while the step size or trajectory length still moves, or before the minimum', () => {
