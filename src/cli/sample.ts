@@ -10,6 +10,8 @@ import { reportRun, summaryInputs } from '../sampler/report.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
+import { GET_WEBGPU_HINT } from '../gpu/device.ts';
+import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
 const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, thousands of chains at once
 
@@ -35,6 +37,7 @@ Options:
   --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --quiet                no progress bar
+  --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
 
 function int(flag: string, text: string | undefined, dflt: number, min: number): number {
@@ -82,6 +85,11 @@ function warmupNote(r: SampleResult): string {
   return a.stoppedAt !== null ? ` (auto: settled and mixed at ${a.stoppedAt}, cap ${a.max})` : ` (auto: ran to its cap of ${a.max} without settling)`;
 }
 
+/** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
+export function fallbackNotice(reason: string): string {
+  return `warning: no WebGPU adapter: ${reason}. Sampling on the float64 CPU backend instead (much slower; --backend cpu chooses it quietly). ${GET_WEBGPU_HINT}`;
+}
+
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runSample(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -105,6 +113,7 @@ export async function runSample(argv: string[]): Promise<number> {
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
       quiet: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -144,6 +153,8 @@ export async function runSample(argv: string[]): Promise<number> {
   const data = await loadData(values.data, { sigma });
   const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
 
+  // Read by src/gpu/native_env.ts before Dawn starts.
+  if (values.verbose) process.env[VERBOSE_ENV] = '1';
   const bar = values.quiet ? undefined : progressBar();
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
@@ -164,6 +175,9 @@ export async function runSample(argv: string[]): Promise<number> {
       adaptMetric: metricKind === 'diag',
       superchains,
       onProgress: bar?.update,
+      onBackend: (b) => {
+        if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
+      },
       signal: controller.signal,
     });
   } finally {
