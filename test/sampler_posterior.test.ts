@@ -17,7 +17,9 @@
  * Warmup is FunnelWeb's default, `auto` (src/adaptation/warmup_stop.ts): it must itself find
  * how long each case needs — ChEES adapts the trajectory length gradually, and a fixed 300
  * iterations left mu unmixed in strong × centered and a few chains stuck at the wrong tau in
- * strong × noncentered (those cases needed 600 and 1,000 fixed iterations).
+ * strong × noncentered (those cases needed 600 and 1,000 fixed iterations). Three of the
+ * clean cases run 1,024 chains, so that the rule's snapshot statistics are precise enough
+ * to stop early (with 512 or fewer it mostly waits for its cap of 1,000, as it should).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sample, type SampleOptions } from '../src/sampler/sample.ts';
@@ -48,8 +50,8 @@ interface Case {
 
 const CASES: Case[] = [
   { data: 'weak', param: 'centered', chains: 512, draws: 300, mustBeClean: false },
-  { data: 'weak', param: 'noncentered', chains: 512, draws: 300, mustBeClean: true },
-  { data: 'strong', param: 'centered', chains: 512, draws: 500, mustBeClean: true },
+  { data: 'weak', param: 'noncentered', chains: 1024, draws: 300, mustBeClean: true },
+  { data: 'strong', param: 'centered', chains: 1024, draws: 500, mustBeClean: true },
   // The inverted funnel: ~10-20x smaller steps, ~250 leapfrog steps per transition, so fewer
   // chains and longer chains (R-hat of log tau is marginal at 300 draws). The study ran PyMC
   // at target_accept 0.95; at ChEES's default 0.651 ~1e-4 of transitions diverge (tail
@@ -57,7 +59,7 @@ const CASES: Case[] = [
   { data: 'strong', param: 'noncentered', chains: 128, draws: 600, targetAccept: 0.9, mustBeClean: true },
   { data: 'unbalanced', param: 'centered', chains: 512, draws: 300, mustBeClean: false },
   { data: 'unbalanced', param: 'noncentered', chains: 512, draws: 300, mustBeClean: false },
-  { data: 'unbalanced', param: 'mixed:2,6', chains: 512, draws: 300, mustBeClean: true },
+  { data: 'unbalanced', param: 'mixed:2,6', chains: 1024, draws: 300, mustBeClean: true },
 ];
 
 interface Outcome {

@@ -104,9 +104,6 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     const n = result.chains * result.draws;
     warnings.push(`${div} of ${n} transitions (${((100 * div) / n).toFixed(2)}%) diverged after warmup: the posterior has geometry the sampler cannot follow (try another parameterization or a higher --target-accept).`);
   }
-  if (result.warmupAuto && result.warmupAuto.stoppedAt === null && result.warmupAuto.max > 0) {
-    warnings.push(`automatic warmup ran to its cap of ${result.warmupAuto.max} iterations without the adaptation settling and the chains mixing: check R-hat and ESS, or try another parameterization.`);
-  }
   const lowBfmi = ebfmi.filter((e) => e < EBFMI_THRESHOLD).length;
   if (lowBfmi > 0) warnings.push(`E-BFMI below ${EBFMI_THRESHOLD} in ${lowBfmi} of ${ebfmi.length} chains (min ${ebfmiMin.toFixed(3)}): momentum resampling explores the energy poorly (funnel?).`);
   const highRhat = result.paramNames.filter((n) => !(params[n].rhat < 1.01));

@@ -3,10 +3,11 @@
  * second on the four cases of issue 14, at Stan's adapt_delta 0.95 (the study's) and 0.8
  * (Stan's default).
  *
- * - **FunnelWeb** as a user runs it: `funnelweb sample` as a child process with its default
- *   settings (chains, warmup, draws), timed from spawn to exit (whole-process wall time:
- *   Node and tsx start-up, compile, warmup, sampling, diagnostics, report); the min bulk
- *   ESS is the summary JSON's (times its `ess_scale`).
+ * - **FunnelWeb** as a user runs it: the built command (`dist/cli/bin.js`, what `npx
+ *   funnelweb` runs; built first with `npm run build`, untimed) as a child process with its
+ *   default settings (chains, warmup, draws), timed from spawn to exit (whole-process wall
+ *   time: Node start-up, compile, warmup, sampling, diagnostics, report); the min bulk ESS
+ *   is the summary JSON's (times its `ess_scale`).
  * - **Stan** (rstan NUTS, `stan/run_stan.R`): the same model on per-group sufficient
  *   statistics (`ybar_k ~ normal(theta_k, se_k)`, se_k = sigma / sqrt(n_k)), with the case's
  *   centeredness (`stan/hier.stan`), 2 chains on 2 cores, 1,000 warmup + 10,000 draws per
@@ -66,12 +67,23 @@ export interface FunnelWebRun {
   ess_per_s: number;
 }
 
+let built = false;
+/** The command line of `funnelweb`: the built `dist/cli/bin.js`, built once per bench process. */
+function cliArgv(): string[] {
+  if (!built) {
+    const r = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm run build failed: ${r.stdout}${r.stderr}`);
+    built = true;
+  }
+  return [join(root, 'dist/cli/bin.js')];
+}
+
 /** Runs `funnelweb sample` (defaults unless `args` say otherwise) as a child process and times it. */
 export async function runFunnelWebCli(dataName: string, param: string, args: string[] = []): Promise<FunnelWebRun> {
   const dir = mkdtempSync(join(tmpdir(), 'funnelweb-bench-'));
   try {
     const summary = join(dir, 'summary.json');
-    const argv = [join(root, 'src/cli/bin.js'), 'sample', '--data', join(root, `demo/data/${dataName}.json`), '--param', param, '--summary', summary, '--quiet', ...args];
+    const argv = [...cliArgv(), 'sample', '--data', join(root, `demo/data/${dataName}.json`), '--param', param, '--summary', summary, '--quiet', ...args];
     const t0 = performance.now();
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((res, rej) => {
       const p = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -90,10 +102,11 @@ export async function runFunnelWebCli(dataName: string, param: string, args: str
   }
 }
 
-/** Wall time of a process that only starts FunnelWeb's CLI (`sample --help`): Node, tsx and the imports. */
+/** Wall time of a process that only starts FunnelWeb's CLI (`sample --help`): Node and the imports. */
 export function processStartSeconds(): number {
+  const argv = cliArgv();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'src/cli/bin.js'), 'sample', '--help'], { stdio: 'ignore' });
+  const r = spawnSync(process.execPath, [...argv, 'sample', '--help'], { stdio: 'ignore' });
   if (r.status !== 0) throw new Error('funnelweb sample --help failed');
   return (performance.now() - t0) / 1000;
 }
