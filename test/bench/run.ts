@@ -114,7 +114,7 @@ if (only.has('big')) {
 }
 
 if (only.has('stan')) {
-  console.log('5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole `funnelweb sample` process, default settings; Stan: sampling() alone)');
+  console.log('5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole `funnelweb sample` process, default settings; Stan: its own elapsed time, compile excluded)');
   const avail = stanAvailable();
   if (!avail.ok) {
     console.log(`   skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);

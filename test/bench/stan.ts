@@ -115,6 +115,8 @@ export interface StanRun {
   data: string;
   param: string;
   adaptDelta: number;
+  /** Draws per chain. */
+  draws: number;
   /** Stan's own elapsed time (warmup + sampling, the slower chain): the figure's denominator. */
   elapsed_s: number;
   /** Wall time of the sampling() call. */
@@ -207,6 +209,7 @@ export async function runStan(cases: readonly (readonly [string, string])[] = ST
         data: job.d,
         param: job.p,
         adaptDelta: job.adapt_delta,
+        draws: spec.draws,
         elapsed_s: e.elapsed_s,
         sampling_s: e.sampling_s,
         ess_bulk_min: ess,
@@ -240,14 +243,15 @@ export function formatStanTable(fw: FunnelWebRun[], stan: StanResult, startup_s:
   }
   lines.push('');
   lines.push(`FunnelWeb (defaults; wall = the whole \`funnelweb sample\` process; process start alone, \`sample --help\`: ${startup_s.toFixed(2)} s):`);
-  lines.push('| case | wall s | compile | warmup (iterations) | sampling | after sampling + start | min bulk ESS | div | R-hat max | E-BFMI min |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| case | wall s | compile | warmup (iterations) | sampling | after sampling + start | min bulk ESS | ESS/s of sampling alone | ESS per 1k grads (sampling) | div | R-hat max | E-BFMI min |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const f of fw) {
     const t = f.report.timing;
     const s = f.report.sampler;
     const rh = Math.max(...Object.values(f.report.params).map((p) => p.rhat));
     lines.push(
-      `| ${f.data} x ${f.param} | ${f.wall_s.toFixed(2)} | ${t.compile_s.toFixed(2)} | ${t.warmup_s.toFixed(2)} (${s.warmup}${s.warmup_stopped_at === null ? ', cap' : ''}) | ${t.sampling_s.toFixed(2)} | ${(f.wall_s - t.total_s).toFixed(2)} | ${int(f.ess_bulk_min)} | ${s.divergences} | ${rh.toFixed(4)} | ${s.ebfmi_min.toFixed(2)} |`,
+      `| ${f.data} x ${f.param} | ${f.wall_s.toFixed(2)} | ${t.compile_s.toFixed(2)} | ${t.warmup_s.toFixed(2)} (${s.warmup}${s.warmup_stopped_at === null ? ', cap' : ''}) | ${t.sampling_s.toFixed(2)} | ${(f.wall_s - t.total_s).toFixed(2)} | ${int(f.ess_bulk_min)} | ` +
+        `${int(f.ess_bulk_min / t.sampling_s)} | ${((1000 * f.ess_bulk_min) / (s.chains * s.draws * s.mean_leapfrog_steps)).toFixed(2)} | ${s.divergences} | ${rh.toFixed(4)} | ${s.ebfmi_min.toFixed(2)} |`,
     );
   }
   lines.push('');
@@ -255,11 +259,11 @@ export function formatStanTable(fw: FunnelWebRun[], stan: StanResult, startup_s:
     `Stan ${stan.version} (rstan NUTS, ${STAN_CHAINS} chains in parallel, ${STAN_WARMUP} warmup + ${STAN_DRAWS} draws each; ` +
       `compile (or load from cache) ${stan.compile_s.toFixed(1)} s, whole Rscript process ${stan.process_s.toFixed(1)} s; ESS/s per second of Stan's elapsed time):`,
   );
-  lines.push('| case | adapt_delta | elapsed s | sampling() wall s | min bulk ESS | ESS/s | ESS/s of sampling() wall | div | R-hat max | step size | leapfrog/iter |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| case | adapt_delta | elapsed s | sampling() wall s | min bulk ESS | ESS/s | ESS/s of sampling() wall | ESS per 1k grads (sampling) | div | R-hat max | step size | leapfrog/iter |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of stan.runs) {
     lines.push(
-      `| ${r.data} x ${r.param} | ${r.adaptDelta} | ${r.elapsed_s.toFixed(2)} | ${r.sampling_s.toFixed(2)} | ${int(r.ess_bulk_min)} | ${int(r.ess_per_s)} | ${int(r.ess_bulk_min / r.sampling_s)} | ${r.divergences} | ${r.rhat_max.toFixed(4)} | ${r.step_size.toPrecision(3)} | ${r.mean_leapfrog.toFixed(1)} |`,
+      `| ${r.data} x ${r.param} | ${r.adaptDelta} | ${r.elapsed_s.toFixed(2)} | ${r.sampling_s.toFixed(2)} | ${int(r.ess_bulk_min)} | ${int(r.ess_per_s)} | ${int(r.ess_bulk_min / r.sampling_s)} | ${((1000 * r.ess_bulk_min) / (STAN_CHAINS * r.draws * r.mean_leapfrog)).toFixed(2)} | ${r.divergences} | ${r.rhat_max.toFixed(4)} | ${r.step_size.toPrecision(3)} | ${r.mean_leapfrog.toFixed(1)} |`,
     );
   }
   return lines.join('\n');
