@@ -39,13 +39,12 @@
  * Why both (measured at 4,096 chains, seed 1; docs/benchmarks.md): settled adaptation
  * alone is not enough. In strong x centered the step size and trajectory length sat on a
  * plateau at 100-150 iterations (changes of 2% and 0.5-2%) while the chains had barely
- * moved (lag correlation 0.73-0.76); the trajectory length then grew about threefold
- * between 250 and 400 iterations, and the chains mixed at 350-450. In strong x noncentered
- * the ensemble mixed at 600 while the trajectory length still moved. Where the rule stopped:
- * weak x noncentered 150, unbalanced x mixed:2,6 350, strong x centered 450, strong x
- * noncentered 800 (with a 5% settling tolerance; 10% stops the last two at 300 and 600),
- * each with the same min bulk ESS and R-hat as the fixed 1,000-iteration warmup. The
- * posterior checks against exact quadrature (test/sampler_posterior.test.ts) run with it.
+ * moved (lag correlation 0.73-0.76); the trajectory length then grew about tenfold between
+ * 250 and 400 iterations, and the chains mixed at 350-450. In strong x noncentered the
+ * ensemble mixed at 600 while the trajectory length still moved. Where the rule stopped:
+ * weak x noncentered 150, unbalanced x mixed:2,6 300, strong x centered 450, strong x
+ * noncentered 750, with the min bulk ESS and R-hat of the fixed 1,000-iteration warmup.
+ * The posterior checks against exact quadrature (test/sampler_posterior.test.ts) run with it.
  */
 
 /** Iterations between checks; checks fall on multiples of it (device runs end there). */
