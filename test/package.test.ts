@@ -73,7 +73,8 @@ describe('npm pack, installed into an empty folder', () => {
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', 'webgpu']); // no tsx at run time
+    // no tsx at run time; h5wasm, zarrita and @zarrita/storage read and write InferenceData
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', '@zarrita/storage', 'h5wasm', 'webgpu', 'zarrita']);
     expect(readFileSync(join(pkg, 'dist', 'cli', 'bin.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
@@ -86,6 +87,21 @@ describe('npm pack, installed into an empty folder', () => {
     expect(r.stderr).toBe('');
     const s = ok(await run(bin, ['sample', '--help'], dir), 'funnelweb sample --help');
     expect(s.stdout).toContain('--verbose');
+  });
+
+  it('writes and reads InferenceData and reads CmdStan files with plain node (h5wasm, zarrita from the installed package)', async () => {
+    const bin = join(dir, 'node_modules', '.bin', 'funnelweb');
+    const golden = join(ROOT, 'test', 'golden');
+    for (const input of [[join(golden, 'cmdstan_warmup.nc')], [join(golden, 'cmdstan_warmup.zarr')], [1, 2, 3, 4].map((i) => join(golden, 'cmdstan', `cmdstan_warmup_${i}.csv`))]) {
+      const r = ok(await run(bin, ['diagnose', ...input], dir), `funnelweb diagnose ${input[0]}`);
+      expect(r.stdout).toMatch(/4 chains × 200 draws/);
+      expect(r.stdout).toMatch(/^theta\[8\]\s/m);
+    }
+    for (const out of ['run.nc', 'run.zarr']) {
+      ok(await run(bin, ['sample', '--data', join(ROOT, 'demo', 'data', 'weak.json'), '--backend', 'cpu', '--chains', '4', '--warmup', '30', '--draws', '20', '--quiet', '--out', out], dir), `funnelweb sample --out ${out}`);
+      const r = ok(await run(bin, ['diagnose', out], dir), `funnelweb diagnose ${out}`);
+      expect(r.stdout).toMatch(/4 chains × 20 draws/);
+    }
   });
 
   it('starts the summary worker threads from dist/', async () => {

@@ -3,6 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
+import { writeDrawsCsv } from '../io/draws_csv_write.ts';
+import { toInferenceData } from '../io/inference_data.ts';
+import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
 import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind, type SampleResult } from '../sampler/sample.ts';
@@ -36,6 +39,7 @@ Options:
   --superchains M        group chains into M superchains sharing a start (adds nested R-hat)
   --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
+  --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
   --quiet                no progress bar
   --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
@@ -53,20 +57,6 @@ function outputPath(flag: string, path: string | undefined, ext: string): string
   const dir = dirname(resolve(path));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${dir}' does not exist`);
   return path;
-}
-
-/** Draws as a Stan-like CSV (retained chains): chain, draw, params..., lp__, energy__, divergent__, accept_stat__. */
-function drawsCsv(r: SampleResult): string {
-  const { records: rec, paramNames, params } = r;
-  const lines = [['chain', 'draw', ...paramNames, 'lp__', 'energy__', 'divergent__', 'accept_stat__'].join(',')];
-  for (let c = 0; c < rec.retainedChains; c++) {
-    for (let d = 0; d < rec.draws; d++) {
-      const i = c * rec.draws + d;
-      const row = [c + 1, d + 1, ...paramNames.map((n) => params[n][i]), rec.logDensity[i], rec.energy[i], rec.divergent[i], rec.acceptProb[i]];
-      lines.push(row.join(','));
-    }
-  }
-  return lines.join('\n') + '\n';
 }
 
 /** `--warmup`: N, `auto` or `auto:MAX`. */
@@ -112,6 +102,7 @@ export async function runSample(argv: string[]): Promise<number> {
       superchains: { type: 'string' },
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
+      out: { type: 'string' },
       quiet: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -146,6 +137,10 @@ export async function runSample(argv: string[]): Promise<number> {
   if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
+  const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
+  if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
+  const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
+  if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
   const priors = {
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
@@ -193,6 +188,11 @@ export async function runSample(argv: string[]): Promise<number> {
   out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-  if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
+  if (csvPath) await writeDrawsCsv(csvPath, result);
+  if (outPath) {
+    const t0 = performance.now();
+    await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+    if (!values.quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
   return 0;
 }
