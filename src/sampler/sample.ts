@@ -12,16 +12,36 @@ import { createCpuBackend } from './cpu_backend.ts';
 import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 
-/** Default number of chains (issue #4). */
+/*
+ * The defaults are chosen for what a user gets: min bulk ESS per second of the whole
+ * `funnelweb sample` process (docs/benchmarks.md, "The defaults"; `npm run bench -- --only
+ * defaults` measures them). With C chains and N draws, ESS grows as C N while the wall time
+ * is a fixed part (process start, compile, warmup, which grows with C on a CPU-like device)
+ * plus sampling and diagnostics, both proportional to C N. So ESS/s grows with C N until
+ * memory binds: the recorded draws of 4,096 x 1,000 (57 M floats at K = 9) nearly fill
+ * DEFAULT_DRAW_BUDGET. At that size, on the 2-core test machine (SwiftShader), under load,
+ * interleaved, two runs each: 4,096 x 1,000 gave 60,000-67,000 ESS/s on weak x noncentered
+ * and unbalanced x mixed:2,6; 4,096 x 500 37,000-66,000 (the fixed costs weigh more);
+ * 8,192 x 500 47,000-54,000 (twice the warmup work for the same draws); 2,048 x 2,000
+ * 45,000-93,000 (no clear gain, and fewer chains make the automatic warmup's and R-hat's
+ * cross-chain estimates noisier). Min ESS stays over 1,000,000 (>= 400 per parameter by
+ * far), R-hat 1.001-1.003, and each chain has 1,000 draws for its E-BFMI.
+ */
+
+/** Default number of chains (issue #4; see above). */
 export const DEFAULT_CHAINS = 4096;
 /**
  * Default warmup: `auto`, which ends adaptation at the first check (every 50 iterations)
  * where the step size and trajectory length have settled and the ensemble has mixed
- * (`adaptation/warmup_stop.ts`), at most DEFAULT_WARMUP_MAX iterations.
+ * (`adaptation/warmup_stop.ts`), at most DEFAULT_WARMUP_MAX iterations. Measured against
+ * the fixed 1,000 iterations used before (same run, interleaved): the same min ESS, and
+ * 1.3-1.4x the whole-process ESS/s on weak x noncentered (stopped at 150) and unbalanced x
+ * mixed:2,6 (stopped at 300).
  */
 export const DEFAULT_WARMUP: 'auto' = 'auto';
 /** Cap of the automatic warmup (the fixed warmup used before it; Stan's default too). */
 export const DEFAULT_WARMUP_MAX = MAX_AUTO_WARMUP;
+/** Default draws per chain (see above). */
 export const DEFAULT_DRAWS = 1000;
 /**
  * Most floats of recorded draws kept in memory: 2^26 (256 MiB as float32). Each retained
