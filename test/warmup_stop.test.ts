@@ -14,6 +14,11 @@ import { MAX_LAG_CORRELATION, MIN_AUTO_WARMUP, WARMUP_CHECK_INTERVAL, snapshotDr
 import { sample, type Progress, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { seedData, testGpu } from './gpu_helpers.ts';
+import { createWebGpuBackend } from '../src/sampler/gpu_backend.ts';
+import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
+import { makeModel } from '../src/model/model.ts';
+import { parseParameterization } from '../src/model/parameterization.ts';
+import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
 
 const gpu = await testGpu();
 afterAll(() => gpu?.device.destroy());
@@ -146,6 +151,45 @@ function expectAutoStop(r: SampleResult): void {
   expect(report.sampler.warmup_stopped_at).toBe(r.warmup);
   expect(report.sampler.warmup_max).toBe(1000);
 }
+
+describe('Backend.positions (what the rule reads)', () => {
+  const data = seedData('unbalanced');
+  const model = makeModel(data, parseParameterization('mixed:2,6', data.labels));
+  const chains = 300; // not a multiple of the workgroup or of four
+  const start = initialPositions(keyFromSeed(9), chains, data.K);
+
+  it('cpu: the current positions, chain-major', async () => {
+    const b = await createCpuBackend(model, chains, 9);
+    await b.init(start);
+    expect(Array.from(await b.positions())).toEqual(Array.from(start));
+    b.destroy();
+  });
+
+  it.skipIf(!gpu)('webgpu: the current positions, chain-major, in float32; after a step they are the chains\' new positions', async () => {
+    const b = await createWebGpuBackend(model, chains, 9, gpu!);
+    try {
+      await b.init(start);
+      expect(Array.from(await b.positions())).toEqual(Array.from(start, Math.fround));
+      // After one transition the read-back positions match the CPU backend's within float32 error.
+      const c = await createCpuBackend(model, chains, 9);
+      await c.init(start);
+      const step = { iteration: 0, stepSize: 0.05, numSteps: 5, invMass: new Float64Array(model.dim).fill(1) };
+      b.step(step);
+      c.step(step);
+      const g = await b.positions();
+      const h = await c.positions();
+      let moved = 0;
+      for (let i = 0; i < g.length; i++) {
+        expect(Math.abs(g[i] - h[i])).toBeLessThan(1e-3 * (1 + Math.abs(h[i])));
+        if (g[i] !== Math.fround(start[i])) moved++;
+      }
+      expect(moved).toBeGreaterThan(g.length / 2);
+      c.destroy();
+    } finally {
+      b.destroy();
+    }
+  });
+});
 
 describe('sample() with warmup auto', () => {
   it('cpu: stops at a check, records where, and the same seed gives the same stop and draws', async () => {
