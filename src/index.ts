@@ -25,3 +25,4 @@ export { createWebGpuBackend } from './sampler/gpu_backend.ts';
 export { requestGpu, GpuUnavailableError, type Gpu, type AdapterDescription } from './gpu/device.ts';
 export { gpuLogDensityGrad } from './gpu/logdensity.ts';
 export * from './diagnostics/index.ts';
+export { compareRow, rankRows, formatComparison, divergenceLogTauMedian, exactFor, CLEAN_MAX_DIVERGENCE_RATE, MAX_EXACT_DEVIATION, type CompareRow, type Comparison, type RankBy } from './compare/compare.ts';

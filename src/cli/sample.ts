@@ -1,18 +1,18 @@
 import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
+import { InputError } from '../model/priors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
-import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
 import { parseParameterization } from '../model/parameterization.ts';
-import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind, type SampleResult } from '../sampler/sample.ts';
+import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs } from '../sampler/report.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
+import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
 import { GET_WEBGPU_HINT } from '../gpu/device.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
@@ -22,51 +22,12 @@ const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, 
 
 Options:
   --data FILE            .json (seed format: y, idx, sigma, K) or .csv (columns group,y[,sigma])   (required)
-  --sigma S              measurement sd when the data has none
   --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
                          (default noncentered)
-  --mu-prior normal:LOC,SCALE          (default normal:0,5)
-  --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
-  --chains N             (default ${DEFAULT_CHAINS})
-  --warmup N|auto[:MAX]  warmup iterations, or auto: stop when the step size and trajectory length have
-                         settled and the chains have mixed (checked every 50 iterations), at most MAX
-                         (default ${DEFAULT_WARMUP}, MAX ${DEFAULT_WARMUP_MAX})
-  --draws N              (default ${DEFAULT_DRAWS})
-  --seed N               (default 1)
-  --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
-  --backend B            auto | webgpu | cpu (default auto: WebGPU, else CPU)
-  --metric M             unit | diag (diagonal metric from cross-chain variances; default unit)
-  --superchains M        group chains into M superchains sharing a start (adds nested R-hat)
-  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
+${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
-  --quiet                no progress bar
-  --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
-
-function int(flag: string, text: string | undefined, dflt: number, min: number): number {
-  if (text === undefined) return dflt;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new InputError(flag, `must be an integer >= ${min}, got '${text}'`);
-  return v;
-}
-
-function outputPath(flag: string, path: string | undefined, ext: string): string | undefined {
-  if (path === undefined) return undefined;
-  if (!path.endsWith(ext)) throw new InputError(flag, `must name a ${ext} file, got '${path}'`);
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${dir}' does not exist`);
-  return path;
-}
-
-/** `--warmup`: N, `auto` or `auto:MAX`. */
-function parseWarmup(text: string | undefined): { warmup: number | 'auto'; warmupMax?: number } {
-  const t = text ?? DEFAULT_WARMUP;
-  if (t === 'auto') return { warmup: 'auto' };
-  if (t.startsWith('auto:')) return { warmup: 'auto', warmupMax: int('--warmup', t.slice(5), DEFAULT_WARMUP_MAX, 0) };
-  if (!/^\s*\d+\s*$/.test(t)) throw new InputError('--warmup', `must be an integer >= 0, auto or auto:MAX, got '${t}'`);
-  return { warmup: int('--warmup', t, 0, 0) };
-}
 
 /** " (auto: stopped at 250 of 1000)" for the report's first line. */
 function warmupNote(r: SampleResult): string {
@@ -88,23 +49,11 @@ export async function runSample(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       data: { type: 'string' },
-      sigma: { type: 'string' },
       param: { type: 'string' },
-      'mu-prior': { type: 'string' },
-      'tau-prior': { type: 'string' },
-      chains: { type: 'string' },
-      warmup: { type: 'string' },
-      draws: { type: 'string' },
-      seed: { type: 'string' },
-      'target-accept': { type: 'string' },
-      backend: { type: 'string' },
-      metric: { type: 'string' },
-      superchains: { type: 'string' },
+      ...SAMPLER_ARG_SPECS,
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
       out: { type: 'string' },
-      quiet: { type: 'boolean' },
-      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -114,43 +63,19 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
-  let sigma: number | undefined;
-  if (values.sigma !== undefined) {
-    sigma = Number(values.sigma);
-    if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${values.sigma}'`);
-  }
-  const chains = int('--chains', values.chains, DEFAULT_CHAINS, 1);
-  const { warmup, warmupMax } = parseWarmup(values.warmup);
-  const draws = int('--draws', values.draws, DEFAULT_DRAWS, 1);
-  const seed = int('--seed', values.seed, 1, 0);
-  if (seed > Number.MAX_SAFE_INTEGER) throw new InputError('--seed', 'must be below 2^53');
-  let targetAccept: number | undefined;
-  if (values['target-accept'] !== undefined) {
-    targetAccept = Number(values['target-accept']);
-    if (!(targetAccept > 0 && targetAccept < 1)) throw new InputError('--target-accept', `must be a number in (0, 1), got '${values['target-accept']}'`);
-  }
-  const backend = (values.backend ?? 'auto') as BackendKind;
-  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new InputError('--backend', `must be auto, webgpu or cpu, got '${values.backend}'`);
-  const metricKind = values.metric ?? 'unit';
-  if (metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${values.metric}'`);
-  const superchains = values.superchains === undefined ? undefined : int('--superchains', values.superchains, 1, 1);
-  if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
+  const { sigma, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
   if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
   const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
   if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
-  const priors = {
-    mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
-    tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
-  };
   const data = await loadData(values.data, { sigma });
   const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
 
   // Read by src/gpu/native_env.ts before Dawn starts.
-  if (values.verbose) process.env[VERBOSE_ENV] = '1';
-  const bar = values.quiet ? undefined : progressBar();
+  if (verbose) process.env[VERBOSE_ENV] = '1';
+  const bar = quiet ? undefined : progressBar();
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
@@ -167,7 +92,7 @@ export async function runSample(argv: string[]): Promise<number> {
       seed,
       targetAccept,
       backend,
-      adaptMetric: metricKind === 'diag',
+      adaptMetric,
       superchains,
       onProgress: bar?.update,
       onBackend: (b) => {
@@ -192,7 +117,7 @@ export async function runSample(argv: string[]): Promise<number> {
   if (outPath) {
     const t0 = performance.now();
     await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
-    if (!values.quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   return 0;
 }
