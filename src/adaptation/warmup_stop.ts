@@ -107,7 +107,7 @@ export interface WarmupCheck {
 
 export interface WarmupStopState {
   /** Positions at the previous check (chain-major) and the tuned values then; absent before the first. */
-  readonly previous?: { readonly positions: Float64Array; readonly logStepSize: number; readonly logTrajectoryLength: number };
+  readonly previous?: { readonly positions: ArrayLike<number>; readonly logStepSize: number; readonly logTrajectoryLength: number };
   /** Consecutive checks up to the previous one that found the ensemble mixed. */
   readonly mixedRun?: number;
 }
@@ -116,7 +116,10 @@ export interface WarmupStopInput {
   readonly iteration: number;
   /** What `chees.final` returns now. */
   readonly tuned: { readonly stepSize: number; readonly trajectoryLength: number };
-  /** Current positions, chain-major (chain c, coordinate d at c * dim + d). */
+  /**
+   * Current positions, chain-major (chain c, coordinate d at c * dim + d). Kept, not copied,
+   * until the next check (a wide model's ensemble is large): the caller must not modify it.
+   */
   readonly positions: ArrayLike<number>;
   readonly chains: number;
   readonly dim: number;
@@ -183,7 +186,7 @@ export function warmupStop(params: Partial<WarmupStopParams> = {}) {
     if (input.positions.length !== chains * dim) throw new RangeError(`positions: expected ${chains * dim} values, got ${input.positions.length}`);
     const logStepSize = Math.log(input.tuned.stepSize);
     const logTrajectoryLength = Math.log(input.tuned.trajectoryLength);
-    const positions = Float64Array.from(input.positions);
+    const positions = input.positions;
     const prev = state.previous;
     if (!prev) {
       const next: WarmupStopState = { previous: { positions, logStepSize, logTrajectoryLength }, mixedRun: 0 };
