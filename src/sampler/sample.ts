@@ -186,6 +186,11 @@ const now = () => performance.now() / 1000;
  * back to back per host round trip, and progress is reported for each of them when the run
  * returns.
  *
+ * With `warmup: 'auto'` (the default) warmup ends at the first check, every 50 iterations,
+ * where the adaptation has settled and the ensemble has mixed (`adaptation/warmup_stop.ts`),
+ * at most `warmupMax` iterations; device runs end at the checks, so where it stops depends
+ * on the seed only.
+ *
  * Same data, options and seed on the same backend and adapter give the same draws.
  */
 export async function sample(options: SampleOptions): Promise<SampleResult> {
@@ -230,6 +235,10 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     // where warmup stops does not change the jitter of any iteration.
     const total = warmup + draws;
     const bits = haltonBitsFor(total);
+    const cheesParams = { ...DEFAULT_CHEES, targetAccept };
+    const adapter = makeChees(cheesParams);
+    let state: CheesState = adapter.init({ stepSize: INITIAL_STEP_SIZE });
+    let invMass: Float64Array = new Float64Array(D).fill(1);
     const stopRule = auto ? warmupStop() : undefined;
     let stopState = stopRule?.init();
     const checks: WarmupCheck[] = [];
@@ -245,10 +254,6 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       checks.push(r.check);
       return r.check.stop;
     };
-    const cheesParams = { ...DEFAULT_CHEES, targetAccept };
-    const adapter = makeChees(cheesParams);
-    let state: CheesState = adapter.init({ stepSize: INITIAL_STEP_SIZE });
-    let invMass: Float64Array = new Float64Array(D).fill(1);
     const windowEnds = options.adaptMetric ? METRIC_WINDOW_ENDS.map((f) => Math.floor(f * warmup)) : [];
     let window = metric.init(D, chains);
     let history: AdaptationHistory = {
