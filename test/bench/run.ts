@@ -51,8 +51,9 @@ const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
 
-const gpu = await requestGpu();
-console.log(`FunnelWeb benchmarks — adapter: ${gpu.adapter.label}; node ${process.version}; ${new Date().toISOString()}\n`);
+// Only the in-process WebGPU sections need a GPU here (stan and defaults run the CLI).
+const gpu = ['kernel', 'cases', 'big'].some((s) => only.has(s)) ? await requestGpu() : undefined;
+console.log(`FunnelWeb benchmarks — adapter: ${gpu ? gpu.adapter.label : 'none requested here'}; node ${process.version}; ${new Date().toISOString()}\n`);
 
 // Diagnostics first, in a fresh process (as `funnelweb diagnose` runs), before the GPU runs
 // fill the heap.
@@ -65,12 +66,12 @@ if (only.has('diagnostics')) {
 if (only.has('kernel')) {
   console.log('1. Transition kernel while sampling (fixed eps = 0.05), gradient evaluations per second');
   for (const L of [20, 200]) {
-    const g = await referenceKernelThroughput(gpu, 65536, L, quick ? 2 : Math.max(3, 200 / L));
+    const g = await referenceKernelThroughput(gpu!, 65536, L, quick ? 2 : Math.max(3, 200 / L));
     console.log(`   reference: plain vec4 HMC, 10-d standard normal (test/bench/normal10.wgsl), 65536 chains, L = ${L}: ${(g / 1e6).toFixed(2)} M chain-steps/s`);
   }
   for (const [d, p] of [['weak', 'noncentered'], ['strong', 'centered'], ['unbalanced', 'mixed:2,6'], ['weak', 'partial:0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5']] as const) {
     for (const [chains, L] of [[4096, 20], [65536, 20], [65536, 200]] as const) {
-      const g = await kernelThroughput(d, p, chains, L, quick ? 2 : Math.max(3, 200 / L), 'webgpu', gpu);
+      const g = await kernelThroughput(d, p, chains, L, quick ? 2 : Math.max(3, 200 / L), 'webgpu', gpu!);
       console.log(`   webgpu ${String(chains).padStart(6)} chains  L = ${String(L).padStart(3)}  ${d} × ${p}: ${(g / 1e6).toFixed(2)} M grad/s`);
     }
     const c = await kernelThroughput(d, p, 1024, 20, quick ? 2 : 5, 'cpu');
@@ -89,8 +90,8 @@ const flush = (title: string, r: CaseResult[]) => {
 if (only.has('cases')) {
   const r: CaseResult[] = [];
   for (const [d, p] of cases) {
-    r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu }));
-    if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu, adaptMetric: true })), param: `${p} +diag` });
+    r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu! }));
+    if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu!, adaptMetric: true })), param: `${p} +diag` });
   }
   flush(`2. Seed cases, WebGPU, 4,096 chains × ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
   rows.push(...r);
@@ -107,7 +108,7 @@ if (only.has('cpu')) {
 if (only.has('big')) {
   const r: CaseResult[] = [];
   for (const [d, p] of [['weak', 'noncentered'], ['unbalanced', 'mixed:2,6']] as const) {
-    r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu }));
+    r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu: gpu! }));
   }
   flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
   rows.push(...r);
@@ -120,7 +121,7 @@ if (only.has('stan')) {
     console.log(`   skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
   } else {
     // The child processes need the CPU: this process's GPU device is released first.
-    gpu.device.destroy();
+    gpu?.device.destroy();
     const startup = processStartSeconds();
     const fw: FunnelWebRun[] = [];
     for (const [d, p] of STAN_CASES) fw.push(await runFunnelWebCli(d, p));
@@ -132,10 +133,10 @@ if (only.has('stan')) {
 
 if (only.has('defaults')) {
   console.log('6. Defaults: whole-process min bulk ESS/s of `funnelweb sample` for chain and draw counts around them (runs interleaved)');
-  gpu.device.destroy();
+  gpu?.device.destroy();
   console.log(await benchDefaults(values.cases ? cases : [['unbalanced', 'mixed:2,6'], ['weak', 'noncentered']], undefined, quick ? 1 : 2));
   console.log();
 }
 
-gpu.device.destroy();
+gpu?.device.destroy();
 process.exit(0);
