@@ -4,7 +4,7 @@ import { InputError } from '../model/priors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
 import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
-import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions } from '../gpu/layout.ts';
+import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions, unpackPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
@@ -636,6 +636,26 @@ class WebGpuBackend implements Backend {
     };
     this.adaptRead.unmap();
     return result;
+  }
+
+  async positions(): Promise<Float32Array> {
+    if (this.sampling) throw new Error('positions() is only available before sampling');
+    this.flushBatch();
+    const device = this.gpu.device;
+    const bytes = (this.NV + 1) * this.chains * 16;
+    const staging = device.createBuffer({ label: 'positions readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = device.createCommandEncoder({ label: 'positions copy' });
+      enc.copyBufferToBuffer(this.stateBuf, 0, staging, 0, bytes);
+      device.queue.submit([enc.finish()]);
+      await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
+      const out = new Float32Array(this.chains * this.dim);
+      unpackPositions(this.K, this.chains, this.chains, new Float32Array(staging.getMappedRange()), out);
+      staging.unmap();
+      return out;
+    } finally {
+      staging.destroy();
+    }
   }
 
   async ensembleStats(): Promise<EnsembleStats> {
