@@ -123,6 +123,11 @@ export interface Backend {
    * diagonal metric only (metric windows need the host).
    */
   warmupOnDevice?(args: DeviceWarmupArgs): Promise<DeviceWarmupResult>;
+  /**
+   * The current positions of all chains, chain-major (chains * D), after the work submitted
+   * so far (for the warmup stopping rule, `adaptation/warmup_stop.ts`). Only before sampling.
+   */
+  positions(): Promise<Float32Array | Float64Array>;
   /** Starts recording: subsequent `recordDraw` calls store draws 0..draws-1 of chains 0..retainedChains-1. */
   beginSampling(draws: number, retainedChains: number): void;
   /** Stores the current state as the next draw (after `step`). */

@@ -228,6 +228,11 @@ class CpuBackend implements Backend {
     if (this.sampling) this.sampledIterations++;
   }
 
+  async positions(): Promise<Float64Array> {
+    if (this.sampling) throw new Error('positions() is only available before sampling');
+    return Float64Array.from(this.position);
+  }
+
   /**
    * Transitions here run on the calling thread, and resolved promises alone never let
    * timers, signals (Ctrl-C) or messages in; so every YIELD_INTERVAL_MS this waits one

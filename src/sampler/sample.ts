@@ -6,14 +6,42 @@ import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACC
 import { DEFAULT_DUAL_AVERAGING } from '../adaptation/dual_averaging.ts';
 import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
 import * as metric from '../adaptation/metric.ts';
+import { MAX_AUTO_WARMUP, warmupStop, type WarmupCheck } from '../adaptation/warmup_stop.ts';
 import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 
-/** Default number of chains (issue #4). */
+/*
+ * The defaults are chosen for what a user gets: min bulk ESS per second of the whole
+ * `funnelweb sample` process (docs/benchmarks.md, "The defaults"; `npm run bench -- --only
+ * defaults` measures them). With C chains and N draws, ESS grows as C N while the wall time
+ * is a fixed part (process start, compile, warmup, which grows with C on a CPU-like device)
+ * plus sampling and diagnostics, both proportional to C N. So ESS/s grows with C N until
+ * memory binds: the recorded draws of 4,096 x 1,000 (57 M floats at K = 9) nearly fill
+ * DEFAULT_DRAW_BUDGET. At that size, on the 2-core test machine (SwiftShader), under load,
+ * interleaved, two runs each: 4,096 x 1,000 gave 60,000-67,000 ESS/s on weak x noncentered
+ * and unbalanced x mixed:2,6; 4,096 x 500 37,000-66,000 (the fixed costs weigh more);
+ * 8,192 x 500 47,000-54,000 (twice the warmup work for the same draws); 2,048 x 2,000
+ * 45,000-93,000 (no clear gain, and fewer chains make the automatic warmup's and R-hat's
+ * cross-chain estimates noisier). Min ESS stays over 1,000,000 (>= 400 per parameter by
+ * far), R-hat 1.001-1.003, and each chain has 1,000 draws for its E-BFMI.
+ */
+
+/** Default number of chains (issue #4; see above). */
 export const DEFAULT_CHAINS = 4096;
-export const DEFAULT_WARMUP = 1000;
+/**
+ * Default warmup: `auto`, which ends adaptation at the first check (every 50 iterations)
+ * where the step size and trajectory length have settled and the ensemble has mixed
+ * (`adaptation/warmup_stop.ts`), at most DEFAULT_WARMUP_MAX iterations. Measured against
+ * the fixed 1,000 iterations used before (same run, interleaved): the same min ESS, and
+ * 1.3-1.4x the whole-process ESS/s on weak x noncentered (stopped at 150) and unbalanced x
+ * mixed:2,6 (stopped at 300).
+ */
+export const DEFAULT_WARMUP: 'auto' = 'auto';
+/** Cap of the automatic warmup (the fixed warmup used before it; Stan's default too). */
+export const DEFAULT_WARMUP_MAX = MAX_AUTO_WARMUP;
+/** Default draws per chain (see above). */
 export const DEFAULT_DRAWS = 1000;
 /**
  * Most floats of recorded draws kept in memory: 2^26 (256 MiB as float32). Each retained
@@ -46,13 +74,21 @@ export interface SampleOptions {
   readonly parameterization?: string | Centeredness;
   readonly priors?: Priors;
   readonly chains?: number;
-  readonly warmup?: number;
+  /** Warmup iterations, or `auto` (default): stop when adaptation has settled and the chains have mixed, at most `warmupMax`. */
+  readonly warmup?: number | 'auto';
+  /** Cap of the automatic warmup (default DEFAULT_WARMUP_MAX). */
+  readonly warmupMax?: number;
   readonly draws?: number;
   readonly seed?: number;
   readonly targetAccept?: number;
   readonly backend?: BackendKind;
   /** Adapt a diagonal metric from cross-chain variances (default false; see the README's benchmarks). */
   readonly adaptMetric?: boolean;
+  /**
+   * The WebGPU backend's wide-model kernel (more than 16 groups): 'registers' or 'stream'
+   * (default: 'stream' on software adapters, 'registers' on GPUs; see gpu_backend.ts).
+   */
+  readonly wideKernel?: 'registers' | 'stream';
   /** Chains grouped into this many superchains sharing a start (nested R-hat). */
   readonly superchains?: number;
   /** Float budget for recorded draws (see DEFAULT_DRAW_BUDGET). */
@@ -102,6 +138,8 @@ export interface Progress {
   readonly elapsedSeconds: number;
   /** During warmup: the ensemble's mean acceptance of the last iteration. */
   readonly acceptRate?: number;
+  /** Automatic warmup: set on the last warmup report when the stopping rule ended warmup here (`total` is then this iteration). */
+  readonly warmupStopped?: boolean;
 }
 
 export type { AdaptationHistory } from './backend.ts';
@@ -115,7 +153,10 @@ export interface SampleResult {
   readonly backend: { readonly name: 'cpu' | 'webgpu'; readonly adapter: string; readonly fallbackReason?: string };
   readonly chains: number;
   readonly retainedChains: number;
+  /** Warmup iterations run. */
   readonly warmup: number;
+  /** Automatic warmup: its cap, where it stopped (null: it ran to the cap) and every check it made. */
+  readonly warmupAuto?: { readonly max: number; readonly stoppedAt: number | null; readonly checks: readonly WarmupCheck[] };
   /**
    * Draws per retained chain in `params` and `records`: the requested number, or, when
    * the run was aborted during sampling (`partial`), the draws completed before the abort.
@@ -159,12 +200,13 @@ async function makeBackend(
   seed: number,
   gpu: Gpu | undefined,
   diagMetric: boolean,
+  wideKernel?: 'registers' | 'stream',
 ): Promise<{ backend: Backend; fallbackReason?: string }> {
   if (kind === 'cpu') return { backend: await createCpuBackend(model, chains, seed) };
   const { createWebGpuBackend } = await import('./gpu_backend.ts');
-  if (kind === 'webgpu') return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric }) };
+  if (kind === 'webgpu') return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric, wideKernel }) };
   try {
-    return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric }) };
+    return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric, wideKernel }) };
   } catch (err) {
     if ((err as Error).name !== 'GpuUnavailableError') throw err;
     const reason = (err as { reason?: unknown }).reason;
@@ -186,6 +228,11 @@ const now = () => performance.now() / 1000;
  * back to back per host round trip, and progress is reported for each of them when the run
  * returns.
  *
+ * With `warmup: 'auto'` (the default) warmup ends at the first check, every 50 iterations,
+ * where the adaptation has settled and the ensemble has mixed (`adaptation/warmup_stop.ts`),
+ * at most `warmupMax` iterations; device runs end at the checks, so where it stops depends
+ * on the seed only.
+ *
  * Same data, options and seed on the same backend and adapter give the same draws.
  *
  * `signal`: an abort during warmup (or before the first draw) rejects with the signal's
@@ -198,7 +245,10 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   const t0 = now();
   const data = options.data;
   const chains = checkInt('chains', options.chains ?? DEFAULT_CHAINS, 1);
-  const warmup = checkInt('warmup', options.warmup ?? DEFAULT_WARMUP, 0);
+  const warmupOption = options.warmup ?? DEFAULT_WARMUP;
+  const auto = warmupOption === 'auto';
+  // With `auto`, `warmup` is the cap until the stopping rule ends warmup.
+  let warmup = auto ? checkInt('warmup-max', options.warmupMax ?? DEFAULT_WARMUP_MAX, 0) : checkInt('warmup', warmupOption, 0);
   const draws = checkInt('draws', options.draws ?? DEFAULT_DRAWS, 1);
   const seed = options.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError('seed', `must be an integer in [0, 2^53), got ${seed}`);
@@ -223,21 +273,38 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   }
   if (retained < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
 
-  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false);
+  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false, options.wideKernel);
   const tCompiled = now();
   options.onBackend?.({ name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) });
   const signal = options.signal;
   try {
     await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
+    // The jitter sequence's length is fixed before warmup (with auto, from the cap), so
+    // where warmup stops does not change the jitter of any iteration.
     const total = warmup + draws;
     const bits = haltonBitsFor(total);
     const cheesParams = { ...DEFAULT_CHEES, targetAccept };
     const adapter = makeChees(cheesParams);
     let state: CheesState = adapter.init({ stepSize: INITIAL_STEP_SIZE });
     let invMass: Float64Array = new Float64Array(D).fill(1);
+    const stopRule = auto ? warmupStop() : undefined;
+    let stopState = stopRule?.init();
+    const checks: WarmupCheck[] = [];
+    let stoppedAt: number | null = null;
+    /**
+     * The stopping rule at a check iteration (`it` iterations done, a multiple of the check
+     * interval): reads the positions, returns true when warmup ends here.
+     */
+    const checkStop = async (it: number): Promise<boolean> => {
+      if (!stopRule || it % stopRule.params.interval !== 0 || it >= warmup) return false;
+      const r = stopRule.update(stopState!, { iteration: it, tuned: adapter.final(state), positions: await backend.positions(), chains, dim: D });
+      stopState = r.state;
+      checks.push(r.check);
+      return r.check.stop;
+    };
     const windowEnds = options.adaptMetric ? METRIC_WINDOW_ENDS.map((f) => Math.floor(f * warmup)) : [];
     let window = metric.init(D, chains);
-    const history: AdaptationHistory = {
+    let history: AdaptationHistory = {
       stepSize: new Float64Array(warmup),
       trajectoryLength: new Float64Array(warmup),
       numSteps: new Int32Array(warmup),
@@ -248,17 +315,18 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     let warmupEvals = 0;
     let warmupDivergences = 0;
     /** Progress after warmup iteration `it` (0-based), with the step size and T adapted after it. */
-    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number) =>
+    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number, stopped = false) =>
       options.onProgress?.({
         phase: 'warmup',
         iteration: it + 1,
-        total: warmup,
+        total: stopped ? it + 1 : warmup,
         divergences: warmupDivergences,
         stepSize,
         trajectoryLength,
         numSteps: history.numSteps[it],
         elapsedSeconds: now() - t0,
         acceptRate: accept,
+        ...(stopped ? { warmupStopped: true } : {}),
       });
     const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
     if (onDevice) {
@@ -267,23 +335,30 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       let runLength = 4;
       for (let it = 0; it < warmup; ) {
         signal?.throwIfAborted();
-        const count = Math.min(runLength, warmup - it);
+        // With auto, runs end at the check iterations (so the checks see the same state however runs are sized).
+        const toCheck = stopRule ? stopRule.params.interval - (it % stopRule.params.interval) : Infinity;
+        const count = Math.min(runLength, warmup - it, toCheck);
         const tRun = now();
         const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
         const perIteration = (now() - tRun) / count;
         runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
         for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
+        state = r.state;
+        const stop = await checkStop(it + count);
         // Progress for each iteration of the run; an abort takes effect between reports.
         for (let i = 0; i < count; i++) {
           if (i > 0) signal?.throwIfAborted();
           const last = i === count - 1;
           warmupEvals += chains * r.numSteps[i];
           warmupDivergences += r.divergences[i];
-          reportWarmup(it + i, last ? r.state.stepSize : r.stepSize[i + 1], last ? r.state.trajectoryLength : r.trajectoryLength[i + 1], r.meanAccept[i]);
+          reportWarmup(it + i, last ? r.state.stepSize : r.stepSize[i + 1], last ? r.state.trajectoryLength : r.trajectoryLength[i + 1], r.meanAccept[i], last && stop);
         }
-        state = r.state;
         it += count;
+        if (stop) {
+          stoppedAt = it;
+          break;
+        }
       }
     } else {
       for (let it = 0; it < warmup; it++) {
@@ -306,12 +381,32 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
           if (windowEnds.includes(it + 1)) {
             invMass = metric.final(window);
             window = metric.init(D, chains);
-            // A new metric changes the scale: restart dual averaging from the current values.
+            // A new metric changes the scale: restart dual averaging from the current values,
+            // and the stopping rule from here.
             state = adapter.init({ stepSize: state.stepSize, trajectoryLength: state.trajectoryLength });
+            if (stopRule) stopState = stopRule.reset();
           }
         }
-        reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept);
+        // With a metric, stop only after its last window.
+        const stop = (!windowEnds.length || it + 1 > windowEnds[windowEnds.length - 1]) && (await checkStop(it + 1));
+        reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept, stop);
+        if (stop) {
+          stoppedAt = it + 1;
+          break;
+        }
       }
+    }
+    if (stoppedAt !== null) {
+      warmup = stoppedAt;
+      const h = history;
+      history = {
+        stepSize: h.stepSize.slice(0, warmup),
+        trajectoryLength: h.trajectoryLength.slice(0, warmup),
+        numSteps: h.numSteps.slice(0, warmup),
+        meanAccept: h.meanAccept.slice(0, warmup),
+        harmonicMeanAccept: h.harmonicMeanAccept.slice(0, warmup),
+        divergences: h.divergences.slice(0, warmup),
+      };
     }
     const tuned = warmup > 0 ? adapter.final(state) : { stepSize: state.stepSize, trajectoryLength: state.trajectoryLength };
     const tWarm = now();
@@ -367,6 +462,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       chains,
       retainedChains: records.retainedChains,
       warmup,
+      ...(auto ? { warmupAuto: { max: total - draws, stoppedAt, checks } } : {}),
       draws: completed,
       partial,
       requestedDraws: draws,

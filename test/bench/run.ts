@@ -6,9 +6,22 @@
  *  2. end-to-end ChEES-HMC runs of the seed study's seven cases at 4,096 chains
  *     (1,000 warmup + 1,000 draws), WebGPU, and the CPU backend on the same cases;
  *  3. 65,536 chains × 1,000 draws (memory-bounded recording) on seed cases;
- *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters.
+ *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters;
+ *  5. FunnelWeb against Stan in the same run (test/bench/stan.ts): min bulk ESS per second
+ *     of whole-process wall time, `funnelweb sample` with its defaults as a child process,
+ *     against rstan NUTS (compile excluded) at adapt_delta 0.95 and 0.8, on four cases;
+ *     skipped with a message when Rscript with rstan is absent;
+ *  6. (only when asked: --only defaults) the defaults beside other chain and draw counts and
+ *     the fixed 1,000-iteration warmup, whole-process ESS/s, interleaved (test/bench/defaults.ts);
+ *  7. scaling (`--only scaling` for this alone): chains 1,024 to 262,144 x
+ *     K = 9, 100, 1,000, 10,000 groups, each cell in its own process (gradient evals/s,
+ *     compile, time to first draw, peak RSS, GPU memory), and compile time against K.
+ *     --scaling-quick shrinks it (chains 1,024 and 4,096; K up to 1,000, plus 10,000 at 4,096
+ *     chains), the default on software adapters (SwiftShader) unless --scaling-full;
+ *     --scaling-chains / --scaling-groups pick the grid,
+ *     --wide-kernel registers|stream and --threads-per-chain N the wide kernel.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics, --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,scaling[,defaults], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -17,6 +30,9 @@ import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
 import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+import { benchDefaults } from './defaults.ts';
+import { STAN_CASES, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
+import { benchCompile, benchScaling } from './scaling.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +41,12 @@ const { values } = parseArgs({
     'metric-compare': { type: 'boolean' },
     'big-iterations': { type: 'string' },
     cases: { type: 'string' },
+    'scaling-quick': { type: 'boolean' },
+    'scaling-full': { type: 'boolean' },
+    'scaling-chains': { type: 'string' },
+    'scaling-groups': { type: 'string' },
+    'wide-kernel': { type: 'string' },
+    'threads-per-chain': { type: 'string' },
   },
 });
 /** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
@@ -38,13 +60,14 @@ function parseCases(text: string): (readonly [string, string])[] {
   return out;
 }
 const cases = values.cases ? parseCases(values.cases) : SEED_CASES;
-const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics').split(','));
+const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,stan,scaling').split(','));
 const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
 
-const gpu = await requestGpu();
-console.log(`FunnelWeb benchmarks — adapter: ${gpu.adapter.label}; node ${process.version}; ${new Date().toISOString()}\n`);
+// Only the in-process WebGPU sections need a GPU here (stan and defaults run the CLI).
+const gpu = ['kernel', 'cases', 'big'].some((s) => only.has(s)) ? await requestGpu() : undefined;
+console.log(`FunnelWeb benchmarks — adapter: ${gpu ? gpu.adapter.label : 'none requested here'}; node ${process.version}; ${new Date().toISOString()}\n`);
 
 // Diagnostics first, in a fresh process (as `funnelweb diagnose` runs), before the GPU runs
 // fill the heap.
@@ -57,12 +80,12 @@ if (only.has('diagnostics')) {
 if (only.has('kernel')) {
   console.log('1. Transition kernel while sampling (fixed eps = 0.05), gradient evaluations per second');
   for (const L of [20, 200]) {
-    const g = await referenceKernelThroughput(gpu, 65536, L, quick ? 2 : Math.max(3, 200 / L));
+    const g = await referenceKernelThroughput(gpu!, 65536, L, quick ? 2 : Math.max(3, 200 / L));
     console.log(`   reference: plain vec4 HMC, 10-d standard normal (test/bench/normal10.wgsl), 65536 chains, L = ${L}: ${(g / 1e6).toFixed(2)} M chain-steps/s`);
   }
   for (const [d, p] of [['weak', 'noncentered'], ['strong', 'centered'], ['unbalanced', 'mixed:2,6'], ['weak', 'partial:0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5']] as const) {
     for (const [chains, L] of [[4096, 20], [65536, 20], [65536, 200]] as const) {
-      const g = await kernelThroughput(d, p, chains, L, quick ? 2 : Math.max(3, 200 / L), 'webgpu', gpu);
+      const g = await kernelThroughput(d, p, chains, L, quick ? 2 : Math.max(3, 200 / L), 'webgpu', gpu!);
       console.log(`   webgpu ${String(chains).padStart(6)} chains  L = ${String(L).padStart(3)}  ${d} × ${p}: ${(g / 1e6).toFixed(2)} M grad/s`);
     }
     const c = await kernelThroughput(d, p, 1024, 20, quick ? 2 : 5, 'cpu');
@@ -81,8 +104,8 @@ const flush = (title: string, r: CaseResult[]) => {
 if (only.has('cases')) {
   const r: CaseResult[] = [];
   for (const [d, p] of cases) {
-    r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu }));
-    if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu, adaptMetric: true })), param: `${p} +diag` });
+    r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu! }));
+    if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu!, adaptMetric: true })), param: `${p} +diag` });
   }
   flush(`2. Seed cases, WebGPU, 4,096 chains × ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
   rows.push(...r);
@@ -99,11 +122,57 @@ if (only.has('cpu')) {
 if (only.has('big')) {
   const r: CaseResult[] = [];
   for (const [d, p] of [['weak', 'noncentered'], ['unbalanced', 'mixed:2,6']] as const) {
-    r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu }));
+    r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu: gpu! }));
   }
   flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
   rows.push(...r);
 }
 
-gpu.device.destroy();
+if (only.has('stan')) {
+  console.log('5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole `funnelweb sample` process, default settings; Stan: its own elapsed time, compile excluded)');
+  const avail = stanAvailable();
+  if (!avail.ok) {
+    console.log(`   skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
+  } else {
+    // The child processes need the CPU: this process's GPU device is released first.
+    gpu?.device.destroy();
+    const startup = processStartSeconds();
+    const fw: FunnelWebRun[] = [];
+    for (const [d, p] of STAN_CASES) fw.push(await runFunnelWebCli(d, p));
+    const stan = await runStan(STAN_CASES, undefined, quick ? { draws: 2000 } : {});
+    console.log(formatStanTable(fw, stan, startup));
+  }
+  console.log();
+}
+
+if (only.has('defaults')) {
+  console.log('6. Defaults: whole-process min bulk ESS/s of `funnelweb sample` for chain and draw counts around them (runs interleaved)');
+  gpu?.device.destroy();
+  console.log(await benchDefaults(values.cases ? cases : [['unbalanced', 'mixed:2,6'], ['weak', 'noncentered']], undefined, quick ? 1 : 2));
+  console.log();
+}
+
+if (only.has('scaling')) {
+  // Whether the adapter is a software one (SwiftShader): the quick grid then, unless --scaling-full.
+  const software = gpu ? gpu.adapter.isFallback : await requestGpu().then((g) => (g.device.destroy(), g.adapter.isFallback));
+  const sq = values['scaling-quick'] === true || (software && values['scaling-full'] !== true);
+  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
+  const chains = list(values['scaling-chains'], sq ? [1024, 4096] : [1024, 4096, 16384, 65536, 262144]);
+  const groups = list(values['scaling-groups'], sq ? [9, 100, 1000] : [9, 100, 1000, 10000]);
+  const common = {
+    steps: 20,
+    iterations: sq ? 3 : 10,
+    timeout: sq ? 300 : 600,
+    wideKernel: values['wide-kernel'],
+    threadsPerChain: values['threads-per-chain'] ? Number(values['threads-per-chain']) : undefined,
+  };
+  console.log('7. Scaling: chains x groups (each cell a fresh process)');
+  await benchScaling({ ...common, chains, groups });
+  if (sq && !values['scaling-groups']) await benchScaling({ ...common, chains: [4096], groups: [10000], iterations: 1 });
+  console.log('\n   Compile time against K');
+  await benchCompile([1, 9, 16, 17, 64, 100, 128, 129, 500, 1000, 2000, 10000], 300);
+  console.log();
+}
+
+gpu?.device.destroy();
 process.exit(0);
