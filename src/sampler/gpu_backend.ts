@@ -3,7 +3,7 @@ import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
 import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shader.ts';
-import { modelShaderConsts, numZBlocks, packGroups, packPositions } from '../gpu/layout.ts';
+import { modelShaderConsts, numZBlocks, packGroups, packPositions, unpackPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
@@ -151,12 +151,13 @@ class WebGpuBackend implements Backend {
 
   private constructor(
     private readonly gpu: Gpu,
-    private readonly model: HierModel,
+    private model: HierModel,
     readonly chains: number,
     seed: number,
     private readonly diagMetric: boolean,
     private readonly pipelines: {
       hmcLayout: GPUBindGroupLayout;
+      hmcPipelineLayout: GPUPipelineLayout;
       /** ensemble_partial's layout, shared by its two variants (one bind group for both). */
       reduceBindings: GPUBindGroupLayout;
       reduceLayout: GPUPipelineLayout;
@@ -193,6 +194,7 @@ class WebGpuBackend implements Backend {
     const groups = packGroups(model);
     const groupBuf = mk('groups', groups.byteLength, STORAGE | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(groupBuf, 0, groups);
+    this.groupBuf = groupBuf;
     this.stepData = new ArrayBuffer(4 * INV_MASS_WORD + 16 * S);
     this.stepU32 = new Uint32Array(this.stepData);
     this.stepF32 = new Float32Array(this.stepData);
@@ -234,6 +236,7 @@ class WebGpuBackend implements Backend {
   }
 
   private readonly hmcEntries: [number, GPUBuffer][];
+  private readonly groupBuf: GPUBuffer;
   private readonly cheesBind: GPUBindGroup;
   private readonly meansBind: GPUBindGroup;
   private readonly adaptBind: GPUBindGroup;
@@ -264,19 +267,35 @@ class WebGpuBackend implements Backend {
     }
   }
 
-  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
-    const consts = { ...modelShaderConsts(model), WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } } as const;
+  /** WGSL of the warmup and sampling transition kernels of `model` (its priors, group data and c are compiled in). */
+  private static transitionCode(g: Gpu, model: HierModel, diagMetric: boolean): Promise<[string, string]> {
     const hmcConsts = {
-      ...consts,
+      ...modelShaderConsts(model),
+      WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE },
       DIAG_METRIC: { type: 'bool', value: diagMetric },
       // Software adapters emulate vector shifts; Philox then takes its bit fields by float32
       // arithmetic (shaders/philox.wgsl).
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
-    const redConsts = { NV: consts.NV, NB: { type: 'u32', value: consts.NV.value + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
-    const [hmcWarmupCode, hmcSampleCode, redCode, redLiteCode, adaptCode] = await Promise.all([
+    return Promise.all([
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
       composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
+    ]);
+  }
+
+  /** The warmup and sampling transition pipelines for WGSL from `transitionCode`, on the shared hmc layout. */
+  private static transitionPipelines(g: Gpu, [warmupCode, sampleCode]: [string, string], layout: GPUPipelineLayout): Promise<[GPUComputePipeline, GPUComputePipeline]> {
+    return Promise.all([
+      createComputePipeline(g.device, 'hmc transition (warmup)', warmupCode, 'main', layout),
+      createComputePipeline(g.device, 'hmc transitions (sampling)', sampleCode, 'main', layout),
+    ]);
+  }
+
+  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
+    const NV = numZBlocks(model.stats.K);
+    const redConsts = { NV: { type: 'u32', value: NV }, NB: { type: 'u32', value: NV + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
+    const [hmcCode, redCode, redLiteCode, adaptCode] = await Promise.all([
+      WebGpuBackend.transitionCode(g, model, diagMetric),
       composeShader(['reduce'], redConsts),
       composeShader(['reduce'], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
       composeShader(['reduce', 'adapt'], redConsts),
@@ -304,15 +323,14 @@ class WebGpuBackend implements Backend {
         })),
       });
       const reduceLayout = g.device.createPipelineLayout({ label: 'ensemble reduction', bindGroupLayouts: [reduceBindings] });
-      const [hmcWarmup, hmcSample, ensembleLite, means, chees, adapt] = await Promise.all([
-        createComputePipeline(g.device, 'hmc transition (warmup)', hmcWarmupCode, 'main', layout),
-        createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
+      const [[hmcWarmup, hmcSample], ensembleLite, means, chees, adapt] = await Promise.all([
+        WebGpuBackend.transitionPipelines(g, hmcCode, layout),
         createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial', reduceLayout),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
         createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
         createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcPipelineLayout: layout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
     });
   }
 
@@ -329,6 +347,46 @@ class WebGpuBackend implements Backend {
     const device = this.gpu.device;
     await withErrorScopes(device, () => device.queue.writeBuffer(this.stateBuf, 0, packPositions(this.K, this.chains, positions)));
     await gpuWait(() => device.queue.onSubmittedWorkDone());
+  }
+
+  async readPositions(): Promise<Float64Array> {
+    if (this.sampling) throw new Error('readPositions() is only available before sampling');
+    const device = this.gpu.device;
+    this.flushBatch();
+    const bytes = (this.NV + 1) * this.chains * 16;
+    const staging = device.createBuffer({ label: 'positions readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = device.createCommandEncoder({ label: 'positions copy' });
+      enc.copyBufferToBuffer(this.stateBuf, 0, staging, 0, bytes);
+      device.queue.submit([enc.finish()]);
+      await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
+      const out = new Float64Array(this.chains * this.dim);
+      unpackPositions(this.K, this.chains, this.chains, new Float32Array(staging.getMappedRange()), out);
+      staging.unmap();
+      return out;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /**
+   * Rebuilds the two transition pipelines for the new c (compiled in; the reductions and
+   * the adaptation do not depend on it), rewrites the group data and the positions. The
+   * bind groups stay: the pipelines share the explicit hmc layout.
+   */
+  async reparameterize(model: HierModel, positions: Float64Array): Promise<void> {
+    if (this.sampling) throw new Error('reparameterize() is only available before sampling');
+    if (model.dim !== this.dim) throw new RangeError(`reparameterize: the model has dimension ${model.dim}, the backend ${this.dim}`);
+    const g = this.gpu;
+    this.flushBatch();
+    const code = await WebGpuBackend.transitionCode(g, model, this.diagMetric);
+    const [hmcWarmup, hmcSample] = await withErrorScopes(g.device, () => WebGpuBackend.transitionPipelines(g, code, this.pipelines.hmcPipelineLayout));
+    this.pipelines.hmcWarmup = hmcWarmup;
+    this.pipelines.hmcSample = hmcSample;
+    this.model = model;
+    g.device.queue.writeBuffer(this.groupBuf, 0, packGroups(model));
+    this.lastWasWarmup = false;
+    await this.init(positions);
   }
 
   step(params: TransitionParams): void {

@@ -1,6 +1,7 @@
 import type { HierData } from '../model/data.ts';
 import { makeModel, MU, LOG_TAU, Z0, type HierModel } from '../model/model.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
+import { groupStats } from '../model/suffstats.ts';
 import { DEFAULT_PRIORS, InputError, type Priors } from '../model/priors.ts';
 import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE, type CheesState } from '../adaptation/chees.ts';
 import { DEFAULT_DUAL_AVERAGING } from '../adaptation/dual_averaging.ts';
@@ -10,6 +11,8 @@ import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
+import * as centeredness from '../adaptation/centeredness.ts';
+import { centerednessReport, centerednessWindowEnd, type CenterednessReport } from './auto_centeredness.ts';
 
 /** Default number of chains (issue #4). */
 export const DEFAULT_CHAINS = 4096;
@@ -42,7 +45,10 @@ export type BackendKind = 'auto' | 'webgpu' | 'cpu';
 
 export interface SampleOptions {
   readonly data: HierData;
-  /** `centered`, `noncentered`, `mixed:G,...`, `partial:c,...`, or a centeredness vector. */
+  /**
+   * `centered`, `noncentered`, `mixed:G,...`, `partial:c,...`, or a centeredness vector; or
+   * `auto` / `auto-binary`: c learned during warmup (see `adaptation/centeredness.ts`).
+   */
   readonly parameterization?: string | Centeredness;
   readonly priors?: Priors;
   readonly chains?: number;
@@ -102,6 +108,8 @@ export interface SampleResult {
   readonly adaptation: AdaptationHistory;
   /** Leapfrog steps computed during warmup (all chains). */
   readonly warmupGradientEvals: number;
+  /** With `auto` / `auto-binary`: the learned centeredness, its tau estimates and where it settled. */
+  readonly centeredness?: CenterednessReport;
   readonly timing: { readonly compile_s: number; readonly warmup_s: number; readonly sampling_s: number; readonly total_s: number };
 }
 
@@ -153,11 +161,11 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     checkInt('superchains', superchains, 1);
     if (chains % superchains !== 0) throw new InputError('superchains', `${superchains} must divide the number of chains (${chains})`);
   }
-  const c =
-    typeof options.parameterization === 'string' || options.parameterization === undefined
-      ? parseParameterization(options.parameterization ?? 'noncentered', data.labels, 'parameterization')
-      : options.parameterization;
-  const model = makeModel(data, c, options.priors ?? DEFAULT_PRIORS);
+  const param = options.parameterization;
+  const rule = typeof param === 'string' && centeredness.isCenterednessRule(param.trim()) ? (param.trim() as centeredness.CenterednessRule) : undefined;
+  let auto = rule !== undefined ? centeredness.init(groupStats(data), warmup, rule) : undefined;
+  const c = auto ? auto.c : typeof param === 'string' || param === undefined ? parseParameterization(param ?? 'noncentered', data.labels, 'parameterization') : param;
+  let model = makeModel(data, c, options.priors ?? DEFAULT_PRIORS);
   const D = model.dim;
   const budget = options.drawBudget ?? DEFAULT_DRAW_BUDGET;
   let retained = Math.min(chains, Math.floor(budget / (draws * (D + 3))));
@@ -203,6 +211,23 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         elapsedSeconds: now() - t0,
         acceptRate: accept,
       });
+    const windowEndsC = auto?.windowEnds ?? [];
+    /** The next iteration count after `it` at which c is re-estimated (or the end of warmup). */
+    const nextWindowEnd = (it: number) => windowEndsC.find((e) => e > it) ?? warmup;
+    /**
+     * With auto centeredness, at a window end: re-estimate c, move the chains to it, and (when
+     * it moved: new geometry) restart dual averaging from the current step size and T, as
+     * after a metric window.
+     */
+    const centerednessStep = async (done: number, st: CheesState): Promise<CheesState> => {
+      if (!auto || !windowEndsC.includes(done)) return st;
+      const r = await centerednessWindowEnd(backend, model, auto, done);
+      model = r.model;
+      auto = r.state;
+      // Cross-chain variances gathered in the old coordinates do not describe the new z.
+      if (r.changed && windowEnds.length) window = metric.init(D, chains);
+      return r.changed ? adapter.init({ stepSize: st.stepSize, trajectoryLength: st.trajectoryLength }) : st;
+    };
     const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
     if (onDevice) {
       // Adaptation on the device: runs of up to MAX_DEVICE_WARMUP iterations, sized to
@@ -210,7 +235,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       let runLength = 4;
       for (let it = 0; it < warmup; ) {
         signal?.throwIfAborted();
-        const count = Math.min(runLength, warmup - it);
+        const count = Math.min(runLength, warmup - it, nextWindowEnd(it) - it);
         const tRun = now();
         const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
@@ -227,6 +252,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         }
         state = r.state;
         it += count;
+        state = await centerednessStep(it, state);
       }
     } else {
       for (let it = 0; it < warmup; it++) {
@@ -253,6 +279,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
             state = adapter.init({ stepSize: state.stepSize, trajectoryLength: state.trajectoryLength });
           }
         }
+        state = await centerednessStep(it + 1, state);
         reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept);
       }
     }
@@ -304,6 +331,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       numSteps,
       adaptation: history,
       warmupGradientEvals: warmupEvals,
+      ...(auto ? { centeredness: centerednessReport(auto) } : {}),
       timing: { compile_s: tCompiled - t0, warmup_s: tWarm - tCompiled, sampling_s: tDone - tWarm, total_s: tDone - t0 },
     };
   } finally {

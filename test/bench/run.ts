@@ -8,7 +8,11 @@
  *  3. 65,536 chains × 1,000 draws (memory-bounded recording) on seed cases;
  *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics, --metric-compare
+ *  5. `auto` (not in the default set; `--only auto`): learned centeredness beside the
+ *     fixed forms on the seed data and on wide unbalanced data (AUTO_CASES; `--cases`
+ *     picks a subset, `--auto-chains N` the chains of the wide sets, default 4,096).
+ *
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,auto, --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -16,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
-import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     'metric-compare': { type: 'boolean' },
     'big-iterations': { type: 'string' },
     cases: { type: 'string' },
+    'auto-chains': { type: 'string' },
   },
 });
 /** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
@@ -102,6 +107,19 @@ if (only.has('big')) {
     r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu }));
   }
   flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
+  rows.push(...r);
+}
+
+if (only.has('auto')) {
+  const r: CaseResult[] = [];
+  const wideChains = Number(values['auto-chains'] ?? 4096);
+  for (const [d, p] of values.cases ? cases : AUTO_CASES) {
+    const chains = d.startsWith('wide') ? wideChains : 4096;
+    const row = await runCase(d, p, { chains, warmup: iters, draws: iters, backend: 'webgpu', gpu });
+    console.log(formatCases([row]).split('\n')[1]);
+    r.push(row);
+  }
+  flush(`5. auto vs fixed parameterizations, WebGPU, ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
   rows.push(...r);
 }
 
