@@ -1,0 +1,129 @@
+/**
+ * Acceptance of `--param auto` (issue 13): changing c mid-warmup leaves the target
+ * unchanged, so the posterior means of mu, log tau and every theta_k lie within 4 MCSE of
+ * the exact quadrature values and the sds within 5%, on each seed data set and on a wide
+ * unbalanced set (K = 100, groups of 1 to 1,000 observations, test/wide_data.ts). Each run
+ * must also be clean (R-hat < 1.01, divergences at most 1e-4 of transitions: the rare tail
+ * divergences sampler_posterior.test.ts describes) and learn the c the rule implies for its
+ * data (strong: all centered; weak: all non-centered or nearly).
+ *
+ * Sizes are kept small for CI on SwiftShader; the strongly informed set gets the longer
+ * warmup that strong × centered needs there (sampler_posterior.test.ts).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { sample } from '../src/sampler/sample.ts';
+import { reportRun, type RunReport } from '../src/sampler/report.ts';
+import { exactPosterior, type PosteriorSummary } from '../src/model/posterior.ts';
+import type { HierData } from '../src/model/data.ts';
+import { seedData, testGpu } from './gpu_helpers.ts';
+import { wideData } from './wide_data.ts';
+
+const gpu = await testGpu();
+afterAll(() => gpu?.device.destroy());
+
+const MCSE_TOL = 4;
+const SD_REL_TOL = 0.05;
+const RARE_DIVERGENCES = 1e-4;
+const SEED = 20240611;
+
+interface Case {
+  name: string;
+  data: () => HierData;
+  chains: number;
+  warmup: number;
+  draws: number;
+  /** What the learned c must look like. */
+  expectC: (c: Float64Array) => void;
+}
+
+const CASES: Case[] = [
+  { name: 'weak', data: () => seedData('weak'), chains: 512, warmup: 300, draws: 300, expectC: (c) => expect(Math.max(...c)).toBeLessThan(0.3) },
+  { name: 'strong', data: () => seedData('strong'), chains: 512, warmup: 600, draws: 500, expectC: (c) => expect(Array.from(c)).toEqual(new Array(9).fill(1)) },
+  {
+    name: 'unbalanced',
+    data: () => seedData('unbalanced'),
+    chains: 512,
+    warmup: 300,
+    draws: 300,
+    // Groups 2 and 6 (1,000 and 100 observations) centered, group 4 (one) non-centered.
+    expectC: (c) => {
+      expect([c[2], c[6]]).toEqual([1, 1]);
+      expect(c[4]).toBeLessThan(0.3);
+    },
+  },
+  {
+    name: 'wide K = 100 (groups of 1 to 1,000)',
+    data: () => wideData(100),
+    chains: 256,
+    warmup: 300,
+    draws: 300,
+    expectC: (c) => {
+      expect(c[1], 'the 1,000-observation group').toBe(1);
+      expect(c[0], 'the one-observation group').toBeLessThan(0.3);
+      expect(c.some((v) => v > 0 && v < 1), 'some groups in between').toBe(true);
+    },
+  },
+];
+
+function check(report: RunReport, data: HierData): { worstZ: number; worstSdRel: number } {
+  const exact = exactPosterior(data);
+  const targets: [string, PosteriorSummary][] = [
+    ['mu', exact.mu],
+    ['log_tau', exact.logTau],
+    ...exact.theta.map((t, k): [string, PosteriorSummary] => [`theta[${data.labels[k]}]`, t]),
+  ];
+  let worstZ = 0;
+  let worstSdRel = 0;
+  for (const [n, e] of targets) {
+    const p = report.params[n];
+    expect(p, n).toBeDefined();
+    const z = Math.abs(p.mean - e.mean) / p.mcse_mean;
+    const sdRel = Math.abs(p.sd / e.sd - 1);
+    worstZ = Math.max(worstZ, z);
+    worstSdRel = Math.max(worstSdRel, sdRel);
+    expect(p.mcse_mean, `${n} mcse_mean`).toBeGreaterThan(0);
+    expect(z, `${n}: mean ${p.mean} vs exact ${e.mean} (mcse ${p.mcse_mean})`).toBeLessThanOrEqual(MCSE_TOL);
+    expect(sdRel, `${n}: sd ${p.sd} vs exact ${e.sd}`).toBeLessThanOrEqual(SD_REL_TOL);
+  }
+  return { worstZ, worstSdRel };
+}
+
+const lines: string[] = [];
+afterAll(() => {
+  if (lines.length) console.log(`auto posterior checks:\n  ${lines.join('\n  ')}`);
+});
+
+describe.skipIf(!gpu)('webgpu --param auto: posterior vs exact quadrature', () => {
+  for (const c of CASES) {
+    it(`${c.name} × auto (must be clean)`, async () => {
+      const data = c.data();
+      const result = await sample({ data, parameterization: 'auto', chains: c.chains, warmup: c.warmup, draws: c.draws, seed: SEED, backend: 'webgpu', gpu: gpu! });
+      const { report } = reportRun(result, SEED);
+      c.expectC(result.model.c);
+      const rhat = Math.max(...Object.values(report.params).map((p) => p.rhat));
+      const s = report.sampler;
+      const why = `${c.name} × auto should be clean: ${report.warnings.join(' | ')}`;
+      expect(rhat, why).toBeLessThan(1.01);
+      expect(s.divergences, why).toBeLessThanOrEqual(RARE_DIVERGENCES * c.chains * c.draws);
+      const o = check(report, data);
+      const cr = report.centeredness!;
+      lines.push(
+        `${c.name} × auto: ${s.chains} chains ${s.warmup}/${s.draws}, ${report.timing.total_s.toFixed(1)} s, step ${s.step_size.toPrecision(3)}, ` +
+          `${s.mean_leapfrog_steps.toFixed(1)} steps, div ${s.divergences}, max R-hat ${rhat.toFixed(4)}; c settled at window ${cr.settled_window} ` +
+          `(tau ${[cr.initial_tau, ...cr.updates.map((u) => u.tau)].map((t) => t.toFixed(2)).join(' -> ')}); ` +
+          `worst |mean - exact| / mcse ${o.worstZ.toFixed(2)}, worst sd rel err ${(100 * o.worstSdRel).toFixed(2)}%`,
+      );
+    });
+  }
+});
+
+describe('cpu --param auto: posterior vs exact quadrature', () => {
+  it('unbalanced × auto (float64 CPU backend, 128 chains, must be clean)', async () => {
+    const data = seedData('unbalanced');
+    const result = await sample({ data, parameterization: 'auto', chains: 128, warmup: 400, draws: 500, seed: SEED, backend: 'cpu' });
+    const { report } = reportRun(result, SEED);
+    expect(report.sampler.divergences, report.warnings.join(' | ')).toBeLessThanOrEqual(RARE_DIVERGENCES * 128 * 500);
+    expect(Math.max(...Object.values(report.params).map((p) => p.rhat))).toBeLessThan(1.01);
+    check(report, data);
+  });
+});
