@@ -220,6 +220,23 @@ describe('backends: reparameterize mid-warmup', () => {
   });
 });
 
+describe('the report of a fixed parameterization in trouble names the cure', () => {
+  it('strong × noncentered with a collapsed step size: try --param auto or centered; centered: no advice', async () => {
+    const opts = { data: seedData('strong'), chains: 32, warmup: 60, draws: 40, seed: 2, backend: 'cpu' as const };
+    const nc = await sample({ ...opts, parameterization: 'noncentered' });
+    // The trouble itself takes a long run to show; its signature is set here directly.
+    const collapsed = { ...nc, numSteps: new Int32Array(nc.draws).fill(150) };
+    const w = reportRun(collapsed).report.warnings;
+    expect(w.some((x) => /step size collapsed/.test(x)), w.join(' | ')).toBe(true);
+    expect(w.some((x) => /9 of 9 groups are strongly informed .* but non-centered: try --param auto or centered/.test(x)), w.join(' | ')).toBe(true);
+    const ce = await sample({ ...opts, parameterization: 'centered' });
+    const w2 = reportRun({ ...ce, numSteps: new Int32Array(ce.draws).fill(150) }).report.warnings;
+    expect(w2.some((x) => /try --param/.test(x)), w2.join(' | ')).toBe(false);
+    // No trouble, no advice.
+    expect(reportRun(nc).report.warnings.some((x) => /try --param/.test(x))).toBe(nc.totals.divergences > 0);
+  });
+});
+
 describe('auto runs', () => {
   const opts = { data: seedData('unbalanced'), parameterization: 'auto', chains: 64, warmup: 80, draws: 40 } as const;
   it('cpu: same seed, same draws and the same learned c; the c settled and is reported', async () => {
