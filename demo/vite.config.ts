@@ -16,12 +16,12 @@ const NODE_ONLY = ['webgpu'];
 
 /**
  * Expected build notices about Node-only code, silenced: src/io/data.ts's `loadData`
- * (node:fs/promises, node:path) and device.ts's Node branch (node:fs) are never called in
+ * (node:fs/promises, node:path) and device.ts's Node branch (node:fs, node:os) are never called in
  * the browser, where Vite replaces those modules with empty stubs.
  */
 function isExpectedNodeNotice(message: string): boolean {
   return (
-    /Module "node:(fs|fs\/promises|path)" has been externalized for browser compatibility/.test(message) ||
+    /Module "node:(fs|fs\/promises|os|path)" has been externalized for browser compatibility/.test(message) ||
     /__vite-browser-external is dynamically imported by .* but also statically imported/.test(message)
   );
 }

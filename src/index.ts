@@ -1,6 +1,8 @@
 /**
  * FunnelWeb's public API (re-exports only).
  */
+// The WebGPU types (GPUDevice, ...) used by the declarations, for TypeScript users of the package.
+/// <reference types="@webgpu/types" preserve="true" />
 export type { HierData } from './model/data.ts';
 export { groupStats, type GroupStats } from './model/suffstats.ts';
 export { DEFAULT_PRIORS, InputError, parseMuPrior, parseTauPrior, type Priors, type MuPrior, type TauPrior } from './model/priors.ts';

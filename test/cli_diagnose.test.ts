@@ -1,7 +1,7 @@
 /**
- * `funnelweb diagnose` end to end: spawns `node src/cli/bin.js diagnose ...` (the tsx
- * loader, as after `npm ci`) and checks the table, the --json document, and exit code 2
- * with no JSON file written for every kind of bad input.
+ * `funnelweb diagnose` end to end: spawns `node --import tsx src/cli/bin.ts diagnose ...`
+ * (the sources; package.test.ts runs the built package) and checks the table, the --json
+ * document, and exit code 2 with no JSON file written for every kind of bad input.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fw-diagnose-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, ['src/cli/bin.js', 'diagnose', ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'diagnose', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,

@@ -1,7 +1,8 @@
 /**
- * `funnelweb sample` end to end, as a user runs it: `node src/cli/bin.js sample ...` in the
- * repository root (the environment, including vitest.config's VK_ICD_FILENAMES, is
- * inherited, so `--backend auto` finds SwiftShader where there is no GPU).
+ * `funnelweb sample` end to end, as a user runs it: `funnelweb sample ...` (from the sources:
+ * `node --import tsx src/cli/bin.ts`) in the repository root (the environment, including
+ * vitest.config's VK_ICD_FILENAMES, is inherited, so `--backend auto` finds SwiftShader
+ * where there is no GPU).
  *
  * - a good run exits 0, prints the summary table, and writes the summary JSON with the
  *   issue's fields and the draws CSV, which `funnelweb diagnose` reads back;
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.js');
+const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
 const WEAK = join(ROOT, 'demo', 'data', 'weak.json');
 
 interface Run {
@@ -28,7 +29,7 @@ interface Run {
 
 function funnelweb(args: string[], timeout = 120_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: process.env, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: process.env, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });

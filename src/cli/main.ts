@@ -1,7 +1,11 @@
 import { InputError } from '../model/priors.ts';
+import { GpuUnavailableError } from '../gpu/device.ts';
 
 /** Exit code for bad input or usage (issue #3/#4: "clear error and exit code 2"). */
 export const EXIT_BAD_INPUT = 2;
+
+/** Exit code when `--backend webgpu` finds no WebGPU adapter (the message says how to get one). */
+export const EXIT_NO_GPU = 1;
 
 const USAGE = `funnelweb — batched HMC for hierarchical models on WebGPU
 
@@ -32,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof InputError) {
       process.stderr.write(`funnelweb: error: ${err.message}\n`);
       return EXIT_BAD_INPUT;
+    }
+    if (err instanceof GpuUnavailableError) {
+      process.stderr.write(`funnelweb: error: ${err.message}\n`);
+      return EXIT_NO_GPU;
     }
     if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`funnelweb: error: ${err.message}\n`);

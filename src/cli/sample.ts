@@ -11,6 +11,8 @@ import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
+import { GET_WEBGPU_HINT } from '../gpu/device.ts';
+import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
 const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, thousands of chains at once
 
@@ -35,6 +37,7 @@ Options:
   --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --quiet                no progress bar
+  --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
 
 function int(flag: string, text: string | undefined, dflt: number, min: number): number {
@@ -81,6 +84,11 @@ export function formatCenteredness(cr: NonNullable<RunReport['centeredness']>, l
   return lines.join('\n') + '\n';
 }
 
+/** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
+export function fallbackNotice(reason: string): string {
+  return `warning: no WebGPU adapter: ${reason}. Sampling on the float64 CPU backend instead (much slower; --backend cpu chooses it quietly). ${GET_WEBGPU_HINT}`;
+}
+
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runSample(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -104,6 +112,7 @@ export async function runSample(argv: string[]): Promise<number> {
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
       quiet: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -144,6 +153,8 @@ export async function runSample(argv: string[]): Promise<number> {
   const paramText = (values.param ?? 'noncentered').trim();
   const c = isCenterednessRule(paramText) ? paramText : parseParameterization(paramText, data.labels, '--param');
 
+  // Read by src/gpu/native_env.ts before Dawn starts.
+  if (values.verbose) process.env[VERBOSE_ENV] = '1';
   const bar = values.quiet ? undefined : progressBar();
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
@@ -163,6 +174,9 @@ export async function runSample(argv: string[]): Promise<number> {
       adaptMetric: metricKind === 'diag',
       superchains,
       onProgress: bar?.update,
+      onBackend: (b) => {
+        if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
+      },
       signal: controller.signal,
     });
   } finally {

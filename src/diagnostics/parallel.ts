@@ -34,8 +34,11 @@ export interface WorkerInput {
   readonly superchains?: Superchains;
 }
 
-/** Loads the TypeScript worker through tsx's loader (the CLI and tests run TypeScript directly). */
-const BOOTSTRAP = `
+/**
+ * Loads a TypeScript worker through tsx's loader (tests and benchmarks run the sources; tsx
+ * is a development dependency). The built package's workers are plain JavaScript.
+ */
+const TSX_BOOTSTRAP = `
 const { workerData, parentPort } = require('node:worker_threads');
 import(workerData.tsxApi)
   .then((m) => { m.register(); return import(workerData.entry); })
@@ -50,6 +53,17 @@ function tsxApiUrl(): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * How to start the worker: from `dist/` the compiled `summary_worker.js` directly; from the
+ * TypeScript sources `summary_worker.ts` through tsx, or null when tsx is not installed.
+ */
+function workerLaunch(): { script: string | URL; eval: boolean; entry?: string; tsxApi?: string } | null {
+  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./summary_worker.js', import.meta.url), eval: false };
+  const tsxApi = tsxApiUrl();
+  if (tsxApi === null) return null;
+  return { script: TSX_BOOTSTRAP, eval: true, entry: new URL('./summary_worker.ts', import.meta.url).href, tsxApi };
 }
 
 function shared(values: DrawsArray): SharedArrayBuffer {
@@ -87,13 +101,13 @@ export async function summarizeParallel(
 ): Promise<Summary> {
   const names = Object.keys(params);
   const threads = Math.min(opts.threads ?? availableParallelism(), names.length);
-  const api = tsxApiUrl();
+  const launch = workerLaunch();
   lastParallelStats.threads = 1;
   lastParallelStats.paramsByWorkers = 0;
   lastParallelStats.workerFailures = [];
   // Small jobs stay on the calling thread unless a thread count was asked for.
   const small = opts.threads === undefined && names.length * chains * draws < PARALLEL_MIN_DRAWS;
-  if (threads <= 1 || api === null || small) return summarize(params, chains, draws, opts);
+  if (threads <= 1 || launch === null || small) return summarize(params, chains, draws, opts);
   lastParallelStats.threads = threads;
   for (const name of names) checkShape(params[name], chains, draws);
 
@@ -109,13 +123,12 @@ export async function summarizeParallel(
     superchains: opts.superchains,
   };
   const results: (ParamSummary | undefined)[] = names.map(() => undefined);
-  const entry = new URL('./summary_worker.ts', import.meta.url).href;
   const workers: Promise<void>[] = [];
   const stops: (() => void)[] = [];
   for (let w = 1; w < threads; w++) {
     workers.push(
       new Promise<void>((resolve) => {
-        const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...input, entry, tsxApi: api } });
+        const worker = new Worker(launch.script, { eval: launch.eval, workerData: { ...input, entry: launch.entry, tsxApi: launch.tsxApi } });
         const finish = () => {
           resolve();
           void worker.terminate();

@@ -2,10 +2,12 @@
  * GPU runtime: one place that acquires a `GPUDevice`, in the browser (`navigator.gpu`) or
  * in Node (Dawn through the `webgpu` package), and says which adapter is in use.
  *
- * In Node, when Dawn finds no adapter, we retry once with SwiftShader's Vulkan ICD (a CPU
+ * In Node, when Dawn finds no adapter, we retry with SwiftShader's Vulkan ICD (a CPU
  * implementation of Vulkan that Debian's `chromium` package ships), from
  * `FUNNELWEB_VK_ICD` or {@link DEFAULT_SWIFTSHADER_ICD}. The Vulkan loader reads
  * `VK_ICD_FILENAMES` when Dawn's instance is created, so the retry makes a new instance.
+ * Before Dawn starts, native_env.ts gives the process a runtime directory and keeps
+ * native warnings off stderr (see there).
  */
 
 import { gpuWait } from './wait.ts';
@@ -30,18 +32,28 @@ export interface Gpu {
 
 /** Thrown when no WebGPU adapter can be found; the message says how to get one. */
 export class GpuUnavailableError extends Error {
-  constructor(message: string) {
+  /** Why, in one line without the advice (e.g. "the Vulkan loader libvulkan.so.1 is not installed"). */
+  readonly reason: string;
+  constructor(reason: string, message = noAdapterHelp(reason)) {
     super(message);
     this.name = 'GpuUnavailableError';
+    this.reason = reason;
   }
 }
 
-const NO_ADAPTER_HELP = `No WebGPU adapter found.
-  - On a machine without a GPU, install SwiftShader (a CPU Vulkan driver) with Debian's chromium:
-      apt-get install -y chromium
+/** How to get WebGPU, in one line (for the CPU fallback notice). */
+export const GET_WEBGPU_HINT = 'To get WebGPU without a GPU: apt-get install -y chromium libvulkan1 (SwiftShader and the Vulkan loader).';
+
+function noAdapterHelp(reason: string): string {
+  return `No WebGPU adapter found: ${reason}.
+  - On a machine without a GPU, WebGPU runs on SwiftShader (a CPU Vulkan driver that Debian's
+    chromium package ships) through the Vulkan loader (libvulkan1); install both:
+      apt-get install -y chromium libvulkan1
     FunnelWeb then uses ${DEFAULT_SWIFTSHADER_ICD} automatically
     (or point FUNNELWEB_VK_ICD / VK_ICD_FILENAMES at another Vulkan ICD manifest).
+  - On a machine with a GPU, install its Vulkan driver and libvulkan1.
   - Or run with --backend cpu (float64 TypeScript, slower).`;
+}
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node;
@@ -58,21 +70,60 @@ function describe(info: GPUAdapterInfo, isFallback: boolean): AdapterDescription
 
 let nodeGpu: GPU | undefined;
 
-async function nodeAdapter(): Promise<GPUAdapter | null> {
+/**
+ * Dawn's adapter in Node. Probes, each with a new Dawn instance (the Vulkan loader reads
+ * its environment when the instance is created), in this order until one gives an adapter:
+ * the Vulkan drivers the user chose (`VK_ICD_FILENAMES` and kin), else the system's drivers
+ * with lavapipe hidden when the machine has a GPU device node; SwiftShader's ICD; the
+ * system's drivers as they are, where not probed so already. The order keeps the probes of
+ * drivers without a device, and their native warnings, off machines without a GPU (see
+ * native_env.ts). Throws GpuUnavailableError with the reason when no probe gives an adapter.
+ */
+async function nodeAdapter(): Promise<GPUAdapter> {
+  const options: GPURequestAdapterOptions = { powerPreference: 'high-performance' };
+  if (nodeGpu) {
+    const again = await nodeGpu.requestAdapter(options);
+    if (again) return again;
+  }
   const { existsSync } = await import('node:fs');
+  const env = await import('./native_env.ts');
+  env.ensureRuntimeDir();
+  if (env.vulkanLoaderMissing()) throw new GpuUnavailableError(`the Vulkan loader ${env.VULKAN_LOADER} is not installed (Debian: libvulkan1)`);
   const webgpu = await import('webgpu');
   Object.assign(globalThis, webgpu.globals);
-  const options: GPURequestAdapterOptions = { powerPreference: 'high-performance' };
-  if (nodeGpu) return nodeGpu.requestAdapter(options);
-  nodeGpu = webgpu.create([]);
-  let adapter = await nodeGpu.requestAdapter(options);
-  const icd = process.env.FUNNELWEB_VK_ICD ?? DEFAULT_SWIFTSHADER_ICD;
-  if (!adapter && process.env.VK_ICD_FILENAMES !== icd && existsSync(icd)) {
-    process.env.VK_ICD_FILENAMES = icd;
-    nodeGpu = webgpu.create([]);
-    adapter = await nodeGpu.requestAdapter(options);
+  const probe = async () => {
+    const gpu = webgpu.create([]);
+    const adapter = await gpu.requestAdapter(options);
+    if (adapter) nodeGpu = gpu;
+    return adapter;
+  };
+  const user = process.env.VK_ICD_FILENAMES;
+  const chosen = env.userChoseDrivers();
+  let systemProbed = false;
+  if (chosen || env.hasGpuDevice()) {
+    const first = await env.withLavapipeHidden(probe);
+    if (first.value) return first.value;
+    systemProbed = !first.hidden;
   }
-  return adapter;
+  const icd = process.env.FUNNELWEB_VK_ICD ?? DEFAULT_SWIFTSHADER_ICD;
+  const swiftshader = existsSync(icd);
+  if (swiftshader && user !== icd) {
+    process.env.VK_ICD_FILENAMES = icd;
+    const adapter = await probe();
+    if (adapter) return adapter;
+    if (user === undefined) delete process.env.VK_ICD_FILENAMES;
+    else process.env.VK_ICD_FILENAMES = user;
+  }
+  if (!systemProbed) {
+    const adapter = await probe();
+    if (adapter) return adapter;
+  }
+  const tried = [user ?? 'the system drivers', ...(swiftshader && user !== icd ? [icd] : [])].join(' and ');
+  throw new GpuUnavailableError(
+    swiftshader
+      ? `no Vulkan driver gave an adapter (tried ${tried})`
+      : `no Vulkan driver gave an adapter (tried ${tried}); SwiftShader's ${icd} is missing (Debian: chromium)`,
+  );
 }
 
 /**
@@ -84,12 +135,13 @@ export async function requestGpu(): Promise<Gpu> {
   if (isNode()) {
     adapter = await nodeAdapter();
   } else {
+    const browserHelp = 'Use a recent Chrome, or Chromium with --enable-unsafe-webgpu.';
     if (typeof navigator === 'undefined' || !navigator.gpu) {
-      throw new GpuUnavailableError('This browser has no WebGPU (navigator.gpu is missing). Use a recent Chrome, or Chromium with --enable-unsafe-webgpu.');
+      throw new GpuUnavailableError('this browser has no WebGPU (navigator.gpu is missing)', `This browser has no WebGPU (navigator.gpu is missing). ${browserHelp}`);
     }
     adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new GpuUnavailableError('the browser offers no WebGPU adapter', `No WebGPU adapter in this browser. ${browserHelp}`);
   }
-  if (!adapter) throw new GpuUnavailableError(NO_ADAPTER_HELP);
   const l = adapter.limits;
   const device = await adapter.requestDevice({
     label: 'funnelweb',

@@ -10,7 +10,8 @@ export type ParamReport = Pick<
 
 /** The JSON written by `funnelweb sample --summary FILE` (see README, "Summary JSON"). */
 export interface RunReport {
-  device: { backend: 'cpu' | 'webgpu'; adapter: string };
+  /** `fallback_reason`: why `--backend auto` ran on the CPU (no WebGPU adapter); absent otherwise. */
+  device: { backend: 'cpu' | 'webgpu'; adapter: string; fallback_reason?: string };
   data: { groups: number; labels: string[]; parameterization: number[] };
   timing: { compile_s: number; warmup_s: number; sampling_s: number; total_s: number };
   sampler: {
@@ -146,7 +147,11 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
   // The diagnostics' own R-hat, divergence and E-BFMI warnings are said above, with more detail.
   for (const w of summary.warnings) if (!/^R-hat|^E-BFMI|divergent transitions$/.test(w)) warnings.push(w);
   const report: RunReport = {
-    device: { backend: result.backend.name, adapter: result.backend.adapter },
+    device: {
+      backend: result.backend.name,
+      adapter: result.backend.adapter,
+      ...(result.backend.fallbackReason !== undefined && { fallback_reason: result.backend.fallbackReason }),
+    },
     data: { groups: result.model.stats.K, labels: [...result.model.stats.labels], parameterization: Array.from(result.model.c) },
     timing: result.timing,
     sampler: {

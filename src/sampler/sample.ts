@@ -66,6 +66,8 @@ export interface SampleOptions {
   /** A GPU to use (the demo page passes its own). */
   readonly gpu?: Gpu;
   readonly onProgress?: (p: Progress) => void;
+  /** Called once the backend is chosen, before warmup (e.g. to say at once that `auto` fell back to the CPU). */
+  readonly onBackend?: (backend: SampleResult['backend']) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -87,7 +89,11 @@ export type { AdaptationHistory } from './backend.ts';
 
 export interface SampleResult {
   readonly model: HierModel;
-  readonly backend: { readonly name: 'cpu' | 'webgpu'; readonly adapter: string };
+  /**
+   * The backend that ran; `fallbackReason` is set when `backend: 'auto'` found no WebGPU
+   * adapter and ran on the CPU, and says why (GpuUnavailableError's reason).
+   */
+  readonly backend: { readonly name: 'cpu' | 'webgpu'; readonly adapter: string; readonly fallbackReason?: string };
   readonly chains: number;
   readonly retainedChains: number;
   readonly warmup: number;
@@ -118,15 +124,23 @@ function checkInt(field: string, v: number, min: number): number {
   return v;
 }
 
-async function makeBackend(kind: BackendKind, model: HierModel, chains: number, seed: number, gpu: Gpu | undefined, diagMetric: boolean): Promise<Backend> {
-  if (kind === 'cpu') return createCpuBackend(model, chains, seed);
+async function makeBackend(
+  kind: BackendKind,
+  model: HierModel,
+  chains: number,
+  seed: number,
+  gpu: Gpu | undefined,
+  diagMetric: boolean,
+): Promise<{ backend: Backend; fallbackReason?: string }> {
+  if (kind === 'cpu') return { backend: await createCpuBackend(model, chains, seed) };
   const { createWebGpuBackend } = await import('./gpu_backend.ts');
-  if (kind === 'webgpu') return createWebGpuBackend(model, chains, seed, gpu, { diagMetric });
+  if (kind === 'webgpu') return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric }) };
   try {
-    return await createWebGpuBackend(model, chains, seed, gpu, { diagMetric });
+    return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric }) };
   } catch (err) {
     if ((err as Error).name !== 'GpuUnavailableError') throw err;
-    return createCpuBackend(model, chains, seed);
+    const reason = (err as { reason?: unknown }).reason;
+    return { backend: await createCpuBackend(model, chains, seed), fallbackReason: typeof reason === 'string' ? reason : (err as Error).message };
   }
 }
 
@@ -175,8 +189,9 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   }
   if (retained < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
 
-  const backend = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false);
+  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false);
   const tCompiled = now();
+  options.onBackend?.({ name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) });
   const signal = options.signal;
   try {
     await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
@@ -315,7 +330,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     const { params, paramNames } = constrainDraws(model, records);
     return {
       model,
-      backend: { name: backend.name, adapter: backend.adapter },
+      backend: { name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) },
       chains,
       retainedChains: records.retainedChains,
       warmup,
