@@ -57,6 +57,8 @@ export interface CaseResult {
   grad_per_s: number;
   ess_bulk_min: number;
   ess_per_s: number;
+  /** Bulk ESS of tau per second of total wall time (scaled like ess_per_s). */
+  tau_ess_per_s: number;
   divergences: number;
   step_size: number;
   mean_steps: number;
@@ -87,6 +89,7 @@ export async function runCase(
     grad_per_s: report.throughput.gradient_evals_per_s,
     ess_bulk_min: Math.min(...Object.values(report.params).map((p) => p.ess_bulk)) * report.throughput.ess_scale,
     ess_per_s: report.throughput.ess_bulk_min_per_s,
+    tau_ess_per_s: (report.params.tau.ess_bulk * report.throughput.ess_scale) / report.timing.total_s,
     divergences: report.sampler.divergences,
     step_size: report.sampler.step_size,
     mean_steps: report.sampler.mean_leapfrog_steps,
@@ -141,7 +144,7 @@ function describeLearned(c: Float64Array, settled: number): string {
 const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 
 export function formatCases(rows: CaseResult[]): string {
-  const head = ['data', 'param', 'backend', 'chains', 'total s', 'warmup s', 'sampling s', 'Mgrad/s', 'min ESS', 'ESS/s', 'div', 'eps', 'L', 'E-BFMI min', 'R-hat max', 'c (auto)'];
+  const head = ['data', 'param', 'backend', 'chains', 'total s', 'warmup s', 'sampling s', 'Mgrad/s', 'min ESS', 'ESS/s', 'tau ESS/s', 'div', 'eps', 'L', 'E-BFMI min', 'R-hat max', 'c (auto)'];
   const cells = rows.map((r) => [
     r.data,
     r.param,
@@ -153,6 +156,7 @@ export function formatCases(rows: CaseResult[]): string {
     fmt(r.grad_per_s / 1e6, 2),
     fmt(r.ess_bulk_min, 0),
     fmt(r.ess_per_s, 0),
+    fmt(r.tau_ess_per_s, 0),
     String(r.divergences),
     r.step_size.toPrecision(3),
     fmt(r.mean_steps, 1),
