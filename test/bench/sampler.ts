@@ -144,7 +144,7 @@ function describeLearned(c: Float64Array, settled: number): string {
 const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 
 export function formatCases(rows: CaseResult[]): string {
-  const head = ['data', 'param', 'backend', 'chains', 'total s', 'warmup s', 'sampling s', 'Mgrad/s', 'min ESS', 'ESS/s', 'tau ESS/s', 'div', 'eps', 'L', 'E-BFMI min', 'R-hat max', 'c (auto)'];
+  const head = ['data', 'param', 'backend', 'chains', 'total s', 'warmup s', 'sampling s', 'Mgrad/s', 'min ESS', 'ESS/s', 'tau ESS/s', 'ESS/Mgrad', 'div', 'eps', 'L', 'E-BFMI min', 'R-hat max', 'c (auto)'];
   const cells = rows.map((r) => [
     r.data,
     r.param,
@@ -157,6 +157,9 @@ export function formatCases(rows: CaseResult[]): string {
     fmt(r.ess_bulk_min, 0),
     fmt(r.ess_per_s, 0),
     fmt(r.tau_ess_per_s, 0),
+    // Min bulk ESS per million gradient evaluations (warmup included): the sampler's
+    // efficiency apart from the machine's speed, which on a loaded machine varies 2x.
+    fmt(r.ess_bulk_min / ((r.grad_per_s * r.total_s) / 1e6), 0),
     String(r.divergences),
     r.step_size.toPrecision(3),
     fmt(r.mean_steps, 1),
