@@ -10,6 +10,13 @@ export { parseParameterization, describeParameterization, type Centeredness } fr
 export { makeModel, logDensity, logDensityGrad, constrain, unconstrain, unconstrainedNames, type HierModel } from './model/model.ts';
 export { exactPosterior, type ExactPosterior } from './model/posterior.ts';
 export { loadData, parseCsv, parseSeedJson } from './io/data.ts';
+export { toInferenceData, FUNNELWEB_VERSION, MAX_PREDICTIVE_VALUES, type InferenceData, type InferenceDataOptions, type IdGroup, type IdVariable } from './io/inference_data.ts';
+export { toNetcdf } from './io/netcdf.ts';
+export { toZarr, type ZarrFiles } from './io/zarr.ts';
+export { writeInferenceData, inferenceDataFormat } from './io/inference_data_file.ts';
+export { readInferenceDataDraws } from './io/inference_data_read.ts';
+export { parseCmdStanCsv, cmdstanDrawsTable, readCmdStanCsv, stanName, type CmdStanChain } from './io/cmdstan.ts';
+export { parseDrawsCsv, type DrawsTable } from './io/draws_csv.ts';
 export { sample, constrainDraws, type SampleOptions, type SampleResult, type Progress, type BackendKind } from './sampler/sample.ts';
 export { reportRun, type RunReport } from './sampler/report.ts';
 export type { Backend, EnsembleStats, RecordedDraws, TransitionParams } from './sampler/backend.ts';
@@ -18,3 +25,4 @@ export { createWebGpuBackend } from './sampler/gpu_backend.ts';
 export { requestGpu, GpuUnavailableError, type Gpu, type AdapterDescription } from './gpu/device.ts';
 export { gpuLogDensityGrad } from './gpu/logdensity.ts';
 export * from './diagnostics/index.ts';
+export { compareRow, rankRows, formatComparison, divergenceLogTauMedian, exactFor, CLEAN_MAX_DIVERGENCE_RATE, MAX_EXACT_DEVIATION, type CompareRow, type Comparison, type RankBy } from './compare/compare.ts';

@@ -136,8 +136,67 @@ describe('funnelweb diagnose', () => {
     expect(r.stderr).toMatch(/positive integer/);
     r = run();
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/expected one DRAWS.csv/);
+    expect(r.stderr).toMatch(/expected a draws file/);
     expect(existsSync(out)).toBe(false);
     expect(run('--help').code).toBe(0);
   });
+
+  it('reads CmdStan output as CmdStan writes it: one CSV per chain, Stan names, numbers equal R', () => {
+    const g = JSON.parse(readFileSync(join(root, 'test/golden/posterior_goldens.json'), 'utf8')).cmdstan.cmdstan_warmup;
+    const out = join(dir, 'cmdstan.json');
+    const r = run(...g.files.map((f: string) => `test/golden/${f}`), '--json', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/warning: R-hat/); // this synthetic fit has not mixed
+    expect(r.stdout).toMatch(/4 chains × 200 draws/);
+    expect(r.stdout).toMatch(/^theta\[1\]\s/m);
+    expect(r.stdout).not.toMatch(/theta\.1/);
+    expect(r.stdout).toMatch(new RegExp(`divergences: ${g.divergences_per_chain.reduce((a: number, b: number) => a + b)} \\(per chain: ${g.divergences_per_chain.join(' ')}\\)`));
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(doc.params).sort()).toEqual(Object.keys(g.params).sort());
+    for (const [name, p] of Object.entries(g.params as Record<string, Record<string, number>>)) {
+      for (const k of ['mean', 'sd', 'q5', 'q50', 'q95', 'mcse_mean', 'mcse_sd', 'ess_bulk', 'ess_tail', 'rhat']) {
+        expect(Math.abs(doc.params[name][k] - p[k]) / Math.abs(p[k]), `${name}.${k}`).toBeLessThan(1e-6);
+      }
+    }
+    g.ebfmi.forEach((e: number, c: number) => expect(doc.ebfmi[c]).toBeCloseTo(e, 9));
+  });
+
+  it('reads InferenceData (.nc, .zarr) that xarray wrote, with the same numbers as the CmdStan files', () => {
+    const g = JSON.parse(readFileSync(join(root, 'test/golden/posterior_goldens.json'), 'utf8')).cmdstan.cmdstan_warmup;
+    for (const file of ['test/golden/cmdstan_warmup.nc', 'test/golden/cmdstan_warmup.zarr']) {
+      const out = join(dir, 'idata.json');
+      const r = run(file, '--json', out);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^theta\[8\]\s/m);
+      const doc = JSON.parse(readFileSync(out, 'utf8'));
+      expect(doc.params['theta[3]'].mean).toBeCloseTo(g.params['theta[3]'].mean, 9);
+      expect(doc.params.tau.ess_bulk).toBeCloseTo(g.params.tau.ess_bulk, 6);
+      expect(doc.divergencesPerChain).toEqual(g.divergences_per_chain);
+      expect(doc.acceptRate).toBeCloseTo(g.accept_rate, 9);
+    }
+  });
+
+  const cmdstanHead = ['# stan_version_major = 2', '#     num_warmup = 3', '#     save_warmup = 1', 'lp__,accept_stat__,mu'];
+  const badSets: [string, [string, string][], RegExp][] = [
+    ['a CmdStan file beside a chain/draw CSV', [['s1.csv', [...cmdstanHead, '-1,0.9,1', '-1,0.9,1', '-1,0.9,1', '-1,0.9,2'].join('\n')], ['plain.csv', 'chain,draw,a\n1,1,0.5\n']], /plain\.csv: is not a CmdStan CSV/],
+    ['chains of unequal length', [['u1.csv', [...cmdstanHead, '# Adaptation terminated', '-1,0.9,2', '-1,0.9,3'].join('\n')], ['u2.csv', [...cmdstanHead, '# Adaptation terminated', '-1,0.9,2'].join('\n')]], /unequal numbers of draws after warmup/],
+    ['different columns', [['c1.csv', [...cmdstanHead, '# Adaptation terminated', '-1,0.9,2'].join('\n')], ['c2.csv', ['lp__,accept_stat__,nu', '-1,0.9,2'].join('\n')]], /c2\.csv: columns differ/],
+    ['save_warmup without num_warmup or marker', [['w1.csv', ['#     save_warmup = 1', 'lp__,mu', '-1,2'].join('\n')]], /no num_warmup/],
+    ['only warmup rows', [['o1.csv', [...cmdstanHead, '-1,0.9,1', '-1,0.9,1'].join('\n')]], /fewer than the 3 warmup rows/],
+    ['an InferenceData file beside another', [['x.csv', 'chain,draw,a\n1,1,0.5\n']], /give it alone/],
+    ['a file that is not netCDF', [['fake.nc', 'not hdf5']], /fake\.nc: cannot read as netCDF-4\/HDF5 \(no HDF5 signature\)/],
+    ['a netCDF-3 classic file', [['classic.nc', 'CDF\x01\x00\x00\x00\x00']], /classic\.nc: is a netCDF-3 \(classic\) file/],
+  ];
+  for (const [what, files, message] of badSets) {
+    it(`exits 2 without writing JSON: ${what}`, () => {
+      const paths = files.map(([n, t]) => csv(n, t));
+      if (what.startsWith('an InferenceData')) paths.unshift('test/golden/cmdstan_warmup.nc');
+      const out = join(dir, 'bad-set.json');
+      const r = run(...paths, '--json', out);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe('');
+      expect(existsSync(out)).toBe(false);
+    });
+  }
 });

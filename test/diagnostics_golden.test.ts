@@ -4,6 +4,7 @@
  * Relative tolerance 1e-6; R's NA (JSON null) must come out as NaN.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   essBasic,
@@ -22,7 +23,9 @@ import {
   rhatBasic,
   summarize,
 } from '../src/diagnostics/index.ts';
-import { parseDrawsCsv } from '../src/io/draws_csv.ts';
+import { parseDrawsCsv, type DrawsTable } from '../src/io/draws_csv.ts';
+import { cmdstanDrawsTable, parseCmdStanCsv } from '../src/io/cmdstan.ts';
+import { readInferenceDataDraws } from '../src/io/inference_data_read.ts';
 
 interface GoldenCase {
   file: string;
@@ -31,8 +34,18 @@ interface GoldenCase {
   superchains: number | null;
   params: Record<string, Record<string, number | null>>;
 }
+interface CmdStanGolden {
+  files: string[];
+  chains: number;
+  draws: number;
+  params: Record<string, Record<string, number | null>>;
+  divergences_per_chain: number[];
+  ebfmi: number[];
+  accept_rate: number;
+}
 interface Golden {
   posterior_version: string;
+  cmdstan: Record<string, CmdStanGolden>;
   cases: Record<string, GoldenCase>;
   qnorm: { p: number; value: number }[];
   qbeta: { p: number; a: number; b: number; value: number }[];
@@ -143,4 +156,58 @@ describe('golden values from R posterior', () => {
       expect(Math.abs(v - value), `qbeta(${p}, ${a}, ${b}) = ${v} vs R ${value}`).toBeLessThan(1e-12 + 1e-10 * value);
     }
   });
+});
+
+/** Every summary statistic of `table` against R's estimates (and the sampler diagnostics). */
+function expectSummaryEqualsR(table: DrawsTable, g: CmdStanGolden, label: string, withStats: { energy: boolean; accept: boolean }): void {
+  expect(table.chains).toBe(g.chains);
+  expect(table.draws).toBe(g.draws);
+  const s = summarize(table.params, table.chains, table.draws, { energy: table.energy, divergent: table.divergent, acceptProb: table.acceptProb });
+  for (const [name, p] of Object.entries(s.params)) {
+    const r = g.params[name];
+    expect(r, `${label}: R has no '${name}'`).toBeDefined();
+    for (const k of ['mean', 'sd', 'q5', 'q50', 'q95', 'mcse_mean', 'mcse_sd', 'mcse_q5', 'mcse_q95', 'ess_bulk', 'ess_tail', 'rhat'] as const) {
+      expectClose(p[k], r[k], `${label}/${name}/${k}`);
+    }
+  }
+  expect(s.divergencesPerChain).toEqual(g.divergences_per_chain);
+  if (withStats.energy) g.ebfmi.forEach((e, c) => expectClose(s.ebfmi[c], e, `${label}/ebfmi[${c}]`));
+  if (withStats.accept) expectClose(s.acceptRate, g.accept_rate, `${label}/accept_rate`);
+}
+
+describe('CmdStan output as CmdStan writes it, against R (rstan::read_stan_csv + posterior)', () => {
+  for (const [caseName, g] of Object.entries(golden.cmdstan)) {
+    it(`${caseName}: ${g.files.length} files, warmup dropped, Stan names, every estimate equals R`, () => {
+      const chains = g.files.map((f) => parseCmdStanCsv(readFileSync(new URL(f, dir), 'utf8'), f));
+      const table = cmdstanDrawsTable(chains);
+      // the same parameters as R, in bracket form
+      expect(Object.keys(table.params).sort()).toEqual(Object.keys(g.params).sort());
+      expect(Object.keys(table.params)).toContain('theta[8]');
+      expectSummaryEqualsR(table, g, caseName, { energy: true, accept: true });
+    });
+  }
+
+  it('cmdstan_warmup: dropped the rows before "# Adaptation terminated" (150 per chain) and read the step size', () => {
+    const f = golden.cmdstan.cmdstan_warmup.files[0];
+    const ch = parseCmdStanCsv(readFileSync(new URL(f, dir), 'utf8'), f);
+    expect(ch.warmupRows).toBe(150);
+    expect(ch.stepSize).toBe(0.389442);
+    expect(ch.config.get('save_warmup')).toBe('1');
+  });
+
+  it('cmdstan_thin: without the adaptation marker, dropped ceil(num_warmup / thin) = 50 rows', () => {
+    const f = golden.cmdstan.cmdstan_thin.files[0];
+    expect(parseCmdStanCsv(readFileSync(new URL(f, dir), 'utf8'), f).warmupRows).toBe(50);
+  });
+
+  // Files written by xarray (netCDF-C, zarr-python with Blosc) from the same draws: see
+  // test/golden/make_inference_data_goldens.py. lp is in sample_stats there, not a parameter.
+  for (const file of ['cmdstan_warmup.nc', 'cmdstan_warmup.zarr']) {
+    it(`${file} (written by xarray): every estimate equals R`, async () => {
+      const table = await readInferenceDataDraws(fileURLToPath(new URL(file, dir)));
+      const g = golden.cmdstan.cmdstan_warmup;
+      expect(Object.keys(table.params).sort()).toEqual(Object.keys(g.params).filter((n) => n !== 'lp__').sort());
+      expectSummaryEqualsR(table, g, file, { energy: true, accept: true });
+    });
+  }
 });

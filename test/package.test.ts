@@ -4,6 +4,8 @@
  * TypeScript loader:
  *
  * - the installed `funnelweb --help` (node_modules/.bin) prints the usage and exits 0;
+ * - the installed `funnelweb reproduce` finds the seed data, its page script and uPlot in the
+ *   package and writes its report;
  * - the tarball holds the built JavaScript with its declarations, the shaders, the seed data
  *   sets and the quickstart, and no TypeScript sources;
  * - a plain `.mjs` script imports `loadData`, `sample`, `reportRun` from 'funnelweb' and
@@ -68,12 +70,13 @@ afterAll(() => {
 
 describe('npm pack, installed into an empty folder', () => {
   it('ships the built JavaScript, declarations, shaders, seed data and quickstart, not the sources', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/bin.js', 'dist/diagnostics/summary_worker.js', 'shaders/hmc.wgsl', 'demo/data/unbalanced.json', 'examples/quickstart.mjs', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/bin.js', 'dist/diagnostics/summary_worker.js', 'dist/report/page.js', 'shaders/hmc.wgsl', 'demo/data/unbalanced.json', 'examples/quickstart.mjs', 'package.json']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', 'webgpu']); // no tsx at run time
+    // no tsx at run time; h5wasm, zarrita and @zarrita/storage read and write InferenceData; uPlot is inlined into reproduce's report
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', '@zarrita/storage', 'h5wasm', 'uplot', 'webgpu', 'zarrita']);
     expect(readFileSync(join(pkg, 'dist', 'cli', 'bin.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
@@ -86,6 +89,31 @@ describe('npm pack, installed into an empty folder', () => {
     expect(r.stderr).toBe('');
     const s = ok(await run(bin, ['sample', '--help'], dir), 'funnelweb sample --help');
     expect(s.stdout).toContain('--verbose');
+  });
+
+  it('runs the installed `funnelweb reproduce`: seed data, page script and uPlot found in the package', async () => {
+    const bin = join(dir, 'node_modules', '.bin', 'funnelweb');
+    const out = join(dir, 'study');
+    ok(await run(bin, ['reproduce', '--out', out, '--chains', '16', '--warmup', '60', '--draws', '60', '--quiet'], dir), 'funnelweb reproduce');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('uPlot');
+    expect(html).toContain('window.__report');
+    expect(existsSync(join(out, 'unbalanced_mixed_2_6.summary.json'))).toBe(true);
+  });
+
+  it('writes and reads InferenceData and reads CmdStan files with plain node (h5wasm, zarrita from the installed package)', async () => {
+    const bin = join(dir, 'node_modules', '.bin', 'funnelweb');
+    const golden = join(ROOT, 'test', 'golden');
+    for (const input of [[join(golden, 'cmdstan_warmup.nc')], [join(golden, 'cmdstan_warmup.zarr')], [1, 2, 3, 4].map((i) => join(golden, 'cmdstan', `cmdstan_warmup_${i}.csv`))]) {
+      const r = ok(await run(bin, ['diagnose', ...input], dir), `funnelweb diagnose ${input[0]}`);
+      expect(r.stdout).toMatch(/4 chains × 200 draws/);
+      expect(r.stdout).toMatch(/^theta\[8\]\s/m);
+    }
+    for (const out of ['run.nc', 'run.zarr']) {
+      ok(await run(bin, ['sample', '--data', join(ROOT, 'demo', 'data', 'weak.json'), '--backend', 'cpu', '--chains', '4', '--warmup', '30', '--draws', '20', '--quiet', '--out', out], dir), `funnelweb sample --out ${out}`);
+      const r = ok(await run(bin, ['diagnose', out], dir), `funnelweb diagnose ${out}`);
+      expect(r.stdout).toMatch(/4 chains × 20 draws/);
+    }
   });
 
   it('starts the summary worker threads from dist/', async () => {

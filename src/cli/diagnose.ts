@@ -1,7 +1,9 @@
 /**
- * `funnelweb diagnose DRAWS.csv [--superchains M] [--json OUT.json]`
+ * `funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | RUN.nc | RUN.zarr [--superchains M] [--json OUT.json]`
  *
- * Summarises draws from any sampler (see `src/io/draws_csv.ts` for the CSV layout):
+ * Summarises draws from any sampler: a CSV with chain and draw columns
+ * (`src/io/draws_csv.ts`), CmdStan's CSV files, one per chain (`src/io/cmdstan.ts`), or
+ * an ArviZ InferenceData file (`src/io/inference_data_read.ts`). It
  * prints mean, sd, quantiles, MCSE, bulk/tail ESS and R-hat per parameter (and nested
  * R-hat with --superchains), E-BFMI, divergences and acceptance when the Stan-style
  * columns are present. `--json` writes the same numbers (NaN as null) to a temporary
@@ -12,13 +14,21 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParamSummary, Summary } from '../diagnostics/index.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
-import { readDrawsCsv } from '../io/draws_csv.ts';
+import { parseDrawsCsv, type DrawsTable } from '../io/draws_csv.ts';
+import { cmdstanDrawsTable, isCmdStanCsv, parseCmdStanCsv, readText } from '../io/cmdstan.ts';
+import { readInferenceDataDraws } from '../io/inference_data_read.ts';
 import { InputError } from '../model/priors.ts';
 
-const USAGE = `Usage: funnelweb diagnose DRAWS.csv [--superchains M] [--json OUT.json]
+const USAGE = `Usage: funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | RUN.nc | RUN.zarr
+                          [--superchains M] [--json OUT.json]
 
   DRAWS.csv          columns chain, draw and one per parameter (Stan's lp__, energy__,
                      divergent__, accept_stat__ are used when present)
+  OUT_1.csv ...      CmdStan output, one file per chain, as CmdStan writes it (config
+                     comments, warmup rows with save_warmup=1 are dropped; theta.1 is
+                     shown as theta[1])
+  RUN.nc, RUN.zarr   ArviZ InferenceData (netCDF-4 or Zarr): the posterior group, and
+                     sample_stats' energy, diverging and acceptance_rate
   --superchains M    chains form M superchains of consecutive chains that share an
                      initial point: adds nested R-hat (Margossian et al. 2024)
   --json OUT.json    also write the summary as JSON
@@ -128,6 +138,24 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   }
 }
 
+/**
+ * Reads the draws named on the command line: one InferenceData file (.nc, .zarr), one
+ * CSV with chain and draw columns, or CmdStan CSVs (one per chain).
+ */
+export async function readDraws(paths: readonly string[]): Promise<DrawsTable> {
+  const isIdata = (p: string) => /\.(nc|zarr)\/*$/.test(p);
+  if (paths.some(isIdata)) {
+    if (paths.length !== 1) throw new InputError('diagnose', `an InferenceData file (.nc, .zarr) holds all chains: give it alone, got ${paths.length} files`);
+    return readInferenceDataDraws(paths[0]);
+  }
+  const texts = await Promise.all(paths.map(readText));
+  const stan = texts.map(isCmdStanCsv);
+  if (stan.every(Boolean)) return cmdstanDrawsTable(texts.map((t, i) => parseCmdStanCsv(t, paths[i])));
+  if (paths.length === 1) return parseDrawsCsv(texts[0], paths[0]);
+  const other = paths[stan.indexOf(false)];
+  throw new InputError(other, 'is not a CmdStan CSV (no lp__ column and no CmdStan configuration comments): several files must be CmdStan output, one chain each');
+}
+
 /** Entry of `funnelweb diagnose`; returns the exit code (InputError → 2 via main). */
 export async function runDiagnose(argv: string[]): Promise<number> {
   let parsed;
@@ -150,13 +178,11 @@ export async function runDiagnose(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw new InputError('diagnose', `expected one DRAWS.csv file, got ${positionals.length}\n\n${USAGE}`);
-  }
+  if (positionals.length === 0) throw new InputError('diagnose', `expected a draws file\n\n${USAGE}`);
   const superchains = values.superchains === undefined ? undefined : parsePositiveInt('--superchains', values.superchains);
   if (values.json !== undefined && values.json.trim() === '') throw new InputError('--json', 'empty file name');
 
-  const table = await readDrawsCsv(positionals[0]);
+  const table = await readDraws(positionals);
   if (superchains !== undefined && (superchains < 2 || table.chains % superchains !== 0)) {
     throw new InputError(
       '--superchains',

@@ -11,6 +11,8 @@ const USAGE = `funnelweb — batched HMC for hierarchical models on WebGPU
 
 Usage:
   funnelweb sample --data FILE [options]     run ChEES-HMC (see 'funnelweb sample --help')
+  funnelweb compare --data FILE --param P --param Q ...   run several parameterizations and rank them
+  funnelweb reproduce [--out DIR]            run the seed study and write DIR/report.html
   funnelweb diagnose DRAWS.csv [options]     R-hat/ESS/MCSE summary of any sampler's draws
   funnelweb --help
 `;
@@ -22,6 +24,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'sample':
         return await (await import('./sample.ts')).runSample(rest);
+      case 'compare':
+        return await (await import('./compare.ts')).runCompare(rest);
+      case 'reproduce':
+        return await (await import('./reproduce.ts')).runReproduce(rest);
       case 'diagnose':
         return await (await import('./diagnose.ts')).runDiagnose(rest);
       case undefined:

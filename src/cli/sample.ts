@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
-import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS } from '../model/priors.ts';
+import { InputError } from '../model/priors.ts';
+import { writeDrawsCsv } from '../io/draws_csv_write.ts';
+import { toInferenceData } from '../io/inference_data.ts';
+import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
-import { sample, DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind, type SampleResult } from '../sampler/sample.ts';
+import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
+import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
 import { GET_WEBGPU_HINT } from '../gpu/device.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
@@ -20,53 +23,17 @@ const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, 
 
 Options:
   --data FILE            .json (seed format: y, idx, sigma, K) or .csv (columns group,y[,sigma])   (required)
-  --sigma S              measurement sd when the data has none
   --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
                          | auto (each group's c_k = tau^2/(tau^2+se_k^2), tau learned from the chains in warmup)
                          | auto-binary (the same, rounded to 0 or 1)   (default noncentered)
-  --mu-prior normal:LOC,SCALE          (default normal:0,5)
-  --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
-  --chains N             (default ${DEFAULT_CHAINS})
-  --warmup N             (default ${DEFAULT_WARMUP})
-  --draws N              (default ${DEFAULT_DRAWS})
-  --seed N               (default 1)
-  --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
-  --backend B            auto | webgpu | cpu (default auto: WebGPU, else CPU)
-  --metric M             unit | diag (diagonal metric from cross-chain variances; default unit)
-  --superchains M        group chains into M superchains sharing a start (adds nested R-hat)
-  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
+${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
-  --quiet                no progress bar
-  --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
+  --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
 `;
 
-function int(flag: string, text: string | undefined, dflt: number, min: number): number {
-  if (text === undefined) return dflt;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new InputError(flag, `must be an integer >= ${min}, got '${text}'`);
-  return v;
-}
-
-function outputPath(flag: string, path: string | undefined, ext: string): string | undefined {
-  if (path === undefined) return undefined;
-  if (!path.endsWith(ext)) throw new InputError(flag, `must name a ${ext} file, got '${path}'`);
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${dir}' does not exist`);
-  return path;
-}
-
-/** Draws as a Stan-like CSV (retained chains): chain, draw, params..., lp__, energy__, divergent__, accept_stat__. */
-function drawsCsv(r: SampleResult): string {
-  const { records: rec, paramNames, params } = r;
-  const lines = [['chain', 'draw', ...paramNames, 'lp__', 'energy__', 'divergent__', 'accept_stat__'].join(',')];
-  for (let c = 0; c < rec.retainedChains; c++) {
-    for (let d = 0; d < rec.draws; d++) {
-      const i = c * rec.draws + d;
-      const row = [c + 1, d + 1, ...paramNames.map((n) => params[n][i]), rec.logDensity[i], rec.energy[i], rec.divergent[i], rec.acceptProb[i]];
-      lines.push(row.join(','));
-    }
-  }
-  return lines.join('\n') + '\n';
+/** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
+export function fallbackNotice(reason: string): string {
+  return `warning: no WebGPU adapter: ${reason}. Sampling on the float64 CPU backend instead (much slower; --backend cpu chooses it quietly). ${GET_WEBGPU_HINT}`;
 }
 
 /** Most groups whose c is listed one by one in the printed report. */
@@ -84,11 +51,6 @@ export function formatCenteredness(cr: NonNullable<RunReport['centeredness']>, l
   return lines.join('\n') + '\n';
 }
 
-/** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
-export function fallbackNotice(reason: string): string {
-  return `warning: no WebGPU adapter: ${reason}. Sampling on the float64 CPU backend instead (much slower; --backend cpu chooses it quietly). ${GET_WEBGPU_HINT}`;
-}
-
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runSample(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -97,22 +59,11 @@ export async function runSample(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       data: { type: 'string' },
-      sigma: { type: 'string' },
       param: { type: 'string' },
-      'mu-prior': { type: 'string' },
-      'tau-prior': { type: 'string' },
-      chains: { type: 'string' },
-      warmup: { type: 'string' },
-      draws: { type: 'string' },
-      seed: { type: 'string' },
-      'target-accept': { type: 'string' },
-      backend: { type: 'string' },
-      metric: { type: 'string' },
-      superchains: { type: 'string' },
+      ...SAMPLER_ARG_SPECS,
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
-      quiet: { type: 'boolean' },
-      verbose: { type: 'boolean' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -122,40 +73,20 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
-  let sigma: number | undefined;
-  if (values.sigma !== undefined) {
-    sigma = Number(values.sigma);
-    if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${values.sigma}'`);
-  }
-  const chains = int('--chains', values.chains, DEFAULT_CHAINS, 1);
-  const warmup = int('--warmup', values.warmup, DEFAULT_WARMUP, 0);
-  const draws = int('--draws', values.draws, DEFAULT_DRAWS, 1);
-  const seed = int('--seed', values.seed, 1, 0);
-  if (seed > Number.MAX_SAFE_INTEGER) throw new InputError('--seed', 'must be below 2^53');
-  let targetAccept: number | undefined;
-  if (values['target-accept'] !== undefined) {
-    targetAccept = Number(values['target-accept']);
-    if (!(targetAccept > 0 && targetAccept < 1)) throw new InputError('--target-accept', `must be a number in (0, 1), got '${values['target-accept']}'`);
-  }
-  const backend = (values.backend ?? 'auto') as BackendKind;
-  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new InputError('--backend', `must be auto, webgpu or cpu, got '${values.backend}'`);
-  const metricKind = values.metric ?? 'unit';
-  if (metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${values.metric}'`);
-  const superchains = values.superchains === undefined ? undefined : int('--superchains', values.superchains, 1, 1);
-  if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
+  const { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
-  const priors = {
-    mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
-    tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
-  };
+  const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
+  if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
+  const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
+  if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
   const data = await loadData(values.data, { sigma });
   const paramText = (values.param ?? 'noncentered').trim();
   const c = isCenterednessRule(paramText) ? paramText : parseParameterization(paramText, data.labels, '--param');
 
   // Read by src/gpu/native_env.ts before Dawn starts.
-  if (values.verbose) process.env[VERBOSE_ENV] = '1';
-  const bar = values.quiet ? undefined : progressBar();
+  if (verbose) process.env[VERBOSE_ENV] = '1';
+  const bar = quiet ? undefined : progressBar();
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
@@ -171,7 +102,7 @@ export async function runSample(argv: string[]): Promise<number> {
       seed,
       targetAccept,
       backend,
-      adaptMetric: metricKind === 'diag',
+      adaptMetric,
       superchains,
       onProgress: bar?.update,
       onBackend: (b) => {
@@ -193,6 +124,11 @@ export async function runSample(argv: string[]): Promise<number> {
   out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
   for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
   if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-  if (csvPath) await writeFileAtomic(csvPath, drawsCsv(result));
+  if (csvPath) await writeDrawsCsv(csvPath, result);
+  if (outPath) {
+    const t0 = performance.now();
+    await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+    if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
   return 0;
 }

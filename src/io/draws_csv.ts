@@ -30,13 +30,13 @@ const DRAW_COLUMNS = ['draw', '.draw', 'iteration', '.iteration'];
 /** posterior's bookkeeping columns, never parameters. */
 const RESERVED = new Set(['chain', '.chain', 'draw', '.draw', 'iteration', '.iteration']);
 
-function unquote(s: string): string {
+export function unquote(s: string): string {
   const t = s.trim();
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
 }
 
 /** Parses one numeric cell; NaN/Inf spelled out are numbers, anything else (NA, '') is not. */
-function parseCell(text: string): number | null {
+export function parseCell(text: string): number | null {
   const t = unquote(text);
   if (t === '') return null;
   const v = Number(t);

@@ -150,6 +150,104 @@ golden$qbeta <- lapply(seq_len(nrow(qb)), function(i) {
   list(p = qb$p[i], a = a, b = b, value = qbeta(qb$p[i], a, b))
 })
 
+
+# ---------------------------------------------------------------------------------------
+# CmdStan output as CmdStan writes it (one CSV per chain: configuration comments, warmup
+# rows when save_warmup = 1, the adaptation block, Stan's names theta.1), made here in
+# CmdStan 2.33's format for an eight-schools-like posterior. R reads the files with
+# rstan::read_stan_csv (which drops the warmup rows by the configuration) and the
+# estimates come from posterior as above; divergences and E-BFMI (CmdStan's formula,
+# sum of squared energy differences over the sum of squared deviations) from
+# rstan::get_sampler_params without warmup.
+# ---------------------------------------------------------------------------------------
+cmdstan_dir <- file.path(out_dir, "cmdstan")
+dir.create(cmdstan_dir, showWarnings = FALSE)
+fmt <- function(x) as.character(signif(x, 6))
+cmdstan_config <- function(id, num_warmup, num_samples, save_warmup, thin, engaged, file) {
+  c("# stan_version_major = 2", "# stan_version_minor = 33", "# stan_version_patch = 1",
+    "# model = eight_schools_model", "# start_datetime = 2026-11-20 09:14:03 UTC",
+    "# method = sample (Default)", "#   sample",
+    sprintf("#     num_samples = %d", num_samples), sprintf("#     num_warmup = %d", num_warmup),
+    sprintf("#     save_warmup = %d", save_warmup), sprintf("#     thin = %d%s", thin, if (thin == 1) " (Default)" else ""),
+    "#     adapt", sprintf("#       engaged = %d%s", engaged, if (engaged == 1) " (Default)" else ""), "#       gamma = 0.05 (Default)", "#       delta = 0.8 (Default)",
+    "#       kappa = 0.75 (Default)", "#       t0 = 10 (Default)", "#       init_buffer = 75 (Default)",
+    "#       term_buffer = 50 (Default)", "#       window = 25 (Default)", "#       save_metric = 0 (Default)",
+    "#     algorithm = hmc (Default)", "#       hmc", "#         engine = nuts (Default)", "#           nuts",
+    "#             max_depth = 10 (Default)", "#         metric = diag_e (Default)", "#         metric_file =  (Default)",
+    "#         stepsize = 1 (Default)", "#         stepsize_jitter = 0 (Default)", "#     num_chains = 1 (Default)",
+    sprintf("# id = %d", id), "# data", "#   file = eight_schools.data.json", "# init = 2 (Default)",
+    "# random", "#   seed = 20261120", "# output", sprintf("#   file = %s", file),
+    "#   diagnostic_file =  (Default)", "#   refresh = 100 (Default)", "#   sig_figs = -1 (Default)",
+    "#   profile_file = profile.csv (Default)", "#   save_cmdstan_config = 0 (Default)",
+    "# num_threads = 1 (Default)", "# stanc_version = stanc3 v2.33.1", "# stancflags = ")
+}
+# One chain of an eight-schools-like fit: warmup rows drift in from the initial point.
+cmdstan_chain <- function(id, num_warmup, num_samples, save_warmup, thin, engaged, file) {
+  nw <- if (save_warmup == 1) ceiling(num_warmup / thin) else 0
+  ns <- ceiling(num_samples / thin)
+  n <- nw + ns
+  drift <- c(exp(-seq_len(nw) / 10) * 3, rep(0, ns))
+  mu <- ar1(n, 0.5, 4.4) + drift
+  log_tau <- 0.6 * ar1(n, 0.85) + 1 + drift / 3
+  tau <- exp(log_tau)
+  theta <- sapply(1:8, function(k) mu + tau * ar1(n, 0.3))
+  step <- c(exp(-seq_len(nw) / 30) + 0.35, rep(0.389442, ns))
+  treedepth <- sample(2:4, n, replace = TRUE)
+  div <- as.integer(runif(n) < ifelse(log_tau < -0.5, 0.2, 0.01))
+  lp <- -0.5 * rowSums((theta - mu)^2) / tau^2 - 8 * log_tau - mu^2 / 50 - tau^2 / 50 + log_tau
+  energy <- -lp + rchisq(n, 10) / 2
+  accept <- pmin(1, rbeta(n, 8, 2) + 0.05 * div)
+  draws <- cbind(lp__ = lp, accept_stat__ = accept, stepsize__ = step, treedepth__ = treedepth,
+                 n_leapfrog__ = 2^treedepth - 1, divergent__ = div, energy__ = energy,
+                 mu = mu, tau = tau, theta = theta)
+  colnames(draws)[10:17] <- paste0("theta.", 1:8)
+  rows <- apply(draws, 1, function(r) paste(fmt(r), collapse = ","))
+  lines <- c(cmdstan_config(id, num_warmup, num_samples, save_warmup, thin, engaged, basename(file)),
+             paste(colnames(draws), collapse = ","),
+             if (nw > 0) rows[seq_len(nw)],
+             # With adaptation off CmdStan writes no adaptation block.
+             if (engaged == 1) c("# Adaptation terminated", "# Step size = 0.389442",
+               "# Diagonal elements of inverse mass matrix:",
+               "# 21.8577, 1.13283, 28.3122, 25.1179, 27.2394, 25.2017, 27.3338, 24.8842, 26.2216, 27.9104"),
+             rows[nw + seq_len(ns)],
+             "# ", "#  Elapsed Time: 0.061 seconds (Warm-up)", "#                0.052 seconds (Sampling)",
+             "#                0.113 seconds (Total)", "# ")
+  writeLines(lines, file)
+  file
+}
+
+cmdstan_cases <- list(
+  # 4 chains, warmup saved: the rows before "# Adaptation terminated" are warmup.
+  cmdstan_warmup = list(chains = 4, num_warmup = 150, num_samples = 200, save_warmup = 1, thin = 1, engaged = 1),
+  # 3 chains, warmup saved and thinned, adaptation off (no marker): ceil(100 / 2) warmup rows.
+  cmdstan_thin = list(chains = 3, num_warmup = 100, num_samples = 120, save_warmup = 1, thin = 2, engaged = 0),
+  # 2 chains, warmup not saved.
+  cmdstan_nowarmup = list(chains = 2, num_warmup = 300, num_samples = 150, save_warmup = 0, thin = 1, engaged = 1)
+)
+golden$cmdstan <- list()
+for (name in names(cmdstan_cases)) {
+  cc <- cmdstan_cases[[name]]
+  files <- sapply(seq_len(cc$chains), function(i) {
+    cmdstan_chain(i, cc$num_warmup, cc$num_samples, cc$save_warmup, cc$thin, cc$engaged,
+                  file.path(cmdstan_dir, sprintf("%s_%d.csv", name, i)))
+  })
+  fit <- suppressWarnings(rstan::read_stan_csv(files))
+  arr <- as.array(fit)
+  sp <- rstan::get_sampler_params(fit, inc_warmup = FALSE)
+  golden$cmdstan[[name]] <- list(
+    files = file.path("cmdstan", basename(files)),
+    chains = dim(arr)[2], draws = dim(arr)[1],
+    params = suppressWarnings(lapply(setNames(nm = dimnames(arr)[[3]]), function(p) estimates(arr[, , p]))),
+    divergences_per_chain = sapply(sp, function(s) sum(s[, "divergent__"])),
+    ebfmi = sapply(sp, function(s) {
+      e <- s[, "energy__"]
+      sum(diff(e)^2) / sum((e - mean(e))^2)
+    }),
+    accept_rate = mean(sapply(sp, function(s) s[, "accept_stat__"]))
+  )
+}
+golden$rstan_version <- as.character(packageVersion("rstan"))
+
 writeLines(
   toJSON(golden, auto_unbox = TRUE, digits = NA, na = "null", pretty = TRUE),
   file.path(out_dir, "posterior_goldens.json")
