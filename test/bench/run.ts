@@ -10,7 +10,9 @@
  *
  *  5. `auto` (not in the default set; `--only auto`): learned centeredness beside the
  *     fixed forms on the seed data and on wide unbalanced data (AUTO_CASES; `--cases`
- *     picks a subset, `--auto-chains N` the chains of the wide sets, default 4,096).
+ *     picks a subset, `--auto-chains N` the chains of the wide sets, default 4,096). Its
+ *     ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares the forms
+ *     apart from the machine's speed; a partial c costs the kernel more per gradient.
  *
  * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,auto, --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
