@@ -70,7 +70,7 @@ function exactOf(data: HierData): ExactPosterior {
 
 function describeProgress(p: Progress, prefix: string): string {
   const head = `${prefix}${p.phase} ${p.iteration}/${p.total}`;
-  const tune = `step size ${fmt(p.stepSize, 3)} · trajectory length ${fmt(p.trajectoryLength, 3)} (${p.numSteps} steps)`;
+  const tune = `step size ${fmt(p.stepSize, 3)} · trajectory length ${fmt(p.trajectoryLength, 3)} (${fmt(p.numSteps, 3)} steps)`;
   const acc = p.acceptRate === undefined ? '' : ` · accept ${fmt(p.acceptRate, 2)}`;
   return `${head} · ${tune}${acc} · ${p.divergences} divergences · ${p.elapsedSeconds.toFixed(1)} s`;
 }
@@ -126,7 +126,7 @@ function report(outcome: RunOutcome, prefix = ''): boolean {
   if (outcome.kind === 'done') {
     const r = outcome.result;
     progressLine(
-      `${prefix}done: ${r.chains} chains × ${r.draws} draws in ${fmt(r.timing.total_s, 3)} s on ${r.backend.name} (${r.backend.adapter}); ` +
+      `${prefix}${r.partial ? `stopped; kept the draws so far` : 'done'}: ${r.chains} chains × ${r.draws}${r.partial ? ` of ${r.requestedDraws}` : ''} draws in ${fmt(r.timing.total_s, 3)} s on ${r.backend.name} (${r.backend.adapter}); ` +
         `summary ${fmt(outcome.summarySeconds, 2)} s`,
     );
     return true;

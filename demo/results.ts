@@ -62,7 +62,8 @@ export function renderResults(result: SampleResult, summary: Summary, exact: Exa
   const groups = byId<HTMLSelectElement>('funnel-group');
   const labels = result.model.stats.labels;
   const previous = groups.value;
-  groups.replaceChildren(...labels.map((l, k) => new Option(`${l}${result.model.stats.n[k] ? ` (${result.model.stats.n[k]} obs)` : ' (no data)'}`, String(k))));
+  groups.replaceChildren();
+  labels.forEach((l, k) => groups.append(new Option(`${l}${result.model.stats.n[k] ? ` (${result.model.stats.n[k]} obs)` : ' (no data)'}`, String(k))));
   if (previous !== '' && Number(previous) < labels.length) groups.value = previous;
   groups.onchange = () => drawFunnel(result, Number(groups.value));
   drawFunnel(result, Number(groups.value));

@@ -17,13 +17,13 @@ let controller: AbortController | null = null;
 
 /** Every ArrayBuffer behind the result's typed arrays, moved rather than copied. */
 function buffersOf(result: SampleResult): Transferable[] {
-  const arrays: ArrayBufferView[] = [
-    ...Object.values(result.params),
-    ...Object.values(result.records).filter((v): v is ArrayBufferView => ArrayBuffer.isView(v)),
-    ...Object.values(result.adaptation),
-    result.numSteps,
-  ];
-  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+  const buffers = new Set<ArrayBuffer>();
+  // One per parameter (K + 3 of them): loops, not spreads, for any K.
+  for (const a of Object.values(result.params)) buffers.add(a.buffer as ArrayBuffer);
+  for (const v of Object.values(result.records)) if (ArrayBuffer.isView(v)) buffers.add(v.buffer as ArrayBuffer);
+  for (const a of Object.values(result.adaptation)) buffers.add(a.buffer as ArrayBuffer);
+  buffers.add(result.numSteps.buffer as ArrayBuffer);
+  return Array.from(buffers);
 }
 
 async function run(request: RunRequest): Promise<void> {

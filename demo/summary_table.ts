@@ -6,7 +6,7 @@
 import type { ExactPosterior, PosteriorSummary } from '../src/model/posterior.ts';
 import { describeParameterization } from '../src/model/parameterization.ts';
 import type { SampleResult } from '../src/sampler/sample.ts';
-import { RHAT_THRESHOLD, type Summary } from '../src/diagnostics/index.ts';
+import { RHAT_THRESHOLD, minFinite, type Summary } from '../src/diagnostics/index.ts';
 
 /** |sample mean - exact mean| / MCSE above this is flagged (a 4-sigma Monte Carlo error). */
 export const BIAS_Z_THRESHOLD = 4;
@@ -64,7 +64,7 @@ export function renderOverview(target: HTMLElement, result: SampleResult, summar
     ['trajectory length', `${fmt(result.trajectoryLength, 4)} (≈ ${Math.round(result.trajectoryLength / result.stepSize)} leapfrog steps)`],
     ['divergences', `${result.totals.divergences} in sampling (of ${result.chains * result.draws}), ${adaptDiv} in warmup`],
     ['acceptance', fmt(result.totals.meanAccept, 3)],
-    ['E-BFMI (min over chains)', summary.ebfmi.length ? fmt(Math.min(...summary.ebfmi), 3) : '—'],
+    ['E-BFMI (min over chains)', summary.ebfmi.length ? fmt(minFinite(summary.ebfmi), 3) : '—'],
     ['time', `${fmt(result.timing.compile_s, 3)} s setup, ${fmt(result.timing.warmup_s, 3)} s warmup, ${fmt(result.timing.sampling_s, 3)} s sampling`],
     ['min bulk ESS', `${fmt(worst.ess, 4)} (${worst.name}), ${fmt(worst.ess / secs, 4)} per second`],
   ];
@@ -148,7 +148,8 @@ export function renderComparison(target: HTMLElement, rows: readonly CompareRow[
     const tr = el('tr');
     tr.append(el('th', name));
     const vals = perSec.map((f) => f(name));
-    const best = Math.max(...vals.filter(Number.isFinite));
+    let best = -Infinity;
+    for (const v of vals) if (Number.isFinite(v) && v > best) best = v;
     for (const v of vals) tr.append(el('td', fmt(v, 4), v === best ? 'best' : undefined));
     body.append(tr);
   }

@@ -1,7 +1,7 @@
 /** summarizeParallel: same numbers as summarize, with a worker thread taking part. */
 import { describe, expect, it } from 'vitest';
 import { summarize } from '../src/diagnostics/index.ts';
-import { lastParallelStats, summarizeParallel } from '../src/diagnostics/parallel.ts';
+import { lastParallelStats, startSummaryWorkers, summarizeParallel } from '../src/diagnostics/parallel.ts';
 
 function ar1(chains: number, draws: number, rho: number, seed: number): Float32Array {
   let s = seed;
@@ -45,5 +45,29 @@ describe('summarizeParallel', () => {
     const a = await summarizeParallel({ x }, 8, 50, { threads: 4 });
     expect(lastParallelStats.threads).toBe(1);
     expect(a).toEqual(summarize({ x }, 8, 50));
+  });
+});
+
+describe('summary workers started ahead', () => {
+  it('do the same job as fresh workers, once; close() ends unused ones', async () => {
+    const chains = 128;
+    const draws = 100;
+    const params: Record<string, Float32Array> = {};
+    for (let k = 0; k < 6; k++) params[`p${k}`] = ar1(chains, draws, 0.2 + 0.1 * k, 31 + k);
+    const b = summarize(params, chains, draws);
+    const workers = startSummaryWorkers(2);
+    expect(workers?.size).toBe(1);
+    // Let the worker load its code first, as it does while the sampler runs.
+    await new Promise((r) => setTimeout(r, 500));
+    const a = await summarizeParallel(params, chains, draws, { workers, threads: 2, callerWorks: false });
+    expect(lastParallelStats.workerFailures).toEqual([]);
+    expect(lastParallelStats.threads).toBe(2);
+    expect(lastParallelStats.paramsByWorkers).toBe(6);
+    expect(a).toEqual(b);
+    // Used once: a second job gets no worker from it, and fresh ones are started instead.
+    expect(workers!.take()).toEqual([]);
+    const unused = startSummaryWorkers(2)!;
+    unused.close();
+    expect(unused.take()).toEqual([]);
   });
 });

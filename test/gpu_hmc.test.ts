@@ -112,6 +112,53 @@ describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox st
     }
   });
 
+  it('records divergences like the CPU backend: the same chains and draws, and where they diverged', async () => {
+    // Step size 10 on the centered strong-data funnel: most chains diverge at once.
+    const { model, cpu, gpu: g } = await pair('strong', 'centered', 32, 21);
+    const D = model.dim;
+    const invMass = new Float64Array(D).fill(1);
+    for (const b of [cpu, g]) {
+      b.beginSampling(2, 8);
+      for (let it = 0; it < 2; it++) {
+        b.step({ iteration: it, stepSize: 10, numSteps: 3, invMass });
+        b.recordDraw();
+      }
+    }
+    const a = (await cpu.collect()).draws;
+    const b = (await g.collect()).draws;
+    cpu.destroy();
+    g.destroy();
+    expect(a.divergentChain.length).toBeGreaterThan(4);
+    expect(Array.from(b.divergentChain)).toEqual(Array.from(a.divergentChain));
+    expect(Array.from(b.divergentDraw)).toEqual(Array.from(a.divergentDraw));
+    expect(b.divergentPositions.length).toBe(a.divergentChain.length * D);
+    // Each row is one point (mu, log tau, z_0..z_K-1), as the CPU's (float32 vs float64, where the trajectory blew up).
+    let compared = 0;
+    for (let i = 0; i < a.divergentChain.length; i++) {
+      for (let d = 0; d < D; d++) {
+        const x = a.divergentPositions[i * D + d];
+        const y = b.divergentPositions[i * D + d];
+        if (!Number.isFinite(x)) continue;
+        expect(relClose(x, y, 1e-3, 1e-3), `divergence ${i}, coordinate ${d}: ${x} vs ${y}`).toBe(true);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(D);
+  });
+
+  it('more chains than the storage binding limit allows: an InputError naming the most chains that fit', async () => {
+    const data = seedData('weak');
+    const model = makeModel(data, parseParameterization('noncentered', data.labels));
+    const blocks = Math.ceil(data.K / 4) + 1;
+    const most = Math.floor(gpu!.device.limits.maxStorageBufferBindingSize / (3 * blocks * 16));
+    const err = await createWebGpuBackend(model, most + 1, 1, gpu!).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.name).toBe('InputError');
+    expect(err?.message).toMatch(new RegExp(`^chains: ${most + 1} chains .* use at most ${most} chains$`));
+  });
+
   it('a backend compiled for the unit metric refuses another inverse mass', async () => {
     const { model, cpu, gpu: g } = await pair('weak', 'noncentered', 64, 5);
     try {

@@ -3,8 +3,11 @@
  * - same seed twice ⇒ identical draws (bitwise) and identical summary numbers, on each backend;
  * - a different seed ⇒ different draws;
  * - the float64 CPU and the float32 WebGPU backends agree statistically;
- * - an AbortSignal stops a run in either phase, rejecting with the abort reason and leaving
- *   nothing behind (no GPU errors; the next run on the same device is unaffected);
+ * - an AbortSignal stops a run in either phase: in warmup it rejects with the abort reason;
+ *   in sampling it resolves with the draws completed so far, marked partial, equal to the
+ *   first draws of an uninterrupted run; either way nothing is left behind (no GPU errors;
+ *   the next run on the same device is unaffected); an abort from a timer (not from
+ *   onProgress) reaches a CPU run too;
  * - onProgress reports increasing iterations for warmup, then sampling;
  * - superchains: chains of one superchain share their initial point, and the summary gets
  *   nested R-hat.
@@ -102,13 +105,17 @@ describe.skipIf(!gpu)('cpu and webgpu backends agree statistically', () => {
   });
 });
 
-/** Runs `sample` with a signal aborted at the given progress point; returns the rejection. */
-async function abortAt(opts: SampleOptions, when: (p: Progress) => boolean): Promise<{ error: unknown; progress: Progress[] }> {
+/** Runs `sample` with a signal aborted at the given progress point; returns the result or the rejection. */
+async function abortAt(
+  opts: SampleOptions,
+  when: (p: Progress) => boolean,
+): Promise<{ result?: SampleResult; error: unknown; progress: Progress[] }> {
   const controller = new AbortController();
   const progress: Progress[] = [];
   let error: unknown;
+  let result: SampleResult | undefined;
   try {
-    await sample({
+    result = await sample({
       ...opts,
       signal: controller.signal,
       onProgress: (p) => {
@@ -119,7 +126,29 @@ async function abortAt(opts: SampleOptions, when: (p: Progress) => boolean): Pro
   } catch (err) {
     error = err;
   }
-  return { error, progress };
+  return { result, error, progress };
+}
+
+/** `part` holds the first part.draws draws of every chain of `full` (an uninterrupted run). */
+function expectPrefixOf(part: SampleResult, full: SampleResult): void {
+  const n = part.draws;
+  const N = full.draws;
+  expect(part.retainedChains).toBe(full.retainedChains);
+  const R = part.retainedChains;
+  const prefix = <T extends Float32Array | Float64Array | Uint8Array>(a: T, width: number): T => {
+    const out = new (a.constructor as { new (len: number): T })(R * n * width);
+    for (let c = 0; c < R; c++) out.set(a.subarray(c * N * width, (c * N + n) * width), c * n * width);
+    return out;
+  };
+  for (const name of part.paramNames) {
+    expect(part.params[name].length).toBe(R * n);
+    expect(bytes(part.params[name]).equals(bytes(prefix(full.params[name], 1))), `draws of ${name}`).toBe(true);
+  }
+  expect(bytes(part.records.positions).equals(bytes(prefix(full.records.positions, full.model.dim))), 'positions').toBe(true);
+  for (const k of ['logDensity', 'energy', 'acceptProb', 'divergent'] as const) {
+    expect(bytes(part.records[k]).equals(bytes(prefix(full.records[k], 1))), `records.${k}`).toBe(true);
+  }
+  expect(Array.from(part.numSteps)).toEqual(Array.from(full.numSteps.subarray(0, n)));
 }
 
 function expectAbortError(error: unknown): void {
@@ -151,8 +180,10 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       expectProgress(progress, opts.warmup, opts.draws);
     });
 
-    it('aborting mid-warmup or mid-sampling rejects with an AbortError and leaves nothing behind', async () => {
+    it('aborting mid-warmup rejects with an AbortError; mid-sampling keeps the draws so far, marked partial', async () => {
       const reference = await sample(opts);
+      expect(reference.partial).toBe(false);
+      expect(reference.requestedDraws).toBe(opts.draws);
       const device = backend === 'webgpu' ? gpu!.device : undefined;
       device?.pushErrorScope('validation');
       device?.pushErrorScope('out-of-memory');
@@ -161,9 +192,25 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       const w = await abortAt(opts, (p) => p.phase === 'warmup' && p.iteration === 10);
       expectAbortError(w.error);
       expect(w.progress.length).toBe(10);
-      const s = await abortAt(opts, (p) => p.phase === 'sampling');
-      expectAbortError(s.error);
-      expect(s.progress.filter((p) => p.phase === 'sampling').length).toBe(1);
+      // Aborted at the second sampling report (64 of 100 draws): resolves with those 64.
+      const s = await abortAt(opts, (p) => p.phase === 'sampling' && p.iteration === 64);
+      expect(s.error).toBeUndefined();
+      expect(s.progress.filter((p) => p.phase === 'sampling').length).toBe(2);
+      const part = s.result!;
+      expect(part.partial).toBe(true);
+      expect(part.draws).toBe(64);
+      expect(part.requestedDraws).toBe(opts.draws);
+      expectPrefixOf(part, reference);
+      const { report } = reportRun(part, opts.seed);
+      expect(report.partial).toBe(true);
+      expect(report.sampler.draws).toBe(64);
+      expect(report.sampler.requested_draws).toBe(opts.draws);
+      for (const name of part.paramNames) {
+        for (const k of ['mean', 'sd', 'q5', 'q95', 'ess_bulk', 'ess_tail', 'rhat'] as const) {
+          expect(Number.isFinite(report.params[name][k]), `${name}.${k}`).toBe(true);
+        }
+      }
+      expect(Number.isFinite(report.sampler.ebfmi_min)).toBe(true);
       // An already-aborted signal stops the run before the first iteration.
       const pre = new AbortController();
       pre.abort();
@@ -186,6 +233,33 @@ for (const backend of ['cpu', 'webgpu'] as const) {
     });
   });
 }
+
+describe('cpu backend: an abort from outside the run', () => {
+  it('a timer that fires during sampling stops the run there, with a partial result', async () => {
+    const controller = new AbortController();
+    let scheduled = false;
+    const result = await sample({
+      data: weak,
+      chains: 16,
+      warmup: 50,
+      draws: 20_000,
+      seed: 3,
+      backend: 'cpu',
+      signal: controller.signal,
+      onProgress: (p) => {
+        // Not aborted here: from a macrotask, as Ctrl-C or AbortSignal.timeout would.
+        if (p.phase === 'sampling' && !scheduled) {
+          scheduled = true;
+          setTimeout(() => controller.abort(), 0);
+        }
+      },
+    });
+    expect(result.partial).toBe(true);
+    expect(result.draws).toBeGreaterThanOrEqual(32);
+    expect(result.draws).toBeLessThan(20_000);
+    expect(result.params.mu.length).toBe(16 * result.draws);
+  });
+});
 
 describe('superchains', () => {
   it('chains of one superchain share their initial point; different superchains do not', () => {

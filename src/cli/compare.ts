@@ -110,6 +110,9 @@ export async function runCase(
     },
     signal,
   });
+  // Stopped during sampling: sample() keeps the draws so far, but a part-run's ESS/s is no
+  // row of a ranking; the comparison ends here as for a stop in warmup.
+  if (result.partial) signal?.throwIfAborted();
   const { report, summary } = reportRun(result, opts.seed, await summarizeParallel(...summaryInputs(result)));
   const divLogTau = divergenceLogTauMedian(result.records.divergentPositions, result.model.dim, LOG_TAU);
   return { name, result, report, summary, row: compareRow(name, report, exact, divLogTau) };

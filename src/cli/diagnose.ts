@@ -76,7 +76,7 @@ export function formatSummary(s: Summary): string {
     ...COLUMNS.map((k) => fmt(p[k], k.startsWith('ess') ? 'ess' : k === 'rhat' ? 'rhat' : 'num')),
     ...(nested ? [fmt(p.rhat_nested, 'rhat')] : []),
   ]);
-  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const widths = head.map((h, j) => rows.reduce((w, r) => Math.max(w, r[j].length), h.length));
   const line = (cells: string[]) =>
     cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
   const out = [`${s.chains} chains × ${s.draws} draws`, '', line(head), ...rows.map(line), ''];

@@ -2,37 +2,67 @@ import type { Progress } from '../sampler/sample.ts';
 
 /** Width of the bar in characters. */
 const BAR_WIDTH = 24;
+/** On a terminal, the line is redrawn at most this often (ms), and at the end of each phase. */
+export const TTY_REDRAW_MS = 100;
 
 /**
- * A progress bar on stderr: redrawn in place on a terminal, otherwise printed as a line
- * at every tenth of each phase (logs stay short).
+ * A progress bar on stderr: redrawn in place on a terminal (at most every TTY_REDRAW_MS),
+ * otherwise printed as a line at every tenth of each phase (logs stay short).
+ *
+ * `L` is the mean number of leapfrog steps per transition over all the iterations since
+ * the line was last drawn (each report's `numSteps` is the mean over the iterations it
+ * covers, weighted here by their count), not the last transition's jittered L.
  */
-export function progressBar(stream: NodeJS.WriteStream = process.stderr): { update: (p: Progress) => void; done: () => void } {
+export function progressBar(
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  clock: () => number = () => performance.now(),
+): { update: (p: Progress) => void; done: () => void } {
   const tty = stream.isTTY === true;
   let lastDecile = -1;
   let lastPhase = '';
-  const line = (p: Progress) => {
+  let lastIteration = 0;
+  let lastDraw = -Infinity;
+  // leapfrog steps and iterations since the line was last drawn
+  let steps = 0;
+  let iterations = 0;
+  const line = (p: Progress, meanL: number) => {
     const frac = p.total > 0 ? p.iteration / p.total : 1;
     const filled = Math.round(frac * BAR_WIDTH);
     const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
     const acc = p.acceptRate !== undefined ? ` accept ${p.acceptRate.toFixed(2)}` : '';
-    return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${p.numSteps}${acc}  ${p.elapsedSeconds.toFixed(1)}s`;
+    return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${meanL.toFixed(1)}${acc}  ${p.elapsedSeconds.toFixed(1)}s`;
   };
   return {
     update(p) {
-      if (tty) {
-        if (lastPhase !== '' && p.phase !== lastPhase) stream.write('\n');
-        stream.write(`\r${line(p)}\x1b[K`);
-        lastPhase = p.phase;
-        return;
+      const newPhase = p.phase !== lastPhase;
+      if (newPhase) {
+        if (tty && lastPhase !== '') stream.write('\n');
+        lastIteration = 0;
+        lastDecile = -1;
+        steps = 0;
+        iterations = 0;
       }
-      const decile = Math.floor((10 * p.iteration) / Math.max(1, p.total));
-      if (p.phase !== lastPhase) lastDecile = -1;
       lastPhase = p.phase;
-      if (decile !== lastDecile) {
+      const covered = Math.max(1, p.iteration - lastIteration);
+      lastIteration = p.iteration;
+      steps += p.numSteps * covered;
+      iterations += covered;
+      const last = p.iteration >= p.total;
+      let draw: boolean;
+      if (tty) {
+        const t = clock();
+        draw = newPhase || last || t - lastDraw >= TTY_REDRAW_MS;
+        if (draw) lastDraw = t;
+      } else {
+        const decile = Math.floor((10 * p.iteration) / Math.max(1, p.total));
+        draw = decile !== lastDecile;
         lastDecile = decile;
-        stream.write(line(p) + '\n');
       }
+      if (!draw) return;
+      const text = line(p, steps / iterations);
+      steps = 0;
+      iterations = 0;
+      stream.write(tty ? `\r${text}\x1b[K` : text + '\n');
     },
     done() {
       if (tty) stream.write('\n');

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { loadData } from '../io/data.ts';
-import { writeFileAtomic } from '../io/write.ts';
+import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
 import { InputError } from '../model/priors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
@@ -10,7 +10,7 @@ import { parseParameterization } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
-import { summarizeParallel } from '../diagnostics/parallel.ts';
+import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
 import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
@@ -30,6 +30,9 @@ ${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, t
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
 `;
+
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report a process stopped by it. */
+export const EXIT_INTERRUPTED = 130;
 
 /** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
 export function fallbackNotice(reason: string): string {
@@ -87,48 +90,84 @@ export async function runSample(argv: string[]): Promise<number> {
   // Read by src/gpu/native_env.ts before Dawn starts.
   if (verbose) process.env[VERBOSE_ENV] = '1';
   const bar = quiet ? undefined : progressBar();
+  // Ctrl-C: the first stops the run (warmup: nothing is kept; sampling: the draws so far
+  // are diagnosed and written, marked partial); a second exits at once.
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
-  let result: SampleResult;
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) {
+      removePendingTemporaries();
+      process.stderr.write('\nfunnelweb: interrupted again: exiting now\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
+    interrupted = true;
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
+  // The diagnostics' worker threads start (load their code) while the sampler runs, when
+  // the draws will be many enough for them.
+  const workers = (data.K + 3) * chains * draws >= PARALLEL_MIN_DRAWS ? startSummaryWorkers() : null;
   try {
-    result = await sample({
-      data,
-      parameterization: c,
-      priors,
-      chains,
-      warmup,
-      draws,
-      seed,
-      targetAccept,
-      backend,
-      adaptMetric,
-      superchains,
-      onProgress: bar?.update,
-      onBackend: (b) => {
-        if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
-      },
-      signal: controller.signal,
-    });
-  } finally {
+    let result: SampleResult;
+    try {
+      result = await sample({
+        data,
+        parameterization: c,
+        priors,
+        chains,
+        warmup,
+        draws,
+        seed,
+        targetAccept,
+        backend,
+        adaptMetric,
+        superchains,
+        onProgress: bar?.update,
+        onBackend: (b) => {
+          if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
+        },
+        signal: controller.signal,
+      });
+    } catch (err) {
+      bar?.done();
+      if (!controller.signal.aborted) throw err;
+      process.stderr.write(`funnelweb: interrupted before the first draw (during warmup): nothing written\n`);
+      return EXIT_INTERRUPTED;
+    }
     bar?.done();
+    if (result.partial) {
+      process.stderr.write(
+        `funnelweb: interrupted after ${result.draws} of ${result.requestedDraws} draws: writing the partial results (Ctrl-C again to quit at once)\n`,
+      );
+    }
+    const { report, summary } = reportRun(result, seed, await summarizeParallel(...withWorkers(summaryInputs(result), workers)));
+    const s = report.sampler;
+    const out = process.stdout;
+    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
+    out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
+    out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
+    if (report.centeredness) out.write(formatCenteredness(report.centeredness, report.data.labels) + '\n');
+    out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
+    for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
+    if (csvPath) await writeDrawsCsv(csvPath, result);
+    if (outPath) {
+      const t0 = performance.now();
+      await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+      if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
+    return interrupted ? EXIT_INTERRUPTED : 0;
+  } finally {
+    workers?.close();
     process.off('SIGINT', onSigint);
   }
-  const { report, summary } = reportRun(result, seed, await summarizeParallel(...summaryInputs(result)));
-  const s = report.sampler;
-  const out = process.stdout;
-  out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
-  out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
-  out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
-  if (report.centeredness) out.write(formatCenteredness(report.centeredness, report.data.labels) + '\n');
-  out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
-  for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-  if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-  if (csvPath) await writeDrawsCsv(csvPath, result);
-  if (outPath) {
-    const t0 = performance.now();
-    await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
-    if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  }
-  return 0;
+}
+
+/** summarizeParallel's arguments with the workers started ahead. */
+function withWorkers(
+  args: ReturnType<typeof summaryInputs>,
+  workers: SummaryWorkers | null,
+): Parameters<typeof summarizeParallel> {
+  const [params, chains, draws, opts] = args;
+  return [params, chains, draws, { ...opts, workers }];
 }

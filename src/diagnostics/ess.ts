@@ -12,6 +12,7 @@
  * split chains.
  */
 import { chainAutocovarianceMean } from './fft.ts';
+import { chainAutocovarianceLags } from './lags.ts';
 import { quantileSorted } from './quantile.ts';
 import { argsort, zScaleFromSorted } from './rank.ts';
 import { sampleVariance } from './rhat.ts';
@@ -32,6 +33,21 @@ export function geyerEss(
   n: number,
   varChainMeans: number,
 ): { ess: number; capped: boolean } {
+  return geyerEssUpTo(acov, chains, n, varChainMeans, n)!;
+}
+
+/**
+ * `geyerEss` reading only lags 0..available-1 of `acov`: null when the initial positive
+ * sequence runs past them (more lags are needed), else the same result as with all lags.
+ */
+export function geyerEssUpTo(
+  acov: Float64Array,
+  chains: number,
+  n: number,
+  varChainMeans: number,
+  available: number,
+): { ess: number; capped: boolean } | null {
+  if (available < Math.min(2, n)) return null;
   const meanVar = (acov[0] * n) / (n - 1);
   let varPlus = (meanVar * (n - 1)) / n;
   if (chains > 1) varPlus += varChainMeans;
@@ -43,6 +59,7 @@ export function geyerEss(
   rho[1] = odd;
   while (t < n - 5 && !Number.isNaN(even + odd) && even + odd > 0) {
     t += 2;
+    if (t + 1 >= available) return null;
     even = 1 - (meanVar - acov[t]) / varPlus;
     odd = 1 - (meanVar - acov[t + 1]) / varPlus;
     if (even + odd >= 0) {
@@ -82,9 +99,42 @@ export function geyerEss(
  * the means enters W+ (`posterior:::.ess`).
  */
 export function essFromAcov(acov: Float64Array, means: Float64Array, chains: number, n: number): Estimate {
+  return essFromLags(acov, means, chains, n, n)!;
+}
+
+/** `essFromAcov` from the first `available` lags of `acov`; null when it needs more. */
+export function essFromLags(acov: Float64Array, means: Float64Array, chains: number, n: number, available: number): Estimate | null {
   const varMeans = chains > 1 ? sampleVariance(means, chains) : 0;
-  const { ess, capped } = geyerEss(acov, chains, n, varMeans);
-  return capped ? { value: ess, reason: 'ESS capped at S * log10(S) to avoid unstable estimates' } : { value: ess };
+  const r = geyerEssUpTo(acov, chains, n, varMeans, available);
+  if (r === null) return null;
+  return r.capped ? { value: r.ess, reason: 'ESS capped at S * log10(S) to avoid unstable estimates' } : { value: r.ess };
+}
+
+/**
+ * Lags computed by direct sums before falling back to the FFT, in steps: most series
+ * need lags 0..3, slower ones up to 0..11; a series that needs more has spent about 12
+ * multiply-adds per draw (under half a transform) before its FFT.
+ */
+export const DIRECT_LAG_STEPS = [4, 12] as const;
+
+/**
+ * ESS of chain-major series x (`chains` × n): the chain-averaged autocovariance (into
+ * `acov`, at least lags 0..3 and every lag Geyer's sequence reads) and the chain means
+ * (into `means`), by direct sums over the first lags when Geyer's initial positive
+ * sequence stops there, else by FFT. Equal to `essFromAcov` after
+ * `chainAutocovarianceMean`, to rounding.
+ */
+export function essOfSeries(x: Float64Array, chains: number, n: number, acov: Float64Array, means: Float64Array): Estimate {
+  let have = 0;
+  for (const upTo of DIRECT_LAG_STEPS) {
+    const to = Math.min(upTo, n);
+    chainAutocovarianceLags(x, chains, n, have, to, acov, have === 0 ? means : undefined);
+    have = to;
+    const e = essFromLags(acov, means, chains, n, have);
+    if (e !== null) return e;
+  }
+  chainAutocovarianceMean(x, chains, n, acov, means);
+  return essFromAcov(acov, means, chains, n);
 }
 
 /**

@@ -266,7 +266,7 @@ export function chainMean(x: Float64Array, off: number, n: number): number {
  * (R returns rep(0, N)). The mean is the plain sum / n: an error of a few ulps in the
  * centre changes the autocovariance only at second order.
  */
-function centre(x: Float64Array, off: number, n: number, y: Float64Array): number {
+export function centre(x: Float64Array, off: number, n: number, y: Float64Array): number {
   const x0 = x[off];
   let s = 0;
   let differs = 0;

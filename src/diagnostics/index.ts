@@ -19,7 +19,7 @@ export {
   geyerEss,
 } from './ess.ts';
 export { mcseMean, mcseSd, mcseQuantile, MCSE_QUANTILE_PROBS } from './mcse.ts';
-export { quantile, quantileSorted, medianSorted } from './quantile.ts';
+export { quantile, quantileSorted, medianSorted, minFinite, medianFinite } from './quantile.ts';
 export { nestedRhat, nestedRhatEstimate, superchainIds, type Superchains } from './nested_rhat.ts';
 export { ebfmi, divergences, acceptanceRate, EBFMI_THRESHOLD } from './energy.ts';
 export { autocorrelation } from './acf.ts';

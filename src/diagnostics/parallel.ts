@@ -23,7 +23,7 @@ import {
 } from './summary.ts';
 import { type DrawsArray, checkShape } from './validate.ts';
 
-/** What a worker receives (structured-cloned `workerData`). */
+/** A job for a worker: in `workerData`, or posted to a worker started ahead (`startSummaryWorkers`). */
 export interface WorkerInput {
   readonly counter: SharedArrayBuffer;
   readonly names: string[];
@@ -75,6 +75,49 @@ function shared(values: DrawsArray): SharedArrayBuffer {
   return sab;
 }
 
+/**
+ * Worker threads started ahead of the draws (e.g. while the sampler runs), so that their
+ * start (loading the diagnostics' modules, up to a second under tsx) is off the path
+ * between the last draw and the summary. Pass to `summarizeParallel` as `opts.workers`,
+ * which uses them once; `close()` ends them unused. Idle, they do not keep Node alive.
+ */
+export interface SummaryWorkers {
+  readonly size: number;
+  /** Takes the workers for one job (at most once; later calls get none). */
+  take(): Worker[];
+  close(): void;
+}
+
+/**
+ * Starts `threads - 1` summary workers (default: available cores - 1) waiting for a job;
+ * null where workers cannot start (the TypeScript sources without tsx) or one thread is all.
+ */
+export function startSummaryWorkers(threads = availableParallelism()): SummaryWorkers | null {
+  const launch = workerLaunch();
+  if (launch === null || threads <= 1) return null;
+  let workers: Worker[] = [];
+  const exited = new Set<Worker>();
+  for (let w = 1; w < threads; w++) {
+    const worker = new Worker(launch.script, { eval: launch.eval, workerData: { entry: launch.entry, tsxApi: launch.tsxApi } });
+    worker.on('error', () => {}); // a worker that failed to start is skipped (its exit is noted)
+    worker.once('exit', () => exited.add(worker));
+    worker.unref();
+    workers.push(worker);
+  }
+  return {
+    size: workers.length,
+    take() {
+      const taken = workers.filter((w) => !exited.has(w));
+      workers = [];
+      return taken;
+    },
+    close() {
+      for (const w of workers) void w.terminate();
+      workers = [];
+    },
+  };
+}
+
 /** How the last `summarizeParallel` call shared its work (for tests and benchmarks). */
 export const lastParallelStats = { threads: 1, paramsByWorkers: 0, workerFailures: [] as string[] };
 
@@ -86,6 +129,11 @@ export interface ParallelOptions extends SummarizeOptions {
   threads?: number;
   /** Whether the calling thread summarises parameters too (default true; false leaves all to workers). */
   callerWorks?: boolean;
+  /**
+   * Workers started ahead (`startSummaryWorkers`): used instead of new ones (and ended
+   * after the job, or at once when the job is too small for them).
+   */
+  workers?: SummaryWorkers | null;
 }
 
 /**
@@ -100,14 +148,20 @@ export async function summarizeParallel(
   opts: ParallelOptions = {},
 ): Promise<Summary> {
   const names = Object.keys(params);
-  const threads = Math.min(opts.threads ?? availableParallelism(), names.length);
+  const ready = opts.workers?.take() ?? [];
+  const threads = Math.min(opts.threads ?? (ready.length > 0 ? ready.length + 1 : availableParallelism()), names.length);
   const launch = workerLaunch();
   lastParallelStats.threads = 1;
   lastParallelStats.paramsByWorkers = 0;
   lastParallelStats.workerFailures = [];
   // Small jobs stay on the calling thread unless a thread count was asked for.
   const small = opts.threads === undefined && names.length * chains * draws < PARALLEL_MIN_DRAWS;
-  if (threads <= 1 || launch === null || small) return summarize(params, chains, draws, opts);
+  if (threads <= 1 || launch === null || small) {
+    for (const w of ready) void w.terminate();
+    return summarize(params, chains, draws, opts);
+  }
+  // Workers started ahead beyond the threads wanted are not needed.
+  for (const w of ready.splice(threads - 1)) void w.terminate();
   lastParallelStats.threads = threads;
   for (const name of names) checkShape(params[name], chains, draws);
 
@@ -128,7 +182,12 @@ export async function summarizeParallel(
   for (let w = 1; w < threads; w++) {
     workers.push(
       new Promise<void>((resolve) => {
-        const worker = new Worker(launch.script, { eval: launch.eval, workerData: { ...input, entry: launch.entry, tsxApi: launch.tsxApi } });
+        const started = ready[w - 1];
+        const worker = started ?? new Worker(launch.script, { eval: launch.eval, workerData: { ...input, entry: launch.entry, tsxApi: launch.tsxApi } });
+        if (started) {
+          started.ref();
+          started.postMessage(input);
+        }
         const finish = () => {
           resolve();
           void worker.terminate();

@@ -56,3 +56,27 @@ export function quantile(
   const one = (p: number) => (sorted ? quantileSorted(sorted, p) : NaN);
   return typeof probs === 'number' ? one(probs) : Float64Array.from(probs, one);
 }
+
+/**
+ * Smallest finite value of `xs` (NaN when there is none), in a loop: `Math.min(...xs)`
+ * passes every element as an argument and overflows the stack for large arrays (about
+ * 10^5 elements; one per chain at a million chains).
+ */
+export function minFinite(xs: ArrayLike<number>): number {
+  let m = Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    const v = xs[i];
+    if (v < m) m = v;
+  }
+  return m === Infinity ? NaN : m;
+}
+
+/** R's `median(xs[is.finite(xs)])` of unsorted values (NaN when none is finite); `xs` is not modified. */
+export function medianFinite(xs: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if (Number.isFinite(xs[i])) n++;
+  const s = new Float64Array(n);
+  for (let i = 0, j = 0; i < xs.length; i++) if (Number.isFinite(xs[i])) s[j++] = xs[i];
+  s.sort();
+  return medianSorted(s);
+}

@@ -20,9 +20,15 @@ export function checkShape(values: ArrayLike<number>, chains: number, draws: num
   }
 }
 
-/** Copies (or passes through) draws as float64. */
-export function toFloat64(values: DrawsArray): Float64Array {
-  return values instanceof Float64Array ? values : Float64Array.from(values);
+/**
+ * Copies (or passes through) draws as float64; into `into` (length >= values.length) when
+ * given. A typed array's `set` converts natively (`Float64Array.from` iterates).
+ */
+export function toFloat64(values: DrawsArray, into?: Float64Array): Float64Array {
+  if (values instanceof Float64Array) return values;
+  const out = into ? into.subarray(0, values.length) : new Float64Array(values.length);
+  out.set(values);
+  return out;
 }
 
 /** min and max, or NaN for both when any value is not finite. */

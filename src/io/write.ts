@@ -1,8 +1,28 @@
 import { mkdir, open, rename, rm, writeFile, unlink } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
+/** Temporary files and directories being written now (see `removePendingTemporaries`). */
+const pending = new Set<string>();
+
+/** A temporary name next to `path`, registered as pending until `settle` is called. */
 function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  pending.add(tmp);
+  return tmp;
+}
+
+function settle(tmp: string): void {
+  pending.delete(tmp);
+}
+
+/**
+ * Removes the temporary files of writes still under way, for a process about to end at
+ * once (`process.exit` on a second Ctrl-C), so that no half-written file stays behind.
+ */
+export function removePendingTemporaries(): void {
+  for (const tmp of pending) rmSync(tmp, { recursive: true, force: true });
+  pending.clear();
 }
 
 /**
@@ -17,6 +37,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    settle(tmp);
   }
 }
 
@@ -37,6 +59,8 @@ export async function writeChunksAtomic(path: string, chunks: Iterable<string | 
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    settle(tmp);
   }
 }
 
@@ -71,5 +95,7 @@ export async function writeDirAtomic(path: string, files: ReadonlyMap<string, Ui
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw err;
+  } finally {
+    settle(tmp);
   }
 }

@@ -165,8 +165,15 @@
     const mid = { label: 'y_rep median', color: '#0072B2', x: p.mid.map((_, k) => k - 0.3), y: p.mid, size: 7 };
     // The y scale covers the intervals too (uPlot ranges over series data only).
     const all = [...obs.y, ...p.lo, ...p.hi, ...p.meanLo, ...p.meanHi].filter((v) => v !== null && Number.isFinite(v));
-    const pad = 0.05 * (Math.max(...all) - Math.min(...all) || 1);
-    const yRange = [Math.min(...all) - pad, Math.max(...all) + pad];
+    // A loop, not Math.min(...all): one argument per observation overflows the stack for large data.
+    let yMin = Infinity;
+    let yMax = -Infinity;
+    for (const v of all) {
+      if (v < yMin) yMin = v;
+      if (v > yMax) yMax = v;
+    }
+    const pad = 0.05 * (yMax - yMin || 1);
+    const yRange = [yMin - pad, yMax + pad];
     const draw = (u) => {
       const ctx = u.ctx;
       ctx.save();

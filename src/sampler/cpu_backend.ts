@@ -89,6 +89,13 @@ export function velocityVerlet(
 /** Adapter description reported by the CPU backend. */
 export const CPU_ADAPTER = 'cpu (float64 TypeScript)';
 
+/**
+ * Longest stretch (ms) the CPU backend computes without letting the event loop run
+ * (Ctrl-C, an AbortSignal's timer, a worker's messages); one macrotask costs about a
+ * millisecond, under 2% of this.
+ */
+export const YIELD_INTERVAL_MS = 50;
+
 class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapter = CPU_ADAPTER;
@@ -128,6 +135,8 @@ class CpuBackend implements Backend {
     divergentDraw: number[];
   } | null = null;
   private drawIndex = 0;
+  /** When the backend last let the event loop run (see `letEventsIn`). */
+  private lastYield = performance.now();
   private totalDivergences = 0;
   private totalAccept = 0;
   private sampledIterations = 0;
@@ -231,7 +240,20 @@ class CpuBackend implements Backend {
     if (this.sampling) this.sampledIterations++;
   }
 
+  /**
+   * Transitions here run on the calling thread, and resolved promises alone never let
+   * timers, signals (Ctrl-C) or messages in; so every YIELD_INTERVAL_MS this waits one
+   * macrotask, letting an AbortSignal fire between iterations.
+   */
+  private async letEventsIn(): Promise<void> {
+    const t = performance.now();
+    if (t - this.lastYield < YIELD_INTERVAL_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.lastYield = performance.now();
+  }
+
   async ensembleStats(): Promise<EnsembleStats> {
+    await this.letEventsIn();
     const D = this.dim;
     const chees = cheesEnsembleStats(
       this.proposed,
@@ -298,6 +320,7 @@ class CpuBackend implements Backend {
   }
 
   async sync(): Promise<number> {
+    await this.letEventsIn();
     return this.totalDivergences;
   }
 

@@ -1,5 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { MU, LOG_TAU, Z0 } from '../model/model.ts';
+import { InputError } from '../model/priors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
 import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shader.ts';
@@ -183,7 +184,8 @@ class WebGpuBackend implements Backend {
     const stateBytes = S * chains * 16;
     const limit = device.limits.maxStorageBufferBindingSize;
     if (3 * stateBytes > limit) {
-      throw new RangeError(`${chains} chains x ${this.K} groups need ${3 * stateBytes} bytes of warmup state, over this adapter's ${limit}-byte storage binding limit: use fewer chains`);
+      const most = Math.floor(limit / (3 * S * 16));
+      throw new InputError('chains', `${chains} chains x ${this.K} groups need ${3 * stateBytes} bytes of warmup state, over this adapter's ${limit}-byte storage binding limit: use at most ${most} chains`);
     }
     const mk = (label: string, size: number, usage: number) => {
       const b = device.createBuffer({ label, size: Math.max(16, size), usage });
@@ -741,12 +743,12 @@ class WebGpuBackend implements Backend {
       for (let t = 0; t < used; t++) {
         for (let c = 0; c < R; c++) {
           if (!rec.divergent[c * draws + first + t]) continue;
-          const p = new Array<number>(D);
-          for (let k = 0; k < K; k++) p[Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
+          const at = rec.divPos.length;
+          for (let d = 0; d < D; d++) rec.divPos.push(0);
+          for (let k = 0; k < K; k++) rec.divPos[at + Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
           const dm = divBase + ((t * S + NV) * R + c) * 4;
-          p[MU] = a[dm];
-          p[LOG_TAU] = a[dm + 1];
-          rec.divPos.push(...p);
+          rec.divPos[at + MU] = a[dm];
+          rec.divPos[at + LOG_TAU] = a[dm + 1];
           rec.divChain.push(c);
           rec.divDraw.push(first + t);
         }

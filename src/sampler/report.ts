@@ -1,4 +1,4 @@
-import { EBFMI_THRESHOLD, summarize, type ParamSummary, type SummarizeOptions, type Summary } from '../diagnostics/index.ts';
+import { EBFMI_THRESHOLD, medianFinite, minFinite, summarize, type ParamSummary, type SummarizeOptions, type Summary } from '../diagnostics/index.ts';
 import type { SampleResult } from './sample.ts';
 import { parameterizationAdvice } from '../adaptation/centeredness.ts';
 
@@ -12,13 +12,17 @@ export type ParamReport = Pick<
 export interface RunReport {
   /** `fallback_reason`: why `--backend auto` ran on the CPU (no WebGPU adapter); absent otherwise. */
   device: { backend: 'cpu' | 'webgpu'; adapter: string; fallback_reason?: string };
+  /** True when sampling was interrupted: `sampler.draws` draws of `sampler.requested_draws` were kept. */
+  partial: boolean;
   data: { groups: number; labels: string[]; parameterization: number[] };
   timing: { compile_s: number; warmup_s: number; sampling_s: number; total_s: number };
   sampler: {
     chains: number;
     retained_chains: number;
     warmup: number;
+    /** Draws per chain kept (fewer than requested_draws when partial). */
     draws: number;
+    requested_draws: number;
     seed?: number;
     step_size: number;
     trajectory_length: number;
@@ -83,13 +87,6 @@ function medianSquare(xs: Float32Array): number {
   return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
 }
 
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
-}
-
 /**
  * Diagnoses a run (R-hat, ESS, MCSE, E-BFMI over the retained chains; divergences and
  * acceptance over all chains) and builds its report. When only a prefix of the chains was
@@ -120,10 +117,15 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
   const total = result.timing.total_s;
   const gradientEvals = result.warmupGradientEvals + result.totals.gradientEvals;
   const essScale = result.chains / chains;
-  const essMin = Math.min(...result.paramNames.map((n) => params[n].ess_bulk));
+  // Reductions over parameters and chains are loops: a spread (Math.min(...xs)) overflows
+  // the stack at a million chains.
+  let essMin = Infinity;
+  for (const n of result.paramNames) essMin = Math.min(essMin, params[n].ess_bulk);
   const ebfmi = summary.ebfmi;
-  const ebfmiMin = ebfmi.length ? Math.min(...ebfmi) : NaN;
-  const meanSteps = result.numSteps.reduce((a, b) => a + b, 0) / result.numSteps.length;
+  const ebfmiMin = minFinite(ebfmi);
+  let stepSum = 0;
+  for (let t = 0; t < result.numSteps.length; t++) stepSum += result.numSteps[t];
+  const meanSteps = stepSum / result.numSteps.length;
   const warnings: string[] = [];
   const div = result.totals.divergences;
   if (div > 0) {
@@ -140,7 +142,8 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     const advice = Number.isFinite(tau2) ? parameterizationAdvice(result.model.stats, result.model.c, tau2) : undefined;
     if (advice) warnings.push(advice);
   }
-  const lowBfmi = ebfmi.filter((e) => e < EBFMI_THRESHOLD).length;
+  let lowBfmi = 0;
+  for (let c = 0; c < ebfmi.length; c++) if (ebfmi[c] < EBFMI_THRESHOLD) lowBfmi++;
   if (lowBfmi > 0) warnings.push(`E-BFMI below ${EBFMI_THRESHOLD} in ${lowBfmi} of ${ebfmi.length} chains (min ${ebfmiMin.toFixed(3)}): momentum resampling explores the energy poorly (funnel?).`);
   const highRhat = result.paramNames.filter((n) => !(params[n].rhat < 1.01));
   if (highRhat.length) warnings.push(`R-hat >= 1.01 (or NaN) for ${highRhat.join(', ')}: chains have not mixed.`);
@@ -152,6 +155,7 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
       adapter: result.backend.adapter,
       ...(result.backend.fallbackReason !== undefined && { fallback_reason: result.backend.fallbackReason }),
     },
+    partial: result.partial,
     data: { groups: result.model.stats.K, labels: [...result.model.stats.labels], parameterization: Array.from(result.model.c) },
     timing: result.timing,
     sampler: {
@@ -159,6 +163,7 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
       retained_chains: chains,
       warmup: result.warmup,
       draws: result.draws,
+      requested_draws: result.requestedDraws,
       ...(seed !== undefined ? { seed } : {}),
       step_size: result.stepSize,
       trajectory_length: result.trajectoryLength,
@@ -167,7 +172,7 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
       divergences: div,
       accept_rate: result.totals.meanAccept,
       ebfmi_min: ebfmiMin,
-      ebfmi_median: median(ebfmi),
+      ebfmi_median: medianFinite(ebfmi),
     },
     params,
     throughput: { ess_bulk_min_per_s: (essMin * essScale) / total, gradient_evals_per_s: gradientEvals / total, ess_scale: essScale },

@@ -79,6 +79,12 @@ export interface Progress {
   readonly divergences: number;
   readonly stepSize: number;
   readonly trajectoryLength: number;
+  /**
+   * Mean leapfrog steps per transition over the iterations this report covers (those
+   * since the previous report of the phase): one iteration in warmup, up to
+   * SAMPLING_SYNC_INTERVAL in sampling. (The jittered L of a single transition says little:
+   * at batch boundaries the Halton jitter is always small.)
+   */
   readonly numSteps: number;
   readonly elapsedSeconds: number;
   /** During warmup: the ensemble's mean acceptance of the last iteration. */
@@ -97,7 +103,18 @@ export interface SampleResult {
   readonly chains: number;
   readonly retainedChains: number;
   readonly warmup: number;
+  /**
+   * Draws per retained chain in `params` and `records`: the requested number, or, when
+   * the run was aborted during sampling (`partial`), the draws completed before the abort.
+   */
   readonly draws: number;
+  /**
+   * True when the signal aborted the run during sampling: the result holds the draws
+   * completed until then (as PyMC keeps a partial trace on KeyboardInterrupt).
+   */
+  readonly partial: boolean;
+  /** Draws per chain that were asked for (equal to `draws` unless `partial`). */
+  readonly requestedDraws: number;
   readonly superchains?: number;
   /** Constrained draws of the retained chains, chain-major (chain * draws + draw): mu, tau, log_tau, theta[label]. */
   readonly params: Record<string, Float32Array>;
@@ -109,7 +126,7 @@ export interface SampleResult {
   readonly stepSize: number;
   readonly trajectoryLength: number;
   readonly invMass: Float64Array;
-  /** Leapfrog steps of each sampling iteration (shared by all chains). */
+  /** Leapfrog steps of each (completed) sampling iteration (shared by all chains). */
   readonly numSteps: Int32Array;
   readonly adaptation: AdaptationHistory;
   /** Leapfrog steps computed during warmup (all chains). */
@@ -159,6 +176,12 @@ const now = () => performance.now() / 1000;
  * returns.
  *
  * Same data, options and seed on the same backend and adapter give the same draws.
+ *
+ * `signal`: an abort during warmup (or before the first draw) rejects with the signal's
+ * reason and keeps nothing; an abort during sampling stops at the next host sync (at most
+ * SAMPLING_SYNC_INTERVAL iterations later) and resolves with the draws completed so far,
+ * marked `partial` (the first `draws` draws of every retained chain, the same as an
+ * uninterrupted run's).
  */
 export async function sample(options: SampleOptions): Promise<SampleResult> {
   const t0 = now();
@@ -305,13 +328,20 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     backend.beginSampling(draws, retained);
     const numSteps = new Int32Array(draws);
     let divergences = 0;
+    let stepsSinceReport = 0;
+    let iterationsSinceReport = 0;
+    let completed = 0;
     for (let t = 0; t < draws; t++) {
-      signal?.throwIfAborted();
+      // An abort lands between host syncs (they are the only awaits): the draws issued so far are complete.
+      if (signal?.aborted) break;
       const it = warmup + t;
       const L = numLeapfrogSteps(trajectoryJitter(it, 1, bits), tuned.trajectoryLength, tuned.stepSize);
       numSteps[t] = L;
+      stepsSinceReport += L;
+      iterationsSinceReport++;
       backend.step({ iteration: it, stepSize: tuned.stepSize, numSteps: L, invMass });
       backend.recordDraw();
+      completed = t + 1;
       if ((t + 1) % SAMPLING_SYNC_INTERVAL === 0 || t + 1 === draws) {
         divergences = await backend.sync();
         options.onProgress?.({
@@ -321,12 +351,19 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
           divergences,
           stepSize: tuned.stepSize,
           trajectoryLength: tuned.trajectoryLength,
-          numSteps: L,
+          numSteps: stepsSinceReport / iterationsSinceReport,
           elapsedSeconds: now() - t0,
         });
+        stepsSinceReport = 0;
+        iterationsSinceReport = 0;
       }
     }
-    const { draws: records, totals } = await backend.collect();
+    // Aborted before the first draw: nothing to keep.
+    if (completed === 0) signal?.throwIfAborted();
+    const partial = completed < draws;
+    const collected = await backend.collect();
+    const records = truncateDraws(collected.draws, completed, model.dim);
+    const totals = collected.totals;
     const tDone = now();
     const { params, paramNames } = constrainDraws(model, records);
     return {
@@ -335,7 +372,9 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       chains,
       retainedChains: records.retainedChains,
       warmup,
-      draws,
+      draws: completed,
+      partial,
+      requestedDraws: draws,
       superchains,
       params,
       paramNames,
@@ -344,7 +383,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       stepSize: tuned.stepSize,
       trajectoryLength: tuned.trajectoryLength,
       invMass,
-      numSteps,
+      numSteps: partial ? numSteps.slice(0, completed) : numSteps,
       adaptation: history,
       warmupGradientEvals: warmupEvals,
       ...(auto ? { centeredness: centerednessReport(auto) } : {}),
@@ -356,8 +395,49 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
 }
 
 /**
+ * The first `n` draws of every retained chain (chain-major, repacked) when a backend
+ * recorded more slots than were filled (an aborted run); `rec` itself when it holds `n`.
+ */
+export function truncateDraws(rec: RecordedDraws, n: number, D: number): RecordedDraws {
+  if (rec.draws === n) return rec;
+  if (n > rec.draws) throw new RangeError(`truncateDraws: ${n} draws asked of ${rec.draws} recorded`);
+  const R = rec.retainedChains;
+  const cut = <T extends Float32Array | Float64Array | Uint8Array>(a: T, width: number): T => {
+    const out = new (a.constructor as { new (len: number): T })(R * n * width);
+    for (let c = 0; c < R; c++) out.set(a.subarray(c * rec.draws * width, (c * rec.draws + n) * width), c * n * width);
+    return out;
+  };
+  // Divergences recorded at draws >= n (none, as recording stops with the draws) are dropped.
+  let kept = 0;
+  for (let i = 0; i < rec.divergentDraw.length; i++) if (rec.divergentDraw[i] < n) kept++;
+  const divPos = new (rec.divergentPositions.constructor as { new (len: number): Float32Array | Float64Array })(kept * D);
+  const divChain = new Int32Array(kept);
+  const divDraw = new Int32Array(kept);
+  for (let i = 0, j = 0; i < rec.divergentDraw.length; i++) {
+    if (rec.divergentDraw[i] >= n) continue;
+    divPos.set(rec.divergentPositions.subarray(i * D, (i + 1) * D), j * D);
+    divChain[j] = rec.divergentChain[i];
+    divDraw[j++] = rec.divergentDraw[i];
+  }
+  return {
+    retainedChains: R,
+    draws: n,
+    positions: cut(rec.positions, D),
+    logDensity: cut(rec.logDensity, 1),
+    energy: cut(rec.energy, 1),
+    acceptProb: cut(rec.acceptProb, 1),
+    divergent: cut(rec.divergent, 1),
+    divergentPositions: divPos,
+    divergentChain: divChain,
+    divergentDraw: divDraw,
+  };
+}
+
+/**
  * Maps recorded unconstrained positions to named constrained draws (float64 arithmetic):
  * mu, tau = e^s, log_tau = s, theta[label] = mu + tau^(1-c) (z - c mu). Chain-major.
+ * One exponential per draw serves every non-centered group (tau^1) and none is needed for
+ * a centered one (tau^0 = 1); only groups with 0 < c < 1 take their own.
  */
 export function constrainDraws(model: HierModel, rec: RecordedDraws): { params: Record<string, Float32Array>; paramNames: string[] } {
   const n = rec.retainedChains * rec.draws;
@@ -367,16 +447,23 @@ export function constrainDraws(model: HierModel, rec: RecordedDraws): { params: 
   const names = ['mu', 'tau', 'log_tau', ...labels.map((l) => `theta[${l}]`)];
   const out = names.map(() => new Float32Array(n));
   const pos = rec.positions;
+  const theta = out.slice(3);
+  const c = model.c;
+  // 0: non-centered (tau^1), 1: centered (tau^0), 2: partial (its own power)
+  const kind = Uint8Array.from(c, (ck) => (ck === 0 ? 0 : ck === 1 ? 1 : 2));
+  // One pass over the rows (the positions are read once, in order).
   for (let i = 0; i < n; i++) {
     const row = i * D;
     const mu = pos[row + MU];
     const s = pos[row + LOG_TAU];
+    const tau = Math.exp(s);
     out[0][i] = mu;
-    out[1][i] = Math.exp(s);
+    out[1][i] = tau;
     out[2][i] = s;
     for (let k = 0; k < K; k++) {
-      const ck = model.c[k];
-      out[3 + k][i] = mu + Math.exp((1 - ck) * s) * (pos[row + Z0 + k] - ck * mu);
+      const z = pos[row + Z0 + k];
+      const kk = kind[k];
+      theta[k][i] = kk === 0 ? mu + tau * z : kk === 1 ? z : mu + Math.exp((1 - c[k]) * s) * (z - c[k] * mu);
     }
   }
   return { params: Object.fromEntries(names.map((nm, i) => [nm, out[i]])), paramNames: names };
