@@ -7,8 +7,9 @@
  * And the study's conclusion for unbalanced data: centering only the strongly informed
  * groups (2 and 6) beats both pure forms, here in bulk ESS per gradient evaluation.
  *
- * All runs use the WebGPU backend at ChEES's default target acceptance, the same seed, and
- * chain counts small enough for CI on SwiftShader. The measured figures are printed.
+ * All runs use the WebGPU backend at ChEES's default target acceptance and default
+ * (automatic) warmup, the same seed, and chain counts small enough for CI on SwiftShader.
+ * The measured figures are printed.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sample } from '../src/sampler/sample.ts';
@@ -22,7 +23,7 @@ afterAll(() => gpu?.device.destroy());
 const SEED = 4242;
 
 /** One WebGPU run; its figures join the printed findings as `data × param`. */
-async function run(data: SeedName, param: string, chains: number, warmup: number, draws: number): Promise<{ report: RunReport; summary: Summary }> {
+async function run(data: SeedName, param: string, chains: number, warmup: number | 'auto', draws: number): Promise<{ report: RunReport; summary: Summary }> {
   const result = await sample({ data: seedData(data), parameterization: param, chains, warmup, draws, seed: SEED, backend: 'webgpu', gpu: gpu! });
   const out = reportRun(result, SEED);
   record(`${data} × ${param}`, out.report, out.summary);
@@ -36,7 +37,7 @@ function record(label: string, r: RunReport, summary: Summary): void {
   const transitions = s.chains * s.draws;
   const essMin = Math.min(...Object.values(r.params).map((p) => p.ess_bulk));
   lines.push(
-    `${label}: ${s.chains} chains ${s.warmup}/${s.draws}; divergences ${s.divergences} of ${transitions} ` +
+    `${label}: ${s.chains} chains ${s.warmup}${s.warmup_stopped_at === null ? ' (auto, cap)' : s.warmup_stopped_at !== undefined ? ' (auto)' : ''}/${s.draws}; divergences ${s.divergences} of ${transitions} ` +
       `(${((100 * s.divergences) / transitions).toFixed(3)}%); E-BFMI min ${s.ebfmi_min.toFixed(3)}, median ${s.ebfmi_median.toFixed(3)}, ` +
       `${lowBfmi}/${summary.ebfmi.length} chains < 0.3; step ${s.step_size.toPrecision(3)}, trajectory ${s.trajectory_length.toPrecision(3)}, ` +
       `${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps; min bulk ESS ${essMin.toFixed(0)}, ` +
@@ -49,8 +50,8 @@ afterAll(() => {
 
 describe.skipIf(!gpu)('the seed study findings reproduce (webgpu)', () => {
   it('weak: centered shows divergences and low E-BFMI; noncentered (almost) none and E-BFMI > 0.7', async () => {
-    const c = await run('weak', 'centered', 512, 300, 300);
-    const nc = await run('weak', 'noncentered', 512, 300, 300);
+    const c = await run('weak', 'centered', 512, 'auto', 300);
+    const nc = await run('weak', 'noncentered', 512, 'auto', 300);
 
     // Centered: the funnel's neck. The study: 706 of 40,000 transitions divergent, E-BFMI
     // 0.19–0.32 in every chain. Here: divergences, E-BFMI under the usual 0.3 threshold in
@@ -73,10 +74,11 @@ describe.skipIf(!gpu)('the seed study findings reproduce (webgpu)', () => {
   });
 
   it('strong: noncentered needs a step size several times smaller than centered', async () => {
-    // Warmups long enough for both to converge (see sampler_posterior.test.ts); the same
-    // target acceptance for both, so the step sizes are comparable.
-    const c = await run('strong', 'centered', 512, 600, 300);
-    const nc = await run('strong', 'noncentered', 128, 1000, 300);
+    // The automatic warmup runs until both have settled and mixed (see
+    // sampler_posterior.test.ts); the same target acceptance for both, so the step sizes are
+    // comparable.
+    const c = await run('strong', 'centered', 512, 'auto', 300);
+    const nc = await run('strong', 'noncentered', 128, 'auto', 300);
     const cs = c.report.sampler;
     const ns = nc.report.sampler;
     lines.push(`strong: step size ratio centered / noncentered = ${(cs.step_size / ns.step_size).toFixed(1)}, leapfrog steps ratio noncentered / centered = ${(ns.mean_leapfrog_steps / cs.mean_leapfrog_steps).toFixed(1)}`);
@@ -89,7 +91,7 @@ describe.skipIf(!gpu)('the seed study findings reproduce (webgpu)', () => {
   it('unbalanced: centering only groups 2 and 6 beats both pure forms in bulk ESS per gradient evaluation', async () => {
     const eff: Record<string, number> = {};
     for (const param of ['centered', 'noncentered', 'mixed:2,6']) {
-      const { report } = await run('unbalanced', param, 512, 300, 300);
+      const { report } = await run('unbalanced', param, 512, 'auto', 300);
       const s = report.sampler;
       const essMin = Math.min(...Object.values(report.params).map((p) => p.ess_bulk));
       eff[param] = essMin / (s.chains * s.draws * s.mean_leapfrog_steps);

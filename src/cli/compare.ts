@@ -17,7 +17,7 @@ import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type Co
 import { multiRunProgressBar } from './progress.ts';
 import { fallbackNotice } from './sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
-import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, type SamplerOptions } from './options.ts';
+import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions } from './options.ts';
 
 /**
  * Parameterizations compared when no `--param` is given: the two pure forms and the
@@ -95,6 +95,7 @@ export async function runCase(
     priors: opts.priors,
     chains: opts.chains,
     warmup: opts.warmup,
+    warmupMax: opts.warmupMax,
     draws: opts.draws,
     seed: opts.seed,
     targetAccept: opts.targetAccept,
@@ -166,7 +167,7 @@ export async function runCompare(argv: string[]): Promise<number> {
   if (values.out !== undefined) await mkdir(values.out, { recursive: true });
 
   const exact = exactPosterior(data, opts.priors);
-  const bar = opts.quiet ? undefined : multiRunProgressBar(cases.map((x) => ({ name: x.name, warmup: opts.warmup, draws: opts.draws })));
+  const bar = opts.quiet ? undefined : multiRunProgressBar(cases.map((x) => ({ name: x.name, warmup: warmupBound(opts), draws: opts.draws })));
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);

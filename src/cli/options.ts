@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
-import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, type BackendKind } from '../sampler/sample.ts';
+import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
 
 /**
  * The sampler options that `sample`, `compare` and `reproduce` share, as `node:util`
@@ -24,12 +24,14 @@ export const SAMPLER_ARG_SPECS = {
 } as const;
 
 /** Help lines of the shared options (defaults may differ per command). */
-export function samplerOptionsHelp(defaults: { chains: number; warmup: number; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS }): string {
+export function samplerOptionsHelp(defaults: { chains: number; warmup: number | 'auto'; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS }): string {
   return `  --sigma S              measurement sd when the data has none
   --mu-prior normal:LOC,SCALE          (default normal:0,5)
   --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
   --chains N             (default ${defaults.chains})
-  --warmup N             (default ${defaults.warmup})
+  --warmup N|auto[:MAX]  warmup iterations, or auto: stop when the step size and trajectory length have
+                         settled and the chains have mixed (checked every 50 iterations), at most MAX
+                         (default ${defaults.warmup}${defaults.warmup === 'auto' ? `, MAX ${DEFAULT_WARMUP_MAX}` : ''})
   --draws N              (default ${defaults.draws})
   --seed N               (default 1)
   --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
@@ -46,7 +48,10 @@ export interface SamplerOptions {
   sigma?: number;
   priors: Priors;
   chains: number;
-  warmup: number;
+  /** Warmup iterations, or `auto` (stop when adaptation has settled and the chains have mixed, at most `warmupMax`). */
+  warmup: number | 'auto';
+  /** Cap of the automatic warmup (`--warmup auto:MAX`; absent: the default cap). */
+  warmupMax?: number;
   draws: number;
   seed: number;
   targetAccept?: number;
@@ -65,6 +70,20 @@ export function intOption(flag: string, text: string | undefined, dflt: number, 
   return v;
 }
 
+/** `--warmup`: N, `auto` or `auto:MAX`. */
+export function parseWarmup(text: string | undefined, dflt: number | 'auto'): { warmup: number | 'auto'; warmupMax?: number } {
+  if (text === undefined) return { warmup: dflt };
+  if (text === 'auto') return { warmup: 'auto' };
+  if (text.startsWith('auto:')) return { warmup: 'auto', warmupMax: intOption('--warmup', text.slice(5), DEFAULT_WARMUP_MAX, 0) };
+  if (!/^\s*\d+\s*$/.test(text)) throw new InputError('--warmup', `must be an integer >= 0, auto or auto:MAX, got '${text}'`);
+  return { warmup: intOption('--warmup', text, 0, 0) };
+}
+
+/** The most warmup iterations a run may take: N, or the automatic warmup's cap (for progress bars). */
+export function warmupBound(opts: Pick<SamplerOptions, 'warmup' | 'warmupMax'>): number {
+  return opts.warmup === 'auto' ? (opts.warmupMax ?? DEFAULT_WARMUP_MAX) : opts.warmup;
+}
+
 /** An output file path with the given extension whose directory exists (checked before any work). */
 export function outputPath(flag: string, path: string | undefined, ext: string): string | undefined {
   if (path === undefined) return undefined;
@@ -80,7 +99,7 @@ export function outputPath(flag: string, path: string | undefined, ext: string):
  */
 export function parseSamplerOptions(
   values: { [K in keyof typeof SAMPLER_ARG_SPECS]?: (typeof SAMPLER_ARG_SPECS)[K]['type'] extends 'boolean' ? boolean : string },
-  defaults: { chains: number; warmup: number; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS },
+  defaults: { chains: number; warmup: number | 'auto'; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS },
 ): SamplerOptions {
   let sigma: number | undefined;
   if (values.sigma !== undefined) {
@@ -88,7 +107,7 @@ export function parseSamplerOptions(
     if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${values.sigma}'`);
   }
   const chains = intOption('--chains', values.chains, defaults.chains, 1);
-  const warmup = intOption('--warmup', values.warmup, defaults.warmup, 0);
+  const { warmup, warmupMax } = parseWarmup(values.warmup, defaults.warmup);
   const draws = intOption('--draws', values.draws, defaults.draws, 1);
   const seed = intOption('--seed', values.seed, 1, 0);
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError('--seed', 'must be below 2^53');
@@ -107,5 +126,5 @@ export function parseSamplerOptions(
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
   };
-  return { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+  return { sigma, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
 }

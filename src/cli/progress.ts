@@ -30,7 +30,8 @@ export function progressBar(
     const filled = Math.round(frac * BAR_WIDTH);
     const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
     const acc = p.acceptRate !== undefined ? ` accept ${p.acceptRate.toFixed(2)}` : '';
-    return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${meanL.toFixed(1)}${acc}  ${p.elapsedSeconds.toFixed(1)}s`;
+    const stop = p.warmupStopped ? '  (settled and mixed: warmup ends)' : '';
+    return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${meanL.toFixed(1)}${acc}  ${p.elapsedSeconds.toFixed(1)}s${stop}`;
   };
   return {
     update(p) {
@@ -55,7 +56,7 @@ export function progressBar(
         if (draw) lastDraw = t;
       } else {
         const decile = Math.floor((10 * p.iteration) / Math.max(1, p.total));
-        draw = decile !== lastDecile;
+        draw = decile !== lastDecile || p.warmupStopped === true;
         lastDecile = decile;
       }
       if (!draw) return;

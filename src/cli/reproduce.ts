@@ -11,7 +11,7 @@ import { strongConclusion, unbalancedConclusion, weakConclusion, type CaseOutcom
 import { reportHtml } from '../report/html.ts';
 import { OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
 import { multiRunProgressBar } from './progress.ts';
-import { parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
+import { parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound } from './options.ts';
 import { runCase, slug, EXIT_INTERRUPTED } from './compare.ts';
 
 /**
@@ -60,7 +60,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
   await mkdir(outDir, { recursive: true });
 
   const t0 = performance.now();
-  const bar = opts.quiet ? undefined : multiRunProgressBar(STUDY_CASES.map((c) => ({ name: caseKey(c), warmup: opts.warmup, draws: opts.draws })));
+  const bar = opts.quiet ? undefined : multiRunProgressBar(STUDY_CASES.map((c) => ({ name: caseKey(c), warmup: warmupBound(opts), draws: opts.draws })));
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);

@@ -31,6 +31,13 @@ ${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, t
   --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
 `;
 
+/** " (auto: settled and mixed at 250, cap 1000)" for the report's first line. */
+function warmupNote(r: SampleResult): string {
+  const a = r.warmupAuto;
+  if (!a) return '';
+  return a.stoppedAt !== null ? ` (auto: settled and mixed at ${a.stoppedAt}, cap ${a.max})` : ` (auto: ran to its cap of ${a.max} without settling)`;
+}
+
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report a process stopped by it. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -76,7 +83,7 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
-  const { sigma, priors, chains, warmup, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
+  const { sigma, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
@@ -116,6 +123,7 @@ export async function runSample(argv: string[]): Promise<number> {
         priors,
         chains,
         warmup,
+        warmupMax,
         draws,
         seed,
         targetAccept,
@@ -143,7 +151,7 @@ export async function runSample(argv: string[]): Promise<number> {
     const { report, summary } = reportRun(result, seed, await summarizeParallel(...withWorkers(summaryInputs(result), workers)));
     const s = report.sampler;
     const out = process.stdout;
-    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup on ${report.device.backend} [${report.device.adapter}]\n`);
+    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
     out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
     out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
     if (report.centeredness) out.write(formatCenteredness(report.centeredness, report.data.labels) + '\n');

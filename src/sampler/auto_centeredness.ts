@@ -15,7 +15,8 @@ export async function centerednessWindowEnd(
   state: centeredness.CenterednessState,
   iteration: number,
 ): Promise<{ model: HierModel; state: centeredness.CenterednessState; changed: boolean }> {
-  const positions = await backend.readPositions();
+  // Float32 on WebGPU: the transform runs in float64 from the stored values.
+  const positions = Float64Array.from(await backend.positions());
   const tau2 = centeredness.ensembleTau2(positions, backend.chains, model.dim, LOG_TAU);
   const r = centeredness.update(state, model.stats, iteration, tau2);
   if (!r.changed) return { model, state: r.state, changed: false };

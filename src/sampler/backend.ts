@@ -112,11 +112,9 @@ export interface Backend {
   readonly dim: number;
   /** Sets the initial positions (chain-major, length chains * D) and evaluates log p and its gradient. */
   init(positions: Float64Array): Promise<void>;
-  /** The chains' current positions (chain-major, chains * D, float64; before sampling only). */
-  readPositions(): Promise<Float64Array>;
   /**
    * Switches to `model` — the same data and priors under another centeredness — and sets
-   * the chains' positions to `positions`, which the caller has moved to the new coordinates
+   * the chains' positions to `positions` (read with `positions()`), which the caller has moved to the new coordinates
    * (`reparameterizePositions`); log p and its gradient are re-evaluated as in `init`.
    * Before sampling only. The WebGPU backend rebuilds its transition pipelines here (c is
    * compiled into them).
@@ -133,6 +131,11 @@ export interface Backend {
    * diagonal metric only (metric windows need the host).
    */
   warmupOnDevice?(args: DeviceWarmupArgs): Promise<DeviceWarmupResult>;
+  /**
+   * The current positions of all chains, chain-major (chains * D), after the work submitted
+   * so far (for the warmup stopping rule, `adaptation/warmup_stop.ts`). Only before sampling.
+   */
+  positions(): Promise<Float32Array | Float64Array>;
   /** Starts recording: subsequent `recordDraw` calls store draws 0..draws-1 of chains 0..retainedChains-1. */
   beginSampling(draws: number, retainedChains: number): void;
   /** Stores the current state as the next draw (after `step`). */

@@ -180,11 +180,6 @@ class CpuBackend implements Backend {
     }
   }
 
-  async readPositions(): Promise<Float64Array> {
-    if (this.sampling) throw new Error('readPositions() is only available before sampling');
-    return Float64Array.from(this.position);
-  }
-
   async reparameterize(model: HierModel, positions: Float64Array): Promise<void> {
     if (this.sampling) throw new Error('reparameterize() is only available before sampling');
     if (model.dim !== this.dim) throw new RangeError(`reparameterize: the model has dimension ${model.dim}, the backend ${this.dim}`);
@@ -238,6 +233,11 @@ class CpuBackend implements Backend {
       }
     }
     if (this.sampling) this.sampledIterations++;
+  }
+
+  async positions(): Promise<Float64Array> {
+    if (this.sampling) throw new Error('positions() is only available before sampling');
+    return Float64Array.from(this.position);
   }
 
   /**

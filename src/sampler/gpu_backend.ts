@@ -351,26 +351,6 @@ class WebGpuBackend implements Backend {
     await gpuWait(() => device.queue.onSubmittedWorkDone());
   }
 
-  async readPositions(): Promise<Float64Array> {
-    if (this.sampling) throw new Error('readPositions() is only available before sampling');
-    const device = this.gpu.device;
-    this.flushBatch();
-    const bytes = (this.NV + 1) * this.chains * 16;
-    const staging = device.createBuffer({ label: 'positions readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    try {
-      const enc = device.createCommandEncoder({ label: 'positions copy' });
-      enc.copyBufferToBuffer(this.stateBuf, 0, staging, 0, bytes);
-      device.queue.submit([enc.finish()]);
-      await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
-      const out = new Float64Array(this.chains * this.dim);
-      unpackPositions(this.K, this.chains, this.chains, new Float32Array(staging.getMappedRange()), out);
-      staging.unmap();
-      return out;
-    } finally {
-      staging.destroy();
-    }
-  }
-
   /**
    * Rebuilds the two transition pipelines for the new c (compiled in; the reductions and
    * the adaptation do not depend on it), rewrites the group data and the positions. The
@@ -588,6 +568,26 @@ class WebGpuBackend implements Backend {
     };
     this.adaptRead.unmap();
     return result;
+  }
+
+  async positions(): Promise<Float32Array> {
+    if (this.sampling) throw new Error('positions() is only available before sampling');
+    this.flushBatch();
+    const device = this.gpu.device;
+    const bytes = (this.NV + 1) * this.chains * 16;
+    const staging = device.createBuffer({ label: 'positions readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = device.createCommandEncoder({ label: 'positions copy' });
+      enc.copyBufferToBuffer(this.stateBuf, 0, staging, 0, bytes);
+      device.queue.submit([enc.finish()]);
+      await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
+      const out = new Float32Array(this.chains * this.dim);
+      unpackPositions(this.K, this.chains, this.chains, new Float32Array(staging.getMappedRange()), out);
+      staging.unmap();
+      return out;
+    } finally {
+      staging.destroy();
+    }
   }
 
   async ensembleStats(): Promise<EnsembleStats> {

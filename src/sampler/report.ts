@@ -20,6 +20,9 @@ export interface RunReport {
     chains: number;
     retained_chains: number;
     warmup: number;
+    /** Automatic warmup only: the iteration where it stopped, or null when it ran to its cap (`warmup_max`). */
+    warmup_stopped_at?: number | null;
+    warmup_max?: number;
     /** Draws per chain kept (fewer than requested_draws when partial). */
     draws: number;
     requested_draws: number;
@@ -162,6 +165,7 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
       chains: result.chains,
       retained_chains: chains,
       warmup: result.warmup,
+      ...(result.warmupAuto ? { warmup_stopped_at: result.warmupAuto.stoppedAt, warmup_max: result.warmupAuto.max } : {}),
       draws: result.draws,
       requested_draws: result.requestedDraws,
       ...(seed !== undefined ? { seed } : {}),

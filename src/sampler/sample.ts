@@ -7,6 +7,7 @@ import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACC
 import { DEFAULT_DUAL_AVERAGING } from '../adaptation/dual_averaging.ts';
 import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
 import * as metric from '../adaptation/metric.ts';
+import { MAX_AUTO_WARMUP, warmupStop, type WarmupCheck } from '../adaptation/warmup_stop.ts';
 import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
@@ -14,9 +15,36 @@ import type { Gpu } from '../gpu/device.ts';
 import * as centeredness from '../adaptation/centeredness.ts';
 import { centerednessReport, centerednessWindowEnd, type CenterednessReport } from './auto_centeredness.ts';
 
-/** Default number of chains (issue #4). */
+/*
+ * The defaults are chosen for what a user gets: min bulk ESS per second of the whole
+ * `funnelweb sample` process (docs/benchmarks.md, "The defaults"; `npm run bench -- --only
+ * defaults` measures them). With C chains and N draws, ESS grows as C N while the wall time
+ * is a fixed part (process start, compile, warmup, which grows with C on a CPU-like device)
+ * plus sampling and diagnostics, both proportional to C N. So ESS/s grows with C N until
+ * memory binds: the recorded draws of 4,096 x 1,000 (57 M floats at K = 9) nearly fill
+ * DEFAULT_DRAW_BUDGET. At that size, on the 2-core test machine (SwiftShader), under load,
+ * interleaved, two runs each: 4,096 x 1,000 gave 60,000-67,000 ESS/s on weak x noncentered
+ * and unbalanced x mixed:2,6; 4,096 x 500 37,000-66,000 (the fixed costs weigh more);
+ * 8,192 x 500 47,000-54,000 (twice the warmup work for the same draws); 2,048 x 2,000
+ * 45,000-93,000 (no clear gain, and fewer chains make the automatic warmup's and R-hat's
+ * cross-chain estimates noisier). Min ESS stays over 1,000,000 (>= 400 per parameter by
+ * far), R-hat 1.001-1.003, and each chain has 1,000 draws for its E-BFMI.
+ */
+
+/** Default number of chains (issue #4; see above). */
 export const DEFAULT_CHAINS = 4096;
-export const DEFAULT_WARMUP = 1000;
+/**
+ * Default warmup: `auto`, which ends adaptation at the first check (every 50 iterations)
+ * where the step size and trajectory length have settled and the ensemble has mixed
+ * (`adaptation/warmup_stop.ts`), at most DEFAULT_WARMUP_MAX iterations. Measured against
+ * the fixed 1,000 iterations used before (same run, interleaved): the same min ESS, and
+ * 1.3-1.4x the whole-process ESS/s on weak x noncentered (stopped at 150) and unbalanced x
+ * mixed:2,6 (stopped at 300).
+ */
+export const DEFAULT_WARMUP: 'auto' = 'auto';
+/** Cap of the automatic warmup (the fixed warmup used before it; Stan's default too). */
+export const DEFAULT_WARMUP_MAX = MAX_AUTO_WARMUP;
+/** Default draws per chain (see above). */
 export const DEFAULT_DRAWS = 1000;
 /**
  * Most floats of recorded draws kept in memory: 2^26 (256 MiB as float32). Each retained
@@ -52,7 +80,10 @@ export interface SampleOptions {
   readonly parameterization?: string | Centeredness;
   readonly priors?: Priors;
   readonly chains?: number;
-  readonly warmup?: number;
+  /** Warmup iterations, or `auto` (default): stop when adaptation has settled and the chains have mixed, at most `warmupMax`. */
+  readonly warmup?: number | 'auto';
+  /** Cap of the automatic warmup (default DEFAULT_WARMUP_MAX). */
+  readonly warmupMax?: number;
   readonly draws?: number;
   readonly seed?: number;
   readonly targetAccept?: number;
@@ -89,6 +120,8 @@ export interface Progress {
   readonly elapsedSeconds: number;
   /** During warmup: the ensemble's mean acceptance of the last iteration. */
   readonly acceptRate?: number;
+  /** Automatic warmup: set on the last warmup report when the stopping rule ended warmup here (`total` is then this iteration). */
+  readonly warmupStopped?: boolean;
 }
 
 export type { AdaptationHistory } from './backend.ts';
@@ -102,7 +135,10 @@ export interface SampleResult {
   readonly backend: { readonly name: 'cpu' | 'webgpu'; readonly adapter: string; readonly fallbackReason?: string };
   readonly chains: number;
   readonly retainedChains: number;
+  /** Warmup iterations run. */
   readonly warmup: number;
+  /** Automatic warmup: its cap, where it stopped (null: it ran to the cap) and every check it made. */
+  readonly warmupAuto?: { readonly max: number; readonly stoppedAt: number | null; readonly checks: readonly WarmupCheck[] };
   /**
    * Draws per retained chain in `params` and `records`: the requested number, or, when
    * the run was aborted during sampling (`partial`), the draws completed before the abort.
@@ -175,6 +211,11 @@ const now = () => performance.now() / 1000;
  * back to back per host round trip, and progress is reported for each of them when the run
  * returns.
  *
+ * With `warmup: 'auto'` (the default) warmup ends at the first check, every 50 iterations,
+ * where the adaptation has settled and the ensemble has mixed (`adaptation/warmup_stop.ts`),
+ * at most `warmupMax` iterations; device runs end at the checks, so where it stops depends
+ * on the seed only.
+ *
  * Same data, options and seed on the same backend and adapter give the same draws.
  *
  * `signal`: an abort during warmup (or before the first draw) rejects with the signal's
@@ -187,7 +228,10 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   const t0 = now();
   const data = options.data;
   const chains = checkInt('chains', options.chains ?? DEFAULT_CHAINS, 1);
-  const warmup = checkInt('warmup', options.warmup ?? DEFAULT_WARMUP, 0);
+  const warmupOption = options.warmup ?? DEFAULT_WARMUP;
+  const auto = warmupOption === 'auto';
+  // With `auto`, `warmup` is the cap until the stopping rule ends warmup.
+  let warmup = auto ? checkInt('warmup-max', options.warmupMax ?? DEFAULT_WARMUP_MAX, 0) : checkInt('warmup', warmupOption, 0);
   const draws = checkInt('draws', options.draws ?? DEFAULT_DRAWS, 1);
   const seed = options.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError('seed', `must be an integer in [0, 2^53), got ${seed}`);
@@ -200,8 +244,9 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   }
   const param = options.parameterization;
   const rule = typeof param === 'string' && centeredness.isCenterednessRule(param.trim()) ? (param.trim() as centeredness.CenterednessRule) : undefined;
-  let auto = rule !== undefined ? centeredness.init(groupStats(data), warmup, rule) : undefined;
-  const c = auto ? auto.c : typeof param === 'string' || param === undefined ? parseParameterization(param ?? 'noncentered', data.labels, 'parameterization') : param;
+  // With `auto` centeredness: the learned c's state (window ends from the warmup cap).
+  let learned = rule !== undefined ? centeredness.init(groupStats(data), warmup, rule) : undefined;
+  const c = learned ? learned.c : typeof param === 'string' || param === undefined ? parseParameterization(param ?? 'noncentered', data.labels, 'parameterization') : param;
   let model = makeModel(data, c, options.priors ?? DEFAULT_PRIORS);
   const D = model.dim;
   const budget = options.drawBudget ?? DEFAULT_DRAW_BUDGET;
@@ -218,15 +263,32 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   const signal = options.signal;
   try {
     await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
+    // The jitter sequence's length is fixed before warmup (with auto, from the cap), so
+    // where warmup stops does not change the jitter of any iteration.
     const total = warmup + draws;
     const bits = haltonBitsFor(total);
     const cheesParams = { ...DEFAULT_CHEES, targetAccept };
     const adapter = makeChees(cheesParams);
     let state: CheesState = adapter.init({ stepSize: INITIAL_STEP_SIZE });
     let invMass: Float64Array = new Float64Array(D).fill(1);
+    const stopRule = auto ? warmupStop() : undefined;
+    let stopState = stopRule?.init();
+    const checks: WarmupCheck[] = [];
+    let stoppedAt: number | null = null;
+    /**
+     * The stopping rule at a check iteration (`it` iterations done, a multiple of the check
+     * interval): reads the positions, returns true when warmup ends here.
+     */
+    const checkStop = async (it: number): Promise<boolean> => {
+      if (!stopRule || it % stopRule.params.interval !== 0 || it >= warmup) return false;
+      const r = stopRule.update(stopState!, { iteration: it, tuned: adapter.final(state), positions: await backend.positions(), chains, dim: D });
+      stopState = r.state;
+      checks.push(r.check);
+      return r.check.stop;
+    };
     const windowEnds = options.adaptMetric ? METRIC_WINDOW_ENDS.map((f) => Math.floor(f * warmup)) : [];
     let window = metric.init(D, chains);
-    const history: AdaptationHistory = {
+    let history: AdaptationHistory = {
       stepSize: new Float64Array(warmup),
       trajectoryLength: new Float64Array(warmup),
       numSteps: new Int32Array(warmup),
@@ -237,35 +299,38 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     let warmupEvals = 0;
     let warmupDivergences = 0;
     /** Progress after warmup iteration `it` (0-based), with the step size and T adapted after it. */
-    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number) =>
+    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number, stopped = false) =>
       options.onProgress?.({
         phase: 'warmup',
         iteration: it + 1,
-        total: warmup,
+        total: stopped ? it + 1 : warmup,
         divergences: warmupDivergences,
         stepSize,
         trajectoryLength,
         numSteps: history.numSteps[it],
         elapsedSeconds: now() - t0,
         acceptRate: accept,
+        ...(stopped ? { warmupStopped: true } : {}),
       });
-    const windowEndsC = auto?.windowEnds ?? [];
+    const windowEndsC = learned?.windowEnds ?? [];
     /** The next iteration count after `it` at which c is re-estimated (or the end of warmup). */
     const nextWindowEnd = (it: number) => windowEndsC.find((e) => e > it) ?? warmup;
     /**
-     * With auto centeredness, at a window end: re-estimate c and move the chains to it. The
-     * step size and trajectory length adapt on from their current values: restarting dual
-     * averaging there (as after a metric window) cost 2–10% more warmup gradient evaluations
-     * and gave no better step size (weak and unbalanced data, 4,096 chains).
+     * With auto centeredness, after `done` iterations at a window end: re-estimate c and move
+     * the chains to it. The step size and trajectory length adapt on from their current
+     * values: restarting dual averaging there (as after a metric window) cost 2–10% more
+     * warmup gradient evaluations and gave no better step size (weak and unbalanced data,
+     * 4,096 chains). A change restarts the warmup stopping rule (its position snapshots are
+     * in the old coordinates) and the metric window.
      */
-    const centerednessStep = async (done: number, st: CheesState): Promise<CheesState> => {
-      if (!auto || !windowEndsC.includes(done)) return st;
-      const r = await centerednessWindowEnd(backend, model, auto, done);
+    const centerednessStep = async (done: number): Promise<void> => {
+      if (!learned || !windowEndsC.includes(done)) return;
+      const r = await centerednessWindowEnd(backend, model, learned, done);
       model = r.model;
-      auto = r.state;
-      // Cross-chain variances gathered in the old coordinates do not describe the new z.
-      if (r.changed && windowEnds.length) window = metric.init(D, chains);
-      return st;
+      learned = r.state;
+      if (!r.changed) return;
+      if (windowEnds.length) window = metric.init(D, chains);
+      if (stopRule) stopState = stopRule.reset();
     };
     const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
     if (onDevice) {
@@ -274,24 +339,31 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       let runLength = 4;
       for (let it = 0; it < warmup; ) {
         signal?.throwIfAborted();
-        const count = Math.min(runLength, warmup - it, nextWindowEnd(it) - it);
+        // With auto, runs end at the check iterations (so the checks see the same state however runs are sized).
+        const toCheck = stopRule ? stopRule.params.interval - (it % stopRule.params.interval) : Infinity;
+        const count = Math.min(runLength, warmup - it, toCheck, nextWindowEnd(it) - it);
         const tRun = now();
         const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
         const perIteration = (now() - tRun) / count;
         runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
         for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
+        state = r.state;
+        await centerednessStep(it + count);
+        const stop = await checkStop(it + count);
         // Progress for each iteration of the run; an abort takes effect between reports.
         for (let i = 0; i < count; i++) {
           if (i > 0) signal?.throwIfAborted();
           const last = i === count - 1;
           warmupEvals += chains * r.numSteps[i];
           warmupDivergences += r.divergences[i];
-          reportWarmup(it + i, last ? r.state.stepSize : r.stepSize[i + 1], last ? r.state.trajectoryLength : r.trajectoryLength[i + 1], r.meanAccept[i]);
+          reportWarmup(it + i, last ? r.state.stepSize : r.stepSize[i + 1], last ? r.state.trajectoryLength : r.trajectoryLength[i + 1], r.meanAccept[i], last && stop);
         }
-        state = r.state;
         it += count;
-        state = await centerednessStep(it, state);
+        if (stop) {
+          stoppedAt = it;
+          break;
+        }
       }
     } else {
       for (let it = 0; it < warmup; it++) {
@@ -314,13 +386,33 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
           if (windowEnds.includes(it + 1)) {
             invMass = metric.final(window);
             window = metric.init(D, chains);
-            // A new metric changes the scale: restart dual averaging from the current values.
+            // A new metric changes the scale: restart dual averaging from the current values,
+            // and the stopping rule from here.
             state = adapter.init({ stepSize: state.stepSize, trajectoryLength: state.trajectoryLength });
+            if (stopRule) stopState = stopRule.reset();
           }
         }
-        state = await centerednessStep(it + 1, state);
-        reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept);
+        await centerednessStep(it + 1);
+        // With a metric, stop only after its last window.
+        const stop = (!windowEnds.length || it + 1 > windowEnds[windowEnds.length - 1]) && (await checkStop(it + 1));
+        reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept, stop);
+        if (stop) {
+          stoppedAt = it + 1;
+          break;
+        }
       }
+    }
+    if (stoppedAt !== null) {
+      warmup = stoppedAt;
+      const h = history;
+      history = {
+        stepSize: h.stepSize.slice(0, warmup),
+        trajectoryLength: h.trajectoryLength.slice(0, warmup),
+        numSteps: h.numSteps.slice(0, warmup),
+        meanAccept: h.meanAccept.slice(0, warmup),
+        harmonicMeanAccept: h.harmonicMeanAccept.slice(0, warmup),
+        divergences: h.divergences.slice(0, warmup),
+      };
     }
     const tuned = warmup > 0 ? adapter.final(state) : { stepSize: state.stepSize, trajectoryLength: state.trajectoryLength };
     const tWarm = now();
@@ -372,6 +464,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       chains,
       retainedChains: records.retainedChains,
       warmup,
+      ...(auto ? { warmupAuto: { max: total - draws, stoppedAt, checks } } : {}),
       draws: completed,
       partial,
       requestedDraws: draws,
@@ -386,7 +479,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       numSteps: partial ? numSteps.slice(0, completed) : numSteps,
       adaptation: history,
       warmupGradientEvals: warmupEvals,
-      ...(auto ? { centeredness: centerednessReport(auto) } : {}),
+      ...(learned ? { centeredness: centerednessReport(learned) } : {}),
       timing: { compile_s: tCompiled - t0, warmup_s: tWarm - tCompiled, sampling_s: tDone - tWarm, total_s: tDone - t0 },
     };
   } finally {

@@ -6,15 +6,21 @@
  *  2. end-to-end ChEES-HMC runs of the seed study's seven cases at 4,096 chains
  *     (1,000 warmup + 1,000 draws), WebGPU, and the CPU backend on the same cases;
  *  3. 65,536 chains × 1,000 draws (memory-bounded recording) on seed cases;
- *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters.
+ *  4. diagnostics: summarising 4,096 chains × 1,000 draws × 11 parameters;
+ *  5. FunnelWeb against Stan in the same run (test/bench/stan.ts): min bulk ESS per second
+ *     of whole-process wall time, `funnelweb sample` with its defaults as a child process,
+ *     against rstan NUTS (compile excluded) at adapt_delta 0.95 and 0.8, on four cases;
+ *     skipped with a message when Rscript with rstan is absent;
+ *  6. (only when asked: --only defaults) the defaults beside other chain and draw counts and
+ *     the fixed 1,000-iteration warmup, whole-process ESS/s, interleaved (test/bench/defaults.ts).
  *
- *  5. `auto` (not in the default set; `--only auto`): learned centeredness beside the
- *     fixed forms on the seed data and on wide unbalanced data (AUTO_CASES; `--cases`
- *     picks a subset, `--auto-chains N` the chains of the wide sets, default 4,096). Its
- *     ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares the forms
- *     apart from the machine's speed; a partial c costs the kernel more per gradient.
+ *  7. (only when asked: --only auto) learned centeredness (`--param auto`, `auto-binary`)
+ *     beside the fixed forms on the seed data and on wide unbalanced data (AUTO_CASES;
+ *     `--cases` picks a subset, `--auto-chains N` the chains of the wide sets, default
+ *     4,096). Its ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares
+ *     the forms apart from the machine's speed; a partial c costs the kernel more per gradient.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,auto, --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan[,defaults,auto], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -23,6 +29,8 @@ import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
 import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+import { benchDefaults } from './defaults.ts';
+import { STAN_CASES, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,13 +53,14 @@ function parseCases(text: string): (readonly [string, string])[] {
   return out;
 }
 const cases = values.cases ? parseCases(values.cases) : SEED_CASES;
-const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics').split(','));
+const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,stan').split(','));
 const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
 
-const gpu = await requestGpu();
-console.log(`FunnelWeb benchmarks — adapter: ${gpu.adapter.label}; node ${process.version}; ${new Date().toISOString()}\n`);
+// Only the in-process WebGPU sections need a GPU here (stan and defaults run the CLI).
+const gpu = ['kernel', 'cases', 'big', 'auto'].some((s) => only.has(s)) ? await requestGpu() : undefined;
+console.log(`FunnelWeb benchmarks — adapter: ${gpu ? gpu.adapter.label : 'none requested here'}; node ${process.version}; ${new Date().toISOString()}\n`);
 
 // Diagnostics first, in a fresh process (as `funnelweb diagnose` runs), before the GPU runs
 // fill the heap.
@@ -64,12 +73,12 @@ if (only.has('diagnostics')) {
 if (only.has('kernel')) {
   console.log('1. Transition kernel while sampling (fixed eps = 0.05), gradient evaluations per second');
   for (const L of [20, 200]) {
-    const g = await referenceKernelThroughput(gpu, 65536, L, quick ? 2 : Math.max(3, 200 / L));
+    const g = await referenceKernelThroughput(gpu!, 65536, L, quick ? 2 : Math.max(3, 200 / L));
     console.log(`   reference: plain vec4 HMC, 10-d standard normal (test/bench/normal10.wgsl), 65536 chains, L = ${L}: ${(g / 1e6).toFixed(2)} M chain-steps/s`);
   }
   for (const [d, p] of [['weak', 'noncentered'], ['strong', 'centered'], ['unbalanced', 'mixed:2,6'], ['weak', 'partial:0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5']] as const) {
     for (const [chains, L] of [[4096, 20], [65536, 20], [65536, 200]] as const) {
-      const g = await kernelThroughput(d, p, chains, L, quick ? 2 : Math.max(3, 200 / L), 'webgpu', gpu);
+      const g = await kernelThroughput(d, p, chains, L, quick ? 2 : Math.max(3, 200 / L), 'webgpu', gpu!);
       console.log(`   webgpu ${String(chains).padStart(6)} chains  L = ${String(L).padStart(3)}  ${d} × ${p}: ${(g / 1e6).toFixed(2)} M grad/s`);
     }
     const c = await kernelThroughput(d, p, 1024, 20, quick ? 2 : 5, 'cpu');
@@ -88,8 +97,8 @@ const flush = (title: string, r: CaseResult[]) => {
 if (only.has('cases')) {
   const r: CaseResult[] = [];
   for (const [d, p] of cases) {
-    r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu }));
-    if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu, adaptMetric: true })), param: `${p} +diag` });
+    r.push(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu! }));
+    if (values['metric-compare']) r.push({ ...(await runCase(d, p, { chains: 4096, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu!, adaptMetric: true })), param: `${p} +diag` });
   }
   flush(`2. Seed cases, WebGPU, 4,096 chains × ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
   rows.push(...r);
@@ -106,7 +115,7 @@ if (only.has('cpu')) {
 if (only.has('big')) {
   const r: CaseResult[] = [];
   for (const [d, p] of [['weak', 'noncentered'], ['unbalanced', 'mixed:2,6']] as const) {
-    r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu }));
+    r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu: gpu! }));
   }
   flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
   rows.push(...r);
@@ -117,13 +126,37 @@ if (only.has('auto')) {
   const wideChains = Number(values['auto-chains'] ?? 4096);
   for (const [d, p] of values.cases ? cases : AUTO_CASES) {
     const chains = d.startsWith('wide') ? wideChains : 4096;
-    const row = await runCase(d, p, { chains, warmup: iters, draws: iters, backend: 'webgpu', gpu });
+    const row = await runCase(d, p, { chains, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu! });
     console.log(formatCases([row]).split('\n')[1]);
     r.push(row);
   }
-  flush(`5. auto vs fixed parameterizations, WebGPU, ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
+  flush(`7. auto vs fixed parameterizations, WebGPU, ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
   rows.push(...r);
 }
 
-gpu.device.destroy();
+if (only.has('stan')) {
+  console.log('5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole `funnelweb sample` process, default settings; Stan: its own elapsed time, compile excluded)');
+  const avail = stanAvailable();
+  if (!avail.ok) {
+    console.log(`   skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
+  } else {
+    // The child processes need the CPU: this process's GPU device is released first.
+    gpu?.device.destroy();
+    const startup = processStartSeconds();
+    const fw: FunnelWebRun[] = [];
+    for (const [d, p] of STAN_CASES) fw.push(await runFunnelWebCli(d, p));
+    const stan = await runStan(STAN_CASES, undefined, quick ? { draws: 2000 } : {});
+    console.log(formatStanTable(fw, stan, startup));
+  }
+  console.log();
+}
+
+if (only.has('defaults')) {
+  console.log('6. Defaults: whole-process min bulk ESS/s of `funnelweb sample` for chain and draw counts around them (runs interleaved)');
+  gpu?.device.destroy();
+  console.log(await benchDefaults(values.cases ? cases : [['unbalanced', 'mixed:2,6'], ['weak', 'noncentered']], undefined, quick ? 1 : 2));
+  console.log();
+}
+
+gpu?.device.destroy();
 process.exit(0);
