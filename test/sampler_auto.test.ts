@@ -127,6 +127,23 @@ describe.skipIf(!gpu)('webgpu --param auto: posterior vs exact quadrature', () =
   }
 });
 
+describe.skipIf(!gpu)('webgpu --param auto with the automatic warmup (the default)', () => {
+  it('unbalanced × auto, warmup auto: c re-estimated at the window ends before the stop, posterior exact (must be clean)', async () => {
+    const data = seedData('unbalanced');
+    const result = await sample({ data, parameterization: 'auto', chains: 512, draws: 300, seed: SEED, backend: 'webgpu', gpu: gpu! });
+    const { report } = reportRun(result, SEED);
+    const cr = result.centeredness!;
+    // Window ends come from the warmup cap (75, 150, ...); those before the stop ran.
+    expect(cr.updates.length).toBeGreaterThanOrEqual(1);
+    for (const u of cr.updates) expect(u.iteration).toBeLessThanOrEqual(result.warmup);
+    expect([result.model.c[2], result.model.c[6]]).toEqual([1, 1]);
+    expect(Math.max(...Object.values(report.params).map((p) => p.rhat)), report.warnings.join(' | ')).toBeLessThan(1.01);
+    expect(report.sampler.divergences).toBeLessThanOrEqual(RARE_DIVERGENCES * 512 * 300);
+    check(report, data);
+    lines.push(`webgpu unbalanced × auto, warmup auto: stopped at ${result.warmup}, c updates at ${cr.updates.map((u) => u.iteration).join(', ')}`);
+  });
+});
+
 describe('cpu --param auto: posterior vs exact quadrature', () => {
   it(`${WIDE.name} × auto (float64 CPU backend, ${WIDE.chains} chains, must be clean)`, () => runCase(WIDE, 'cpu'));
 });
