@@ -180,17 +180,17 @@ describe('the state transform when c changes (float64 model)', () => {
 });
 
 /** Checks a backend's reparameterize: positions move exactly, and the next transitions match a backend built for the new c. */
-async function checkBackendReparameterize(make: (m: HierModel) => Promise<Backend>, tol: number) {
-  const d = seedData('unbalanced');
+async function checkBackendReparameterize(make: (m: HierModel) => Promise<Backend>, tol: number, d = seedData('unbalanced')) {
   const chains = 64;
-  const from = makeModel(d, new Float64Array(9));
-  const to = withCenteredness(from, Float64Array.from([0.6, 0.4, 1, 0.6, 0, 0.4, 1, 0.6, 0.4]));
-  const start = initialPositions(keyFromSeed(5), chains, 9);
+  const K = d.K;
+  const from = makeModel(d, new Float64Array(K));
+  const to = withCenteredness(from, Float64Array.from({ length: K }, (_, k) => [0.6, 0.4, 1, 0.6, 0, 0.4, 1, 0.6, 0.4][k % 9]));
+  const start = initialPositions(keyFromSeed(5), chains, K);
   const a = await make(from);
   const b = await make(to);
   try {
     await a.init(start);
-    const invMass = new Float64Array(11).fill(1);
+    const invMass = new Float64Array(K + 2).fill(1);
     for (let it = 0; it < 3; it++) a.step({ iteration: it, stepSize: 0.1, numSteps: 5, invMass });
     const before = Float64Array.from(await a.positions());
     const moved = reparameterizePositions(from, to, before, chains);
@@ -217,6 +217,9 @@ describe('backends: reparameterize mid-warmup', () => {
   });
   it.skipIf(!gpu)('webgpu: the same (positions to float32 rounding), pipelines rebuilt for the new c', async () => {
     await checkBackendReparameterize((m) => createWebGpuBackend(m, 64, 9, gpu!), 1e-6);
+  });
+  it.skipIf(!gpu)('webgpu, wide model (K = 40: the wide kernel, c read from the group buffer): the same', async () => {
+    await checkBackendReparameterize((m) => createWebGpuBackend(m, 64, 9, gpu!), 1e-6, wideData(40));
   });
 });
 

@@ -171,9 +171,9 @@ describe.skipIf(!gpu)('GPU HMC transition vs float64 CPU backend (same Philox st
     }
   });
 
-  it('a model too large to bake into the shader (150 groups: storage buffer, rolled loops) agrees too', async () => {
-    // NV = 38 blocks > MAX_UNROLL: group data comes from the storage buffer and the block
-    // loops stay rolled (the path every model over 128 groups takes).
+  it('a model too wide to bake into the shader (150 groups: the wide kernel) agrees too', async () => {
+    // NV = 38 blocks > MAX_BAKED_BLOCKS: shaders/hmc_wide.wgsl, group data from the storage
+    // buffer (test/gpu_wide.test.ts covers the wide kernel further).
     const K = 150;
     const rng = testRng(77);
     const normal = () => Math.sqrt(-2 * Math.log(rng())) * Math.cos(2 * Math.PI * rng());

@@ -87,10 +87,10 @@ interface Reduced {
   means: Float32Array;
 }
 
-async function reduceOnGpu(e: Ensemble, threads: number, moments: boolean): Promise<Reduced> {
+async function reduceOnGpu(e: Ensemble, threads: number, moments: boolean, wide: boolean): Promise<Reduced> {
   const device = gpu!.device;
   const B = e.chains;
-  const code = await composeShader(['reduce'], {
+  const code = await composeShader(['reduce', wide ? 'reduce_wide' : 'reduce_blocks'], {
     NV: { type: 'u32', value: NV },
     NB: { type: 'u32', value: NB },
     WGR: { type: 'u32', value: 64 },
@@ -129,7 +129,8 @@ async function reduceOnGpu(e: Ensemble, threads: number, moments: boolean): Prom
     const pass = enc.beginComputePass();
     pass.setPipeline(ens);
     pass.setBindGroup(0, bind(ens, [0, 1, 2, 3, 4]));
-    pass.dispatchWorkgroups(Math.ceil(threads / 64));
+    // The wide form: a row of workgroups per block.
+    pass.dispatchWorkgroups(Math.ceil(threads / 64), wide ? NB : 1);
     pass.setPipeline(means);
     pass.setBindGroup(0, bind(means, [0, 4, 6]));
     pass.dispatchWorkgroups(NB);
@@ -147,16 +148,18 @@ function rel(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(1e-30, Math.abs(a), Math.abs(b));
 }
 
-describe.skipIf(!gpu)('warmup reductions (shaders/reduce.wgsl) vs float64', () => {
-  for (const [chains, threads, moments] of [
-    [1000, 32, false],
-    [1000, 32, true],
-    [777, 5, true],
+describe.skipIf(!gpu)('warmup reductions (shaders/reduce.wgsl with reduce_blocks.wgsl or reduce_wide.wgsl) vs float64', () => {
+  for (const [chains, threads, moments, wide] of [
+    [1000, 32, false, false],
+    [1000, 32, true, false],
+    [777, 5, true, false],
+    [1000, 32, false, true],
+    [777, 5, true, true],
   ] as const) {
-    it(`${chains} chains, ${threads} threads, moments ${moments}: masking contract, means, ChEES gradient`, async () => {
+    it(`${wide ? 'wide' : 'unrolled'} form, ${chains} chains, ${threads} threads, moments ${moments}: masking contract, means, ChEES gradient`, async () => {
       const e = makeEnsemble(chains, 42 + chains);
       const ref = cheesEnsembleStats(e.proposed, e.velocity, e.initial, e.accept, Array.from(e.divergent, (d, c) => d === 1 || !e.valid[c]), chains, D);
-      const got = await reduceOnGpu(e, threads, moments);
+      const got = await reduceOnGpu(e, threads, moments, wide);
       // Partial sums of every field, per block, in float64.
       const sums = new Float64Array(NB * FIELDS * 4);
       for (let j = 0; j < NB; j++) {

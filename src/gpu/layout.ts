@@ -1,7 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { numZBlocks } from '../sampler/rng.ts';
-import { MAX_UNROLL } from './shader.ts';
 
 /**
  * GPU memory layout of the model and of chain states.
@@ -28,6 +27,25 @@ export function packGroups(model: HierModel): Float32Array<ArrayBuffer> {
     out[base + 4 + lane] = stats.precision[k];
     out[base + 8 + lane] = c[k];
     out[base + 12 + lane] = 1;
+  }
+  return out;
+}
+
+/**
+ * The group data of the wide kernel's stream form (shaders/hmc_stream.wgsl), per block of
+ * 4 groups: when every c_k is 0 or 1, ybar then the precision with its sign bit set for
+ * centered groups (-0.0 for a centered group without data); else ybar, precision, c.
+ */
+export function packGroupsCompact(model: HierModel): Float32Array<ArrayBuffer> {
+  const { stats, c } = model;
+  const binary = c.every((x) => x === 0 || x === 1);
+  const fields = binary ? 2 : 3;
+  const out = new Float32Array(numZBlocks(stats.K) * fields * 4);
+  for (let k = 0; k < stats.K; k++) {
+    const base = (k >> 2) * fields * 4 + (k & 3);
+    out[base] = stats.ybar[k];
+    out[base + 4] = binary && c[k] === 1 ? -stats.precision[k] || -0 : stats.precision[k];
+    if (!binary) out[base + 8] = c[k];
   }
   return out;
 }
@@ -72,15 +90,30 @@ export function unpackPositions(
 }
 
 /**
+ * Most z blocks (four groups each) of a model whose data and block loops are compiled into
+ * the transition kernel (shaders/hmc.wgsl, shaders/model.wgsl). Its code, and SwiftShader's
+ * compile time and memory, grow faster than linearly with the blocks (K = 20: 1.0 s, 40:
+ * 3.1 s, 64: over 24 GB); wider models use shaders/hmc_wide.wgsl, whose code does not
+ * depend on K. Chosen by measurement (test/bench/compile_probe.ts): the baked kernel's
+ * compile stays well under 2 s here, and the K = 9 seed models (3 blocks) keep it.
+ */
+export const MAX_BAKED_BLOCKS = 4;
+
+/** True when a K-group model runs the wide kernel (shaders/hmc_wide.wgsl). */
+export function isWideModel(K: number): boolean {
+  return numZBlocks(K) > MAX_BAKED_BLOCKS;
+}
+
+/**
  * Compile-time constants that shaders/model.wgsl needs for this model. The priors are
- * always baked in; the group data too when the block loops unroll (NV <= MAX_UNROLL):
+ * always baked in; the group data too for narrow models (NV <= MAX_BAKED_BLOCKS):
  * constants cost no memory traffic and fold (SwiftShader ran the leapfrog ~2x faster with
- * them than with the same data read from a storage buffer). Larger models read the
+ * them than with the same data read from a storage buffer). Other models read the
  * `groups` storage buffer (packGroups); the baked arrays then hold one dummy block.
  */
 export function modelShaderConsts(model: HierModel) {
   const NV = numZBlocks(model.stats.K);
-  const baked = NV <= MAX_UNROLL;
+  const baked = NV <= MAX_BAKED_BLOCKS;
   const g = packGroups(model);
   const field = (f: number) => {
     const out = new Float32Array(4 * (baked ? NV : 1));

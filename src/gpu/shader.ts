@@ -11,7 +11,14 @@ const SHADER_URLS = {
   logdensity: new URL('../../shaders/logdensity.wgsl', import.meta.url),
   philox: new URL('../../shaders/philox.wgsl', import.meta.url),
   hmc: new URL('../../shaders/hmc.wgsl', import.meta.url),
+  block: new URL('../../shaders/block.wgsl', import.meta.url),
+  chain_sum: new URL('../../shaders/chain_sum.wgsl', import.meta.url),
+  chain_sum_one: new URL('../../shaders/chain_sum_one.wgsl', import.meta.url),
+  hmc_wide: new URL('../../shaders/hmc_wide.wgsl', import.meta.url),
+  hmc_stream: new URL('../../shaders/hmc_stream.wgsl', import.meta.url),
   reduce: new URL('../../shaders/reduce.wgsl', import.meta.url),
+  reduce_blocks: new URL('../../shaders/reduce_blocks.wgsl', import.meta.url),
+  reduce_wide: new URL('../../shaders/reduce_wide.wgsl', import.meta.url),
   adapt: new URL('../../shaders/adapt.wgsl', import.meta.url),
 } as const;
 
@@ -72,8 +79,12 @@ export function f32Literal(name: string, x: number): string {
   return f === 0 ? '0.0' : f.toPrecision(9);
 }
 
-/** Loops longer than this are left rolled (code size); shorter ones marked `// @unroll` are unrolled. */
-export const MAX_UNROLL = 32;
+/**
+ * Loops longer than this are left rolled (code size); shorter ones marked `// @unroll` are
+ * unrolled. Bounded so that no kernel's code grows past a few unrolled blocks: the wide
+ * models (src/gpu/layout.ts MAX_BAKED_BLOCKS) run kernels without per-block code.
+ */
+export const MAX_UNROLL = 8;
 
 const UNROLL_HEAD = /for \(var (\w+) = 0u; \1 < (\w+); \1\+\+\) \{ \/\/ @unroll\s*$/;
 

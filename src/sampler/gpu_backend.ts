@@ -3,8 +3,8 @@ import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { InputError } from '../model/priors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
-import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shader.ts';
-import { modelShaderConsts, numZBlocks, packGroups, packPositions, unpackPositions } from '../gpu/layout.ts';
+import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
+import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions, unpackPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
@@ -94,6 +94,46 @@ interface PendingBatch {
 }
 /** Step flags (shaders/hmc.wgsl). */
 const FLAG_RECORD = 2;
+/** Least invocations per workgroup of the wide transition kernel (shaders/hmc_wide.wgsl). */
+const WIDE_WORKGROUP_SIZE = 64;
+/** Most threads per chain of the wide kernel (a workgroup's invocations; WebGPU's default limit). */
+const MAX_THREADS_PER_CHAIN = 256;
+/**
+ * Blocks per thread the wide kernel aims at: on software adapters 4 (SwiftShader runs a
+ * workgroup's threads as SIMD lanes on a few cores; more blocks per thread mean fewer
+ * tree sums per block), on GPUs 2 (more threads in flight).
+ */
+const WIDE_BLOCKS_PER_THREAD = { software: 4, hardware: 2 } as const;
+/**
+ * Threads the wide kernel aims to run on a hardware adapter: chains alone do not fill a
+ * large GPU (an H100 holds 132 x 2,048 resident threads), so threads per chain grow until
+ * chains x threads reaches this (or every thread holds one block).
+ */
+const WIDE_TARGET_THREADS = 2 ** 18;
+
+const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/**
+ * The two forms of the wide kernel: 'registers' (shaders/hmc_wide.wgsl: a chain's blocks
+ * spread over threads and held in registers, tree sums over the threads) and 'stream'
+ * (shaders/hmc_stream.wgsl: the proposal and momentum streamed through device memory each
+ * step). Default: 'stream' with one thread per chain on software adapters (where barriers
+ * cost more than memory traffic: 3x at K = 1,000, 4,096 chains), 'registers' on GPUs.
+ */
+export type WideKernel = 'registers' | 'stream';
+
+/**
+ * Threads per chain of the wide kernel's register form (a power of two, at most
+ * MAX_THREADS_PER_CHAIN): enough for WIDE_BLOCKS_PER_THREAD blocks each, and on hardware
+ * adapters more while chains x threads is under WIDE_TARGET_THREADS.
+ */
+export function wideThreadsPerChain(K: number, chains: number, software: boolean): number {
+  const NV = numZBlocks(K);
+  const cap = Math.min(MAX_THREADS_PER_CHAIN, nextPow2(NV));
+  let tpc = Math.min(cap, nextPow2(Math.ceil(NV / WIDE_BLOCKS_PER_THREAD[software ? 'software' : 'hardware'])));
+  if (!software) while (tpc < cap && chains * tpc < WIDE_TARGET_THREADS) tpc *= 2;
+  return tpc;
+}
 
 /**
  * The WebGPU backend: chains live in GPU buffers; each `step` is one dispatch of
@@ -110,6 +150,9 @@ class WebGpuBackend implements Backend {
   readonly dim: number;
   private readonly K: number;
   private readonly NV: number;
+  /** The wide transition kernel (shaders/hmc_wide.wgsl) with its threads per chain, or null. */
+  private readonly wide: WideLayout | null;
+  private readonly invMassBuf: GPUBuffer;
   private readonly key: readonly [number, number];
   private readonly grid: ReturnType<typeof dispatchGrid>;
   private readonly reduceThreads: number;
@@ -157,6 +200,7 @@ class WebGpuBackend implements Backend {
     seed: number,
     private readonly diagMetric: boolean,
     private readonly pipelines: {
+      wide: WideLayout | null;
       hmcLayout: GPUBindGroupLayout;
       hmcPipelineLayout: GPUPipelineLayout;
       /** ensemble_partial's layout, shared by its two variants (one bind group for both). */
@@ -178,7 +222,10 @@ class WebGpuBackend implements Backend {
     this.NV = numZBlocks(this.K);
     this.dim = model.dim;
     this.key = keyFromSeed(seed);
-    this.grid = dispatchGrid(chains, CHAIN_WORKGROUP_SIZE);
+    this.wide = pipelines.wide;
+    // Narrow kernel: one invocation per chain. Wide: one workgroup per cpw chains (the grid's
+    // rowStride then counts workgroups per row).
+    this.grid = this.wide ? dispatchGrid(Math.ceil(chains / this.wide.cpw), 1) : dispatchGrid(chains, CHAIN_WORKGROUP_SIZE);
     this.reduceThreads = Math.min(chains, MAX_REDUCE_THREADS, Math.max(64, Math.ceil(chains / CHAINS_PER_REDUCE_THREAD)));
     const S = this.NV + 1;
     const stateBytes = S * chains * 16;
@@ -187,17 +234,27 @@ class WebGpuBackend implements Backend {
       const most = Math.floor(limit / (3 * S * 16));
       throw new InputError('chains', `${chains} chains x ${this.K} groups need ${3 * stateBytes} bytes of warmup state, over this adapter's ${limit}-byte storage binding limit: use at most ${most} chains`);
     }
+    // The stream form's trajectory scratch: q' and p per block, chain by chain (shaders/hmc_stream.wgsl).
+    const scratchBytes = this.wide?.kind === 'stream' ? 2 * this.NV * chains * 16 : 16;
+    if (scratchBytes > limit) {
+      throw new InputError('chains', `${chains} chains x ${this.K} groups need ${scratchBytes} bytes of trajectory scratch, over this adapter's ${limit}-byte storage binding limit: use at most ${Math.floor(limit / (2 * this.NV * 16))} chains`);
+    }
     const mk = (label: string, size: number, usage: number) => {
       const b = device.createBuffer({ label, size: Math.max(16, size), usage });
       this.buffers.push(b);
       return b;
     };
     const STORAGE = GPUBufferUsage.STORAGE;
-    const groups = packGroups(model);
-    const groupBuf = mk('groups', groups.byteLength, STORAGE | GPUBufferUsage.COPY_DST);
+    const groups = this.wide?.kind === 'stream' ? packGroupsCompact(model) : packGroups(model);
+    // Sized for any c (the compact form has a third field, c, unless every c is 0 or 1), so
+    // that `reparameterize` can write a new c into it.
+    const groupBuf = mk('groups', Math.max(groups.byteLength, 3 * 16 * this.NV), STORAGE | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(groupBuf, 0, groups);
     this.groupBuf = groupBuf;
-    this.stepData = new ArrayBuffer(4 * INV_MASS_WORD + 16 * S);
+    // The wide kernel reads the inverse mass from a storage buffer (any K), the narrow one
+    // from the step uniform.
+    this.stepData = new ArrayBuffer(4 * INV_MASS_WORD + (this.wide ? 0 : 16 * S));
+    this.invMassBuf = mk('inverse mass', this.wide ? 16 * S : 16, STORAGE | GPUBufferUsage.COPY_DST);
     this.stepU32 = new Uint32Array(this.stepData);
     this.stepF32 = new Float32Array(this.stepData);
     this.stepBuf = mk('step params', this.stepData.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -221,7 +278,8 @@ class WebGpuBackend implements Backend {
     this.adaptRead = mk('adaptation readback', 4 * (ADAPT_STATE_WORDS + HISTORY_FIELDS * MAX_DEVICE_WARMUP), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
     const entries = (bufs: GPUBuffer[]) => bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf]];
+    const scratchBuf = mk('trajectory scratch', scratchBytes, STORAGE);
+    this.hmcEntries = [[1, groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.invMassBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptBuf], [10, scratchBuf]];
     this.rebindHmc();
     this.reduceBind = device.createBindGroup({
       label: 'ensemble reduction bindings',
@@ -254,13 +312,25 @@ class WebGpuBackend implements Backend {
   private readonly p1: GPUBuffer;
   private readonly p3: GPUBuffer;
 
+  /** Bytes of every GPU buffer this backend holds now (the scaling bench's GPU memory). */
+  get bufferBytes(): number {
+    let n = 0;
+    for (const b of this.buffers) n += b.size;
+    return n;
+  }
+
+  /** The wide kernel's form and threads per chain, or null for the baked (narrow) kernel. */
+  get wideLayout(): WideLayout | null {
+    return this.wide;
+  }
+
   /** True when this backend acquired its own device (then `destroy` releases it too). */
   private ownsDevice = false;
 
   static async create(model: HierModel, chains: number, seed: number, gpu: Gpu | undefined, options: WebGpuBackendOptions): Promise<WebGpuBackend> {
     const g = gpu ?? (await requestGpu());
     try {
-      const backend = await WebGpuBackend.build(g, model, chains, seed, options.diagMetric ?? false);
+      const backend = await WebGpuBackend.build(g, model, chains, seed, options.diagMetric ?? false, options);
       backend.ownsDevice = gpu === undefined;
       return backend;
     } catch (err) {
@@ -269,19 +339,38 @@ class WebGpuBackend implements Backend {
     }
   }
 
-  /** WGSL of the warmup and sampling transition kernels of `model` (its priors, group data and c are compiled in). */
-  private static transitionCode(g: Gpu, model: HierModel, diagMetric: boolean): Promise<[string, string]> {
-    const hmcConsts = {
-      ...modelShaderConsts(model),
-      WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE },
+  /**
+   * WGSL of the warmup and sampling transition kernels of `model`: its priors (and in the
+   * narrow kernel its group data and c) are compiled in.
+   */
+  private static transitionCode(g: Gpu, model: HierModel, diagMetric: boolean, wide: WideLayout | null): Promise<[string, string]> {
+    const mc = modelShaderConsts(model);
+    const common = {
       DIAG_METRIC: { type: 'bool', value: diagMetric },
       // Software adapters emulate vector shifts; Philox then takes its bit fields by float32
       // arithmetic (shaders/philox.wgsl).
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
+    const hmcModules = wide
+      ? (['block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide'] as const)
+      : (['model', 'philox', 'hmc'] as const);
+    const hmcConsts: Record<string, ShaderConst> = wide
+      ? {
+          ...common,
+          BINARY_C: mc.BINARY_C,
+          MU_LOC: mc.MU_LOC,
+          MU_SCALE: mc.MU_SCALE,
+          TAU_SCALE: mc.TAU_SCALE,
+          TAU_HALF_CAUCHY: mc.TAU_HALF_CAUCHY,
+          TPC: { type: 'u32', value: wide.tpc },
+          BPT: { type: 'u32', value: wide.bpt },
+          CPW: { type: 'u32', value: wide.cpw },
+          WG: { type: 'u32', value: wide.tpc * wide.cpw },
+        }
+      : { ...common, ...mc, WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } };
     return Promise.all([
-      composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
-      composeShader(['model', 'philox', 'hmc'], { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
+      composeShader(hmcModules, { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
+      composeShader(hmcModules, { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
     ]);
   }
 
@@ -293,25 +382,35 @@ class WebGpuBackend implements Backend {
     ]);
   }
 
-  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean): Promise<WebGpuBackend> {
-    const NV = numZBlocks(model.stats.K);
+  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean, options: WebGpuBackendOptions): Promise<WebGpuBackend> {
+    const K = model.stats.K;
+    const NV = numZBlocks(K);
+    let wide: WideLayout | null = null;
+    if (isWideModel(K)) {
+      const kind = options.wideKernel ?? (g.adapter.isFallback ? 'stream' : 'registers');
+      const tpc = options.threadsPerChain ?? (kind === 'stream' ? 1 : wideThreadsPerChain(K, chains, g.adapter.isFallback));
+      if (!Number.isInteger(Math.log2(tpc)) || tpc > MAX_THREADS_PER_CHAIN) throw new RangeError(`threadsPerChain must be a power of two up to ${MAX_THREADS_PER_CHAIN}, got ${tpc}`);
+      wide = { kind, tpc, cpw: Math.max(1, WIDE_WORKGROUP_SIZE / tpc), bpt: Math.ceil(NV / tpc) };
+    }
     const redConsts = { NV: { type: 'u32', value: NV }, NB: { type: 'u32', value: NV + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
+    const partials = wide ? 'reduce_wide' : 'reduce_blocks';
     const [hmcCode, redCode, redLiteCode, adaptCode] = await Promise.all([
-      WebGpuBackend.transitionCode(g, model, diagMetric),
-      composeShader(['reduce'], redConsts),
-      composeShader(['reduce'], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
+      WebGpuBackend.transitionCode(g, model, diagMetric, wide),
+      composeShader(['reduce', partials], redConsts),
+      composeShader(['reduce', partials], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
       composeShader(['reduce', 'adapt'], redConsts),
     ]);
     return withErrorScopes(g.device, async () => {
       // The two transition pipelines share one explicit layout (and so one bind group):
-      // 1 groups, 2 step params, 3 state, 5 warm, 6 info, 7 totals, 8 records,
-      // 9 warmup step (the device adaptation's state).
+      // 1 groups, 2 step params, 3 state, 4 inverse mass (wide kernel), 5 warm, 6 info,
+      // 7 totals, 8 records, 9 warmup step (the device adaptation's state), 10 trajectory
+      // scratch (wide kernel, stream form).
       const hmcLayout = g.device.createBindGroupLayout({
         label: 'hmc bindings',
-        entries: [1, 2, 3, 5, 6, 7, 8, 9].map((binding) => ({
+        entries: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: binding === 1 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
+          buffer: { type: binding === 1 || binding === 4 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
         })),
       });
       const layout = g.device.createPipelineLayout({ label: 'hmc', bindGroupLayouts: [hmcLayout] });
@@ -329,10 +428,10 @@ class WebGpuBackend implements Backend {
         WebGpuBackend.transitionPipelines(g, hmcCode, layout),
         createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial', reduceLayout),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
-        createComputePipeline(g.device, 'chees reduction', redCode, 'chees_partial'),
+        createComputePipeline(g.device, 'chees reduction', redLiteCode, 'chees_partial'),
         createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { hmcLayout, hmcPipelineLayout: layout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { wide, hmcLayout, hmcPipelineLayout: layout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
     });
   }
 
@@ -361,12 +460,13 @@ class WebGpuBackend implements Backend {
     if (model.dim !== this.dim) throw new RangeError(`reparameterize: the model has dimension ${model.dim}, the backend ${this.dim}`);
     const g = this.gpu;
     this.flushBatch();
-    const code = await WebGpuBackend.transitionCode(g, model, this.diagMetric);
+    const code = await WebGpuBackend.transitionCode(g, model, this.diagMetric, this.wide);
     const [hmcWarmup, hmcSample] = await withErrorScopes(g.device, () => WebGpuBackend.transitionPipelines(g, code, this.pipelines.hmcPipelineLayout));
     this.pipelines.hmcWarmup = hmcWarmup;
     this.pipelines.hmcSample = hmcSample;
     this.model = model;
-    g.device.queue.writeBuffer(this.groupBuf, 0, packGroups(model));
+    const groups = this.wide?.kind === 'stream' ? packGroupsCompact(model) : packGroups(model);
+    await withErrorScopes(g.device, () => g.device.queue.writeBuffer(this.groupBuf, 0, groups));
     this.lastWasWarmup = false;
     await this.init(positions);
   }
@@ -429,7 +529,7 @@ class WebGpuBackend implements Backend {
     u[0] = b.first >>> 0;
     u[1] = b.steps.length;
     u[2] = this.chains;
-    u[3] = this.grid.rowStride;
+    u[3] = this.wide ? this.grid.x : this.grid.rowStride;
     f[4] = b.stepSize;
     u[5] = b.recording ? FLAG_RECORD : 0;
     u[6] = b.firstSlot;
@@ -437,14 +537,25 @@ class WebGpuBackend implements Backend {
     u[8] = this.key[0];
     u[9] = this.key[1];
     u[10] = this.slots;
-    u[11] = 0;
+    u[11] = this.K;
     u.fill(0, STEP_HEADER_WORDS, INV_MASS_WORD);
     u.set(b.steps, STEP_HEADER_WORDS);
-    // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1.
-    f.fill(1, INV_MASS_WORD);
-    for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
-    f[INV_MASS_WORD + 4 * this.NV] = b.invMass[MU];
-    f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[LOG_TAU];
+    // inv_mass: z blocks then (mu, s, 1, 1); padding lanes 1. In the step uniform (narrow
+    // kernel) or its own storage buffer (wide kernel; the unit metric never reads it).
+    if (this.wide) {
+      if (this.diagMetric) {
+        const im = new Float32Array(4 * (this.NV + 1)).fill(1);
+        for (let k = 0; k < this.K; k++) im[4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
+        im[4 * this.NV] = b.invMass[MU];
+        im[4 * this.NV + 1] = b.invMass[LOG_TAU];
+        this.gpu.device.queue.writeBuffer(this.invMassBuf, 0, im);
+      }
+    } else {
+      f.fill(1, INV_MASS_WORD);
+      for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
+      f[INV_MASS_WORD + 4 * this.NV] = b.invMass[MU];
+      f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[LOG_TAU];
+    }
     this.gpu.device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
   }
 
@@ -479,7 +590,8 @@ class WebGpuBackend implements Backend {
     pass.dispatchWorkgroups(this.grid.x, this.grid.y);
     pass.setPipeline(moments ? this.ensembleWithMoments() : this.pipelines.ensembleLite);
     pass.setBindGroup(0, this.reduceBind);
-    pass.dispatchWorkgroups(groups);
+    // The wide form runs a row of workgroups per block (shaders/reduce_wide.wgsl).
+    pass.dispatchWorkgroups(groups, this.wide ? this.NV + 1 : 1);
     pass.setPipeline(this.pipelines.means);
     pass.setBindGroup(0, this.meansBind);
     pass.dispatchWorkgroups(this.NV + 1);
@@ -827,6 +939,21 @@ export interface WebGpuBackendOptions {
    * compiled in, which saves SwiftShader ~15% of each leapfrog step.
    */
   readonly diagMetric?: boolean;
+  /**
+   * Threads per chain of the wide kernel (models of more than 4 x MAX_BAKED_BLOCKS groups):
+   * a power of two up to 256; by default enough for a few blocks each (wideThreadsPerChain).
+   */
+  readonly threadsPerChain?: number;
+  /** The wide kernel's form (models of more than 4 x MAX_BAKED_BLOCKS groups); see WideKernel. */
+  readonly wideKernel?: WideKernel;
+}
+
+/** How the wide kernel runs: its form, threads per chain, chains per workgroup, blocks per thread. */
+export interface WideLayout {
+  readonly kind: WideKernel;
+  readonly tpc: number;
+  readonly cpw: number;
+  readonly bpt: number;
 }
 
 /**

@@ -90,6 +90,11 @@ export interface SampleOptions {
   readonly backend?: BackendKind;
   /** Adapt a diagonal metric from cross-chain variances (default false; see the README's benchmarks). */
   readonly adaptMetric?: boolean;
+  /**
+   * The WebGPU backend's wide-model kernel (more than 16 groups): 'registers' or 'stream'
+   * (default: 'stream' on software adapters, 'registers' on GPUs; see gpu_backend.ts).
+   */
+  readonly wideKernel?: 'registers' | 'stream';
   /** Chains grouped into this many superchains sharing a start (nested R-hat). */
   readonly superchains?: number;
   /** Float budget for recorded draws (see DEFAULT_DRAW_BUDGET). */
@@ -184,12 +189,13 @@ async function makeBackend(
   seed: number,
   gpu: Gpu | undefined,
   diagMetric: boolean,
+  wideKernel?: 'registers' | 'stream',
 ): Promise<{ backend: Backend; fallbackReason?: string }> {
   if (kind === 'cpu') return { backend: await createCpuBackend(model, chains, seed) };
   const { createWebGpuBackend } = await import('./gpu_backend.ts');
-  if (kind === 'webgpu') return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric }) };
+  if (kind === 'webgpu') return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric, wideKernel }) };
   try {
-    return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric }) };
+    return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric, wideKernel }) };
   } catch (err) {
     if ((err as Error).name !== 'GpuUnavailableError') throw err;
     const reason = (err as { reason?: unknown }).reason;
@@ -257,7 +263,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   }
   if (retained < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
 
-  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false);
+  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false, options.wideKernel);
   const tCompiled = now();
   options.onBackend?.({ name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) });
   const signal = options.signal;

@@ -12,15 +12,22 @@
  *     against rstan NUTS (compile excluded) at adapt_delta 0.95 and 0.8, on four cases;
  *     skipped with a message when Rscript with rstan is absent;
  *  6. (only when asked: --only defaults) the defaults beside other chain and draw counts and
- *     the fixed 1,000-iteration warmup, whole-process ESS/s, interleaved (test/bench/defaults.ts).
+ *     the fixed 1,000-iteration warmup, whole-process ESS/s, interleaved (test/bench/defaults.ts);
+ *  7. scaling (`--only scaling` for this alone): chains 1,024 to 262,144 x
+ *     K = 9, 100, 1,000, 10,000 groups, each cell in its own process (gradient evals/s,
+ *     compile, time to first draw, peak RSS, GPU memory), and compile time against K.
+ *     --scaling-quick shrinks it (chains 1,024 and 4,096; K up to 1,000, plus 10,000 at 4,096
+ *     chains), the default on software adapters (SwiftShader) unless --scaling-full;
+ *     --scaling-chains / --scaling-groups pick the grid,
+ *     --wide-kernel registers|stream and --threads-per-chain N the wide kernel.
  *
- *  7. (only when asked: --only auto) learned centeredness (`--param auto`, `auto-binary`)
+ *  8. (only when asked: --only auto) learned centeredness (`--param auto`, `auto-binary`)
  *     beside the fixed forms on the seed data and on wide unbalanced data (AUTO_CASES;
  *     `--cases` picks a subset, `--auto-chains N` the chains of the wide sets, default
  *     4,096). Its ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares
  *     the forms apart from the machine's speed; a partial c costs the kernel more per gradient.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan[,defaults,auto], --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,scaling[,defaults,auto], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -31,6 +38,7 @@ import { referenceKernelThroughput } from './reference.ts';
 import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 import { benchDefaults } from './defaults.ts';
 import { STAN_CASES, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
+import { benchCompile, benchScaling } from './scaling.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +48,12 @@ const { values } = parseArgs({
     'big-iterations': { type: 'string' },
     cases: { type: 'string' },
     'auto-chains': { type: 'string' },
+    'scaling-quick': { type: 'boolean' },
+    'scaling-full': { type: 'boolean' },
+    'scaling-chains': { type: 'string' },
+    'scaling-groups': { type: 'string' },
+    'wide-kernel': { type: 'string' },
+    'threads-per-chain': { type: 'string' },
   },
 });
 /** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
@@ -53,7 +67,7 @@ function parseCases(text: string): (readonly [string, string])[] {
   return out;
 }
 const cases = values.cases ? parseCases(values.cases) : SEED_CASES;
-const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,stan').split(','));
+const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,stan,scaling').split(','));
 const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
@@ -130,7 +144,7 @@ if (only.has('auto')) {
     console.log(formatCases([row]).split('\n')[1]);
     r.push(row);
   }
-  flush(`7. auto vs fixed parameterizations, WebGPU, ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
+  flush(`8. auto vs fixed parameterizations, WebGPU, ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
   rows.push(...r);
 }
 
@@ -155,6 +169,28 @@ if (only.has('defaults')) {
   console.log('6. Defaults: whole-process min bulk ESS/s of `funnelweb sample` for chain and draw counts around them (runs interleaved)');
   gpu?.device.destroy();
   console.log(await benchDefaults(values.cases ? cases : [['unbalanced', 'mixed:2,6'], ['weak', 'noncentered']], undefined, quick ? 1 : 2));
+  console.log();
+}
+
+if (only.has('scaling')) {
+  // Whether the adapter is a software one (SwiftShader): the quick grid then, unless --scaling-full.
+  const software = gpu ? gpu.adapter.isFallback : await requestGpu().then((g) => (g.device.destroy(), g.adapter.isFallback));
+  const sq = values['scaling-quick'] === true || (software && values['scaling-full'] !== true);
+  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
+  const chains = list(values['scaling-chains'], sq ? [1024, 4096] : [1024, 4096, 16384, 65536, 262144]);
+  const groups = list(values['scaling-groups'], sq ? [9, 100, 1000] : [9, 100, 1000, 10000]);
+  const common = {
+    steps: 20,
+    iterations: sq ? 3 : 10,
+    timeout: sq ? 300 : 600,
+    wideKernel: values['wide-kernel'],
+    threadsPerChain: values['threads-per-chain'] ? Number(values['threads-per-chain']) : undefined,
+  };
+  console.log('7. Scaling: chains x groups (each cell a fresh process)');
+  await benchScaling({ ...common, chains, groups });
+  if (sq && !values['scaling-groups']) await benchScaling({ ...common, chains: [4096], groups: [10000], iterations: 1 });
+  console.log('\n   Compile time against K');
+  await benchCompile([1, 9, 16, 17, 64, 100, 128, 129, 500, 1000, 2000, 10000], 300);
   console.log();
 }
 

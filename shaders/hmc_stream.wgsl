@@ -1,0 +1,327 @@
+// FunnelWeb — hmc_wide.wgsl's transitions with the proposal q' and the momentum p streamed
+// through device memory (`scratch`) at every leapfrog step instead of held in registers:
+// the wide kernel of software adapters. On SwiftShader, tree sums over a chain's threads
+// (workgroup barriers) cost more than the memory traffic: at K = 1,000 and 4,096 chains,
+// one thread per chain streaming ran 3x faster than 64 threads per chain holding 4 blocks
+// each in registers (same process). Nothing in the code depends on K.
+//
+// Threads: TPC threads per chain (1 on software adapters), CPW chains per workgroup
+// (WG = TPC CPW); thread t of chain cw is local invocation t * CPW + cw and handles blocks
+// t, t + TPC, ...; sums over a chain's blocks come from chain_sum, as in hmc_wide.wgsl.
+// The leapfrog loop runs num_steps times for every chain, a divergent chain's steps doing
+// nothing (barriers need uniform control flow when TPC > 1).
+//
+// Buffers as hmc.wgsl (block-major vec4, block j of chain c at j * B + c), plus: the
+// diagonal inverse mass in the storage buffer `inv_mass` (NV z blocks, then (mu, s, 1, 1));
+// q' and p during a trajectory in `scratch`, chain by chain (block j of chain c at
+// 2 (c NV + j) and the next vec4: each thread's stream is contiguous, 2-24% faster on
+// SwiftShader than lanes B apart, whose every load is a lane-by-lane gather anyway). The
+// block-major buffers are read and written once per transition; warmup leaves q0, q' and
+// M^-1 p' in `warm`, as hmc.wgsl.
+//
+// Requires: const TPC, CPW, WG: u32, const DIAG_METRIC, WARMUP, BINARY_C: bool, the priors;
+// block.wgsl, chain_sum(_one).wgsl, philox.wgsl.
+
+const MAX_ENERGY_ERROR: f32 = 1000.0;
+const FLAG_RECORD: u32 = 2u;
+// Matches MAX_BATCH in hmc.wgsl and src/sampler/gpu_backend.ts.
+const MAX_BATCH: u32 = 32u;
+
+// hmc.wgsl's StepParams header; `row_stride` counts workgroups per row of the grid, and the
+// word after `slots` holds K (NV = ceil(K / 4) blocks).
+struct StepParams {
+  iteration: u32,
+  num_iterations: u32,
+  num_chains: u32,
+  row_stride: u32,
+  step_size: f32,
+  flags: u32,
+  record_slot: u32,
+  retained: u32,
+  key: vec2u,
+  slots: u32,
+  num_groups: u32,
+  num_steps: array<vec4u, MAX_BATCH / 4u>,
+}
+
+struct WarmupStep {
+  step_size: f32,
+  trajectory_length: f32,
+  num_steps: u32,
+  iteration: u32,
+}
+
+// The group data, compact (src/gpu/layout.ts packGroupsCompact): per block ybar and the
+// precision, whose sign bit marks the centered lanes (BINARY_C: two vec4s; -0.0 for a
+// centered group without data), or ybar, precision and c (three vec4s). Every storage
+// read with a run-time index is a lane-by-lane gather on SwiftShader: 8 floats per block
+// and step instead of GroupBlock's 16 (the padding mask is not needed here).
+@group(0) @binding(1) var<storage, read> groups: array<vec4f>;
+@group(0) @binding(2) var<uniform> step: StepParams;
+@group(0) @binding(3) var<storage, read_write> state: array<vec4f>;
+@group(0) @binding(4) var<storage, read> inv_mass: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> warm: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> info: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> totals: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> rec: array<vec4f>;
+@group(0) @binding(9) var<storage, read> warmup_step: WarmupStep;
+@group(0) @binding(10) var<storage, read_write> scratch: array<vec4f>;
+
+// vec4 index of block j of region r (0: q', 1: p) of a chain: a chain's blocks contiguous,
+// q' and p of a block side by side.
+fn scratch_at(r: u32, j: u32, chain: u32, NV: u32) -> u32 {
+  return (chain * NV + j) * 2u + r;
+}
+
+fn group_block(j: u32) -> GroupBlock {
+  if (BINARY_C) {
+    let ps = groups[2u * j + 1u];
+    let cen = (bitcast<vec4u>(ps) & vec4u(0x80000000u)) != vec4u(0u);
+    return GroupBlock(groups[2u * j], abs(ps), select(vec4f(0.0), vec4f(1.0), cen), vec4f(1.0));
+  }
+  return GroupBlock(groups[3u * j], groups[3u * j + 1u], groups[3u * j + 2u], vec4f(1.0));
+}
+
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7F800000u) != 0x7F800000u;
+}
+
+fn all_finite(v: vec4f) -> bool {
+  return all((bitcast<vec4u>(v) & vec4u(0x7F800000u)) != vec4u(0x7F800000u));
+}
+
+fn momentum_scale(im: vec4f) -> vec4f {
+  if (DIAG_METRIC) {
+    return inverseSqrt(im);
+  }
+  return vec4f(1.0);
+}
+
+fn block_inv_mass(j: u32) -> vec4f {
+  if (DIAG_METRIC) {
+    return inv_mass[j];
+  }
+  return vec4f(1.0);
+}
+
+// (lp, d/dmu, d/ds, kinetic) partial sums of a block: lanes added.
+fn lane_sums(bt: BlockTerms, kin: vec4f) -> vec4f {
+  let ones = vec4f(1.0);
+  return vec4f(dot(bt.lp, ones), dot(bt.g_mu, ones), dot(bt.g_s, ones), dot(kin, ones));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let cw = li % CPW;
+  let t = li / CPW;
+  let B = step.num_chains;
+  let chain_index = (wid.y * step.row_stride + wid.x) * CPW + cw;
+  // Threads past the last chain compute on it and write nothing (no early return: the
+  // chain sums need every thread of the workgroup).
+  let live = chain_index < B;
+  let chain = min(chain_index, B - 1u);
+  let writer = live && t == 0u;
+  let NV = (step.num_groups + 3u) / 4u;
+  let S = NV + 1u;
+
+  var num_iterations = 1u;
+  var eps = step.step_size;
+  var first_iteration = step.iteration;
+  if (WARMUP) {
+    eps = warmup_step.step_size;
+    first_iteration = warmup_step.iteration;
+  } else {
+    num_iterations = step.num_iterations;
+  }
+  let record = !WARMUP && (step.flags & FLAG_RECORD) != 0u && chain < step.retained && live;
+  let half = 0.5 * eps;
+  var ims = vec4f(1.0);
+  if (DIAG_METRIC) {
+    ims = inv_mass[NV];
+  }
+
+  let ms = state[NV * B + chain];
+  var mu_c = ms.x;
+  var s_c = ms.y;
+  var lp_c = 0.0;
+  var totals_add = vec4f(0.0);
+  var last = vec4f(0.0);
+  var sums = 0u;
+
+  for (var m = 0u; m < num_iterations; m++) {
+    let it = first_iteration + m;
+    var num_steps = step.num_steps[m / 4u][m % 4u];
+    if (WARMUP) {
+      num_steps = warmup_step.num_steps;
+    }
+    // log p and its gradient at the current state, the momentum refresh and the opening
+    // half kick, block by block: q' = q, p = M^(1/2) n + eps/2 grad.
+    var mu = mu_c;
+    var s = s_c;
+    var tau = exp(s);
+    var inv_tau = 1.0 / tau;
+    var part = vec4f(0.0);
+    for (var j = t; j < NV; j += TPC) {
+      let gb = group_block(j);
+      let x = state[j * B + chain];
+      let im = block_inv_mass(j);
+      let bt = block_terms(x, gb, mu, s, tau, inv_tau);
+      // Padding lanes (past K) get no momentum, so their z stays 0.
+      let mask = select(vec4f(0.0), vec4f(1.0), vec4u(4u * j) + vec4u(0u, 1u, 2u, 3u) < vec4u(step.num_groups));
+      let p = mask * normals4(step.key, it, chain, j) * momentum_scale(im);
+      part += lane_sums(bt, im * p * p);
+      if (live) {
+        if (WARMUP) {
+          warm[j * B + chain] = x;
+        }
+        scratch[scratch_at(0u, j, chain, NV)] = x;
+        scratch[scratch_at(1u, j, chain, NV)] = p + half * bt.g_z;
+      }
+    }
+    let d0 = chain_sum(part, li, cw, t, sums & 1u);
+    sums++;
+    let pri0 = prior_terms(mu, s, tau);
+    lp_c = d0.x + pri0.x;
+    var lp = lp_c;
+    let nms = normals2_uniform(step.key, it, chain, NV);
+    var p_mu = nms.x * momentum_scale(ims).x;
+    var p_s = nms.y * momentum_scale(ims).y;
+    let h0 = -lp + 0.5 * (ims.x * p_mu * p_mu + ims.y * p_s * p_s + d0.w);
+    if (WARMUP && writer) {
+      warm[NV * B + chain] = vec4f(mu, s, 0.0, 0.0);
+    }
+    p_mu += half * (d0.y + pri0.y);
+    p_s += half * (d0.z + pri0.z);
+
+    // Leapfrog with the momentum at half steps, as hmc.wgsl: one pass over the blocks per
+    // step moves q', evaluates the block's gradient there and applies the closing and the
+    // next opening half kicks (none after the last step in warmup).
+    var h = h0;
+    var divergent = !is_finite(h0);
+    var steps_taken = 0u;
+    for (var n = 0u; n < num_steps; n++) {
+      let running = !divergent;
+      var kick = half;
+      if (WARMUP) {
+        kick = select(half, 0.0, n + 1u == num_steps);
+      }
+      var step_part = vec4f(0.0);
+      if (running) {
+        mu += eps * ims.x * p_mu;
+        s += eps * ims.y * p_s;
+        tau = exp(s);
+        inv_tau = 1.0 / tau;
+        for (var j = t; j < NV; j += TPC) {
+          let im = block_inv_mass(j);
+          let zi = scratch_at(0u, j, chain, NV);
+          let pi = zi + 1u;
+          let p = scratch[pi];
+          let x = scratch[zi] + eps * im * p;
+          let bt = block_terms(x, group_block(j), mu, s, tau, inv_tau);
+          let ps = p + half * bt.g_z;
+          step_part += lane_sums(bt, im * ps * ps);
+          if (live) {
+            scratch[zi] = x;
+            scratch[pi] = ps + kick * bt.g_z;
+          }
+        }
+      }
+      let d = chain_sum(step_part, li, cw, t, sums & 1u);
+      sums++;
+      if (running) {
+        let pri = prior_terms(mu, s, tau);
+        lp = d.x + pri.x;
+        let g_mu = d.y + pri.y;
+        let g_s = d.z + pri.z;
+        let ps_mu = p_mu + half * g_mu;
+        let ps_s = p_s + half * g_s;
+        h = -lp + 0.5 * (ims.x * ps_mu * ps_mu + ims.y * ps_s * ps_s + d.w);
+        steps_taken = n + 1u;
+        divergent = !is_finite(h) || h - h0 > MAX_ENERGY_ERROR;
+        p_mu = ps_mu + kick * g_mu;
+        p_s = ps_s + kick * g_s;
+      }
+    }
+
+    var accept_prob = 0.0;
+    if (!divergent) {
+      accept_prob = min(1.0, exp(h0 - h));
+    }
+    let accepted = nms.z < accept_prob;
+    var energy = h0;
+    if (accepted) {
+      energy = h;
+      mu_c = mu;
+      s_c = s;
+      lp_c = lp;
+    }
+    let div = select(0.0, 1.0, divergent);
+
+    // Per block: the new state, the draw, the divergence position, and in warmup M^-1 p'
+    // (and whether q' and p' are finite, summed over the chain's threads).
+    let R = step.retained;
+    let slot = step.record_slot + m;
+    let pos_base = slot * S * R;
+    let stats_base = step.slots * S * R;
+    let div_base = stats_base + step.slots * R;
+    var nonfinite = 0.0;
+    for (var j = t; j < NV; j += TPC) {
+      let x = scratch[scratch_at(0u, j, chain, NV)];
+      if (live) {
+        if (accepted) {
+          state[j * B + chain] = x;
+        }
+        if (record) {
+          if (accepted) {
+            rec[pos_base + j * R + chain] = x;
+          } else {
+            rec[pos_base + j * R + chain] = state[j * B + chain];
+          }
+          if (divergent) {
+            rec[div_base + (slot * S + j) * R + chain] = x;
+          }
+        }
+      }
+      if (WARMUP) {
+        let p = scratch[scratch_at(1u, j, chain, NV)];
+        nonfinite += select(1.0, 0.0, all_finite(x) && all_finite(p));
+        if (live) {
+          warm[(S + j) * B + chain] = x;
+          warm[(2u * S + j) * B + chain] = block_inv_mass(j) * p;
+        }
+      }
+    }
+    if (WARMUP) {
+      // The chain's count of non-finite blocks (every thread takes part in the sum).
+      let bad = chain_sum(vec4f(nonfinite, 0.0, 0.0, 0.0), li, cw, t, sums & 1u);
+      sums++;
+      let finite = bad.x == 0.0 && is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
+      if (writer) {
+        warm[(S + NV) * B + chain] = vec4f(mu, s, 0.0, 0.0);
+        warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, 0.0, 0.0);
+      }
+      let valid = !divergent && finite;
+      last = vec4f(accept_prob, div, energy, select(0.0, 1.0, valid));
+    } else {
+      last = vec4f(accept_prob, div, energy, 0.0);
+      totals_add += vec4f(div, accept_prob, f32(steps_taken), 0.0);
+    }
+    if (writer) {
+      state[NV * B + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+      if (record) {
+        rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+        rec[stats_base + slot * R + chain] = vec4f(lp_c, energy, accept_prob, div);
+        if (divergent) {
+          rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, 0.0, 0.0);
+        }
+      }
+    }
+  }
+
+  if (writer) {
+    info[chain] = last;
+    if (!WARMUP) {
+      totals[chain] += totals_add;
+    }
+  }
+}
