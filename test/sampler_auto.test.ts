@@ -9,7 +9,7 @@
  *
  * Sizes are kept small for CI on SwiftShader; the strongly informed set gets the longer
  * warmup that strong × centered needs there (sampler_posterior.test.ts). The seed sets run
- * on WebGPU, the wide set on the float64 CPU backend (see WIDE).
+ * on WebGPU, the wide set on WebGPU and on the float64 CPU backend.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sample } from '../src/sampler/sample.ts';
@@ -37,11 +37,7 @@ interface Case {
   expectC: (c: Float64Array) => void;
 }
 
-/**
- * K = 100 runs on the float64 CPU backend: the WebGPU kernels of this version bake and
- * unroll every group's data and c, and at K = 100 SwiftShader takes minutes and gigabytes
- * to compile them (each change of c recompiles).
- */
+/** K = 100 (the wide WebGPU kernel, c read from the group buffer), on both backends. */
 const WIDE: Case = {
   name: 'wide K = 100 (groups of 1 to 1,000)',
   data: () => wideData(100),
@@ -142,6 +138,10 @@ describe.skipIf(!gpu)('webgpu --param auto with the automatic warmup (the defaul
     check(report, data);
     lines.push(`webgpu unbalanced × auto, warmup auto: stopped at ${result.warmup}, c updates at ${cr.updates.map((u) => u.iteration).join(', ')}`);
   });
+});
+
+describe.skipIf(!gpu)('webgpu --param auto on wide data', () => {
+  it(`${WIDE.name} × auto (256 chains, must be clean)`, () => runCase({ ...WIDE, chains: 256 }, 'webgpu'));
 });
 
 describe('cpu --param auto: posterior vs exact quadrature', () => {
