@@ -76,8 +76,8 @@ describe('funnelweb compare', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^[* ] centered\s/m);
     expect(r.stdout).toMatch(/^[* ] noncentered\s/m);
-    // auto runs where this build parses it, and is skipped with a note where it does not.
-    expect(/^[* ] auto\s/m.test(r.stdout) || /note: skipping 'auto'/.test(r.stderr)).toBe(true);
+    expect(r.stdout).toMatch(/^[* ] auto\s/m);
+    expect(r.stderr).not.toMatch(/skipping 'auto'/);
   });
 
   it.each([

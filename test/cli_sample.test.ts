@@ -129,6 +129,21 @@ describe('funnelweb sample: good runs', () => {
     expect(s.sampler.seed).toBe(3);
     if (s.data) expect(s.data.parameterization).toEqual([0, 1, 0]);
   });
+
+  it('--param auto --backend cpu: prints the learned centeredness and writes it to the summary', async () => {
+    const summary = join(dir, 'auto.json');
+    const unbalanced = join(ROOT, 'demo', 'data', 'unbalanced.json');
+    const r = await funnelweb(['sample', '--data', unbalanced, '--backend', 'cpu', '--param', 'auto', '--chains', '32', '--warmup', '80', '--draws', '40', '--summary', summary, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^centeredness \(auto\): \d+ centered, \d+ non-centered, \d+ partial; .*tau estimates/m);
+    expect(r.stdout).toMatch(/^ {2}c: 0=[\d.]+ 1=[\d.]+ 2=1 /m);
+    const s = JSON.parse(readFileSync(summary, 'utf8'));
+    expect(s.centeredness.rule).toBe('auto');
+    expect(s.centeredness.c).toEqual(s.data.parameterization);
+    expect(s.centeredness.c).toHaveLength(9);
+    expect(s.centeredness.updates.map((u: { iteration: number }) => u.iteration)).toEqual([6, 12, 24, 40]);
+    expect(s.centeredness.settled_window).toBeGreaterThanOrEqual(0);
+  });
 });
 
 describe('funnelweb sample: bad input exits 2, names the problem, writes nothing', () => {
@@ -136,6 +151,7 @@ describe('funnelweb sample: bad input exits 2, names the problem, writes nothing
     ['missing --data', [], /--data/],
     ['nonexistent data file', ['--data', '/nonexistent/dir/weak.json'], /nonexistent|no such file|ENOENT/i],
     ['--param mixed:99', ['--param', 'mixed:99'], /--param/],
+    ['--param autox', ['--param', 'autox'], /--param/],
     ['--chains 0', ['--chains', '0'], /--chains/],
     ['--chains -1', ['--chains', '-1'], /--chains/],
     ['--chains=-1', ['--chains=-1'], /--chains/],

@@ -7,8 +7,9 @@ import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
 import { parseParameterization } from '../model/parameterization.ts';
+import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { sample, type SampleResult } from '../sampler/sample.ts';
-import { reportRun, summaryInputs } from '../sampler/report.ts';
+import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { progressBar } from './progress.ts';
@@ -23,7 +24,8 @@ const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, 
 Options:
   --data FILE            .json (seed format: y, idx, sigma, K) or .csv (columns group,y[,sigma])   (required)
   --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
-                         (default noncentered)
+                         | auto (each group's c_k = tau^2/(tau^2+se_k^2), tau learned from the chains in warmup)
+                         | auto-binary (the same, rounded to 0 or 1)   (default noncentered)
 ${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
@@ -42,6 +44,21 @@ export const EXIT_INTERRUPTED = 130;
 /** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
 export function fallbackNotice(reason: string): string {
   return `warning: no WebGPU adapter: ${reason}. Sampling on the float64 CPU backend instead (much slower; --backend cpu chooses it quietly). ${GET_WEBGPU_HINT}`;
+}
+
+/** Most groups whose c is listed one by one in the printed report. */
+const MAX_LISTED_GROUPS = 20;
+
+/** The learned centeredness: rule, where it settled, tau estimates, and c (listed, or counted for many groups). */
+export function formatCenteredness(cr: NonNullable<RunReport['centeredness']>, labels: readonly string[]): string {
+  const c = cr.c;
+  const ones = c.filter((v) => v === 1).length;
+  const zeros = c.filter((v) => v === 0).length;
+  const taus = [cr.initial_tau, ...cr.updates.map((u) => u.tau)].map((t) => t.toPrecision(3)).join(' -> ');
+  const where = cr.settled_window === 0 ? 'kept from the data-based start' : `settled after window ${cr.settled_window} (warmup iteration ${cr.settled_iteration})`;
+  const lines = [`centeredness (${cr.rule}): ${ones} centered, ${zeros} non-centered, ${c.length - ones - zeros} partial; ${where}; tau estimates ${taus}`];
+  if (c.length <= MAX_LISTED_GROUPS) lines.push('  c: ' + c.map((v, k) => `${labels[k]}=${Number(v.toFixed(3))}`).join(' '));
+  return lines.join('\n') + '\n';
 }
 
 /** `funnelweb sample`: returns the exit code (bad input throws InputError: exit 2). */
@@ -74,7 +91,8 @@ export async function runSample(argv: string[]): Promise<number> {
   const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
   if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
   const data = await loadData(values.data, { sigma });
-  const c = parseParameterization(values.param ?? 'noncentered', data.labels, '--param');
+  const paramText = (values.param ?? 'noncentered').trim();
+  const c = isCenterednessRule(paramText) ? paramText : parseParameterization(paramText, data.labels, '--param');
 
   // Read by src/gpu/native_env.ts before Dawn starts.
   if (verbose) process.env[VERBOSE_ENV] = '1';
@@ -136,6 +154,7 @@ export async function runSample(argv: string[]): Promise<number> {
     out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
     out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
     out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
+    if (report.centeredness) out.write(formatCenteredness(report.centeredness, report.data.labels) + '\n');
     out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
     for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
     if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');

@@ -118,3 +118,54 @@ export function logJointPerObservation(data: HierData, priors: Priors, mu: numbe
   for (let i = 0; i < data.y.length; i++) lp += lnorm(data.y[i], theta[data.group[i]], data.sigma[i]);
   return lp;
 }
+
+/**
+ * The same model under another centeredness `c` (same data statistics and priors).
+ */
+export function withCenteredness(model: HierModel, c: Centeredness): HierModel {
+  if (c.length !== model.stats.K) throw new RangeError(`centeredness has ${c.length} groups, the model ${model.stats.K}`);
+  return { ...model, c };
+}
+
+/**
+ * Moves chain-major positions (`chains` rows of D) from the coordinates of `from` to those of
+ * `to` (same data and priors, other centeredness), in float64: mu and log tau are kept, and
+ * each theta_k too, so
+ *
+ *   z'_k = c'_k mu + tau^{-(1 - c'_k)} (theta_k - mu),   theta_k = mu + tau^{1 - c_k} (z_k - c_k mu),
+ *
+ * i.e. z'_k = c'_k mu + tau^{c'_k - c_k} (z_k - c_k mu). The map is a bijection with
+ * log |det dq/dq'| = sum_k (c_k - c'_k) log tau (see `reparameterizationLogJacobian`), so
+ * it carries the target of `from` to the target of `to`: a chain's state in the new
+ * coordinates describes the same (mu, tau, theta).
+ */
+export function reparameterizePositions(from: HierModel, to: HierModel, positions: ArrayLike<number>, chains: number): Float64Array {
+  const D = from.dim;
+  if (to.dim !== D) throw new RangeError(`models differ in dimension (${D} vs ${to.dim})`);
+  if (positions.length !== chains * D) throw new RangeError(`expected ${chains * D} position values, got ${positions.length}`);
+  const out = Float64Array.from(positions);
+  const K = from.stats.K;
+  for (let ch = 0; ch < chains; ch++) {
+    const row = ch * D;
+    const mu = out[row + MU];
+    const s = out[row + LOG_TAU];
+    for (let k = 0; k < K; k++) {
+      const c0 = from.c[k];
+      const c1 = to.c[k];
+      if (c0 === c1) continue;
+      out[row + Z0 + k] = c1 * mu + Math.exp((c1 - c0) * s) * (out[row + Z0 + k] - c0 * mu);
+    }
+  }
+  return out;
+}
+
+/**
+ * log |det dq/dq'| of `reparameterizePositions` from `from` to `to` at log tau = s:
+ * dz_k/dz'_k = tau^{c_k - c'_k}, so sum_k (c_k - c'_k) s. Then
+ * log p_to(q') = log p_from(q) + this (the change of variables).
+ */
+export function reparameterizationLogJacobian(from: HierModel, to: HierModel, s: number): number {
+  let j = 0;
+  for (let k = 0; k < from.stats.K; k++) j += (from.c[k] - to.c[k]) * s;
+  return j;
+}

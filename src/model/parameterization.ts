@@ -46,7 +46,7 @@ export function parseParameterization(text: string, labels: readonly string[], f
       return v;
     });
   }
-  throw new InputError(field, `expected centered, noncentered, mixed:G,G,... or partial:c,c,..., got '${text}'`);
+  throw new InputError(field, `expected centered, noncentered, mixed:G,G,..., partial:c,c,..., auto or auto-binary, got '${text}'`);
 }
 
 /** Short human name of a centeredness vector (e.g. for tables and plots). */

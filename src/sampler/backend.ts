@@ -112,6 +112,14 @@ export interface Backend {
   readonly dim: number;
   /** Sets the initial positions (chain-major, length chains * D) and evaluates log p and its gradient. */
   init(positions: Float64Array): Promise<void>;
+  /**
+   * Switches to `model` — the same data and priors under another centeredness — and sets
+   * the chains' positions to `positions` (read with `positions()`), which the caller has moved to the new coordinates
+   * (`reparameterizePositions`); log p and its gradient are re-evaluated as in `init`.
+   * Before sampling only. The WebGPU backend rebuilds its transition pipelines here (c is
+   * compiled into them).
+   */
+  reparameterize(model: HierModel, positions: Float64Array): Promise<void>;
   /** One HMC transition for every chain (momentum refresh, numSteps leapfrog steps, accept). */
   step(params: TransitionParams): void;
   /** Reductions of the last transition for adaptation. `recordDraw` must not be called in between. */

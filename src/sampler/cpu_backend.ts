@@ -143,7 +143,7 @@ class CpuBackend implements Backend {
   private gradientEvals = 0;
 
   constructor(
-    private readonly model: HierModel,
+    private model: HierModel,
     readonly chains: number,
     seed: number,
   ) {
@@ -178,6 +178,13 @@ class CpuBackend implements Backend {
       this.logDensity[c] = logDensityGrad(this.model, this.position.subarray(c * D, (c + 1) * D), this.g);
       this.grad.set(this.g, c * D);
     }
+  }
+
+  async reparameterize(model: HierModel, positions: Float64Array): Promise<void> {
+    if (this.sampling) throw new Error('reparameterize() is only available before sampling');
+    if (model.dim !== this.dim) throw new RangeError(`reparameterize: the model has dimension ${model.dim}, the backend ${this.dim}`);
+    this.model = model;
+    await this.init(positions);
   }
 
   step(params: TransitionParams): void {

@@ -195,13 +195,14 @@ class WebGpuBackend implements Backend {
 
   private constructor(
     private readonly gpu: Gpu,
-    private readonly model: HierModel,
+    private model: HierModel,
     readonly chains: number,
     seed: number,
     private readonly diagMetric: boolean,
     private readonly pipelines: {
       wide: WideLayout | null;
       hmcLayout: GPUBindGroupLayout;
+      hmcPipelineLayout: GPUPipelineLayout;
       /** ensemble_partial's layout, shared by its two variants (one bind group for both). */
       reduceBindings: GPUBindGroupLayout;
       reduceLayout: GPUPipelineLayout;
@@ -245,8 +246,11 @@ class WebGpuBackend implements Backend {
     };
     const STORAGE = GPUBufferUsage.STORAGE;
     const groups = this.wide?.kind === 'stream' ? packGroupsCompact(model) : packGroups(model);
-    const groupBuf = mk('groups', groups.byteLength, STORAGE | GPUBufferUsage.COPY_DST);
+    // Sized for any c (the compact form has a third field, c, unless every c is 0 or 1), so
+    // that `reparameterize` can write a new c into it.
+    const groupBuf = mk('groups', Math.max(groups.byteLength, 3 * 16 * this.NV), STORAGE | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(groupBuf, 0, groups);
+    this.groupBuf = groupBuf;
     // The wide kernel reads the inverse mass from a storage buffer (any K), the narrow one
     // from the step uniform.
     this.stepData = new ArrayBuffer(4 * INV_MASS_WORD + (this.wide ? 0 : 16 * S));
@@ -292,6 +296,7 @@ class WebGpuBackend implements Backend {
   }
 
   private readonly hmcEntries: [number, GPUBuffer][];
+  private readonly groupBuf: GPUBuffer;
   private readonly cheesBind: GPUBindGroup;
   private readonly meansBind: GPUBindGroup;
   private readonly adaptBind: GPUBindGroup;
@@ -334,16 +339,12 @@ class WebGpuBackend implements Backend {
     }
   }
 
-  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean, options: WebGpuBackendOptions): Promise<WebGpuBackend> {
+  /**
+   * WGSL of the warmup and sampling transition kernels of `model`: its priors (and in the
+   * narrow kernel its group data and c) are compiled in.
+   */
+  private static transitionCode(g: Gpu, model: HierModel, diagMetric: boolean, wide: WideLayout | null): Promise<[string, string]> {
     const mc = modelShaderConsts(model);
-    const K = model.stats.K;
-    let wide: WideLayout | null = null;
-    if (isWideModel(K)) {
-      const kind = options.wideKernel ?? (g.adapter.isFallback ? 'stream' : 'registers');
-      const tpc = options.threadsPerChain ?? (kind === 'stream' ? 1 : wideThreadsPerChain(K, chains, g.adapter.isFallback));
-      if (!Number.isInteger(Math.log2(tpc)) || tpc > MAX_THREADS_PER_CHAIN) throw new RangeError(`threadsPerChain must be a power of two up to ${MAX_THREADS_PER_CHAIN}, got ${tpc}`);
-      wide = { kind, tpc, cpw: Math.max(1, WIDE_WORKGROUP_SIZE / tpc), bpt: Math.ceil(mc.NV.value / tpc) };
-    }
     const common = {
       DIAG_METRIC: { type: 'bool', value: diagMetric },
       // Software adapters emulate vector shifts; Philox then takes its bit fields by float32
@@ -367,11 +368,34 @@ class WebGpuBackend implements Backend {
           WG: { type: 'u32', value: wide.tpc * wide.cpw },
         }
       : { ...common, ...mc, WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } };
-    const redConsts = { NV: mc.NV, NB: { type: 'u32', value: mc.NV.value + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
-    const partials = wide ? 'reduce_wide' : 'reduce_blocks';
-    const [hmcWarmupCode, hmcSampleCode, redCode, redLiteCode, adaptCode] = await Promise.all([
+    return Promise.all([
       composeShader(hmcModules, { ...hmcConsts, WARMUP: { type: 'bool', value: true } }),
       composeShader(hmcModules, { ...hmcConsts, WARMUP: { type: 'bool', value: false } }),
+    ]);
+  }
+
+  /** The warmup and sampling transition pipelines for WGSL from `transitionCode`, on the shared hmc layout. */
+  private static transitionPipelines(g: Gpu, [warmupCode, sampleCode]: [string, string], layout: GPUPipelineLayout): Promise<[GPUComputePipeline, GPUComputePipeline]> {
+    return Promise.all([
+      createComputePipeline(g.device, 'hmc transition (warmup)', warmupCode, 'main', layout),
+      createComputePipeline(g.device, 'hmc transitions (sampling)', sampleCode, 'main', layout),
+    ]);
+  }
+
+  private static async build(g: Gpu, model: HierModel, chains: number, seed: number, diagMetric: boolean, options: WebGpuBackendOptions): Promise<WebGpuBackend> {
+    const K = model.stats.K;
+    const NV = numZBlocks(K);
+    let wide: WideLayout | null = null;
+    if (isWideModel(K)) {
+      const kind = options.wideKernel ?? (g.adapter.isFallback ? 'stream' : 'registers');
+      const tpc = options.threadsPerChain ?? (kind === 'stream' ? 1 : wideThreadsPerChain(K, chains, g.adapter.isFallback));
+      if (!Number.isInteger(Math.log2(tpc)) || tpc > MAX_THREADS_PER_CHAIN) throw new RangeError(`threadsPerChain must be a power of two up to ${MAX_THREADS_PER_CHAIN}, got ${tpc}`);
+      wide = { kind, tpc, cpw: Math.max(1, WIDE_WORKGROUP_SIZE / tpc), bpt: Math.ceil(NV / tpc) };
+    }
+    const redConsts = { NV: { type: 'u32', value: NV }, NB: { type: 'u32', value: NV + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
+    const partials = wide ? 'reduce_wide' : 'reduce_blocks';
+    const [hmcCode, redCode, redLiteCode, adaptCode] = await Promise.all([
+      WebGpuBackend.transitionCode(g, model, diagMetric, wide),
       composeShader(['reduce', partials], redConsts),
       composeShader(['reduce', partials], { ...redConsts, MOMENTS: { type: 'bool', value: false } }),
       composeShader(['reduce', 'adapt'], redConsts),
@@ -400,15 +424,14 @@ class WebGpuBackend implements Backend {
         })),
       });
       const reduceLayout = g.device.createPipelineLayout({ label: 'ensemble reduction', bindGroupLayouts: [reduceBindings] });
-      const [hmcWarmup, hmcSample, ensembleLite, means, chees, adapt] = await Promise.all([
-        createComputePipeline(g.device, 'hmc transition (warmup)', hmcWarmupCode, 'main', layout),
-        createComputePipeline(g.device, 'hmc transitions (sampling)', hmcSampleCode, 'main', layout),
+      const [[hmcWarmup, hmcSample], ensembleLite, means, chees, adapt] = await Promise.all([
+        WebGpuBackend.transitionPipelines(g, hmcCode, layout),
         createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial', reduceLayout),
         createComputePipeline(g.device, 'ensemble means', redCode, 'ensemble_means'),
         createComputePipeline(g.device, 'chees reduction', redLiteCode, 'chees_partial'),
         createComputePipeline(g.device, 'device adaptation', adaptCode, 'adapt'),
       ]);
-      return new WebGpuBackend(g, model, chains, seed, diagMetric, { wide, hmcLayout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
+      return new WebGpuBackend(g, model, chains, seed, diagMetric, { wide, hmcLayout, hmcPipelineLayout: layout, reduceBindings, reduceLayout, ensembleCode: redCode, hmcWarmup, hmcSample, ensembleLite, means, chees, adapt });
     });
   }
 
@@ -425,6 +448,27 @@ class WebGpuBackend implements Backend {
     const device = this.gpu.device;
     await withErrorScopes(device, () => device.queue.writeBuffer(this.stateBuf, 0, packPositions(this.K, this.chains, positions)));
     await gpuWait(() => device.queue.onSubmittedWorkDone());
+  }
+
+  /**
+   * Rebuilds the two transition pipelines for the new c (compiled in; the reductions and
+   * the adaptation do not depend on it), rewrites the group data and the positions. The
+   * bind groups stay: the pipelines share the explicit hmc layout.
+   */
+  async reparameterize(model: HierModel, positions: Float64Array): Promise<void> {
+    if (this.sampling) throw new Error('reparameterize() is only available before sampling');
+    if (model.dim !== this.dim) throw new RangeError(`reparameterize: the model has dimension ${model.dim}, the backend ${this.dim}`);
+    const g = this.gpu;
+    this.flushBatch();
+    const code = await WebGpuBackend.transitionCode(g, model, this.diagMetric, this.wide);
+    const [hmcWarmup, hmcSample] = await withErrorScopes(g.device, () => WebGpuBackend.transitionPipelines(g, code, this.pipelines.hmcPipelineLayout));
+    this.pipelines.hmcWarmup = hmcWarmup;
+    this.pipelines.hmcSample = hmcSample;
+    this.model = model;
+    const groups = this.wide?.kind === 'stream' ? packGroupsCompact(model) : packGroups(model);
+    await withErrorScopes(g.device, () => g.device.queue.writeBuffer(this.groupBuf, 0, groups));
+    this.lastWasWarmup = false;
+    await this.init(positions);
   }
 
   step(params: TransitionParams): void {

@@ -1,5 +1,6 @@
 import { EBFMI_THRESHOLD, medianFinite, minFinite, summarize, type ParamSummary, type SummarizeOptions, type Summary } from '../diagnostics/index.ts';
 import type { SampleResult } from './sample.ts';
+import { parameterizationAdvice } from '../adaptation/centeredness.ts';
 
 /** Fields of one parameter in the run summary (`funnelweb sample --summary`). */
 export type ParamReport = Pick<
@@ -38,7 +39,27 @@ export interface RunReport {
   params: Record<string, ParamReport>;
   throughput: { ess_bulk_min_per_s: number; gradient_evals_per_s: number; ess_scale: number };
   warnings: string[];
+  /**
+   * With `--param auto` / `auto-binary`: the learned c (also `data.parameterization`), the
+   * data-based start tau, each window end's ensemble tau (applied or not), and the window
+   * (1-based; 0 = the start was kept) and warmup iteration at which c last changed.
+   */
+  centeredness?: {
+    rule: string;
+    c: number[];
+    initial_tau: number;
+    updates: { iteration: number; tau: number; changed: boolean }[];
+    settled_window: number;
+    settled_iteration: number;
+  };
 }
+
+/**
+ * Mean leapfrog steps per transition at or above which the step size counts as collapsed
+ * (trajectory length / step size: ~15–30 in the seed study's well-parameterized cases at
+ * 4,096 chains, ~265 for strong × noncentered; see the README's benchmarks).
+ */
+export const COLLAPSED_STEP_LEAPFROG = 100;
 
 /**
  * The arguments of `summarize` for a run's retained draws (also for `summarizeParallel`,
@@ -59,6 +80,14 @@ export function summaryInputs(result: SampleResult): [Record<string, Float32Arra
       superchains: result.superchains !== undefined ? (result.superchains * chains) / result.chains : undefined,
     },
   ];
+}
+
+/** The median of x^2 over draws (non-finite ignored). */
+function medianSquare(xs: Float32Array): number {
+  const s = Float64Array.from(xs, (x) => x * x).filter(Number.isFinite).sort();
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
 }
 
 /**
@@ -106,6 +135,16 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     const n = result.chains * result.draws;
     warnings.push(`${div} of ${n} transitions (${((100 * div) / n).toFixed(2)}%) diverged after warmup: the posterior has geometry the sampler cannot follow (try another parameterization or a higher --target-accept).`);
   }
+  if (meanSteps >= COLLAPSED_STEP_LEAPFROG) {
+    warnings.push(`the step size collapsed to ${result.stepSize.toPrecision(3)} (${meanSteps.toFixed(0)} leapfrog steps per transition): the posterior's scales differ widely across coordinates.`);
+  }
+  // A fixed parameterization in trouble: name the likely cure from each group's se_k vs
+  // the posterior tau (median of tau^2 over the retained draws).
+  if (!result.centeredness && (div > 0 || meanSteps >= COLLAPSED_STEP_LEAPFROG)) {
+    const tau2 = medianSquare(result.params.tau);
+    const advice = Number.isFinite(tau2) ? parameterizationAdvice(result.model.stats, result.model.c, tau2) : undefined;
+    if (advice) warnings.push(advice);
+  }
   let lowBfmi = 0;
   for (let c = 0; c < ebfmi.length; c++) if (ebfmi[c] < EBFMI_THRESHOLD) lowBfmi++;
   if (lowBfmi > 0) warnings.push(`E-BFMI below ${EBFMI_THRESHOLD} in ${lowBfmi} of ${ebfmi.length} chains (min ${ebfmiMin.toFixed(3)}): momentum resampling explores the energy poorly (funnel?).`);
@@ -143,5 +182,16 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     throughput: { ess_bulk_min_per_s: (essMin * essScale) / total, gradient_evals_per_s: gradientEvals / total, ess_scale: essScale },
     warnings,
   };
+  const cr = result.centeredness;
+  if (cr) {
+    report.centeredness = {
+      rule: cr.rule,
+      c: Array.from(cr.c),
+      initial_tau: cr.initialTau,
+      updates: cr.updates.map((u) => ({ ...u })),
+      settled_window: cr.settledWindow,
+      settled_iteration: cr.settledIteration,
+    };
+  }
   return { report, summary };
 }

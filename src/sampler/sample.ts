@@ -1,6 +1,7 @@
 import type { HierData } from '../model/data.ts';
 import { makeModel, MU, LOG_TAU, Z0, type HierModel } from '../model/model.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
+import { groupStats } from '../model/suffstats.ts';
 import { DEFAULT_PRIORS, InputError, type Priors } from '../model/priors.ts';
 import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE, type CheesState } from '../adaptation/chees.ts';
 import { DEFAULT_DUAL_AVERAGING } from '../adaptation/dual_averaging.ts';
@@ -11,6 +12,8 @@ import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
+import * as centeredness from '../adaptation/centeredness.ts';
+import { centerednessReport, centerednessWindowEnd, type CenterednessReport } from './auto_centeredness.ts';
 
 /*
  * The defaults are chosen for what a user gets: min bulk ESS per second of the whole
@@ -70,7 +73,10 @@ export type BackendKind = 'auto' | 'webgpu' | 'cpu';
 
 export interface SampleOptions {
   readonly data: HierData;
-  /** `centered`, `noncentered`, `mixed:G,...`, `partial:c,...`, or a centeredness vector. */
+  /**
+   * `centered`, `noncentered`, `mixed:G,...`, `partial:c,...`, or a centeredness vector; or
+   * `auto` / `auto-binary`: c learned during warmup (see `adaptation/centeredness.ts`).
+   */
   readonly parameterization?: string | Centeredness;
   readonly priors?: Priors;
   readonly chains?: number;
@@ -185,6 +191,8 @@ export interface SampleResult {
   readonly adaptation: AdaptationHistory;
   /** Leapfrog steps computed during warmup (all chains). */
   readonly warmupGradientEvals: number;
+  /** With `auto` / `auto-binary`: the learned centeredness, its tau estimates and where it settled. */
+  readonly centeredness?: CenterednessReport;
   readonly timing: { readonly compile_s: number; readonly warmup_s: number; readonly sampling_s: number; readonly total_s: number };
 }
 
@@ -259,11 +267,12 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     checkInt('superchains', superchains, 1);
     if (chains % superchains !== 0) throw new InputError('superchains', `${superchains} must divide the number of chains (${chains})`);
   }
-  const c =
-    typeof options.parameterization === 'string' || options.parameterization === undefined
-      ? parseParameterization(options.parameterization ?? 'noncentered', data.labels, 'parameterization')
-      : options.parameterization;
-  const model = makeModel(data, c, options.priors ?? DEFAULT_PRIORS);
+  const param = options.parameterization;
+  const rule = typeof param === 'string' && centeredness.isCenterednessRule(param.trim()) ? (param.trim() as centeredness.CenterednessRule) : undefined;
+  // With `auto` centeredness: the learned c's state (window ends from the warmup cap).
+  let learned = rule !== undefined ? centeredness.init(groupStats(data), warmup, rule) : undefined;
+  const c = learned ? learned.c : typeof param === 'string' || param === undefined ? parseParameterization(param ?? 'noncentered', data.labels, 'parameterization') : param;
+  let model = makeModel(data, c, options.priors ?? DEFAULT_PRIORS);
   const D = model.dim;
   const budget = options.drawBudget ?? DEFAULT_DRAW_BUDGET;
   let retained = Math.min(chains, Math.floor(budget / (draws * (D + 3))));
@@ -328,6 +337,26 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         acceptRate: accept,
         ...(stopped ? { warmupStopped: true } : {}),
       });
+    const windowEndsC = learned?.windowEnds ?? [];
+    /** The next iteration count after `it` at which c is re-estimated (or the end of warmup). */
+    const nextWindowEnd = (it: number) => windowEndsC.find((e) => e > it) ?? warmup;
+    /**
+     * With auto centeredness, after `done` iterations at a window end: re-estimate c and move
+     * the chains to it. The step size and trajectory length adapt on from their current
+     * values: restarting dual averaging there (as after a metric window) cost 2–10% more
+     * warmup gradient evaluations and gave no better step size (weak and unbalanced data,
+     * 4,096 chains). A change restarts the warmup stopping rule (its position snapshots are
+     * in the old coordinates) and the metric window.
+     */
+    const centerednessStep = async (done: number): Promise<void> => {
+      if (!learned || !windowEndsC.includes(done)) return;
+      const r = await centerednessWindowEnd(backend, model, learned, done);
+      model = r.model;
+      learned = r.state;
+      if (!r.changed) return;
+      if (windowEnds.length) window = metric.init(D, chains);
+      if (stopRule) stopState = stopRule.reset();
+    };
     const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
     if (onDevice) {
       // Adaptation on the device: runs of up to MAX_DEVICE_WARMUP iterations, sized to
@@ -337,7 +366,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         signal?.throwIfAborted();
         // With auto, runs end at the check iterations (so the checks see the same state however runs are sized).
         const toCheck = stopRule ? stopRule.params.interval - (it % stopRule.params.interval) : Infinity;
-        const count = Math.min(runLength, warmup - it, toCheck);
+        const count = Math.min(runLength, warmup - it, toCheck, nextWindowEnd(it) - it);
         const tRun = now();
         const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
@@ -345,6 +374,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
         for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
         state = r.state;
+        await centerednessStep(it + count);
         const stop = await checkStop(it + count);
         // Progress for each iteration of the run; an abort takes effect between reports.
         for (let i = 0; i < count; i++) {
@@ -387,6 +417,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
             if (stopRule) stopState = stopRule.reset();
           }
         }
+        await centerednessStep(it + 1);
         // With a metric, stop only after its last window.
         const stop = (!windowEnds.length || it + 1 > windowEnds[windowEnds.length - 1]) && (await checkStop(it + 1));
         reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept, stop);
@@ -477,6 +508,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       numSteps: partial ? numSteps.slice(0, completed) : numSteps,
       adaptation: history,
       warmupGradientEvals: warmupEvals,
+      ...(learned ? { centeredness: centerednessReport(learned) } : {}),
       timing: { compile_s: tCompiled - t0, warmup_s: tWarm - tCompiled, sampling_s: tDone - tWarm, total_s: tDone - t0 },
     };
   } finally {

@@ -21,7 +21,13 @@
  *     --scaling-chains / --scaling-groups pick the grid,
  *     --wide-kernel registers|stream and --threads-per-chain N the wide kernel.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,scaling[,defaults], --metric-compare
+ *  8. (only when asked: --only auto) learned centeredness (`--param auto`, `auto-binary`)
+ *     beside the fixed forms on the seed data and on wide unbalanced data (AUTO_CASES;
+ *     `--cases` picks a subset, `--auto-chains N` the chains of the wide sets, default
+ *     4,096). Its ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares
+ *     the forms apart from the machine's speed; a partial c costs the kernel more per gradient.
+ *
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,scaling[,defaults,auto], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -29,7 +35,7 @@ import { parseArgs } from 'node:util';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
-import { SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
+import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 import { benchDefaults } from './defaults.ts';
 import { STAN_CASES, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 import { benchCompile, benchScaling } from './scaling.ts';
@@ -41,6 +47,7 @@ const { values } = parseArgs({
     'metric-compare': { type: 'boolean' },
     'big-iterations': { type: 'string' },
     cases: { type: 'string' },
+    'auto-chains': { type: 'string' },
     'scaling-quick': { type: 'boolean' },
     'scaling-full': { type: 'boolean' },
     'scaling-chains': { type: 'string' },
@@ -66,7 +73,7 @@ const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
 
 // Only the in-process WebGPU sections need a GPU here (stan and defaults run the CLI).
-const gpu = ['kernel', 'cases', 'big'].some((s) => only.has(s)) ? await requestGpu() : undefined;
+const gpu = ['kernel', 'cases', 'big', 'auto'].some((s) => only.has(s)) ? await requestGpu() : undefined;
 console.log(`FunnelWeb benchmarks — adapter: ${gpu ? gpu.adapter.label : 'none requested here'}; node ${process.version}; ${new Date().toISOString()}\n`);
 
 // Diagnostics first, in a fresh process (as `funnelweb diagnose` runs), before the GPU runs
@@ -125,6 +132,19 @@ if (only.has('big')) {
     r.push(await runCase(d, p, { chains: 65536, warmup: bigIters, draws: bigIters, backend: 'webgpu', gpu: gpu! }));
   }
   flush(`3. 65,536 chains × ${bigIters} warmup + ${bigIters} draws (draws of a retained subset; ESS scaled to all chains)`, r);
+  rows.push(...r);
+}
+
+if (only.has('auto')) {
+  const r: CaseResult[] = [];
+  const wideChains = Number(values['auto-chains'] ?? 4096);
+  for (const [d, p] of values.cases ? cases : AUTO_CASES) {
+    const chains = d.startsWith('wide') ? wideChains : 4096;
+    const row = await runCase(d, p, { chains, warmup: iters, draws: iters, backend: 'webgpu', gpu: gpu! });
+    console.log(formatCases([row]).split('\n')[1]);
+    r.push(row);
+  }
+  flush(`8. auto vs fixed parameterizations, WebGPU, ${iters} warmup + ${iters} draws (ESS/s per second of total wall time)`, r);
   rows.push(...r);
 }
 

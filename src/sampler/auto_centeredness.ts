@@ -1,0 +1,51 @@
+import * as centeredness from '../adaptation/centeredness.ts';
+import { LOG_TAU, reparameterizePositions, withCenteredness, type HierModel } from '../model/model.ts';
+import type { Backend } from './backend.ts';
+
+/**
+ * `--param auto`'s step at the end of a warmup window (see `adaptation/centeredness.ts` for
+ * the rule): reads every chain's position, estimates tau^2 from the ensemble, and when c
+ * moves, transforms every chain's state exactly to the new coordinates (theta, mu and tau
+ * unchanged; z recomputed in float64; the backend re-evaluates log p and its gradient), so
+ * no chain is lost and the target is the same. Returns the model now in use.
+ */
+export async function centerednessWindowEnd(
+  backend: Backend,
+  model: HierModel,
+  state: centeredness.CenterednessState,
+  iteration: number,
+): Promise<{ model: HierModel; state: centeredness.CenterednessState; changed: boolean }> {
+  // Float32 on WebGPU: the transform runs in float64 from the stored values.
+  const positions = Float64Array.from(await backend.positions());
+  const tau2 = centeredness.ensembleTau2(positions, backend.chains, model.dim, LOG_TAU);
+  const r = centeredness.update(state, model.stats, iteration, tau2);
+  if (!r.changed) return { model, state: r.state, changed: false };
+  const next = withCenteredness(model, r.state.c);
+  await backend.reparameterize(next, reparameterizePositions(model, next, positions, backend.chains));
+  return { model: next, state: r.state, changed: true };
+}
+
+/** What a run with a learned centeredness reports (SampleResult.centeredness). */
+export interface CenterednessReport {
+  readonly rule: centeredness.CenterednessRule;
+  /** The centeredness sampled with (also `model.c`). */
+  readonly c: Float64Array;
+  /** tau of the data-based start (DerSimonian–Laird). */
+  readonly initialTau: number;
+  /** Re-estimates at the window ends: warmup iteration, ensemble tau, applied or not. */
+  readonly updates: readonly centeredness.CenterednessUpdate[];
+  /** The window (1-based) after which c last changed (0: the initial c was kept), and its iteration. */
+  readonly settledWindow: number;
+  readonly settledIteration: number;
+}
+
+export function centerednessReport(state: centeredness.CenterednessState): CenterednessReport {
+  return {
+    rule: state.rule,
+    c: state.c,
+    initialTau: state.initialTau,
+    updates: state.updates,
+    settledWindow: state.settledWindow,
+    settledIteration: state.settledIteration,
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Acceptance of `--param auto` (issue 13): changing c mid-warmup leaves the target
+ * unchanged, so the posterior means of mu, log tau and every theta_k lie within 4 MCSE of
+ * the exact quadrature values and the sds within 5%, on each seed data set and on a wide
+ * unbalanced set (K = 100, groups of 1 to 1,000 observations, test/wide_data.ts). Each run
+ * must also be clean (R-hat < 1.01, divergences at most 1e-4 of transitions: the rare tail
+ * divergences sampler_posterior.test.ts describes) and learn the c the rule implies for its
+ * data (strong: all centered; weak: all non-centered or nearly).
+ *
+ * Sizes are kept small for CI on SwiftShader; the strongly informed set gets the longer
+ * warmup that strong × centered needs there (sampler_posterior.test.ts). The seed sets run
+ * on WebGPU, the wide set on WebGPU and on the float64 CPU backend.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { sample } from '../src/sampler/sample.ts';
+import { reportRun, type RunReport } from '../src/sampler/report.ts';
+import { exactPosterior, type PosteriorSummary } from '../src/model/posterior.ts';
+import type { HierData } from '../src/model/data.ts';
+import { seedData, testGpu } from './gpu_helpers.ts';
+import { wideData } from './wide_data.ts';
+
+const gpu = await testGpu();
+afterAll(() => gpu?.device.destroy());
+
+const MCSE_TOL = 4;
+const SD_REL_TOL = 0.05;
+const RARE_DIVERGENCES = 1e-4;
+const SEED = 20240611;
+
+interface Case {
+  name: string;
+  data: () => HierData;
+  chains: number;
+  warmup: number;
+  draws: number;
+  /** What the learned c must look like. */
+  expectC: (c: Float64Array) => void;
+}
+
+/** K = 100 (the wide WebGPU kernel, c read from the group buffer), on both backends. */
+const WIDE: Case = {
+  name: 'wide K = 100 (groups of 1 to 1,000)',
+  data: () => wideData(100),
+  chains: 128,
+  warmup: 300,
+  draws: 300,
+  expectC: (c) => {
+    expect(c[1], 'the 1,000-observation group').toBe(1);
+    expect(c[0], 'the one-observation group').toBeLessThan(0.3);
+    expect(c.some((v) => v > 0 && v < 1), 'some groups in between').toBe(true);
+  },
+};
+
+const CASES: Case[] = [
+  { name: 'weak', data: () => seedData('weak'), chains: 512, warmup: 300, draws: 300, expectC: (c) => expect(Math.max(...c)).toBeLessThan(0.3) },
+  { name: 'strong', data: () => seedData('strong'), chains: 512, warmup: 600, draws: 500, expectC: (c) => expect(Array.from(c)).toEqual(new Array(9).fill(1)) },
+  {
+    name: 'unbalanced',
+    data: () => seedData('unbalanced'),
+    chains: 512,
+    warmup: 300,
+    draws: 300,
+    // Groups 2 and 6 (1,000 and 100 observations) centered, group 4 (one) non-centered.
+    expectC: (c) => {
+      expect([c[2], c[6]]).toEqual([1, 1]);
+      expect(c[4]).toBeLessThan(0.3);
+    },
+  },
+];
+
+const lines: string[] = [];
+
+function check(report: RunReport, data: HierData): { worstZ: number; worstSdRel: number } {
+  const exact = exactPosterior(data);
+  const targets: [string, PosteriorSummary][] = [
+    ['mu', exact.mu],
+    ['log_tau', exact.logTau],
+    ...exact.theta.map((t, k): [string, PosteriorSummary] => [`theta[${data.labels[k]}]`, t]),
+  ];
+  let worstZ = 0;
+  let worstSdRel = 0;
+  for (const [n, e] of targets) {
+    const p = report.params[n];
+    expect(p, n).toBeDefined();
+    const z = Math.abs(p.mean - e.mean) / p.mcse_mean;
+    const sdRel = Math.abs(p.sd / e.sd - 1);
+    worstZ = Math.max(worstZ, z);
+    worstSdRel = Math.max(worstSdRel, sdRel);
+    expect(p.mcse_mean, `${n} mcse_mean`).toBeGreaterThan(0);
+    expect(z, `${n}: mean ${p.mean} vs exact ${e.mean} (mcse ${p.mcse_mean})`).toBeLessThanOrEqual(MCSE_TOL);
+    expect(sdRel, `${n}: sd ${p.sd} vs exact ${e.sd}`).toBeLessThanOrEqual(SD_REL_TOL);
+  }
+  return { worstZ, worstSdRel };
+}
+
+async function runCase(c: Case, backend: 'webgpu' | 'cpu'): Promise<void> {
+  const data = c.data();
+  const result = await sample({ data, parameterization: 'auto', chains: c.chains, warmup: c.warmup, draws: c.draws, seed: SEED, backend, gpu: gpu ?? undefined });
+  const { report } = reportRun(result, SEED);
+  c.expectC(result.model.c);
+  const rhat = Math.max(...Object.values(report.params).map((p) => p.rhat));
+  const s = report.sampler;
+  const why = `${c.name} × auto should be clean: ${report.warnings.join(' | ')}`;
+  expect(rhat, why).toBeLessThan(1.01);
+  expect(s.divergences, why).toBeLessThanOrEqual(RARE_DIVERGENCES * c.chains * c.draws);
+  const o = check(report, data);
+  const cr = report.centeredness!;
+  lines.push(
+    `${backend} ${c.name} × auto: ${s.chains} chains ${s.warmup}/${s.draws}, ${report.timing.total_s.toFixed(1)} s, step ${s.step_size.toPrecision(3)}, ` +
+      `${s.mean_leapfrog_steps.toFixed(1)} steps, div ${s.divergences}, max R-hat ${rhat.toFixed(4)}; c settled at window ${cr.settled_window} ` +
+      `(tau ${[cr.initial_tau, ...cr.updates.map((u) => u.tau)].map((t) => t.toFixed(2)).join(' -> ')}); ` +
+      `worst |mean - exact| / mcse ${o.worstZ.toFixed(2)}, worst sd rel err ${(100 * o.worstSdRel).toFixed(2)}%`,
+  );
+}
+
+afterAll(() => {
+  if (lines.length) console.log(`auto posterior checks:\n  ${lines.join('\n  ')}`);
+});
+
+describe.skipIf(!gpu)('webgpu --param auto: posterior vs exact quadrature', () => {
+  for (const c of CASES) {
+    it(`${c.name} × auto (must be clean)`, () => runCase(c, 'webgpu'));
+  }
+});
+
+describe.skipIf(!gpu)('webgpu --param auto with the automatic warmup (the default)', () => {
+  it('unbalanced × auto, warmup auto: c re-estimated at the window ends before the stop, posterior exact (must be clean)', async () => {
+    const data = seedData('unbalanced');
+    const result = await sample({ data, parameterization: 'auto', chains: 512, draws: 300, seed: SEED, backend: 'webgpu', gpu: gpu! });
+    const { report } = reportRun(result, SEED);
+    const cr = result.centeredness!;
+    // Window ends come from the warmup cap (75, 150, ...); those before the stop ran.
+    expect(cr.updates.length).toBeGreaterThanOrEqual(1);
+    for (const u of cr.updates) expect(u.iteration).toBeLessThanOrEqual(result.warmup);
+    expect([result.model.c[2], result.model.c[6]]).toEqual([1, 1]);
+    expect(Math.max(...Object.values(report.params).map((p) => p.rhat)), report.warnings.join(' | ')).toBeLessThan(1.01);
+    expect(report.sampler.divergences).toBeLessThanOrEqual(RARE_DIVERGENCES * 512 * 300);
+    check(report, data);
+    lines.push(`webgpu unbalanced × auto, warmup auto: stopped at ${result.warmup}, c updates at ${cr.updates.map((u) => u.iteration).join(', ')}`);
+  });
+});
+
+describe.skipIf(!gpu)('webgpu --param auto on wide data', () => {
+  it(`${WIDE.name} × auto (256 chains, must be clean)`, () => runCase({ ...WIDE, chains: 256 }, 'webgpu'));
+});
+
+describe('cpu --param auto: posterior vs exact quadrature', () => {
+  it(`${WIDE.name} × auto (float64 CPU backend, ${WIDE.chains} chains, must be clean)`, () => runCase(WIDE, 'cpu'));
+});
