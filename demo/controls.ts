@@ -6,6 +6,7 @@
  * keeps them and a link reproduces the experiment.
  */
 import type { HierData } from '../src/model/data.ts';
+import { isCenterednessRule } from '../src/adaptation/centeredness.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { InputError } from '../src/model/priors.ts';
 import type { BackendKind } from '../src/sampler/sample.ts';
@@ -105,14 +106,9 @@ export function parameterizationOf(kind: ParamKind): string {
   return kind;
 }
 
-/** Whether the library takes `auto` (learned centeredness); older builds do not. */
-export function autoAvailable(labels: readonly string[]): boolean {
-  try {
-    parseParameterization('auto', labels);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether the library takes `auto` (centeredness learned during warmup). */
+export function autoAvailable(): boolean {
+  return isCenterednessRule('auto');
 }
 
 export function readBackend(): BackendKind {
@@ -128,7 +124,8 @@ export function compareKinds(): ParamKind[] {
 export function readRequest(kind: ParamKind = select('param-kind').value as ParamKind): RunRequest {
   const { data, truth } = readData();
   const parameterization = parameterizationOf(kind);
-  parseParameterization(parameterization, data.labels, kind);
+  // A fixed parameterization is checked against the data's groups here; `auto` is learned in the run.
+  if (!isCenterednessRule(parameterization)) parseParameterization(parameterization, data.labels, kind);
   return {
     data,
     truth,
@@ -244,7 +241,7 @@ export function saveSettings(): void {
 
 /** Disables `auto` where the library does not take it yet, saying why. */
 function syncAuto(): void {
-  const ok = autoAvailable(['0']);
+  const ok = autoAvailable();
   const box = byId('auto-check').querySelector('input')!;
   box.disabled = !ok;
   byId('auto-check').title = ok ? 'each group’s centeredness learned across chains during warmup' : 'this build of the library has no auto parameterization yet';
