@@ -1,26 +1,38 @@
 /**
- * FunnelWeb's demo page: pick data and a parameterization, run ChEES-HMC in a worker
- * (WebGPU, or the cpu backend where the browser has none), watch the adaptation live, then
- * read the traces, the funnel, tau's posterior and the summary against the exact posterior.
+ * FunnelWeb's demo page, a funnel lab: pick data (the study's sets, eight schools, the
+ * generator, your own), run one parameterization or compare several on the same data and
+ * seed, and read every figure of the study for each run. Sampling, diagnostics and the
+ * reduction of draws to figures run in a worker per run (WebGPU, or the cpu backend where
+ * the browser has none); the page only draws, one chart per task.
  *
  * `window.funnelweb` exposes a GPU self-test and the page's state for the browser test.
  */
-import { exactPosterior, type ExactPosterior } from '../src/model/posterior.ts';
-import type { HierData } from '../src/model/data.ts';
-import { describeParameterization, parseParameterization } from '../src/model/parameterization.ts';
 import type { Progress } from '../src/sampler/sample.ts';
-import { initControls, readRequest } from './controls.ts';
-import { seedData } from './data_source.ts';
+import { compareKinds, initControls, readRequest, currentSettings } from './controls.ts';
+import { appendCompareFunnels, clearCompare, drawCompareSummary, drawOverlay, type ComparedRun } from './compare_view.ts';
+import { seedData, type DataChoice } from './data_source.ts';
 import { byId } from './dom.ts';
-import { AdaptationPlots, type AdaptationTrace } from './plots.ts';
-import type { RunRequest } from './protocol.ts';
-import { renderResults } from './results.ts';
+import { NC_EXPORT_AVAILABLE, rankRuns } from './hooks.ts';
+import { AdaptationPlots, chartElements, chartPng, nextTask, unmountWithin, type AdaptationTrace } from './plots.ts';
+import type { ExportFormat, LiveSnapshot, RunDone, RunRequest } from './protocol.ts';
+import { MAX_FUNNEL_POINTS } from './figures.ts';
+import { parseParameterization } from '../src/model/parameterization.ts';
+import { drawDataStrip, drawRun, LiveFunnels } from './run_view.ts';
 import { startRun, type Run, type RunOutcome } from './runner.ts';
 import { selfTest, type SelfTestResult } from './selftest.ts';
-import { fmt, renderComparison, type CompareRow } from './summary_table.ts';
+import type { ParamKind } from './settings.ts';
+import { fmt, renderOverview, renderSummaryTable } from './summary_table.ts';
 
 /** Chains the form suggests on the cpu backend (its default, 1024, is for WebGPU). */
 const CPU_BROWSER_CHAINS = 128;
+/**
+ * How long after a click an export may still start its download by itself: Chrome keeps a
+ * click's transient user activation for 5 s (HTML's "transient activation duration"), and
+ * blocks downloads started later once a page has downloaded several files.
+ */
+const USER_ACTIVATION_MS = 4000;
+/** A main-thread task longer than this is a "long task" worth reporting (the issue's bound). */
+const LONG_TASK_LIMIT_MS = 200;
 
 type PageState = 'loading' | 'idle' | 'running' | 'done' | 'stopped' | 'error';
 
@@ -30,6 +42,12 @@ export interface FunnelWebHook {
   state(): PageState;
   /** Redraws of the live adaptation plots since the page loaded. */
   liveUpdates(): number;
+  /** Longest main-thread task (ms, PerformanceObserver 'longtask') while runs and their drawing were under way. */
+  longestTask(): number;
+  /** Charts drawn of the last Run or Compare (all drawing finished when state() is 'done'). */
+  chartsDrawn(): number;
+  /** Live position snapshots received since the page loaded. */
+  liveSnapshots(): number;
 }
 
 declare global {
@@ -39,8 +57,15 @@ declare global {
 }
 
 let state: PageState = 'loading';
+/** Worker handles whose draws the page can still export; the one shown below. */
+let handles: Run[] = [];
+let shown: { handle: Run; run: RunDone } | null = null;
 let current: Run | null = null;
 let liveUpdates = 0;
+let busy = false;
+let longestInRuns = 0;
+let chartsDrawn = 0;
+let liveSnapshots = 0;
 
 function setState(s: PageState): void {
   state = s;
@@ -60,14 +85,6 @@ const progressLine = (text: string) => {
   byId('progress').textContent = text;
 };
 
-/** Exact posteriors are computed once per data set. */
-const exactCache = new WeakMap<HierData, ExactPosterior>();
-function exactOf(data: HierData): ExactPosterior {
-  let e = exactCache.get(data);
-  if (!e) exactCache.set(data, (e = exactPosterior(data)));
-  return e;
-}
-
 function describeProgress(p: Progress, prefix: string): string {
   const head = `${prefix}${p.phase} ${p.iteration}/${p.total}`;
   const tune = `step size ${fmt(p.stepSize, 3)} · trajectory length ${fmt(p.trajectoryLength, 3)} (${fmt(p.numSteps, 3)} steps)`;
@@ -76,21 +93,33 @@ function describeProgress(p: Progress, prefix: string): string {
 }
 
 /**
- * Runs one request with live adaptation plots; resolves with the run's outcome.
+ * Starts one request with live adaptation plots; resolves with the run's handle and outcome.
  * The plots are redrawn at most once per animation frame.
  */
-async function runWithPlots(request: RunRequest, prefix = ''): Promise<RunOutcome> {
+async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle: Run; outcome: RunOutcome }> {
   const trace: AdaptationTrace = {
     stepSize: new Float64Array(request.warmup),
     trajectoryLength: new Float64Array(request.warmup),
     divergences: new Float64Array(request.warmup),
   };
-  const plots = new AdaptationPlots(byId('plot-tuning'), byId('plot-divergent'), trace);
+  byId('adaptation').hidden = false;
+  byId('adapt-title').textContent = `— ${request.parameterization}`;
+  const plots = new AdaptationPlots(byId('plot-tuning'), byId('plot-divergent'), trace, `: ${request.parameterization}`);
   let filled = 0;
   let lastDivergences = 0;
   let frame = 0;
+  let live: LiveFunnels | null = null;
+  byId('live').hidden = true;
+  const onSnapshot = (s: LiveSnapshot) => {
+    if (!live) {
+      byId('live').hidden = false;
+      live = new LiveFunnels(byId('live-funnels'), byId('live-note'), request.data.labels, centerednessOf(request), MAX_FUNNEL_POINTS);
+    }
+    live.add(s.positions, s.chains, s.iteration, s.total);
+    liveSnapshots++;
+  };
   progressLine(`${prefix}starting (compiling shaders)…`);
-  current = startRun(request, (p) => {
+  const handle = startRun(request, (p) => {
     if (p.phase === 'warmup') {
       const i = p.iteration - 1;
       trace.stepSize[i] = p.stepSize;
@@ -105,29 +134,47 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<RunOutcom
       });
     }
     progressLine(describeProgress(p, prefix));
-  });
-  const outcome = await current.outcome;
+  }, onSnapshot, (text) => progressLine(prefix + text));
+  current = handle;
+  handles.push(handle);
+  const outcome = await handle.outcome;
   current = null;
   cancelAnimationFrame(frame);
+  byId('live').hidden = true;
+  (live as LiveFunnels | null)?.close();
+  unmountWithin(byId('live-funnels'));
   if (outcome.kind === 'done') {
     // The recorded history: the step size and trajectory length each iteration used.
-    const h = outcome.result.adaptation;
+    const h = outcome.adaptation;
     trace.stepSize.set(h.stepSize);
     trace.trajectoryLength.set(h.trajectoryLength);
     trace.divergences.set(h.divergences);
     plots.update(request.warmup);
+    chartsDrawn += 2;
   } else {
     plots.update(filled);
   }
-  return outcome;
+  return { handle, outcome };
 }
 
-function report(outcome: RunOutcome, prefix = ''): boolean {
+/** The run's centeredness per group where the parameterization fixes it (NaN for auto: learned in warmup). */
+function centerednessOf(request: RunRequest): Float64Array {
+  try {
+    if (request.kind !== 'auto') return parseParameterization(request.parameterization, request.data.labels);
+  } catch {
+    // Checked before the run started; NaN below names the coordinates z_k.
+  }
+  return new Float64Array(request.data.K).fill(NaN);
+}
+
+/** Says how a run ended; false unless it finished. */
+function report(outcome: RunOutcome, prefix = ''): outcome is Extract<RunOutcome, { kind: 'done' }> {
   if (outcome.kind === 'done') {
-    const r = outcome.result;
+    const r = outcome.report;
+    const stopped = outcome.requestedDraws > r.sampler.draws;
     progressLine(
-      `${prefix}${r.partial ? `stopped; kept the draws so far` : 'done'}: ${r.chains} chains × ${r.draws}${r.partial ? ` of ${r.requestedDraws}` : ''} draws in ${fmt(r.timing.total_s, 3)} s on ${r.backend.name} (${r.backend.adapter}); ` +
-        `summary ${fmt(outcome.summarySeconds, 2)} s`,
+      `${prefix}${stopped ? 'stopped; kept the draws so far' : 'done'}: ${r.sampler.chains} chains × ${r.sampler.draws}${stopped ? ` of ${outcome.requestedDraws}` : ''} draws in ${fmt(r.timing.total_s, 3)} s on ${r.device.backend} (${r.device.adapter}); ` +
+        `diagnostics and figures ${fmt(outcome.summarySeconds, 2)} s`,
     );
     return true;
   }
@@ -143,49 +190,136 @@ function report(outcome: RunOutcome, prefix = ''): boolean {
 }
 
 /** Reads the form, or shows why it cannot be read. */
-function tryRequest(parameterization?: string): RunRequest | null {
+function tryRequests(kinds?: readonly ParamKind[]): RunRequest[] | null {
   try {
-    return readRequest(parameterization);
+    return kinds ? kinds.map((k) => readRequest(k)) : [readRequest()];
   } catch (err) {
     showError((err as Error).message);
     return null;
   }
 }
 
-async function onRun(): Promise<void> {
-  showError(null);
-  const request = tryRequest();
-  if (!request) return;
-  setState('running');
-  byId('compare-results').hidden = true;
-  const outcome = await runWithPlots(request);
-  if (!report(outcome) || outcome.kind !== 'done') return;
-  byId('results-title').textContent = `Run: ${describeParameterization(outcome.result.model.c)}`;
-  renderResults(outcome.result, outcome.summary, exactOf(request.data));
-  setState('done');
+function disposeRuns(): void {
+  for (const h of handles) h.dispose();
+  handles = [];
+  shown = null;
 }
 
-/** Centered, then non-centered, same settings: ESS per second side by side. */
+/** Shows one finished run in the results section: overview, every figure, summary table. */
+async function showRun(handle: Run, run: RunDone): Promise<void> {
+  shown = { handle, run };
+  byId('results').hidden = false;
+  byId('results-title').textContent = `Run: ${handle.request.parameterization}`;
+  renderOverview(byId('overview'), run);
+  renderSummaryTable(byId('summary'), run);
+  byId('export-note').textContent = '';
+  await drawRun(run, (id) => byId(id));
+  chartsDrawn += 7 + Math.min(run.figures.labels.length, 36);
+}
+
+/** Starts counting long tasks for a run (and its drawing). */
+function beginBusy(): void {
+  busy = true;
+  chartsDrawn = 0;
+}
+
+async function onRun(): Promise<void> {
+  showError(null);
+  const requests = tryRequests();
+  if (!requests) return;
+  const request = requests[0];
+  beginBusy();
+  setState('running');
+  disposeRuns();
+  byId('compare-results').hidden = true;
+  try {
+    const { handle, outcome } = await runWithPlots(request);
+    if (!report(outcome)) return;
+    const stopped = outcome.requestedDraws > outcome.report.sampler.draws;
+    if (stopped) setState('stopped');
+    await showRun(handle, outcome);
+    if (!stopped) setState('done');
+  } finally {
+    busy = false;
+  }
+}
+
+/** Every ticked parameterization, same data, seed and settings, one after another; then side by side. */
 async function onCompare(): Promise<void> {
   showError(null);
-  const base = tryRequest();
-  if (!base) return;
-  setState('running');
-  const rows: CompareRow[] = [];
-  const forms = ['centered', 'noncentered'] as const;
-  for (const [i, form] of forms.entries()) {
-    const request = { ...base, parameterization: form };
-    parseParameterization(form, request.data.labels);
-    const prefix = `[${i + 1}/${forms.length} ${form}] `;
-    const outcome = await runWithPlots(request, prefix);
-    if (!report(outcome, prefix) || outcome.kind !== 'done') return;
-    rows.push({ label: form, result: outcome.result, summary: outcome.summary });
-    byId('results-title').textContent = `Run: ${form}`;
-    renderResults(outcome.result, outcome.summary, exactOf(request.data));
+  const kinds = compareKinds();
+  if (kinds.length === 0) {
+    showError('Compare: tick at least one parameterization');
+    return;
   }
+  const requests = tryRequests(kinds);
+  if (!requests) return;
+  beginBusy();
+  setState('running');
+  disposeRuns();
+  byId('results').hidden = true;
+  clearCompare((id) => byId(id));
   byId('compare-results').hidden = false;
-  renderComparison(byId('compare-table'), rows);
-  setState('done');
+  const runs: ComparedRun[] = [];
+  const compared: Run[] = [];
+  try {
+    for (const [i, request] of requests.entries()) {
+      const prefix = `[${i + 1}/${requests.length} ${request.parameterization}] `;
+      const { handle, outcome } = await runWithPlots(request, prefix);
+      if (!report(outcome, prefix)) return;
+      if (outcome.requestedDraws > outcome.report.sampler.draws) {
+        // Stopped during sampling: a part-run is not ranked against whole ones; its figures are shown.
+        setState('stopped');
+        await showRun(handle, outcome);
+        return;
+      }
+      runs.push({ label: request.parameterization, run: outcome });
+      compared.push(handle);
+      await nextTask();
+      drawCompareSummary((id) => byId(id), runs, rankRuns(runs.map((r) => r.run.row)));
+      await nextTask();
+      await appendCompareFunnels(byId('compare-funnels'), request.parameterization, outcome);
+      chartsDrawn += 2 + Math.min(outcome.figures.labels.length, 36);
+    }
+    const ranking = rankRuns(runs.map((r) => r.run.row));
+    setupOverlay(runs, requests[0]);
+    await drawSelectedOverlay(runs);
+    const pick = byId<HTMLSelectElement>('compare-pick');
+    pick.replaceChildren(...runs.map((r, i) => new Option(`${r.label}${i === ranking.winner ? ' (winner)' : ''}`, String(i))));
+    const first = Math.max(0, ranking.winner);
+    pick.value = String(first);
+    pick.onchange = () => void showRun(compared[Number(pick.value)], runs[Number(pick.value)].run);
+    await showRun(compared[first], runs[first].run);
+    progressLine(`Compared ${runs.map((r) => r.label).join(', ')}: ${ranking.winner >= 0 ? `${runs[ranking.winner].label} wins` : 'no run sampled cleanly'}.`);
+    setState('done');
+  } finally {
+    busy = false;
+  }
+}
+
+/** The overlay's choices: two runs (centered and non-centered where both ran) and a group (the least informed). */
+function setupOverlay(runs: ComparedRun[], request: RunRequest): void {
+  const a = byId<HTMLSelectElement>('overlay-a');
+  const b = byId<HTMLSelectElement>('overlay-b');
+  const g = byId<HTMLSelectElement>('overlay-group');
+  for (const s of [a, b]) s.replaceChildren(...runs.map((r, i) => new Option(r.label, String(i))));
+  const idx = (label: string, dflt: number) => Math.max(0, runs.findIndex((r) => r.label === label)) || dflt;
+  a.value = String(runs.findIndex((r) => r.label === 'centered') >= 0 ? runs.findIndex((r) => r.label === 'centered') : 0);
+  b.value = String(runs.findIndex((r) => r.label === 'noncentered') >= 0 ? idx('noncentered', 0) : Math.min(1, runs.length - 1));
+  const labels = request.data.labels;
+  const n = new Int32Array(labels.length);
+  for (const k of request.data.group) n[k]++;
+  g.replaceChildren(...labels.map((l, k) => new Option(`${l} (${n[k]} obs)`, String(k))));
+  let weakest = 0;
+  for (let k = 1; k < n.length; k++) if (n[k] < n[weakest]) weakest = k;
+  g.value = String(weakest);
+  for (const s of [a, b, g]) s.onchange = () => void drawSelectedOverlay(runs);
+}
+
+async function drawSelectedOverlay(runs: ComparedRun[]): Promise<void> {
+  const a = runs[Number(byId<HTMLSelectElement>('overlay-a').value)];
+  const b = runs[Number(byId<HTMLSelectElement>('overlay-b').value)];
+  await drawOverlay(byId('compare-overlay'), a, b, Number(byId<HTMLSelectElement>('overlay-group').value));
 }
 
 async function onSelfTest(): Promise<void> {
@@ -203,8 +337,58 @@ async function onSelfTest(): Promise<void> {
   }
 }
 
+/** A file name for an export of the shown run. */
+function exportName(ext: string, chart?: string): string {
+  const s = currentSettings();
+  const param = shown?.handle.request.parameterization.replace(/[^a-z0-9]+/gi, '-') ?? 'run';
+  return `funnelweb-${s.data}-${param}-seed${s.seed}${chart ? `-${chart}` : ''}.${ext}`;
+}
+
+function download(blob: Blob, name: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+async function onExport(format: ExportFormat | 'png'): Promise<void> {
+  const note = byId('export-note');
+  if (!shown) return;
+  try {
+    if (format === 'png') {
+      const charts = chartElements();
+      for (const [i, c] of charts.entries()) {
+        const name = c.id || `${c.closest<HTMLElement>('[data-param]')?.dataset.param ?? 'run'}-funnel-${c.dataset.group ?? i}`;
+        download(await chartPng(c), exportName('png', name.replace(/[^a-z0-9]+/gi, '-')));
+      }
+      note.textContent = `${charts.length} charts saved as PNG.`;
+      return;
+    }
+    note.textContent = `writing ${format}…`;
+    const t0 = performance.now();
+    const blob = await shown.handle.exportAs(format);
+    const size = `${(blob.size / 1024).toFixed(0)} KiB`;
+    if (performance.now() - t0 < USER_ACTIVATION_MS) {
+      download(blob, exportName(format));
+      note.textContent = `${format} saved (${size}).`;
+    } else {
+      // The click's user activation has expired: the browser may block a download started now, so the user starts it.
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = exportName(format);
+      a.textContent = `save ${a.download} (${size})`;
+      note.replaceChildren(`${format} ready: `, a);
+    }
+  } catch (err) {
+    note.textContent = `export failed: ${(err as Error).message}`;
+  }
+}
+
 /** Says which adapter runs the sampler, or offers the cpu backend where there is no WebGPU. */
-async function detectGpu(): Promise<void> {
+async function detectGpu(chainsFromUrl: boolean): Promise<void> {
   const status = byId('gpu-status');
   const backend = byId<HTMLSelectElement>('backend');
   const noGpu = (why: string) => {
@@ -214,7 +398,7 @@ async function detectGpu(): Promise<void> {
     backend.querySelector<HTMLOptionElement>('option[value="webgpu"]')!.disabled = true;
     byId<HTMLButtonElement>('selftest').hidden = true;
     const chains = byId<HTMLInputElement>('chains');
-    if (chains.value === chains.defaultValue) chains.value = String(CPU_BROWSER_CHAINS);
+    if (!chainsFromUrl && chains.value === chains.defaultValue) chains.value = String(CPU_BROWSER_CHAINS);
   };
   if (!navigator.gpu) return noGpu('This browser has no WebGPU (navigator.gpu is missing; use a recent Chrome).');
   try {
@@ -230,13 +414,33 @@ async function detectGpu(): Promise<void> {
   }
 }
 
+/** Records the longest main-thread task while a run or its drawing is under way, and shows it. */
+function watchLongTasks(): void {
+  if (!PerformanceObserver.supportedEntryTypes?.includes('longtask')) return;
+  new PerformanceObserver((list) => {
+    if (!busy) return;
+    for (const e of list.getEntries()) longestInRuns = Math.max(longestInRuns, e.duration);
+    const t = byId('longtask');
+    t.textContent = `Longest main-thread task during runs: ${longestInRuns.toFixed(0)} ms${longestInRuns > LONG_TASK_LIMIT_MS ? ' (over 200 ms)' : ''}.`;
+  }).observe({ type: 'longtask', buffered: false });
+}
+
 window.funnelweb = {
   selfTest: (points?: number) => selfTest(seedData('weak'), points),
   state: () => state,
   liveUpdates: () => liveUpdates,
+  longestTask: () => longestInRuns,
+  chartsDrawn: () => chartsDrawn,
+  liveSnapshots: () => liveSnapshots,
 };
 
-initControls();
+watchLongTasks();
+const chainsFromUrl = new URLSearchParams(location.search).has('chains');
+initControls((choice: DataChoice | null) => {
+  byId('plot-data').hidden = !choice;
+  byId('data-missing').hidden = !!choice;
+  if (choice) drawDataStrip(byId('plot-data'), choice.data);
+});
 byId<HTMLFormElement>('controls').addEventListener('submit', (ev) => {
   ev.preventDefault();
   void onRun();
@@ -244,5 +448,9 @@ byId<HTMLFormElement>('controls').addEventListener('submit', (ev) => {
 byId('stop').addEventListener('click', () => current?.stop());
 byId('compare').addEventListener('click', () => void onCompare());
 byId('selftest').addEventListener('click', () => void onSelfTest());
+document.querySelectorAll<HTMLButtonElement>('[data-export]').forEach((b) => b.addEventListener('click', () => void onExport(b.dataset.export as ExportFormat | 'png')));
+const nc = byId<HTMLButtonElement>('export-nc');
+nc.disabled = !NC_EXPORT_AVAILABLE;
+if (!NC_EXPORT_AVAILABLE) nc.title = 'InferenceData export needs the library’s netCDF writer, which this build does not have yet';
 setState('idle');
-void detectGpu();
+void detectGpu(chainsFromUrl);

@@ -1,10 +1,18 @@
 /**
- * The sampling worker: runs `sample()` and `summarize()` off the page's thread, posts
- * progress as it goes, and aborts through an AbortSignal when the page says stop.
+ * The sampling worker: runs `sample()`, the diagnostics (`summarize`, `reportRun`), the
+ * exact posterior and the reduction of the draws to figures off the page's thread; posts
+ * progress as it goes; aborts through an AbortSignal when the page says stop; and keeps the
+ * finished run to write its exports (summary JSON, draws CSV, InferenceData) on request.
  */
-import { sample, type SampleResult } from '../src/sampler/sample.ts';
-import { summarize } from '../src/diagnostics/index.ts';
-import type { FromWorker, RunRequest, ToWorker } from './protocol.ts';
+import { summarize, type Summary } from '../src/diagnostics/index.ts';
+import { drawsCsvChunks } from '../src/io/draws_csv_write.ts';
+import { exactPosterior } from '../src/model/posterior.ts';
+import { reportRun } from '../src/sampler/report.ts';
+import { sample, SAMPLING_SYNC_INTERVAL, type SampleResult } from '../src/sampler/sample.ts';
+import { figureBuffers, MAX_FUNNEL_POINTS, runFigures } from './figures.ts';
+import { compareRow, divergenceLogTauMedian, writeInferenceDataNc } from './hooks.ts';
+import { LOG_TAU } from '../src/model/model.ts';
+import type { ExportFormat, FromWorker, RunRequest, ToWorker } from './protocol.ts';
 
 /** The part of DedicatedWorkerGlobalScope used here (tsconfig's lib is DOM, not WebWorker). */
 interface WorkerScope {
@@ -15,16 +23,17 @@ const scope = self as unknown as WorkerScope;
 
 let controller: AbortController | null = null;
 
-/** Every ArrayBuffer behind the result's typed arrays, moved rather than copied. */
-function buffersOf(result: SampleResult): Transferable[] {
-  const buffers = new Set<ArrayBuffer>();
-  // One per parameter (K + 3 of them): loops, not spreads, for any K.
-  for (const a of Object.values(result.params)) buffers.add(a.buffer as ArrayBuffer);
-  for (const v of Object.values(result.records)) if (ArrayBuffer.isView(v)) buffers.add(v.buffer as ArrayBuffer);
-  for (const a of Object.values(result.adaptation)) buffers.add(a.buffer as ArrayBuffer);
-  buffers.add(result.numSteps.buffer as ArrayBuffer);
-  return Array.from(buffers);
+/**
+ * Chains in each live snapshot: enough that the snapshots of a run (one per
+ * SAMPLING_SYNC_INTERVAL iterations) fill a funnel panel with about MAX_FUNNEL_POINTS
+ * draws, at least 8.
+ */
+function liveChains(request: RunRequest): number {
+  const snapshots = Math.max(1, Math.ceil(request.draws / SAMPLING_SYNC_INTERVAL));
+  return Math.min(request.chains, Math.max(8, Math.ceil(MAX_FUNNEL_POINTS / snapshots)));
 }
+/** The finished run, for exports. */
+let finished: { request: RunRequest; result: SampleResult; summary: Summary; reportJson: string } | null = null;
 
 async function run(request: RunRequest): Promise<void> {
   controller = new AbortController();
@@ -39,16 +48,31 @@ async function run(request: RunRequest): Promise<void> {
       backend: request.backend,
       signal: controller.signal,
       onProgress: (progress) => scope.postMessage({ type: 'progress', progress }),
+      snapshotChains: liveChains(request),
+      onSnapshot: ({ iteration, chains, positions }) =>
+        scope.postMessage({ type: 'snapshot', snapshot: { iteration, total: request.draws, chains, positions } }, [positions.buffer as ArrayBuffer]),
     });
     const t0 = performance.now();
     const { records } = result;
+    const what = result.partial ? `stopped after ${result.draws} of ${result.requestedDraws} draws` : `sampled ${result.chains} chains × ${result.draws} draws`;
+    scope.postMessage({ type: 'status', text: `${what} in ${result.timing.total_s.toFixed(1)} s; diagnostics and figures of ${result.retainedChains} chains…` });
     const summary = summarize(result.params, result.retainedChains, result.draws, {
       energy: records.energy,
       divergent: records.divergent,
       acceptProb: records.acceptProb,
     });
+    const { report } = reportRun(result, request.seed, summary);
+    const exact = exactPosterior(request.data, result.model.priors);
+    const figures = runFigures(result, summary, exact, request.data, request.seed, request.truth?.tau);
+    const row = compareRow(request.parameterization, report, exact, divergenceLogTauMedian(records.divergentPositions, result.model.dim, LOG_TAU));
+    const h = result.adaptation;
+    const adaptation = { stepSize: h.stepSize.slice(), trajectoryLength: h.trajectoryLength.slice(), divergences: h.divergences.slice() };
     const summarySeconds = (performance.now() - t0) / 1000;
-    scope.postMessage({ type: 'done', result, summary, summarySeconds }, buffersOf(result));
+    finished = { request, result, summary, reportJson: JSON.stringify(report, null, 2) + '\n' };
+    scope.postMessage(
+      { type: 'done', report, summary, exact, figures, row, paramNames: result.paramNames, adaptation, requestedDraws: result.requestedDraws, summarySeconds },
+      [...figureBuffers(figures), adaptation.stepSize.buffer, adaptation.trajectoryLength.buffer, adaptation.divergences.buffer],
+    );
   } catch (err) {
     const e = err as Error;
     if (controller.signal.aborted) scope.postMessage({ type: 'stopped' });
@@ -58,8 +82,25 @@ async function run(request: RunRequest): Promise<void> {
   }
 }
 
+async function exportRun(format: ExportFormat): Promise<void> {
+  try {
+    if (!finished) throw new Error('no finished run to export');
+    let blob: Blob;
+    if (format === 'json') blob = new Blob([finished.reportJson], { type: 'application/json' });
+    else if (format === 'csv') blob = new Blob([...drawsCsvChunks(finished.result)], { type: 'text/csv' });
+    else {
+      const bytes = await writeInferenceDataNc(finished.result, finished.request.data, finished.request.seed);
+      blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-netcdf' });
+    }
+    scope.postMessage({ type: 'export', format, blob });
+  } catch (err) {
+    scope.postMessage({ type: 'export', format, blob: null, error: (err as Error).message });
+  }
+}
+
 scope.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'stop') controller?.abort();
   else if (msg.type === 'run') void run(msg.request);
+  else if (msg.type === 'export') void exportRun(msg.format);
 };

@@ -5,8 +5,10 @@
  */
 import type { ExactPosterior, PosteriorSummary } from '../src/model/posterior.ts';
 import { describeParameterization } from '../src/model/parameterization.ts';
-import type { SampleResult } from '../src/sampler/sample.ts';
-import { RHAT_THRESHOLD, minFinite, type Summary } from '../src/diagnostics/index.ts';
+import { RHAT_THRESHOLD } from '../src/diagnostics/index.ts';
+import type { CompareRow } from '../src/compare/compare.ts';
+import type { RunReport } from '../src/sampler/report.ts';
+import type { RunDone } from './protocol.ts';
 
 /** |sample mean - exact mean| / MCSE above this is flagged (a 4-sigma Monte Carlo error). */
 export const BIAS_Z_THRESHOLD = 4;
@@ -21,7 +23,7 @@ export function exactFor(name: string, exact: ExactPosterior): PosteriorSummary 
   return k >= 0 ? exact.theta[k] : undefined;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (text !== undefined) e.textContent = text;
   if (cls) e.className = cls;
@@ -38,49 +40,54 @@ export function fmt(v: number, digits = 3): string {
   return v.toFixed(Math.max(0, digits - intDigits));
 }
 
-/** Seconds the ESS/s figures divide by: warmup plus sampling (compilation excluded). */
-export function runSeconds(result: SampleResult): number {
-  return result.timing.warmup_s + result.timing.sampling_s;
+/** The parameter with the smallest bulk ESS. */
+export function minEssParam(report: RunReport): string {
+  let best = ['', Infinity] as [string, number];
+  for (const [name, p] of Object.entries(report.params)) if (p.ess_bulk < best[1]) best = [name, p.ess_bulk];
+  return best[0];
 }
 
-/** Smallest bulk ESS over the parameters, and the parameter it belongs to. */
-export function minBulkEss(summary: Summary): { name: string; ess: number } {
-  let best = { name: '', ess: Infinity };
-  for (const [name, p] of Object.entries(summary.params)) if (p.ess_bulk < best.ess) best = { name, ess: p.ess_bulk };
-  return best;
+/** The parameterization, and the centeredness it came to where it was learned (auto). */
+function learnedNote(row: CompareRow): string {
+  const used = describeParameterization(Float64Array.from(row.centeredness));
+  if (used === row.name) return row.name;
+  const settled = row.settled_window === undefined ? '' : row.settled_window === 0 ? ', kept from the start' : `, settled after warmup window ${row.settled_window}`;
+  return `${row.name} → c = ${used.replace(/^partial:/, '').split(',').map((v) => (+v).toFixed(2)).join(', ')}${settled}`;
 }
 
 /** Key facts of a run, as a definition list. */
-export function renderOverview(target: HTMLElement, result: SampleResult, summary: Summary): void {
-  const adaptDiv = result.adaptation.divergences.reduce((a, b) => a + b, 0);
-  const secs = runSeconds(result);
-  const worst = minBulkEss(summary);
+export function renderOverview(target: HTMLElement, run: RunDone): void {
+  const { report, row } = run;
+  const s = report.sampler;
+  const adaptDiv = run.adaptation.divergences.reduce((a, b) => a + b, 0);
   const rows: [string, string][] = [
-    ['parameterization', describeParameterization(result.model.c)],
-    ['backend', `${result.backend.name} — ${result.backend.adapter}`],
-    ['chains', result.retainedChains === result.chains ? `${result.chains}` : `${result.chains} (${result.retainedChains} retained)`],
-    ['warmup / draws', `${result.warmup} / ${result.draws}`],
-    ['step size', fmt(result.stepSize, 4)],
-    ['trajectory length', `${fmt(result.trajectoryLength, 4)} (≈ ${Math.round(result.trajectoryLength / result.stepSize)} leapfrog steps)`],
-    ['divergences', `${result.totals.divergences} in sampling (of ${result.chains * result.draws}), ${adaptDiv} in warmup`],
-    ['acceptance', fmt(result.totals.meanAccept, 3)],
-    ['E-BFMI (min over chains)', summary.ebfmi.length ? fmt(minFinite(summary.ebfmi), 3) : '—'],
-    ['time', `${fmt(result.timing.compile_s, 3)} s setup, ${fmt(result.timing.warmup_s, 3)} s warmup, ${fmt(result.timing.sampling_s, 3)} s sampling`],
-    ['min bulk ESS', `${fmt(worst.ess, 4)} (${worst.name}), ${fmt(worst.ess / secs, 4)} per second`],
+    ['parameterization', learnedNote(row)],
+    ['backend', `${report.device.backend} — ${report.device.adapter}`],
+    ['chains', s.retained_chains === s.chains ? `${s.chains}` : `${s.chains} (${s.retained_chains} retained for draws and plots)`],
+    ['warmup / draws', `${s.warmup} / ${s.draws}`],
+    ['step size', fmt(s.step_size, 4)],
+    ['trajectory length', `${fmt(s.trajectory_length, 4)} (${fmt(s.mean_leapfrog_steps, 3)} leapfrog steps per draw on average)`],
+    ['divergences', `${s.divergences} in sampling (of ${s.chains * s.draws} transitions), ${adaptDiv} in warmup`],
+    ['acceptance', fmt(s.accept_rate, 3)],
+    ['E-BFMI', `min ${fmt(s.ebfmi_min, 3)}, median ${fmt(s.ebfmi_median, 3)} over chains`],
+    ['time', `${fmt(report.timing.compile_s, 3)} s setup, ${fmt(report.timing.warmup_s, 3)} s warmup, ${fmt(report.timing.sampling_s, 3)} s sampling; diagnostics ${fmt(run.summarySeconds, 2)} s`],
+    ['min bulk ESS / s', `${fmt(row.ess_bulk_min_per_s, 4)} (${minEssParam(report)}); tau ${fmt(row.ess_bulk_tau_per_s, 4)}; per second of wall time`],
   ];
   const dl = el('dl', undefined, 'overview');
   for (const [k, v] of rows) dl.append(el('dt', k), el('dd', v));
   target.replaceChildren(dl);
-  if (summary.warnings.length) {
+  if (report.warnings.length) {
     const ul = el('ul', undefined, 'warnings');
-    for (const w of summary.warnings) ul.append(el('li', w));
+    for (const w of report.warnings) ul.append(el('li', w));
     target.append(ul);
   }
 }
 
 /** Per-parameter table: sampled vs exact posterior, and convergence diagnostics. */
-export function renderSummaryTable(target: HTMLElement, result: SampleResult, summary: Summary, exact: ExactPosterior): void {
-  const secs = runSeconds(result);
+export function renderSummaryTable(target: HTMLElement, run: RunDone): void {
+  const { summary, exact, report } = run;
+  const secs = report.timing.total_s;
+  const scale = report.throughput.ess_scale;
   const table = el('table', undefined, 'summary');
   const head = el('tr');
   const cols: [string, string?][] = [
@@ -96,7 +103,7 @@ export function renderSummaryTable(target: HTMLElement, result: SampleResult, su
     ['ESS bulk'],
     ['ESS tail'],
     ['R-hat', `rank-normalized split R-hat; above ${RHAT_THRESHOLD} is flagged`],
-    ['ESS bulk / s', 'bulk ESS per second of warmup and sampling'],
+    ['ESS bulk / s', 'bulk ESS per second of wall time (scaled to all chains when only some were retained)'],
   ];
   for (const [c, title] of cols) {
     const th = el('th', c);
@@ -106,7 +113,7 @@ export function renderSummaryTable(target: HTMLElement, result: SampleResult, su
   table.append(el('thead'));
   table.tHead!.append(head);
   const body = el('tbody');
-  for (const name of result.paramNames) {
+  for (const name of run.paramNames) {
     const p = summary.params[name];
     if (!p) continue;
     const ex = exactFor(name, exact);
@@ -118,54 +125,11 @@ export function renderSummaryTable(target: HTMLElement, result: SampleResult, su
     tr.append(el('td', fmt(z, 2), Math.abs(z) > BIAS_Z_THRESHOLD ? 'bad' : undefined));
     tr.append(el('td', fmt(p.ess_bulk, 4)), el('td', fmt(p.ess_tail, 4)));
     tr.append(el('td', fmt(p.rhat, 4), p.rhat > RHAT_THRESHOLD ? 'bad' : undefined));
-    tr.append(el('td', fmt(p.ess_bulk / secs, 4)));
+    tr.append(el('td', fmt((p.ess_bulk * scale) / secs, 4)));
     if (p.reasons.length) tr.title = p.reasons.join('\n');
     body.append(tr);
   }
   table.append(body);
   const note = el('p', `z = (mean − exact mean) / MCSE: |z| > ${BIAS_Z_THRESHOLD} (red) means the draws disagree with the exact posterior; R-hat above ${RHAT_THRESHOLD} is red too. Hover a row for any estimate's caveats.`, 'note');
   target.replaceChildren(table, note);
-}
-
-export interface CompareRow {
-  readonly label: string;
-  readonly result: SampleResult;
-  readonly summary: Summary;
-}
-
-/** Side-by-side ESS/s of several runs of the same data (e.g. centered vs non-centered). */
-export function renderComparison(target: HTMLElement, rows: readonly CompareRow[]): void {
-  const table = el('table', undefined, 'summary compare');
-  const head = el('tr');
-  head.append(el('th', 'parameter'));
-  for (const r of rows) head.append(el('th', `${r.label}: ESS bulk / s`));
-  table.append(el('thead'));
-  table.tHead!.append(head);
-  const body = el('tbody');
-  const names = rows[0]?.result.paramNames ?? [];
-  const perSec = rows.map((r) => (name: string) => (r.summary.params[name]?.ess_bulk ?? NaN) / runSeconds(r.result));
-  for (const name of names) {
-    const tr = el('tr');
-    tr.append(el('th', name));
-    const vals = perSec.map((f) => f(name));
-    let best = -Infinity;
-    for (const v of vals) if (Number.isFinite(v) && v > best) best = v;
-    for (const v of vals) tr.append(el('td', fmt(v, 4), v === best ? 'best' : undefined));
-    body.append(tr);
-  }
-  const facts: [string, (r: CompareRow) => string][] = [
-    ['divergences (sampling)', (r) => String(r.result.totals.divergences)],
-    ['step size', (r) => fmt(r.result.stepSize, 4)],
-    ['trajectory length', (r) => fmt(r.result.trajectoryLength, 4)],
-    ['warmup + sampling, s', (r) => fmt(runSeconds(r.result), 3)],
-    ['min bulk ESS', (r) => fmt(minBulkEss(r.summary).ess, 4)],
-  ];
-  for (const [label, f] of facts) {
-    const tr = el('tr', undefined, 'fact');
-    tr.append(el('th', label));
-    for (const r of rows) tr.append(el('td', f(r)));
-    body.append(tr);
-  }
-  table.append(body);
-  target.replaceChildren(table);
 }

@@ -142,6 +142,11 @@ export interface Backend {
   recordDraw(): void;
   /** Waits for outstanding work; returns divergences so far in the sampling phase (all chains). */
   sync(): Promise<number>;
+  /**
+   * Optional: the current positions of chains 0..n-1 (chain-major, c * D + d), for live
+   * plots while sampling. Reading them changes nothing in the run.
+   */
+  snapshotPositions?(n: number): Promise<Float32Array | Float64Array>;
   /** Returns recorded draws and totals (after the last `recordDraw`). */
   collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }>;
   destroy(): void;

@@ -324,6 +324,10 @@ class CpuBackend implements Backend {
     return this.totalDivergences;
   }
 
+  async snapshotPositions(n: number): Promise<Float64Array> {
+    return this.position.slice(0, Math.min(n, this.chains) * this.dim);
+  }
+
   async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
     const rec = this.recording;
     if (rec === null) throw new Error('collect called before beginSampling');

@@ -902,6 +902,25 @@ class WebGpuBackend implements Backend {
     return (await this.readTotals()).divergences;
   }
 
+  /** Copies the first n chains of each block of the state buffer back (one small readback). */
+  async snapshotPositions(n: number): Promise<Float32Array> {
+    this.flushBatch();
+    const device = this.gpu.device;
+    const S = this.NV + 1;
+    const m = Math.min(n, this.chains);
+    const bytes = m * 16;
+    const staging = device.createBuffer({ label: 'positions snapshot', size: S * bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder({ label: 'positions snapshot copy' });
+    for (let j = 0; j < S; j++) enc.copyBufferToBuffer(this.stateBuf, j * this.chains * 16, staging, j * bytes, bytes);
+    device.queue.submit([enc.finish()]);
+    await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
+    const out = new Float32Array(m * this.dim);
+    unpackPositions(this.K, m, m, new Float32Array(staging.getMappedRange()), out);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
   async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
     this.flushBatch();
     if (this.slotInChunk > 0) this.flushChunk();

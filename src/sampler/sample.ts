@@ -102,10 +102,29 @@ export interface SampleOptions {
   /** A GPU to use (the demo page passes its own). */
   readonly gpu?: Gpu;
   readonly onProgress?: (p: Progress) => void;
+  /**
+   * Called during sampling after each progress report (every SAMPLING_SYNC_INTERVAL
+   * iterations) with the current positions of the first `snapshotChains` chains (default
+   * 64), for live plots; the draws are the same with or without it.
+   */
+  readonly onSnapshot?: (s: PositionSnapshot) => void;
+  readonly snapshotChains?: number;
   /** Called once the backend is chosen, before warmup (e.g. to say at once that `auto` fell back to the CPU). */
   readonly onBackend?: (backend: SampleResult['backend']) => void;
   readonly signal?: AbortSignal;
 }
+
+/** Current unconstrained positions of the first chains during sampling (see `onSnapshot`). */
+export interface PositionSnapshot {
+  /** Sampling iterations done. */
+  readonly iteration: number;
+  readonly chains: number;
+  /** Chain-major: (chain * D + d), D = K + 2, coordinates (mu, log tau, z_0..z_{K-1}). */
+  readonly positions: Float32Array | Float64Array;
+}
+
+/** Chains in a position snapshot unless `snapshotChains` says otherwise. */
+export const DEFAULT_SNAPSHOT_CHAINS = 64;
 
 export interface Progress {
   readonly phase: 'warmup' | 'sampling';
@@ -454,6 +473,10 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         });
         stepsSinceReport = 0;
         iterationsSinceReport = 0;
+        if (options.onSnapshot && backend.snapshotPositions) {
+          const n = Math.min(chains, options.snapshotChains ?? DEFAULT_SNAPSHOT_CHAINS);
+          options.onSnapshot({ iteration: t + 1, chains: n, positions: await backend.snapshotPositions(n) });
+        }
       }
     }
     // Aborted before the first draw: nothing to keep.

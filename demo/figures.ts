@@ -1,0 +1,318 @@
+/**
+ * The figures of a run, reduced in the sampling worker to what the page draws: strided
+ * subsets of the draws for funnels and traces (a plot of 65,536 chains × 1,000 draws shows
+ * a sample, and says so), histograms, autocorrelations, posterior predictive intervals and
+ * the per-chain E-BFMI. The page's main thread then only draws, so no task there runs long.
+ *
+ * Every array is chain-major on input (chain * draws + draw), as `sample()` returns them.
+ */
+import { autocorrelation } from '../src/diagnostics/acf.ts';
+import type { Summary } from '../src/diagnostics/index.ts';
+import type { HierData } from '../src/model/data.ts';
+import { LOG_TAU, Z0, type HierModel } from '../src/model/model.ts';
+import type { ExactPosterior } from '../src/model/posterior.ts';
+import { logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
+import { keyFromSeed, philox4x32, toUnit } from '../src/sampler/rng.ts';
+import type { SampleResult } from '../src/sampler/sample.ts';
+
+/** Most draws per funnel panel (a strided subset of all retained draws; the same draws in every panel). */
+export const MAX_FUNNEL_POINTS = 3000;
+/** Most divergent transitions drawn per panel (a strided subset when there are more). */
+export const MAX_DIVERGENT_POINTS = 3000;
+/** Chains in trace plots, and most points per trace (strided beyond). */
+export const TRACE_CHAINS = 4;
+export const MAX_TRACE_POINTS = 1000;
+/** Chains averaged in the autocorrelation plot, and the largest lag shown. */
+export const ACF_CHAINS = 64;
+export const MAX_ACF_LAG = 60;
+/** Draws used per group for the posterior predictive intervals (strided). */
+export const PPC_DRAWS = 20_000;
+/** Observations drawn per group in the data strip plot and the predictive check (strided beyond). */
+export const MAX_POINTS_PER_GROUP = 200;
+/** Philox stream of the y_rep draws (counter word 3), apart from the sampler's. */
+const PPC_STREAM = 0x99c;
+
+/** Draws of one funnel run: the sampled coordinate and theta of each group against log tau. */
+export interface FunnelData {
+  /** Retained draws in all, and the stride of the subset shown (1: all). */
+  readonly total: number;
+  readonly stride: number;
+  readonly logTau: Float32Array;
+  /** Per group: the sampled coordinate z_k (theta_k centered, eta_k non-centered) and theta_k. */
+  readonly z: Float32Array[];
+  readonly theta: Float32Array[];
+  /** Divergent transitions of the retained chains, where they diverged (a strided subset beyond MAX_DIVERGENT_POINTS). */
+  readonly divTotal: number;
+  readonly divLogTau: Float32Array;
+  readonly divZ: Float32Array[];
+  readonly divTheta: Float32Array[];
+}
+
+export interface TraceData {
+  readonly chains: number;
+  readonly stride: number;
+  readonly x: Float64Array;
+  /** Per chain shown. */
+  readonly mu: Float32Array[];
+  readonly logTau: Float32Array[];
+}
+
+export interface TauData {
+  /** Histogram of the tau draws (density scale), bin edges (bins + 1). */
+  readonly edges: Float64Array;
+  readonly density: Float64Array;
+  /** Exact posterior density and prior density of tau on a grid of tau. */
+  readonly grid: Float64Array;
+  readonly exact: Float64Array;
+  readonly prior: Float64Array;
+  readonly trueTau?: number;
+}
+
+export interface PpcData {
+  /** Per group: the 5, 25, 50, 75, 95% quantiles of y_rep (a new observation of the group). */
+  readonly q: Float64Array;
+  /** Observed values shown (strided per group), with their group. */
+  readonly obsGroup: Float64Array;
+  readonly obsY: Float64Array;
+  /** Observations per group. */
+  readonly n: Int32Array;
+}
+
+export interface AcfData {
+  readonly lags: Float64Array;
+  readonly mu: Float64Array;
+  readonly tau: Float64Array;
+  readonly chains: number;
+}
+
+/** What the page draws for a finished run. */
+export interface RunFigures {
+  readonly labels: readonly string[];
+  readonly c: Float64Array;
+  readonly funnel: FunnelData;
+  readonly trace: TraceData;
+  readonly tau: TauData;
+  readonly ppc: PpcData;
+  readonly acf: AcfData;
+  readonly ebfmi: Float64Array;
+}
+
+/** Indices 0, s, 2s, ... below n, with s the smallest stride giving at most `max` of them. */
+function strided(n: number, max: number): { stride: number; count: number } {
+  const stride = Math.max(1, Math.ceil(n / max));
+  return { stride, count: Math.ceil(n / stride) };
+}
+
+/** theta_k = mu + tau^(1-c) (z - c mu) at a position (float64). */
+function thetaAt(pos: ArrayLike<number>, row: number, k: number, c: number): number {
+  const mu = pos[row];
+  return mu + Math.exp((1 - c) * pos[row + LOG_TAU]) * (pos[row + Z0 + k] - c * mu);
+}
+
+export function funnelData(result: SampleResult): FunnelData {
+  const { records: rec, model } = result;
+  const K = model.stats.K;
+  const D = model.dim;
+  const total = rec.retainedChains * rec.draws;
+  const { stride, count } = strided(total, MAX_FUNNEL_POINTS);
+  const logTau = new Float32Array(count);
+  const z = Array.from({ length: K }, () => new Float32Array(count));
+  const theta = Array.from({ length: K }, () => new Float32Array(count));
+  for (let j = 0, i = 0; i < total; i += stride, j++) {
+    const row = i * D;
+    logTau[j] = rec.positions[row + LOG_TAU];
+    for (let k = 0; k < K; k++) {
+      z[k][j] = rec.positions[row + Z0 + k];
+      theta[k][j] = thetaAt(rec.positions, row, k, model.c[k]);
+    }
+  }
+  const divTotal = rec.divergentChain.length;
+  const dv = strided(divTotal, MAX_DIVERGENT_POINTS);
+  const divLogTau = new Float32Array(dv.count);
+  const divZ = Array.from({ length: K }, () => new Float32Array(dv.count));
+  const divTheta = Array.from({ length: K }, () => new Float32Array(dv.count));
+  for (let j = 0, i = 0; i < divTotal; i += dv.stride, j++) {
+    const row = i * D;
+    divLogTau[j] = rec.divergentPositions[row + LOG_TAU];
+    for (let k = 0; k < K; k++) {
+      divZ[k][j] = rec.divergentPositions[row + Z0 + k];
+      divTheta[k][j] = thetaAt(rec.divergentPositions, row, k, model.c[k]);
+    }
+  }
+  return { total, stride, logTau, z, theta, divTotal, divLogTau, divZ, divTheta };
+}
+
+export function traceData(result: SampleResult): TraceData {
+  const draws = result.draws;
+  const chains = Math.min(TRACE_CHAINS, result.retainedChains);
+  const { stride, count } = strided(draws, MAX_TRACE_POINTS);
+  const x = Float64Array.from({ length: count }, (_, j) => j * stride);
+  const pick = (values: Float32Array, c: number) => Float32Array.from({ length: count }, (_, j) => values[c * draws + j * stride]);
+  return {
+    chains,
+    stride,
+    x,
+    mu: Array.from({ length: chains }, (_, c) => pick(result.params.mu, c)),
+    logTau: Array.from({ length: chains }, (_, c) => pick(result.params.log_tau, c)),
+  };
+}
+
+/** Bins of the tau histogram: about sqrt(n), between 20 and 80. */
+function binCount(n: number): number {
+  return Math.max(20, Math.min(80, Math.round(Math.sqrt(n))));
+}
+
+/**
+ * tau's draws as a histogram on [0, hi] (hi: the exact posterior's 99.5% point, roughly,
+ * from the grid; or the draws' largest value if they reach further out), against the exact
+ * posterior density p(tau | y) = p(s | y) / tau from the quadrature grid in s = log tau, and
+ * the prior density.
+ */
+export function tauData(result: SampleResult, exact: ExactPosterior, trueTau?: number): TauData {
+  const tau = result.params.tau;
+  const { grid } = exact;
+  // Upper end: where the exact CDF passes 0.995 (grid weights sum to 1).
+  let acc = 0;
+  let hi = Math.exp(grid.s[grid.s.length - 1]);
+  for (let i = 0; i < grid.s.length; i++) {
+    acc += grid.weight[i];
+    if (acc >= 0.995) {
+      hi = Math.exp(grid.s[i]);
+      break;
+    }
+  }
+  if (trueTau !== undefined) hi = Math.max(hi, trueTau * 1.1);
+  const bins = binCount(tau.length);
+  const w = hi / bins;
+  const counts = new Float64Array(bins);
+  for (let i = 0; i < tau.length; i++) {
+    const b = Math.floor(tau[i] / w);
+    if (b >= 0 && b < bins) counts[b]++;
+  }
+  const edges = Float64Array.from({ length: bins + 1 }, (_, i) => i * w);
+  const density = Float64Array.from({ length: bins + 1 }, (_, i) => counts[Math.min(i, bins - 1)] / (tau.length * w));
+  const prior = result.model.priors.tau;
+  const logNorm = logTauPriorNormalizer(prior);
+  const gx: number[] = [];
+  const gy: number[] = [];
+  const gp: number[] = [];
+  for (let i = 0; i < grid.s.length; i++) {
+    const t = Math.exp(grid.s[i]);
+    if (t > hi) break;
+    gx.push(t);
+    gy.push(grid.density[i] / t);
+    gp.push(Math.exp(logTauPriorUnconstrained(prior, grid.s[i]).value - grid.s[i] + logNorm));
+  }
+  return { edges, density, grid: Float64Array.from(gx), exact: Float64Array.from(gy), prior: Float64Array.from(gp), trueTau };
+}
+
+/** The k-th of the sorted values' quantiles p (linear interpolation, type 7). */
+function quantileOf(sorted: Float64Array, p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
+}
+
+/** Quantile levels of the predictive intervals. */
+export const PPC_LEVELS = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
+
+/**
+ * Posterior predictive check per group: y_rep ~ Normal(theta_k, sigma_k) for a new
+ * observation of group k, theta_k from the draws and sigma_k the group's median measurement
+ * sd (all sigma are equal in the study's data), against the observed y of the group.
+ * The normals are Philox draws keyed by the run's seed: the same run draws the same check.
+ */
+export function ppcData(result: SampleResult, data: HierData, seed: number): PpcData {
+  const K = data.K;
+  const n = new Int32Array(K);
+  for (let i = 0; i < data.y.length; i++) n[data.group[i]]++;
+  const byGroup: number[][] = Array.from({ length: K }, () => []);
+  for (let i = 0; i < data.y.length; i++) byGroup[data.group[i]].push(i);
+  const sigmaK = byGroup.map((idx) => {
+    if (idx.length === 0) return 0;
+    const s = Float64Array.from(idx, (i) => data.sigma[i]).sort();
+    return quantileOf(s, 0.5);
+  });
+  const obsGroup: number[] = [];
+  const obsY: number[] = [];
+  for (let k = 0; k < K; k++) {
+    const idx = byGroup[k];
+    const { stride } = strided(idx.length, MAX_POINTS_PER_GROUP);
+    for (let j = 0; j < idx.length; j += stride) {
+      obsGroup.push(k);
+      obsY.push(data.y[idx[j]]);
+    }
+  }
+  const key = keyFromSeed(seed);
+  const total = result.params.mu.length;
+  const { stride, count } = strided(total, PPC_DRAWS);
+  const q = new Float64Array(K * PPC_LEVELS.length);
+  const rep = new Float64Array(count);
+  for (let k = 0; k < K; k++) {
+    const th = result.params[result.paramNames[3 + k]];
+    for (let j = 0, i = 0; i < total; i += stride, j++) {
+      const w = philox4x32([k, j, 0, PPC_STREAM], key);
+      const normal = Math.sqrt(-2 * Math.log(toUnit(w[0]))) * Math.cos(2 * Math.PI * toUnit(w[1]));
+      rep[j] = th[i] + sigmaK[k] * normal;
+    }
+    rep.sort();
+    PPC_LEVELS.forEach((p, l) => (q[k * PPC_LEVELS.length + l] = quantileOf(rep, p)));
+  }
+  return { q, obsGroup: Float64Array.from(obsGroup), obsY: Float64Array.from(obsY), n };
+}
+
+/** Autocorrelation of mu and tau averaged over the first ACF_CHAINS chains, lags 0..MAX_ACF_LAG. */
+export function acfData(result: SampleResult): AcfData {
+  const draws = result.draws;
+  const chains = Math.min(ACF_CHAINS, result.retainedChains);
+  const L = Math.min(MAX_ACF_LAG, draws - 1);
+  const mean = (values: Float32Array) => {
+    const out = new Float64Array(L + 1);
+    let used = 0;
+    for (let c = 0; c < chains; c++) {
+      const r = autocorrelation(values.subarray(c * draws, (c + 1) * draws));
+      if (!Number.isFinite(r[0])) continue;
+      used++;
+      for (let l = 0; l <= L; l++) out[l] += r[l];
+    }
+    for (let l = 0; l <= L; l++) out[l] = used ? out[l] / used : NaN;
+    return out;
+  };
+  return { lags: Float64Array.from({ length: L + 1 }, (_, l) => l), mu: mean(result.params.mu), tau: mean(result.params.tau), chains };
+}
+
+/** Every figure of a run, for the page. */
+export function runFigures(result: SampleResult, summary: Summary, exact: ExactPosterior, data: HierData, seed: number, trueTau?: number): RunFigures {
+  return {
+    labels: result.model.stats.labels,
+    c: Float64Array.from(result.model.c),
+    funnel: funnelData(result),
+    trace: traceData(result),
+    tau: tauData(result, exact, trueTau),
+    ppc: ppcData(result, data, seed),
+    acf: acfData(result),
+    ebfmi: Float64Array.from(summary.ebfmi),
+  };
+}
+
+/** Every ArrayBuffer behind the figures' typed arrays (to transfer, not copy). */
+export function figureBuffers(f: RunFigures): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const visit = (v: unknown) => {
+    if (ArrayBuffer.isView(v)) out.add(v.buffer as ArrayBuffer);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(f);
+  return [...out];
+}
+
+/** The sampled coordinate's name for centeredness c: theta (centered), eta (non-centered), z (partial). */
+export function coordinateName(c: number, label: string): string {
+  if (!Number.isFinite(c)) return `z[${label}]`;
+  if (c === 1) return `theta[${label}]`;
+  if (c === 0) return `eta[${label}]`;
+  return `z[${label}] (c = ${+c.toFixed(2)})`;
+}
+
+export type { HierModel };
