@@ -82,14 +82,6 @@ export function summaryInputs(result: SampleResult): [Record<string, Float32Arra
   ];
 }
 
-/** The median of x^2 over draws (non-finite ignored). */
-function medianSquare(xs: Float32Array): number {
-  const s = Float64Array.from(xs, (x) => x * x).filter(Number.isFinite).sort();
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
-}
-
 /**
  * Diagnoses a run (R-hat, ESS, MCSE, E-BFMI over the retained chains; divergences and
  * acceptance over all chains) and builds its report. When only a prefix of the chains was
@@ -139,9 +131,11 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     warnings.push(`the step size collapsed to ${result.stepSize.toPrecision(3)} (${meanSteps.toFixed(0)} leapfrog steps per transition): the posterior's scales differ widely across coordinates.`);
   }
   // A fixed parameterization in trouble: name the likely cure from each group's se_k vs
-  // the posterior tau (median of tau^2 over the retained draws).
+  // the posterior tau: the median of tau^2 over the retained draws, i.e. the square of tau's
+  // posterior median (tau > 0, and squaring is monotone there), which the summary already
+  // holds (sorting 4 M draws again cost about 1 s at 4,096 x 1,000).
   if (!result.centeredness && (div > 0 || meanSteps >= COLLAPSED_STEP_LEAPFROG)) {
-    const tau2 = medianSquare(result.params.tau);
+    const tau2 = summary.params.tau.q50 ** 2;
     const advice = Number.isFinite(tau2) ? parameterizationAdvice(result.model.stats, result.model.c, tau2) : undefined;
     if (advice) warnings.push(advice);
   }
