@@ -20,36 +20,9 @@
 // M^-1 p' in `warm`, as hmc.wgsl.
 //
 // Requires: const TPC, CPW, WG: u32, const DIAG_METRIC, WARMUP, BINARY_C: bool, the priors;
-// block.wgsl, chain_sum(_one).wgsl, philox.wgsl.
+// block.wgsl, chain_sum(_one).wgsl, philox.wgsl, hmc_wide_common.wgsl.
 
-const MAX_ENERGY_ERROR: f32 = 1000.0;
-const FLAG_RECORD: u32 = 2u;
-// Matches MAX_BATCH in hmc.wgsl and src/sampler/gpu_backend.ts.
-const MAX_BATCH: u32 = 32u;
-
-// hmc.wgsl's StepParams header; `row_stride` counts workgroups per row of the grid, and the
-// word after `slots` holds K (NV = ceil(K / 4) blocks).
-struct StepParams {
-  iteration: u32,
-  num_iterations: u32,
-  num_chains: u32,
-  row_stride: u32,
-  step_size: f32,
-  flags: u32,
-  record_slot: u32,
-  retained: u32,
-  key: vec2u,
-  slots: u32,
-  num_groups: u32,
-  num_steps: array<vec4u, MAX_BATCH / 4u>,
-}
-
-struct WarmupStep {
-  step_size: f32,
-  trajectory_length: f32,
-  num_steps: u32,
-  iteration: u32,
-}
+// Constants, StepParams, WarmupStep: hmc_wide_common.wgsl.
 
 // The group data, compact (src/gpu/layout.ts packGroupsCompact): per block ybar and the
 // precision, whose sign bit marks the centered lanes (BINARY_C: two vec4s; -0.0 for a
@@ -82,33 +55,7 @@ fn group_block(j: u32) -> GroupBlock {
   return GroupBlock(groups[3u * j], groups[3u * j + 1u], groups[3u * j + 2u], vec4f(1.0));
 }
 
-fn is_finite(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7F800000u) != 0x7F800000u;
-}
-
-fn all_finite(v: vec4f) -> bool {
-  return all((bitcast<vec4u>(v) & vec4u(0x7F800000u)) != vec4u(0x7F800000u));
-}
-
-fn momentum_scale(im: vec4f) -> vec4f {
-  if (DIAG_METRIC) {
-    return inverseSqrt(im);
-  }
-  return vec4f(1.0);
-}
-
-fn block_inv_mass(j: u32) -> vec4f {
-  if (DIAG_METRIC) {
-    return inv_mass[j];
-  }
-  return vec4f(1.0);
-}
-
-// (lp, d/dmu, d/ds, kinetic) partial sums of a block: lanes added.
-fn lane_sums(bt: BlockTerms, kin: vec4f) -> vec4f {
-  let ones = vec4f(1.0);
-  return vec4f(dot(bt.lp, ones), dot(bt.g_mu, ones), dot(bt.g_s, ones), dot(kin, ones));
-}
+// is_finite, all_finite, momentum_scale, block_inv_mass, lane_sums: hmc_wide_common.wgsl.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {

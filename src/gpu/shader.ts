@@ -16,6 +16,7 @@ const SHADER_URLS = {
   chain_sum_one: new URL('../../shaders/chain_sum_one.wgsl', import.meta.url),
   hmc_wide: new URL('../../shaders/hmc_wide.wgsl', import.meta.url),
   hmc_stream: new URL('../../shaders/hmc_stream.wgsl', import.meta.url),
+  hmc_wide_common: new URL('../../shaders/hmc_wide_common.wgsl', import.meta.url),
   reduce: new URL('../../shaders/reduce.wgsl', import.meta.url),
   reduce_blocks: new URL('../../shaders/reduce_blocks.wgsl', import.meta.url),
   reduce_wide: new URL('../../shaders/reduce_wide.wgsl', import.meta.url),

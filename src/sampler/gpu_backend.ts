@@ -352,7 +352,7 @@ class WebGpuBackend implements Backend {
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
     const hmcModules = wide
-      ? (['block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide'] as const)
+      ? (['block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide'] as const)
       : (['model', 'philox', 'hmc'] as const);
     const hmcConsts: Record<string, ShaderConst> = wide
       ? {
