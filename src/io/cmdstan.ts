@@ -22,7 +22,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../model/priors.ts';
-import { parseCell, unquote, type DrawsTable } from './draws_csv.ts';
+import { parseCell, parseHeader, unquote, type DrawsTable } from './draws_csv.ts';
 
 const ADAPTATION_MARKER = /^#\s*Adaptation terminated/;
 const CONFIG_LINE = /^#\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*(\(Default\))?\s*$/;
@@ -91,14 +91,7 @@ export function parseCmdStanCsv(text: string, source = 'cmdstan.csv'): CmdStanCh
     if (m && !config.has(m[1])) config.set(m[1], m[2]);
   }
   if (li >= lines.length) throw new InputError(source, 'no header line (only comments or empty)');
-  const header = lines[li].split(',').map(unquote);
-  const headerLine = li + 1;
-  const seen = new Set<string>();
-  for (const h of header) {
-    if (h === '') throw new InputError(source, `line ${headerLine}: empty column name in the header`);
-    if (seen.has(h)) throw new InputError(source, `line ${headerLine}: column '${h}' appears twice`);
-    seen.add(h);
-  }
+  const header = parseHeader(lines[li], li + 1, source);
   const width = header.length;
   const rows: number[][] = header.map(() => []);
   let nRows = 0;

@@ -48,20 +48,28 @@ export function parseCell(text: string): number | null {
   return null;
 }
 
+/**
+ * The column names of a CSV header line (1-based `lineNo`), unquoted; an empty or repeated
+ * name is an InputError naming the file and line.
+ */
+export function parseHeader(line: string, lineNo: number, source: string): string[] {
+  const header = line.split(',').map(unquote);
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (h === '') throw new InputError(source, `line ${lineNo}: empty column name in the header`);
+    if (seen.has(h)) throw new InputError(source, `line ${lineNo}: column '${h}' appears twice`);
+    seen.add(h);
+  }
+  return header;
+}
+
 /** Parses draws CSV text; `source` names the file in error messages. */
 export function parseDrawsCsv(text: string, source = 'draws'): DrawsTable {
   const lines = text.split(/\r?\n/);
   let li = 0;
   while (li < lines.length && (lines[li].trim() === '' || lines[li].startsWith('#'))) li++;
   if (li >= lines.length) throw new InputError(source, 'no header line (the file is empty)');
-  const header = lines[li].split(',').map(unquote);
-  const headerLine = li + 1;
-  const seen = new Set<string>();
-  for (const h of header) {
-    if (h === '') throw new InputError(source, `line ${headerLine}: empty column name in the header`);
-    if (seen.has(h)) throw new InputError(source, `line ${headerLine}: column '${h}' appears twice`);
-    seen.add(h);
-  }
+  const header = parseHeader(lines[li], li + 1, source);
   const chainCol = header.findIndex((h) => CHAIN_COLUMNS.includes(h));
   const drawCol = header.findIndex((h) => DRAW_COLUMNS.includes(h));
   if (chainCol < 0) throw new InputError(source, `no 'chain' column in the header (${header.join(',')})`);
