@@ -11,7 +11,7 @@ import type { Backend, EnsembleStats } from '../src/sampler/backend.ts';
 import { testGpu } from './gpu_helpers.ts';
 import { sample } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
-import { exactPosterior } from '../src/model/posterior.ts';
+import { checkExact } from './exactness.ts';
 import { packGroupsCompact } from '../src/gpu/layout.ts';
 import { syntheticData } from './bench/synthetic.ts';
 
@@ -148,19 +148,13 @@ describe.skipIf(!gpu)('a wide model end to end (device adaptation, the stream fo
   it('K = 100 × noncentered: no divergences, posterior means within 4 MCSE and sds within 5% of quadrature', async () => {
     const K = 100;
     const data = syntheticData(K, 5);
-    const exact = exactPosterior(data);
     const result = await sample({ data, parameterization: 'noncentered', chains: 512, warmup: 600, draws: 300, seed: 3, backend: 'webgpu', gpu: gpu!, wideKernel: 'stream' });
     const { report } = reportRun(result, 3);
     expect(report.sampler.divergences).toBe(0);
-    const targets: [string, { mean: number; sd: number }][] = [['mu', exact.mu], ['log_tau', exact.logTau], ...exact.theta.map((t, k): [string, { mean: number; sd: number }] => [`theta[${k}]`, t])];
-    for (const [name, e] of targets) {
-      const p = report.params[name];
-      // log tau mixes slowly here on every backend (the float64 CPU backend gives R-hat 1.024
-      // at these lengths too); the means and sds below are the check.
-      expect(p.rhat, name).toBeLessThan(1.05);
-      expect(Math.abs(p.mean - e.mean) / p.mcse_mean, `${name}: ${p.mean} vs ${e.mean}`).toBeLessThanOrEqual(4);
-      expect(Math.abs(p.sd / e.sd - 1), `${name} sd: ${p.sd} vs ${e.sd}`).toBeLessThanOrEqual(0.05);
-    }
+    // log tau mixes slowly here on every backend (the float64 CPU backend gives R-hat 1.024
+    // at these lengths too); the means and sds are the check.
+    for (const [name, p] of Object.entries(report.params)) expect(p.rhat, name).toBeLessThan(1.05);
+    checkExact(report, data);
   });
 
   it('compact group data marks centered groups by the precision sign bit, -0 without data', () => {

@@ -13,17 +13,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sample } from '../src/sampler/sample.ts';
-import { reportRun, type RunReport } from '../src/sampler/report.ts';
-import { exactPosterior, type PosteriorSummary } from '../src/model/posterior.ts';
+import { reportRun } from '../src/sampler/report.ts';
 import type { HierData } from '../src/model/data.ts';
 import { seedData, testGpu } from './gpu_helpers.ts';
 import { wideData } from './wide_data.ts';
+import { checkExact } from './exactness.ts';
 
 const gpu = await testGpu();
 afterAll(() => gpu?.device.destroy());
 
-const MCSE_TOL = 4;
-const SD_REL_TOL = 0.05;
 const RARE_DIVERGENCES = 1e-4;
 const SEED = 20240611;
 
@@ -70,28 +68,6 @@ const CASES: Case[] = [
 
 const lines: string[] = [];
 
-function check(report: RunReport, data: HierData): { worstZ: number; worstSdRel: number } {
-  const exact = exactPosterior(data);
-  const targets: [string, PosteriorSummary][] = [
-    ['mu', exact.mu],
-    ['log_tau', exact.logTau],
-    ...exact.theta.map((t, k): [string, PosteriorSummary] => [`theta[${data.labels[k]}]`, t]),
-  ];
-  let worstZ = 0;
-  let worstSdRel = 0;
-  for (const [n, e] of targets) {
-    const p = report.params[n];
-    expect(p, n).toBeDefined();
-    const z = Math.abs(p.mean - e.mean) / p.mcse_mean;
-    const sdRel = Math.abs(p.sd / e.sd - 1);
-    worstZ = Math.max(worstZ, z);
-    worstSdRel = Math.max(worstSdRel, sdRel);
-    expect(p.mcse_mean, `${n} mcse_mean`).toBeGreaterThan(0);
-    expect(z, `${n}: mean ${p.mean} vs exact ${e.mean} (mcse ${p.mcse_mean})`).toBeLessThanOrEqual(MCSE_TOL);
-    expect(sdRel, `${n}: sd ${p.sd} vs exact ${e.sd}`).toBeLessThanOrEqual(SD_REL_TOL);
-  }
-  return { worstZ, worstSdRel };
-}
 
 async function runCase(c: Case, backend: 'webgpu' | 'cpu'): Promise<void> {
   const data = c.data();
@@ -103,7 +79,7 @@ async function runCase(c: Case, backend: 'webgpu' | 'cpu'): Promise<void> {
   const why = `${c.name} × auto should be clean: ${report.warnings.join(' | ')}`;
   expect(rhat, why).toBeLessThan(1.01);
   expect(s.divergences, why).toBeLessThanOrEqual(RARE_DIVERGENCES * c.chains * c.draws);
-  const o = check(report, data);
+  const o = checkExact(report, data);
   const cr = report.centeredness!;
   lines.push(
     `${backend} ${c.name} × auto: ${s.chains} chains ${s.warmup}/${s.draws}, ${report.timing.total_s.toFixed(1)} s, step ${s.step_size.toPrecision(3)}, ` +
@@ -135,7 +111,7 @@ describe.skipIf(!gpu)('webgpu --param auto with the automatic warmup (the defaul
     expect([result.model.c[2], result.model.c[6]]).toEqual([1, 1]);
     expect(Math.max(...Object.values(report.params).map((p) => p.rhat)), report.warnings.join(' | ')).toBeLessThan(1.01);
     expect(report.sampler.divergences).toBeLessThanOrEqual(RARE_DIVERGENCES * 512 * 300);
-    check(report, data);
+    checkExact(report, data);
     lines.push(`webgpu unbalanced × auto, warmup auto: stopped at ${result.warmup}, c updates at ${cr.updates.map((u) => u.iteration).join(', ')}`);
   });
 });

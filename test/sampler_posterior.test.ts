@@ -24,16 +24,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sample, type SampleOptions } from '../src/sampler/sample.ts';
 import { reportRun, type RunReport } from '../src/sampler/report.ts';
-import { exactPosterior, type PosteriorSummary } from '../src/model/posterior.ts';
+import { exactPosterior } from '../src/model/posterior.ts';
 import { seedData, testGpu, type SeedName } from './gpu_helpers.ts';
+import { checkExact } from './exactness.ts';
 
 const gpu = await testGpu();
 afterAll(() => gpu?.device.destroy());
 
-const MCSE_TOL = 4;
 /** Divergences tolerated in a case that must be (nearly) clean, as a fraction of transitions. */
 const RARE_DIVERGENCES = 1e-4;
-const SD_REL_TOL = 0.05;
 const SEED = 20240611;
 
 interface Case {
@@ -77,31 +76,11 @@ interface Outcome {
  */
 function check(report: RunReport, name: SeedName, always = false): Outcome {
   const data = seedData(name);
-  const exact = exactPosterior(data);
-  const targets: [string, PosteriorSummary][] = [
-    ['mu', exact.mu],
-    ['log_tau', exact.logTau],
-    ...exact.theta.map((t, k): [string, PosteriorSummary] => [`theta[${data.labels[k]}]`, t]),
-  ];
   const rhats = Object.values(report.params).map((p) => p.rhat);
   const maxRhat = Math.max(...rhats);
   const divergences = report.sampler.divergences;
   const clean = divergences === 0 && rhats.every((r) => r < 1.01);
-  let worstZ = 0;
-  let worstSdRel = 0;
-  for (const [n, e] of targets) {
-    const p = report.params[n];
-    expect(p, n).toBeDefined();
-    const z = Math.abs(p.mean - e.mean) / p.mcse_mean;
-    const sdRel = Math.abs(p.sd / e.sd - 1);
-    worstZ = Math.max(worstZ, z);
-    worstSdRel = Math.max(worstSdRel, sdRel);
-    if (clean || always) {
-      expect(p.mcse_mean, `${n} mcse_mean`).toBeGreaterThan(0);
-      expect(z, `${n}: mean ${p.mean} vs exact ${e.mean} (mcse ${p.mcse_mean})`).toBeLessThanOrEqual(MCSE_TOL);
-      expect(sdRel, `${n}: sd ${p.sd} vs exact ${e.sd}`).toBeLessThanOrEqual(SD_REL_TOL);
-    }
-  }
+  const { worstZ, worstSdRel } = checkExact(report, data, clean || always);
   if (!clean) expect(report.warnings.length, 'a run with divergences or R-hat >= 1.01 must carry warnings').toBeGreaterThan(0);
   return { clean, divergences, maxRhat, worstZ, worstSdRel, warnings: report.warnings };
 }
