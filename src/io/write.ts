@@ -29,17 +29,8 @@ export function removePendingTemporaries(): void {
  * Writes `data` to `path` atomically: to a temporary file in the same directory, then
  * renamed over `path`, so a reader (or a crash) never sees a half-written file.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempName(path);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  } finally {
-    settle(tmp);
-  }
+export function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  return writeChunksAtomic(path, [data]);
 }
 
 /**
