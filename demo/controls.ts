@@ -106,11 +106,6 @@ export function parameterizationOf(kind: ParamKind): string {
   return kind;
 }
 
-/** Whether the library takes `auto` (centeredness learned during warmup). */
-export function autoAvailable(): boolean {
-  return isCenterednessRule('auto');
-}
-
 export function readBackend(): BackendKind {
   return select('backend').value as BackendKind;
 }
@@ -239,16 +234,6 @@ export function saveSettings(): void {
   writeUrlSettings(currentSettings());
 }
 
-/** Disables `auto` where the library does not take it yet, saying why. */
-function syncAuto(): void {
-  const ok = autoAvailable();
-  const box = byId('auto-check').querySelector('input')!;
-  box.disabled = !ok;
-  byId('auto-check').title = ok ? 'each group’s centeredness learned across chains during warmup' : 'this build of the library has no auto parameterization yet';
-  select('param-kind').querySelector<HTMLOptionElement>('option[value="auto"]')!.disabled = !ok;
-  if (!ok && select('param-kind').value === 'auto') select('param-kind').value = 'noncentered';
-}
-
 /**
  * Wires the form: dependent controls, file upload, the URL. `onData` is called with each
  * newly valid data set (for the strip plot), `null` when the data do not parse.
@@ -266,7 +251,6 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
     const choice = describeChoice();
     const ticks = recommend && isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : mixedGroups();
     syncMixedGroups(choice?.data ?? null, ticks);
-    syncAuto();
     syncVisibility();
     saveSettings();
     onData(choice);
@@ -294,7 +278,6 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
   const ticks = url.mixed !== undefined ? url.mixed.split(',').filter(Boolean) : isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : [];
   if (url.param === undefined && isSeedName(name)) select('param-kind').value = RECOMMENDED_PARAMETERIZATION[name].split(':')[0];
   syncMixedGroups(first?.data ?? null, ticks);
-  syncAuto();
   syncVisibility();
   saveSettings();
   onData(first);

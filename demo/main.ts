@@ -12,7 +12,7 @@ import { compareKinds, initControls, readRequest, currentSettings } from './cont
 import { appendCompareFunnels, clearCompare, drawCompareSummary, drawOverlay, type ComparedRun } from './compare_view.ts';
 import { seedData, type DataChoice } from './data_source.ts';
 import { byId } from './dom.ts';
-import { NC_EXPORT_AVAILABLE, rankRuns } from './hooks.ts';
+import { rankRows } from '../src/compare/compare.ts';
 import { AdaptationPlots, chartElements, chartPng, nextTask, unmountWithin, type AdaptationTrace } from './plots.ts';
 import type { ExportFormat, LiveSnapshot, RunDone, RunRequest } from './protocol.ts';
 import { MAX_FUNNEL_POINTS } from './figures.ts';
@@ -276,12 +276,12 @@ async function onCompare(): Promise<void> {
       runs.push({ label: request.parameterization, run: outcome });
       compared.push(handle);
       await nextTask();
-      drawCompareSummary((id) => byId(id), runs, rankRuns(runs.map((r) => r.run.row)));
+      drawCompareSummary((id) => byId(id), runs, rankRows(runs.map((r) => r.run.row)));
       await nextTask();
       await appendCompareFunnels(byId('compare-funnels'), request.parameterization, outcome);
       chartsDrawn += 2 + Math.min(outcome.figures.labels.length, 36);
     }
-    const ranking = rankRuns(runs.map((r) => r.run.row));
+    const ranking = rankRows(runs.map((r) => r.run.row));
     setupOverlay(runs, requests[0]);
     await drawSelectedOverlay(runs);
     const pick = byId<HTMLSelectElement>('compare-pick');
@@ -449,8 +449,5 @@ byId('stop').addEventListener('click', () => current?.stop());
 byId('compare').addEventListener('click', () => void onCompare());
 byId('selftest').addEventListener('click', () => void onSelfTest());
 document.querySelectorAll<HTMLButtonElement>('[data-export]').forEach((b) => b.addEventListener('click', () => void onExport(b.dataset.export as ExportFormat | 'png')));
-const nc = byId<HTMLButtonElement>('export-nc');
-nc.disabled = !NC_EXPORT_AVAILABLE;
-if (!NC_EXPORT_AVAILABLE) nc.title = 'InferenceData export needs the library’s netCDF writer, which this build does not have yet';
 setState('idle');
 void detectGpu(chainsFromUrl);

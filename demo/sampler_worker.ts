@@ -10,7 +10,9 @@ import { exactPosterior } from '../src/model/posterior.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { sample, SAMPLING_SYNC_INTERVAL, type SampleResult } from '../src/sampler/sample.ts';
 import { figureBuffers, MAX_FUNNEL_POINTS, runFigures } from './figures.ts';
-import { compareRow, divergenceLogTauMedian, writeInferenceDataNc } from './hooks.ts';
+import { compareRow, divergenceLogTauMedian } from '../src/compare/compare.ts';
+import { toInferenceData } from '../src/io/inference_data.ts';
+import { toNetcdf } from '../src/io/netcdf.ts';
 import { LOG_TAU } from '../src/model/model.ts';
 import type { ExportFormat, FromWorker, RunRequest, ToWorker } from './protocol.ts';
 
@@ -89,7 +91,7 @@ async function exportRun(format: ExportFormat): Promise<void> {
     if (format === 'json') blob = new Blob([finished.reportJson], { type: 'application/json' });
     else if (format === 'csv') blob = new Blob([...drawsCsvChunks(finished.result)], { type: 'text/csv' });
     else {
-      const bytes = await writeInferenceDataNc(finished.result, finished.request.data, finished.request.seed);
+      const bytes = await toNetcdf(toInferenceData(finished.result, finished.request.data, { seed: finished.request.seed }));
       blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-netcdf' });
     }
     scope.postMessage({ type: 'export', format, blob });

@@ -4,8 +4,7 @@
  *   winner marked, `--json` rows with every column and a verdict per row (the winner's
  *   verdict and the marked row agree; each loser says "lost: ..."), `--out` holds each run's
  *   summary JSON and draws CSV;
- * - the default set runs without --param (a default parameterization this build does not
- *   parse is skipped with a note, never an error);
+ * - the default set (centered, noncentered, auto) runs without --param;
  * - bad input (unknown parameterization, a repeated one, a bad flag) exits 2 and writes nothing.
  */
 import { execFile } from 'node:child_process';

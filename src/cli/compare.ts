@@ -8,6 +8,7 @@ import type { HierData } from '../model/data.ts';
 import { LOG_TAU } from '../model/model.ts';
 import { InputError } from '../model/priors.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
+import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { exactPosterior, type ExactPosterior } from '../model/posterior.ts';
 import { sample, type Progress, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
@@ -42,23 +43,6 @@ The winner has the highest ESS/s among runs with clean diagnostics: divergence r
 E-BFMI >= 0.3 in every chain, R-hat < 1.01, and every posterior mean within 4 MCSE of the
 exact posterior (1-D quadrature over tau). Each losing row says why it lost.
 `;
-
-/**
- * The module of the learned-centeredness rules (`auto`, `auto-binary`: issue 13), which the
- * sampler parses itself; named at run time (.ts in the sources, .js when built) so that a
- * build without it still runs.
- */
-const CENTEREDNESS_MODULE = new URL(`../adaptation/centeredness.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
-
-/** Whether `name` is a learned-centeredness rule that this build's sampler accepts. */
-async function isCenterednessRule(name: string): Promise<boolean> {
-  try {
-    const mod = (await import(CENTEREDNESS_MODULE)) as { isCenterednessRule?: (text: unknown) => boolean };
-    return mod.isCenterednessRule?.(name) === true;
-  } catch {
-    return false;
-  }
-}
 
 /** A file-name-safe form of a parameterization's name (mixed:2,6 -> mixed_2_6). */
 export function slug(name: string): string {
@@ -146,20 +130,13 @@ export async function runCompare(argv: string[]): Promise<number> {
   const jsonPath = outputPath('--json', values.json, '.json');
   const data = await loadData(values.data, { sigma: opts.sigma });
 
-  // Check every parameterization before any run (the sampler parses them again). An explicit
-  // one that does not parse is an error; one of the default set that this build does not know
-  // is skipped with a note.
-  const explicit = values.param !== undefined && values.param.length > 0;
-  const names = (explicit ? values.param! : [...DEFAULT_COMPARE_PARAMS]).map((x) => x.trim());
+  // Check every parameterization before any run (the sampler parses them again), so a bad
+  // one exits 2 before anything is written.
+  const names = (values.param !== undefined && values.param.length > 0 ? values.param : [...DEFAULT_COMPARE_PARAMS]).map((x) => x.trim());
   const cases: { name: string }[] = [];
   for (const name of names) {
-    try {
-      if (!(await isCenterednessRule(name))) parseParameterization(name, data.labels, '--param');
-      cases.push({ name });
-    } catch (err) {
-      if (explicit || !(err instanceof InputError)) throw err;
-      process.stderr.write(`note: skipping '${name}' (${err.message})\n`);
-    }
+    if (!isCenterednessRule(name)) parseParameterization(name, data.labels, '--param');
+    cases.push({ name });
   }
   if (cases.length === 0) throw new InputError('--param', 'no parameterization to run');
   const dup = cases.find((x, i) => cases.findIndex((y) => slug(y.name) === slug(x.name)) !== i);
