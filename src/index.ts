@@ -19,7 +19,8 @@ export { writeInferenceData, inferenceDataFormat } from './io/inference_data_fil
 export { readInferenceDataDraws } from './io/inference_data_read.ts';
 export { parseCmdStanCsv, cmdstanDrawsTable, readCmdStanCsv, stanName, type CmdStanChain } from './io/cmdstan.ts';
 export { parseDrawsCsv, type DrawsTable } from './io/draws_csv.ts';
-export { sample, constrainDraws, type SampleOptions, type SampleResult, type Progress, type BackendKind } from './sampler/sample.ts';
+export { constrainDraws } from './sampler/constrain.ts';
+export { sample, type SampleOptions, type SampleResult, type Progress, type BackendKind } from './sampler/sample.ts';
 export { reportRun, type RunReport } from './sampler/report.ts';
 export type { Backend, EnsembleStats, RecordedDraws, TransitionParams } from './sampler/backend.ts';
 export { createCpuBackend } from './sampler/cpu_backend.ts';

@@ -15,6 +15,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sample, type Progress, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
+import { constrainDraws } from '../src/sampler/constrain.ts';
 import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
 import { InputError } from '../src/model/priors.ts';
 import { seedData, testGpu } from './gpu_helpers.ts';
@@ -201,6 +202,12 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       expect(part.draws).toBe(64);
       expect(part.requestedDraws).toBe(opts.draws);
       expectPrefixOf(part, reference);
+      // The draws the backend constrained chunk by chunk (WebGPU), cut to the 64 kept, are
+      // the recorded positions constrained at once.
+      for (const r of [reference, part]) {
+        const { params } = constrainDraws(r.model, { ...r.records, constrained: undefined });
+        for (const name of r.paramNames) expect(r.params[name], name).toEqual(params[name]);
+      }
       const { report } = reportRun(part, opts.seed);
       expect(report.partial).toBe(true);
       expect(report.sampler.draws).toBe(64);

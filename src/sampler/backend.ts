@@ -63,6 +63,12 @@ export interface RecordedDraws {
   readonly divergentPositions: Float32Array | Float64Array;
   readonly divergentChain: Int32Array;
   readonly divergentDraw: Int32Array;
+  /**
+   * The constrained draws (mu, tau, log_tau, theta[label], as `constrainRows` computes them
+   * from `positions`), when the backend filled them while unpacking; otherwise the caller
+   * computes them (`constrainDraws`).
+   */
+  readonly constrained?: readonly Float32Array[];
 }
 
 /** Totals over *all* chains (not only retained ones) for the sampling phase. */

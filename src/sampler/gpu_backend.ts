@@ -7,6 +7,7 @@ import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } 
 import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions, unpackPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
+import { allocateConstrained, constrainRows } from './constrain.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
 import { MAX_DEVICE_WARMUP, type Backend, type DeviceWarmupArgs, type DeviceWarmupResult, type EnsembleStats, type RecordedDraws, type SamplingTotals, type TransitionParams } from './backend.ts';
 
@@ -189,6 +190,8 @@ class WebGpuBackend implements Backend {
     divPos: number[];
     divChain: number[];
     divDraw: number[];
+    /** Constrained draws, filled chunk by chunk as the positions are unpacked. */
+    constrained: Float32Array[];
   };
   private pendingCopies: Promise<void> = Promise.resolve();
   private sampledIterations = 0;
@@ -775,6 +778,7 @@ class WebGpuBackend implements Backend {
       divPos: [],
       divChain: [],
       divDraw: [],
+      constrained: allocateConstrained(this.model, n),
     };
     if (this.retained > 0) {
       this.recBuf.destroy();
@@ -811,6 +815,7 @@ class WebGpuBackend implements Backend {
     const K = this.K;
     const D = this.dim;
     const draws = this.draws;
+    const model = this.model;
     const prev = this.pendingCopies;
     const done = gpuWait(() => staging.mapAsync(GPUMapMode.READ)).then(async () => {
       await prev;
@@ -850,6 +855,8 @@ class WebGpuBackend implements Backend {
             rec.divergent[o] = a[st + 3] > 0.5 ? 1 : 0;
           }
         }
+        // The tile's rows are in cache: constrain them now, not all at once after sampling.
+        for (let c = c0; c < c1; c++) constrainRows(model, pos, c * draws + first, c * draws + first + used, rec.constrained);
       }
       // Divergences in (draw, chain) order, with the positions where they diverged.
       for (let t = 0; t < used; t++) {
@@ -938,6 +945,7 @@ class WebGpuBackend implements Backend {
       divergentPositions: Float32Array.from(rec.divPos),
       divergentChain: Int32Array.from(rec.divChain),
       divergentDraw: Int32Array.from(rec.divDraw),
+      constrained: rec.constrained,
     };
     const n = this.chains * Math.max(1, this.sampledIterations);
     return { draws, totals: { divergences, meanAccept: acceptSum / n, gradientEvals: steps } };

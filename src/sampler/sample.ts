@@ -1,5 +1,5 @@
 import type { HierData } from '../model/data.ts';
-import { makeModel, MU, LOG_TAU, Z0, type HierModel } from '../model/model.ts';
+import { makeModel, type HierModel } from '../model/model.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { groupStats } from '../model/suffstats.ts';
 import { DEFAULT_PRIORS, InputError, type Priors } from '../model/priors.ts';
@@ -10,6 +10,7 @@ import * as metric from '../adaptation/metric.ts';
 import { MAX_AUTO_WARMUP, warmupStop, type WarmupCheck } from '../adaptation/warmup_stop.ts';
 import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
+import { constrainDraws, namedConstrained } from './constrain.ts';
 import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 import * as centeredness from '../adaptation/centeredness.ts';
@@ -486,7 +487,8 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     const records = truncateDraws(collected.draws, completed, model.dim);
     const totals = collected.totals;
     const tDone = now();
-    const { params, paramNames } = constrainDraws(model, records);
+    // Filled by the backend as it unpacked each readback (WebGPU), else computed here.
+    const { params, paramNames } = records.constrained ? namedConstrained(model, records.constrained) : constrainDraws(model, records);
     return {
       model,
       backend: { name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) },
@@ -545,6 +547,7 @@ export function truncateDraws(rec: RecordedDraws, n: number, D: number): Recorde
     retainedChains: R,
     draws: n,
     positions: cut(rec.positions, D),
+    ...(rec.constrained ? { constrained: rec.constrained.map((a) => cut(a, 1)) } : {}),
     logDensity: cut(rec.logDensity, 1),
     energy: cut(rec.energy, 1),
     acceptProb: cut(rec.acceptProb, 1),
@@ -553,40 +556,4 @@ export function truncateDraws(rec: RecordedDraws, n: number, D: number): Recorde
     divergentChain: divChain,
     divergentDraw: divDraw,
   };
-}
-
-/**
- * Maps recorded unconstrained positions to named constrained draws (float64 arithmetic):
- * mu, tau = e^s, log_tau = s, theta[label] = mu + tau^(1-c) (z - c mu). Chain-major.
- * One exponential per draw serves every non-centered group (tau^1) and none is needed for
- * a centered one (tau^0 = 1); only groups with 0 < c < 1 take their own.
- */
-export function constrainDraws(model: HierModel, rec: RecordedDraws): { params: Record<string, Float32Array>; paramNames: string[] } {
-  const n = rec.retainedChains * rec.draws;
-  const D = model.dim;
-  const K = model.stats.K;
-  const labels = model.stats.labels;
-  const names = ['mu', 'tau', 'log_tau', ...labels.map((l) => `theta[${l}]`)];
-  const out = names.map(() => new Float32Array(n));
-  const pos = rec.positions;
-  const theta = out.slice(3);
-  const c = model.c;
-  // 0: non-centered (tau^1), 1: centered (tau^0), 2: partial (its own power)
-  const kind = Uint8Array.from(c, (ck) => (ck === 0 ? 0 : ck === 1 ? 1 : 2));
-  // One pass over the rows (the positions are read once, in order).
-  for (let i = 0; i < n; i++) {
-    const row = i * D;
-    const mu = pos[row + MU];
-    const s = pos[row + LOG_TAU];
-    const tau = Math.exp(s);
-    out[0][i] = mu;
-    out[1][i] = tau;
-    out[2][i] = s;
-    for (let k = 0; k < K; k++) {
-      const z = pos[row + Z0 + k];
-      const kk = kind[k];
-      theta[k][i] = kk === 0 ? mu + tau * z : kk === 1 ? z : mu + Math.exp((1 - c[k]) * s) * (z - c[k] * mu);
-    }
-  }
-  return { params: Object.fromEntries(names.map((nm, i) => [nm, out[i]])), paramNames: names };
 }
