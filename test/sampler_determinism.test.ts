@@ -193,16 +193,17 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       const w = await abortAt(opts, (p) => p.phase === 'warmup' && p.iteration === 10);
       expectAbortError(w.error);
       expect(w.progress.length).toBe(10);
-      // Aborted at the second sampling report (64 of 100 draws): resolves with those 64.
+      // Aborted at the second sampling report (64 of 100 draws). Each report is awaited one
+      // interval late, so the draws to 96 were issued by then: they are kept, and reported.
       const s = await abortAt(opts, (p) => p.phase === 'sampling' && p.iteration === 64);
       expect(s.error).toBeUndefined();
-      expect(s.progress.filter((p) => p.phase === 'sampling').length).toBe(2);
+      expect(s.progress.filter((p) => p.phase === 'sampling').map((p) => p.iteration)).toEqual([32, 64, 96]);
       const part = s.result!;
       expect(part.partial).toBe(true);
-      expect(part.draws).toBe(64);
+      expect(part.draws).toBe(96);
       expect(part.requestedDraws).toBe(opts.draws);
       expectPrefixOf(part, reference);
-      // The draws the backend constrained chunk by chunk (WebGPU), cut to the 64 kept, are
+      // The draws the backend constrained chunk by chunk (WebGPU), cut to the 96 kept, are
       // the recorded positions constrained at once.
       for (const r of [reference, part]) {
         const { params } = constrainDraws(r.model, { ...r.records, constrained: undefined });
@@ -210,7 +211,7 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       }
       const { report } = reportRun(part, opts.seed);
       expect(report.partial).toBe(true);
-      expect(report.sampler.draws).toBe(64);
+      expect(report.sampler.draws).toBe(96);
       expect(report.sampler.requested_draws).toBe(opts.draws);
       for (const name of part.paramNames) {
         for (const k of ['mean', 'sd', 'q5', 'q95', 'ess_bulk', 'ess_tail', 'rhat'] as const) {

@@ -146,7 +146,10 @@ export interface Backend {
   beginSampling(draws: number, retainedChains: number): void;
   /** Stores the current state as the next draw (after `step`). */
   recordDraw(): void;
-  /** Waits for outstanding work; returns divergences so far in the sampling phase (all chains). */
+  /**
+   * Waits for the work submitted before the call; returns the divergences of the sampling
+   * phase up to there (all chains). Work submitted while it waits may still run.
+   */
   sync(): Promise<number>;
   /**
    * Optional: the current positions of chains 0..n-1 (chain-major, c * D + d), for live

@@ -162,7 +162,6 @@ class WebGpuBackend implements Backend {
   private readonly stateBuf: GPUBuffer;
   private readonly totalsBuf: GPUBuffer;
   private readonly reduceRead: GPUBuffer;
-  private readonly totalsRead: GPUBuffer;
   private readonly partialBytes: { p1: number; p3: number };
   private recBuf: GPUBuffer;
   private hmcBind!: GPUBindGroup;
@@ -265,7 +264,6 @@ class WebGpuBackend implements Backend {
     const warmBuf = mk('warmup state', 3 * stateBytes, STORAGE);
     const infoBuf = mk('transition info', chains * 16, STORAGE);
     this.totalsBuf = mk('sampling totals', chains * 16, STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-    this.totalsRead = mk('totals readback', chains * 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.recBuf = mk('records (empty)', 16, STORAGE | GPUBufferUsage.COPY_SRC);
     this.partialBytes = { p1: S * this.reduceThreads * ENSEMBLE_FIELDS * 16, p3: this.reduceThreads * 16 };
     const p1 = mk('ensemble partial sums', this.partialBytes.p1, STORAGE | GPUBufferUsage.COPY_SRC);
@@ -878,35 +876,50 @@ class WebGpuBackend implements Backend {
     this.pendingCopies = done;
   }
 
-  /** Sampling totals over all chains, summed (in float64) while the readback is mapped. */
-  private async readTotals(): Promise<{ divergences: number; acceptSum: number; steps: number }> {
+  /**
+   * Sampling totals over all chains, summed (in float64) while the readback is mapped. The
+   * copy is encoded at the call, so the totals are those of the work submitted before it,
+   * whatever is submitted while the mapping is pending; each call has its own staging
+   * buffer (chains × 16 bytes), so calls may overlap.
+   */
+  private readTotals(): Promise<{ divergences: number; acceptSum: number; steps: number }> {
     const device = this.gpu.device;
     const bytes = this.chains * 16;
+    const staging = device.createBuffer({ label: 'totals readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = device.createCommandEncoder({ label: 'totals copy' });
-    enc.copyBufferToBuffer(this.totalsBuf, 0, this.totalsRead, 0, bytes);
+    enc.copyBufferToBuffer(this.totalsBuf, 0, staging, 0, bytes);
     device.queue.submit([enc.finish()]);
-    await gpuWait(() => this.totalsRead.mapAsync(GPUMapMode.READ));
-    const t = new Float32Array(this.totalsRead.getMappedRange());
-    let divergences = 0;
-    let acceptSum = 0;
-    let steps = 0;
-    for (let c = 0; c < this.chains; c++) {
-      divergences += t[4 * c];
-      acceptSum += t[4 * c + 1];
-      steps += t[4 * c + 2];
-    }
-    this.totalsRead.unmap();
-    return { divergences, acceptSum, steps };
+    return gpuWait(() => staging.mapAsync(GPUMapMode.READ)).then(() => {
+      const t = new Float32Array(staging.getMappedRange());
+      let divergences = 0;
+      let acceptSum = 0;
+      let steps = 0;
+      for (let c = 0; c < this.chains; c++) {
+        divergences += t[4 * c];
+        acceptSum += t[4 * c + 1];
+        steps += t[4 * c + 2];
+      }
+      staging.unmap();
+      staging.destroy();
+      return { divergences, acceptSum, steps };
+    });
   }
 
+  /**
+   * Submits the pending batch and resolves with the divergences of the work submitted so
+   * far, once the device has done it (and the readbacks of finished record chunks are
+   * unpacked). Work submitted after the call keeps the device busy meanwhile: the sampler
+   * awaits each sync one interval later (`sample`), so the device never waits for the host.
+   */
   async sync(): Promise<number> {
     this.flushBatch();
-    await this.pendingCopies;
     if (!this.sampling) {
       await gpuWait(() => this.gpu.device.queue.onSubmittedWorkDone());
       return 0;
     }
-    return (await this.readTotals()).divergences;
+    const totals = this.readTotals();
+    await this.pendingCopies;
+    return (await totals).divergences;
   }
 
   /** Copies the first n chains of each block of the state buffer back (one small readback). */

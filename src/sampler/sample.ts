@@ -449,8 +449,26 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     let stepsSinceReport = 0;
     let iterationsSinceReport = 0;
     let completed = 0;
+    // Each sync is awaited one interval later, after the next interval's draws are submitted,
+    // so the device always has work queued while the host reads totals and unpacks records.
+    // (With snapshots, which read the state at the sync, each is awaited at once.)
+    let inFlight: { sync: Promise<number>; iteration: number; steps: number; iterations: number } | null = null;
+    const report = async (f: NonNullable<typeof inFlight>) => {
+      divergences = await f.sync;
+      options.onProgress?.({
+        phase: 'sampling',
+        iteration: f.iteration,
+        total: draws,
+        divergences,
+        stepSize: tuned.stepSize,
+        trajectoryLength: tuned.trajectoryLength,
+        numSteps: f.steps / f.iterations,
+        elapsedSeconds: now() - t0,
+      });
+    };
     for (let t = 0; t < draws; t++) {
-      // An abort lands between host syncs (they are the only awaits): the draws issued so far are complete.
+      // An abort lands between host syncs (they are the only awaits): the draws issued so
+      // far (up to one interval past the last report) are complete and kept.
       if (signal?.aborted) break;
       const it = warmup + t;
       const L = numLeapfrogSteps(trajectoryJitter(it, 1, bits), tuned.trajectoryLength, tuned.stepSize);
@@ -461,25 +479,21 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       backend.recordDraw();
       completed = t + 1;
       if ((t + 1) % SAMPLING_SYNC_INTERVAL === 0 || t + 1 === draws) {
-        divergences = await backend.sync();
-        options.onProgress?.({
-          phase: 'sampling',
-          iteration: t + 1,
-          total: draws,
-          divergences,
-          stepSize: tuned.stepSize,
-          trajectoryLength: tuned.trajectoryLength,
-          numSteps: stepsSinceReport / iterationsSinceReport,
-          elapsedSeconds: now() - t0,
-        });
+        const next = { sync: backend.sync(), iteration: t + 1, steps: stepsSinceReport, iterations: iterationsSinceReport };
         stepsSinceReport = 0;
         iterationsSinceReport = 0;
+        const previous = inFlight;
+        inFlight = next;
+        if (previous) await report(previous);
         if (options.onSnapshot && backend.snapshotPositions) {
+          await report(next);
+          inFlight = null;
           const n = Math.min(chains, options.snapshotChains ?? DEFAULT_SNAPSHOT_CHAINS);
           options.onSnapshot({ iteration: t + 1, chains: n, positions: await backend.snapshotPositions(n) });
         }
       }
     }
+    if (inFlight) await report(inFlight);
     // Aborted before the first draw: nothing to keep.
     if (completed === 0) signal?.throwIfAborted();
     const partial = completed < draws;
