@@ -167,6 +167,25 @@ describe('argsort and rank normalization', () => {
     }
   });
 
+  it('is stable and exact on large samples: many ties, narrow and wide ranges, float32 and float64', () => {
+    const u = lcg(5);
+    for (const [make, n] of [
+      [() => Math.fround(7 + 3 * (u() + u() + u() - 1.5)), 200_003], // float32 draws: many ties, few top buckets
+      [() => Math.fround(11.4 + 1e-3 * u()), 200_003], // one top bucket, both low digits vary
+      [() => Math.fround(1 + 2 ** -20 * Math.floor(u() * 8)), 200_003], // one top bucket, low digit constant
+      [() => Math.fround(u() < 0.5 ? -u() : u() * 1e6), 200_003], // both signs, wide exponents
+      [() => Math.fround(2 ** (Math.floor(u() * 2000) * 0.1 - 100)), 20_000], // small buckets (insertion sort) full of ties
+      [() => 7 + 3 * (u() - 0.5) + 1e-12 * u(), 200_003], // float64: float32 images tie in runs
+    ] as const) {
+      const x = Float64Array.from({ length: n }, make);
+      const { sorted, order } = argsort(x);
+      const ref = Array.from(x.keys()).sort((a, b) => x[a] - x[b] || a - b);
+      let same = true;
+      for (let i = 0; i < x.length && same; i++) same = order[i] === ref[i] && sorted[i] === x[ref[i]];
+      expect(same).toBe(true);
+    }
+  });
+
   it('z-scale uses average ranks for ties and Blom offset 3/8', () => {
     // ranks of [3, 1, 3, 2] are [3.5, 1, 3.5, 2]; S = 4, denominator S - 3/4 + 1 = 4.25
     const z = zScale([3, 1, 3, 2]);

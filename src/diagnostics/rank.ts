@@ -7,10 +7,11 @@
  * `rank(ties.method = "average")`) and c = 3/8 Blom's offset.
  *
  * Ranking 4 million draws per parameter is the hot spot of a many-chain summary, so the
- * sort is an LSD radix sort over the order-preserving 32-bit image of each value
+ * sort is a radix sort (MSD by the top 12 bits, then LSD in each bucket) over the
+ * order-preserving 32-bit image of each value
  * (its float32 rounding, which is monotone), carrying the index along; runs whose float32
- * keys tie are then finished by insertion sort on the full float64 values. Sorted values
- * are carried too, so nothing is gathered at random afterwards.
+ * keys tie are then finished by insertion sort on the full float64 values (gathered by
+ * the order; float32 draws, the usual case, need no gather).
  */
 import { qnorm } from './special.ts';
 
@@ -23,22 +24,34 @@ export interface Sorted {
   readonly order: Uint32Array;
 }
 
-const RADIX_BITS = 11;
-const RADIX = 1 << RADIX_BITS;
-const RADIX_MASK = RADIX - 1;
+/**
+ * Most-significant-digit first, then least: one scatter of the whole array by the top
+ * TOP_BITS of the key into buckets, then each bucket sorted on its remaining 20 bits by
+ * two LSD passes of LOW_BITS (a digit that is the same for the whole bucket is skipped).
+ * The draws of a parameter fall in a few dozen top buckets, each small enough to stay in
+ * cache for its local passes, where a plain LSD sort makes three scatters of the whole
+ * array over 2,048 buckets: 1.3-1.5x faster at 4 million float32 draws (2-core machine).
+ */
+const TOP_BITS = 12;
+const TOP = 1 << TOP_BITS;
+const TOP_SHIFT = 32 - TOP_BITS;
+const LOW_BITS = 10;
+const LOW = 1 << LOW_BITS;
+const LOW_MASK = LOW - 1;
+/** Buckets of at most this many keys are finished by insertion sort. */
+const SMALL_BUCKET = 32;
 
 interface SortScratch {
   n: number;
   /** float32 images of the input (when it is not float32 already) and of the sorted output. */
   f32in: Float32Array;
   f32out: Float32Array;
-  bitsA: Int32Array;
-  bitsB: Int32Array;
+  keysA: Uint32Array;
+  keysB: Uint32Array;
   idxA: Uint32Array;
   idxB: Uint32Array;
-  valA: Float64Array;
-  valB: Float64Array;
-  hist: Uint32Array;
+  top: Uint32Array;
+  low: Uint32Array;
 }
 let sortScratch: SortScratch | null = null;
 
@@ -48,13 +61,12 @@ function getScratch(n: number): SortScratch {
       n,
       f32in: new Float32Array(n),
       f32out: new Float32Array(n),
-      bitsA: new Int32Array(n),
-      bitsB: new Int32Array(n),
+      keysA: new Uint32Array(n),
+      keysB: new Uint32Array(n),
       idxA: new Uint32Array(n),
       idxB: new Uint32Array(n),
-      valA: new Float64Array(0),
-      valB: new Float64Array(0),
-      hist: new Uint32Array(3 * RADIX),
+      top: new Uint32Array(TOP + 1),
+      low: new Uint32Array(2 * LOW),
     };
   }
   return sortScratch;
@@ -71,92 +83,118 @@ export function releaseSortScratch(): void {
  * ties are decided on values afterwards.)
  */
 function keyOf(u: number): number {
-  return u ^ ((u >> 31) | 0x80000000);
+  return (u ^ ((u >> 31) | 0x80000000)) >>> 0;
+}
+
+/** The float32 bits (as int32) of a key: `keyOf` inverted. */
+function bitsOfKey(k: number): number {
+  return k ^ ((~k >> 31) | 0x80000000);
 }
 
 /**
- * LSD radix sort (3 digits of 11 bits) of float32 bit patterns `bits`, carrying the index
- * and, when `vals` is given, a float64 payload. Writes the sorted bits, indices and
- * payload into the `out*` arrays. Passes whose digit is the same for every key are skipped.
+ * Stable radix sort of float32 bit patterns `bits` (MSD by the top digit, then LSD within
+ * each bucket), carrying the index. Writes the sorted bits and indices into `outBits` and
+ * `outIdx`.
  */
-function radixSort32(
-  bits: Int32Array,
-  vals: Float64Array | null,
-  s: SortScratch,
-  outBits: Int32Array,
-  outIdx: Uint32Array,
-  outVals: Float64Array | null,
-): void {
+function radixSort32(bits: Int32Array, s: SortScratch, outBits: Int32Array, outIdx: Uint32Array): void {
   const n = bits.length;
-  const hist = s.hist;
-  hist.fill(0);
+  const { keysA, keysB, idxA, idxB, top, low } = s;
+  // Keys and the top digit's histogram; then one stable scatter into the top buckets (A).
+  top.fill(0);
   for (let i = 0; i < n; i++) {
     const k = keyOf(bits[i]);
-    hist[k & RADIX_MASK]++;
-    hist[RADIX + ((k >>> RADIX_BITS) & RADIX_MASK)]++;
-    hist[2 * RADIX + (k >>> (2 * RADIX_BITS))]++;
+    keysB[i] = k;
+    top[(k >>> TOP_SHIFT) + 1]++;
   }
-  const passes: number[] = [];
-  for (let pass = 0; pass < 3; pass++) {
-    const off = pass * RADIX;
-    let skip = false;
-    let sum = 0;
-    for (let b = 0; b < RADIX; b++) {
-      const c = hist[off + b];
-      if (c === n) skip = true;
-      hist[off + b] = sum;
-      sum += c;
-    }
-    if (!skip) passes.push(pass);
+  for (let b = 0; b < TOP; b++) top[b + 1] += top[b];
+  const fill = top.slice(0, TOP);
+  for (let i = 0; i < n; i++) {
+    const k = keysB[i];
+    const p = fill[k >>> TOP_SHIFT]++;
+    keysA[p] = k;
+    idxA[p] = i;
   }
-  if (passes.length === 0) {
-    outBits.set(bits);
-    for (let i = 0; i < n; i++) outIdx[i] = i;
-    if (vals && outVals) outVals.set(vals);
-    return;
-  }
-  if (vals && s.valA.length < n) {
-    s.valA = new Float64Array(s.n);
-    s.valB = new Float64Array(s.n);
-  }
-  let srcBits = bits;
-  let srcIdx: Uint32Array | null = null;
-  let srcVals = vals;
-  for (let pi = 0; pi < passes.length; pi++) {
-    const last = pi === passes.length - 1;
-    const even = pi % 2 === 0;
-    const dstBits = last ? outBits : (even ? s.bitsA : s.bitsB).subarray(0, n);
-    const dstIdx = last ? outIdx : (even ? s.idxA : s.idxB).subarray(0, n);
-    const dstVals = vals ? (last ? outVals! : (even ? s.valA : s.valB).subarray(0, n)) : null;
-    const off = passes[pi] * RADIX;
-    const shift = passes[pi] * RADIX_BITS;
-    if (srcIdx === null) {
-      for (let i = 0; i < n; i++) {
-        const u = srcBits[i];
-        const pos = hist[off + ((keyOf(u) >>> shift) & RADIX_MASK)]++;
-        dstBits[pos] = u;
-        dstIdx[pos] = i;
-        if (dstVals) dstVals[pos] = srcVals![i];
+  // Each bucket on its low 20 bits: A -> B -> out, or A -> out when one digit is constant.
+  const h0 = low.subarray(0, LOW);
+  const h1 = low.subarray(LOW, 2 * LOW);
+  for (let b = 0; b < TOP; b++) {
+    const a = top[b];
+    const e = top[b + 1];
+    const m = e - a;
+    if (m === 0) continue;
+    if (m <= SMALL_BUCKET) {
+      // insertion sort (stable: equal keys keep their order from the scatter)
+      for (let i = a; i < e; i++) {
+        const k = keysA[i];
+        const ix = idxA[i];
+        let j = i - 1;
+        while (j >= a && keysA[j] > k) {
+          keysA[j + 1] = keysA[j];
+          idxA[j + 1] = idxA[j];
+          j--;
+        }
+        keysA[j + 1] = k;
+        idxA[j + 1] = ix;
       }
-    } else if (dstVals) {
-      for (let i = 0; i < n; i++) {
-        const u = srcBits[i];
-        const pos = hist[off + ((keyOf(u) >>> shift) & RADIX_MASK)]++;
-        dstBits[pos] = u;
-        dstIdx[pos] = srcIdx[i];
-        dstVals[pos] = srcVals![i];
+      for (let i = a; i < e; i++) {
+        outBits[i] = bitsOfKey(keysA[i]);
+        outIdx[i] = idxA[i];
+      }
+      continue;
+    }
+    h0.fill(0);
+    h1.fill(0);
+    for (let i = a; i < e; i++) {
+      const k = keysA[i];
+      h0[k & LOW_MASK]++;
+      h1[(k >>> LOW_BITS) & LOW_MASK]++;
+    }
+    let pass0 = true;
+    let pass1 = true;
+    let s0 = a;
+    let s1 = a;
+    for (let d = 0; d < LOW; d++) {
+      const c0 = h0[d];
+      const c1 = h1[d];
+      if (c0 === m) pass0 = false;
+      if (c1 === m) pass1 = false;
+      h0[d] = s0;
+      h1[d] = s1;
+      s0 += c0;
+      s1 += c1;
+    }
+    let srcK = keysA;
+    let srcI = idxA;
+    if (pass0 && pass1) {
+      for (let i = a; i < e; i++) {
+        const k = keysA[i];
+        const p = h0[k & LOW_MASK]++;
+        keysB[p] = k;
+        idxB[p] = idxA[i];
+      }
+      srcK = keysB;
+      srcI = idxB;
+    }
+    if (pass0 && !pass1) {
+      for (let i = a; i < e; i++) {
+        const k = srcK[i];
+        const p = h0[k & LOW_MASK]++;
+        outBits[p] = bitsOfKey(k);
+        outIdx[p] = srcI[i];
+      }
+    } else if (pass1) {
+      for (let i = a; i < e; i++) {
+        const k = srcK[i];
+        const p = h1[(k >>> LOW_BITS) & LOW_MASK]++;
+        outBits[p] = bitsOfKey(k);
+        outIdx[p] = srcI[i];
       }
     } else {
-      for (let i = 0; i < n; i++) {
-        const u = srcBits[i];
-        const pos = hist[off + ((keyOf(u) >>> shift) & RADIX_MASK)]++;
-        dstBits[pos] = u;
-        dstIdx[pos] = srcIdx[i];
+      for (let i = a; i < e; i++) {
+        outBits[i] = bitsOfKey(srcK[i]);
+        outIdx[i] = srcI[i];
       }
     }
-    srcBits = dstBits;
-    srcIdx = dstIdx;
-    srcVals = dstVals;
   }
 }
 
@@ -197,14 +235,14 @@ export function argsort(
   const bits = new Int32Array(f32.buffer, f32.byteOffset, n);
   const outF32 = s.f32out.subarray(0, n);
   const outBits = new Int32Array(outF32.buffer, outF32.byteOffset, n);
+  radixSort32(bits, s, outBits, order);
   if (exact32) {
-    radixSort32(bits, null, s, outBits, order, null);
     sorted.set(outF32);
     return { sorted, order };
   }
-  // float64: sort on the float32 image (monotone), carrying the values, then finish
-  // runs of equal float32 images on the float64 values.
-  radixSort32(bits, values, s, outBits, order, sorted);
+  // float64: sorted on the float32 image (monotone); the values are gathered, and runs of
+  // equal float32 images finished on them.
+  for (let i = 0; i < n; i++) sorted[i] = values[order[i]];
   let i = 0;
   while (i < n) {
     let j = i + 1;
