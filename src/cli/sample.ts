@@ -148,12 +148,16 @@ export async function runSample(argv: string[]): Promise<number> {
         `funnelweb: interrupted after ${result.draws} of ${result.requestedDraws} draws: writing the partial results (Ctrl-C again to quit at once)\n`,
       );
     }
+    // performance.now() counts from the process start in Node.
+    const sampledAt = performance.now();
     const { report, summary } = reportRun(result, seed, await summarizeParallel(...withWorkers(summaryInputs(result), workers)));
+    report.timing.diagnostics_s = (performance.now() - sampledAt) / 1000;
+    report.timing.sampling_ended_at_s = sampledAt / 1000;
     const s = report.sampler;
     const out = process.stdout;
     out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
     out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
-    out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}); ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
+    out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}), then diagnostics ${report.timing.diagnostics_s.toFixed(2)} s; ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
     if (report.centeredness) out.write(formatCenteredness(report.centeredness, report.data.labels) + '\n');
     out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
     for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -15,7 +15,12 @@ export interface RunReport {
   /** True when sampling was interrupted: `sampler.draws` draws of `sampler.requested_draws` were kept. */
   partial: boolean;
   data: { groups: number; labels: string[]; parameterization: number[] };
-  timing: { compile_s: number; warmup_s: number; sampling_s: number; total_s: number };
+  /**
+   * Seconds of each phase of `sample`. The CLI adds `diagnostics_s` (from the end of
+   * sampling to the summary and report ready: R-hat, ESS, MCSE, E-BFMI) and
+   * `sampling_ended_at_s` (seconds since the process started when sampling ended).
+   */
+  timing: { compile_s: number; warmup_s: number; sampling_s: number; total_s: number; diagnostics_s?: number; sampling_ended_at_s?: number };
   sampler: {
     chains: number;
     retained_chains: number;
@@ -154,7 +159,7 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     },
     partial: result.partial,
     data: { groups: result.model.stats.K, labels: [...result.model.stats.labels], parameterization: Array.from(result.model.c) },
-    timing: result.timing,
+    timing: { ...result.timing },
     sampler: {
       chains: result.chains,
       retained_chains: chains,

@@ -37,7 +37,7 @@ import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
 import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 import { benchDefaults } from './defaults.ts';
-import { STAN_CASES, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
+import { STAN_CASES, afterSampling, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 import { benchCompile, benchScaling } from './scaling.ts';
 
 const { values } = parseArgs({
@@ -151,17 +151,16 @@ if (only.has('auto')) {
 if (only.has('stan')) {
   console.log('5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole `funnelweb sample` process, default settings; Stan: its own elapsed time, compile excluded)');
   const avail = stanAvailable();
-  if (!avail.ok) {
-    console.log(`   skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
-  } else {
-    // The child processes need the CPU: this process's GPU device is released first.
-    gpu?.device.destroy();
-    const startup = processStartSeconds();
-    const fw: FunnelWebRun[] = [];
-    for (const [d, p] of STAN_CASES) fw.push(await runFunnelWebCli(d, p));
-    const stan = await runStan(STAN_CASES, undefined, quick ? { draws: 2000 } : {});
-    console.log(formatStanTable(fw, stan, startup));
-  }
+  if (!avail.ok) console.log(`   Stan skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
+  // The child processes need the CPU: this process's GPU device is released first.
+  gpu?.device.destroy();
+  const startup = processStartSeconds();
+  const fw: FunnelWebRun[] = [];
+  for (const [d, p] of STAN_CASES) fw.push(await runFunnelWebCli(d, p));
+  const stan = avail.ok ? await runStan(STAN_CASES, undefined, quick ? { draws: 2000 } : {}) : null;
+  console.log(formatStanTable(fw, stan, startup));
+  const main = fw.find((f) => f.data === 'unbalanced');
+  if (main) console.log(`\n   After sampling, the main job (unbalanced x mixed:2,6): ${afterSampling(main)} of ${main.wall_s.toFixed(2)} s wall (goal: <= 20%)`);
   console.log();
 }
 

@@ -230,30 +230,43 @@ const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('e
 const ratio = (a: number, b: number) => `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}x`;
 
 /** The issue's table: FunnelWeb's ESS/s beside Stan's at each adapt_delta, with ratios, then the details. */
-export function formatStanTable(fw: FunnelWebRun[], stan: StanResult, startup_s: number): string {
+/**
+ * Seconds from the end of sampling to the process's exit (diagnostics, report, output,
+ * exit), and their share of the whole-process wall time: the process records when sampling
+ * ended (`timing.sampling_ended_at_s`, since its start), the bench times it from spawn to exit.
+ */
+export function afterSampling(f: FunnelWebRun): string {
+  const at = f.report.timing.sampling_ended_at_s;
+  if (at === undefined) return '-';
+  const after = f.wall_s - at;
+  return `${after.toFixed(2)} (${((100 * after) / f.wall_s).toFixed(0)}%)`;
+}
+
+export function formatStanTable(fw: FunnelWebRun[], stan: StanResult | null, startup_s: number): string {
   const lines: string[] = [];
   lines.push('| case | FunnelWeb | Stan (0.95) | ratio | Stan (default 0.8) | ratio |');
   lines.push('|---|---|---|---|---|---|');
   for (const f of fw) {
-    const s95 = stan.runs.find((r) => r.data === f.data && r.param === f.param && r.adaptDelta === 0.95);
-    const s80 = stan.runs.find((r) => r.data === f.data && r.param === f.param && r.adaptDelta === 0.8);
+    const s95 = stan?.runs.find((r) => r.data === f.data && r.param === f.param && r.adaptDelta === 0.95);
+    const s80 = stan?.runs.find((r) => r.data === f.data && r.param === f.param && r.adaptDelta === 0.8);
     lines.push(
       `| ${f.data} x ${f.param} | ${int(f.ess_per_s)} | ${s95 ? int(s95.ess_per_s) : '-'} | ${s95 ? ratio(f.ess_per_s, s95.ess_per_s) : '-'} | ${s80 ? int(s80.ess_per_s) : '-'} | ${s80 ? ratio(f.ess_per_s, s80.ess_per_s) : '-'} |`,
     );
   }
   lines.push('');
   lines.push(`FunnelWeb (defaults; wall = the whole \`funnelweb sample\` process; process start alone, \`sample --help\`: ${startup_s.toFixed(2)} s):`);
-  lines.push('| case | wall s | compile | warmup (iterations) | sampling | after sampling + start | min bulk ESS | ESS/s of sampling alone | ESS per 1k grads (sampling) | div | R-hat max | E-BFMI min |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| case | wall s | compile | warmup (iterations) | sampling | diagnostics | after sampling (share of wall) | min bulk ESS | ESS/s of sampling alone | ESS per 1k grads (sampling) | div | R-hat max | E-BFMI min |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const f of fw) {
     const t = f.report.timing;
     const s = f.report.sampler;
     const rh = Math.max(...Object.values(f.report.params).map((p) => p.rhat));
     lines.push(
-      `| ${f.data} x ${f.param} | ${f.wall_s.toFixed(2)} | ${t.compile_s.toFixed(2)} | ${t.warmup_s.toFixed(2)} (${s.warmup}${s.warmup_stopped_at === null ? ', cap' : ''}) | ${t.sampling_s.toFixed(2)} | ${(f.wall_s - t.total_s).toFixed(2)} | ${int(f.ess_bulk_min)} | ` +
+      `| ${f.data} x ${f.param} | ${f.wall_s.toFixed(2)} | ${t.compile_s.toFixed(2)} | ${t.warmup_s.toFixed(2)} (${s.warmup}${s.warmup_stopped_at === null ? ', cap' : ''}) | ${t.sampling_s.toFixed(2)} | ${t.diagnostics_s?.toFixed(2) ?? '-'} | ${afterSampling(f)} | ${int(f.ess_bulk_min)} | ` +
         `${int(f.ess_bulk_min / t.sampling_s)} | ${((1000 * f.ess_bulk_min) / (s.chains * s.draws * s.mean_leapfrog_steps)).toFixed(2)} | ${s.divergences} | ${rh.toFixed(4)} | ${s.ebfmi_min.toFixed(2)} |`,
     );
   }
+  if (stan === null) return lines.join('\n');
   lines.push('');
   lines.push(
     `Stan ${stan.version} (rstan NUTS, ${STAN_CHAINS} chains in parallel, ${STAN_WARMUP} warmup + ${STAN_DRAWS} draws each; ` +
