@@ -19,6 +19,7 @@ export const DEFAULT_VARIANTS: readonly Variant[] = [
   { label: '4096 x 500', args: ['--draws', '500'] },
   { label: '2048 x 2000', args: ['--chains', '2048', '--draws', '2000'] },
   { label: '8192 x 500', args: ['--chains', '8192', '--draws', '500'] },
+  { label: '1024 x 4000', args: ['--chains', '1024', '--draws', '4000'] },
 ];
 
 export async function benchDefaults(cases: readonly (readonly [string, string])[], variants: readonly Variant[] = DEFAULT_VARIANTS, repeats = 2): Promise<string> {
