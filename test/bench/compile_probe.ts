@@ -12,7 +12,7 @@ import { parseParameterization } from '../../src/model/parameterization.ts';
 import { createWebGpuBackend } from '../../src/sampler/gpu_backend.ts';
 import { initialPositions, keyFromSeed } from '../../src/sampler/rng.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
-import { syntheticData } from './synthetic.ts';
+import { peakRssMb, syntheticData } from './synthetic.ts';
 
 const K = Number(process.argv[2] ?? 9);
 const chains = Number(process.argv[3] ?? 256);
@@ -41,5 +41,5 @@ let finite = true;
 for (const v of draws.positions) if (!Number.isFinite(v)) finite = false;
 b.destroy();
 gpu.device.destroy();
-console.log(JSON.stringify({ K, chains, compile_s, run_s, max_rss_mb: process.resourceUsage().maxRSS / 1024, finite }));
+console.log(JSON.stringify({ K, chains, compile_s, run_s, max_rss_mb: peakRssMb(), finite }));
 process.exit(0);

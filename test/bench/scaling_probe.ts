@@ -18,7 +18,7 @@ import { parseParameterization } from '../../src/model/parameterization.ts';
 import { createWebGpuBackend } from '../../src/sampler/gpu_backend.ts';
 import { initialPositions, keyFromSeed } from '../../src/sampler/rng.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
-import { syntheticData } from './synthetic.ts';
+import { peakRssMb, syntheticData } from './synthetic.ts';
 
 const [K, chains, L = 20, iters = 3] = process.argv.slice(2, 6).map(Number);
 const kind = (process.argv[6] || undefined) as 'registers' | 'stream' | undefined;
@@ -52,6 +52,6 @@ try {
 } catch (err) {
   out.error = (err as Error).message.split('\n')[0];
 }
-out.max_rss_mb = process.resourceUsage().maxRSS / 1024;
+out.max_rss_mb = peakRssMb();
 console.log(JSON.stringify(out));
 process.exit(0);

@@ -3,6 +3,7 @@
  * 1 + (k mod 3) observations each, y ~ Normal(theta_k, sigma), theta_k ~ Normal(1, 2),
  * sigma = 5 (a deterministic mulberry32 stream, so the same K gives the same data).
  */
+import { readFileSync } from 'node:fs';
 import type { HierData } from '../../src/model/data.ts';
 import { mulberry32 } from '../../src/gpu/kernel_check.ts';
 
@@ -25,4 +26,20 @@ export function syntheticData(K: number, seed = 1): HierData {
     K,
     labels: Array.from({ length: K }, (_, k) => String(k)),
   };
+}
+
+/**
+ * This process's peak resident memory in MB: VmHWM from /proc/self/status (Linux), the high
+ * water mark of the process's own address space. `process.resourceUsage().maxRSS` is not
+ * that for a spawned child: Linux carries the parent's peak at the fork across the exec
+ * into it, so a probe spawned by a large bench process reported the bench's 1.1 GB.
+ */
+export function peakRssMb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }
