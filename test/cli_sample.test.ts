@@ -51,10 +51,12 @@ function expectSummaryShape(s: Record<string, any>, labels: string[]): void {
   expect(['webgpu', 'cpu']).toContain(s.device?.backend);
   expect(typeof s.device.adapter).toBe('string');
   expect(s.device.adapter.length).toBeGreaterThan(0);
-  for (const k of ['compile_s', 'warmup_s', 'sampling_s', 'total_s']) {
+  for (const k of ['compile_s', 'warmup_s', 'sampling_s', 'total_s', 'diagnostics_s', 'sampling_ended_at_s']) {
     expect(isFiniteNumber(s.timing?.[k]), `timing.${k}`).toBe(true);
     expect(s.timing[k]).toBeGreaterThanOrEqual(0);
   }
+  // Sampling ended after the sampler's own phases, counted from the process start.
+  expect(s.timing.sampling_ended_at_s).toBeGreaterThanOrEqual(s.timing.total_s);
   const sampler = [
     'chains', 'warmup', 'draws', 'step_size', 'trajectory_length', 'mean_leapfrog_steps', 'gradient_evals',
     'divergences', 'accept_rate', 'ebfmi_min', 'ebfmi_median',
