@@ -29,8 +29,13 @@ describe('summarizeParallel', () => {
     params.p64 = Float64Array.from(params.p0);
     const energy = ar1(chains, draws, 0.2, 99);
     const b = summarize(params, chains, draws, { superchains: 16, energy });
-    const a = await summarizeParallel(params, chains, draws, { threads: 2, superchains: 16, energy });
+    const progress: [number, number][] = [];
+    const a = await summarizeParallel(params, chains, draws, { threads: 2, superchains: 16, energy, onProgress: (d, t) => progress.push([d, t]) });
     expect(lastParallelStats.workerFailures).toEqual([]);
+    // Progress counts the parameters done by either thread, never backwards, to all 13.
+    expect(progress.at(-1)).toEqual([13, 13]);
+    for (let i = 1; i < progress.length; i++) expect(progress[i][0]).toBeGreaterThanOrEqual(progress[i - 1][0]);
+    expect(progress.length).toBe(14 - lastParallelStats.paramsByWorkers);
     expect(lastParallelStats.threads).toBe(2);
     expect(a).toEqual(b);
     // with the caller idle, the worker does everything

@@ -13,7 +13,7 @@ import { DEFAULT_PRIORS } from '../src/model/priors.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import type { SampleResult, Progress } from '../src/sampler/sample.ts';
 import type { HierData } from '../src/model/data.ts';
-import { progressBar } from '../src/cli/progress.ts';
+import { diagnosticsProgress, progressBar } from '../src/cli/progress.ts';
 import { medianFinite, minFinite } from '../src/diagnostics/quantile.ts';
 
 /** xorshift32 uniforms in (0, 1), deterministic. */
@@ -190,5 +190,26 @@ describe('progress bar', () => {
     t = 1000;
     bar.update(report('sampling', 32, 64, 9));
     expect(chunks.at(-1)).toMatch(/^\rsampling .* L 9\.0/);
+  });
+
+  it('diagnostics: redrawn per parameter on a terminal; a line at the start and the end otherwise', () => {
+    let t = 0;
+    const tty = sink(true);
+    const d = diagnosticsProgress(12, 4_096_000, tty.stream, () => t);
+    t = 700;
+    d.update(5);
+    t = 2500;
+    d.update(12);
+    d.done();
+    expect(tty.chunks.map((c) => /(\d+)\/12 parameters/.exec(c)![1])).toEqual(['0', '5', '12', '12']);
+    expect(tty.chunks[1]).toMatch(/^\rdiagnose \[#{10}-{14}\] +5\/12 parameters \(R-hat, ESS, MCSE over 4,096,000 draws each\) +0\.7s/);
+    expect(tty.chunks.at(-1)!.endsWith('\n')).toBe(true);
+    const log = sink(false);
+    const e = diagnosticsProgress(3, 100, log.stream, () => 0);
+    e.update(1);
+    e.update(3);
+    e.done();
+    expect(log.chunks).toHaveLength(2);
+    expect(log.chunks[1]).toMatch(/^diagnose \[#{24}\] +3\/3 parameters/);
   });
 });

@@ -108,3 +108,34 @@ export function multiRunProgressBar(
     },
   };
 }
+
+/**
+ * Progress of the diagnostics after sampling (parameters summarised so far), below the
+ * sampling bar: redrawn in place on a terminal; otherwise one line when they start and one
+ * when they end.
+ */
+export function diagnosticsProgress(
+  total: number,
+  draws: number,
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  clock: () => number = () => performance.now(),
+): { update: (done: number) => void; done: () => void } {
+  const tty = stream.isTTY === true;
+  const t0 = clock();
+  const line = (done: number) => {
+    const filled = Math.round((done / Math.max(1, total)) * BAR_WIDTH);
+    const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
+    return `diagnose [${bar}] ${String(done).padStart(5)}/${total} parameters (R-hat, ESS, MCSE over ${draws.toLocaleString('en-US')} draws each)  ${((clock() - t0) / 1000).toFixed(1)}s`;
+  };
+  stream.write(tty ? `\r${line(0)}\x1b[K` : line(0) + '\n');
+  let last = 0;
+  return {
+    update(done) {
+      last = done;
+      if (tty) stream.write(`\r${line(done)}\x1b[K`);
+    },
+    done() {
+      stream.write(tty ? `\r${line(last)}\x1b[K\n` : line(last) + '\n');
+    },
+  };
+}

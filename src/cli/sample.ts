@@ -12,7 +12,7 @@ import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
-import { progressBar } from './progress.ts';
+import { diagnosticsProgress, progressBar } from './progress.ts';
 import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
 import { GET_WEBGPU_HINT } from '../gpu/device.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
@@ -150,7 +150,12 @@ export async function runSample(argv: string[]): Promise<number> {
     }
     // performance.now() counts from the process start in Node.
     const sampledAt = performance.now();
-    const { report, summary } = reportRun(result, seed, await summarizeParallel(...withWorkers(summaryInputs(result), workers)));
+    const inputs = summaryInputs(result);
+    const diag = quiet ? undefined : diagnosticsProgress(result.paramNames.length, inputs[1] * inputs[2]);
+    inputs[3] = { ...inputs[3], onProgress: diag?.update };
+    const diagnosed = await summarizeParallel(...withWorkers(inputs, workers));
+    diag?.done();
+    const { report, summary } = reportRun(result, seed, diagnosed);
     report.timing.diagnostics_s = (performance.now() - sampledAt) / 1000;
     report.timing.sampling_ended_at_s = sampledAt / 1000;
     const s = report.sampler;

@@ -165,7 +165,8 @@ export async function summarizeParallel(
   lastParallelStats.threads = threads;
   for (const name of names) checkShape(params[name], chains, draws);
 
-  const counter = new SharedArrayBuffer(4);
+  // [parameters claimed, parameters done]
+  const counter = new SharedArrayBuffer(8);
   const claims = new Int32Array(counter);
   const input: WorkerInput = {
     counter,
@@ -214,6 +215,7 @@ export async function summarizeParallel(
     const i = Atomics.add(claims, 0, 1);
     if (i >= names.length) break;
     results[i] = summarizeParam(params[names[i]], chains, draws, opts.superchains);
+    opts.onProgress?.(Atomics.add(claims, 1, 1) + 1, names.length);
   }
   // Everything claimed and done here already (the workers were still starting)? Stop them.
   if (!results.includes(undefined)) for (const stop of stops) stop();
@@ -222,6 +224,7 @@ export async function summarizeParallel(
   for (let i = 0; i < names.length; i++) {
     results[i] ??= summarizeParam(params[names[i]], chains, draws, opts.superchains);
   }
+  opts.onProgress?.(names.length, names.length);
   const perParam: Record<string, ParamSummary> = {};
   names.forEach((n, i) => (perParam[n] = results[i]!));
   return assembleSummary(perParam, chains, draws, opts);

@@ -71,6 +71,12 @@ export interface SummarizeOptions {
   divergent?: Uint8Array;
   /** Acceptance probability at every draw. */
   acceptProb?: DrawsArray;
+  /**
+   * Called with the parameters summarised so far and their total, after each one (with
+   * `summarizeParallel`: on the calling thread, after each parameter it finishes, counting
+   * the workers' too, and at the end).
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 function addReason(reasons: string[], name: string, e: Estimate): number {
@@ -286,9 +292,11 @@ export function summarize(
   opts: SummarizeOptions = {},
 ): Summary {
   const perParam: Record<string, ParamSummary> = {};
-  for (const [name, values] of Object.entries(params)) {
+  const entries = Object.entries(params);
+  entries.forEach(([name, values], i) => {
     perParam[name] = summarizeParam(values, chains, draws, opts.superchains);
-  }
+    opts.onProgress?.(i + 1, entries.length);
+  });
   return assembleSummary(perParam, chains, draws, opts);
 }
 

@@ -15,6 +15,7 @@ function run(input: WorkerInput): void {
     if (i >= input.names.length) break;
     const values = input.float32[i] ? new Float32Array(input.buffers[i]) : new Float64Array(input.buffers[i]);
     const summary = summarizeParam(values, input.chains, input.draws, input.superchains);
+    Atomics.add(counter, 1, 1); // parameters done, read by the calling thread for progress
     parentPort!.postMessage({ index: i, summary });
   }
   parentPort!.postMessage({ done: true });
