@@ -181,6 +181,22 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       expectProgress(progress, opts.warmup, opts.draws);
     });
 
+    it("each sampling report's divergences are those of the draws up to its iteration", async () => {
+      // weak x centered diverges often; each report is read one interval late, yet counts
+      // only the draws up to the iteration it names.
+      const progress: Progress[] = [];
+      const r = await sample({ ...opts, parameterization: 'centered', onProgress: (p) => p.phase === 'sampling' && progress.push({ ...p }) });
+      expect(r.retainedChains).toBe(r.chains);
+      const div = r.records.divergent;
+      expect(progress.map((p) => p.iteration)).toEqual([32, 64, 96, 100]);
+      expect(progress.at(-1)!.divergences).toBeGreaterThan(0);
+      for (const p of progress) {
+        let n = 0;
+        for (let c = 0; c < r.chains; c++) for (let t = 0; t < p.iteration; t++) n += div[c * r.draws + t];
+        expect(p.divergences, `iteration ${p.iteration}`).toBe(n);
+      }
+    });
+
     it('aborting mid-warmup rejects with an AbortError; mid-sampling keeps the draws so far, marked partial', async () => {
       const reference = await sample(opts);
       expect(reference.partial).toBe(false);
