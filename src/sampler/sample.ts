@@ -479,7 +479,11 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       backend.recordDraw();
       completed = t + 1;
       if ((t + 1) % SAMPLING_SYNC_INTERVAL === 0 || t + 1 === draws) {
-        const next = { sync: backend.sync(), iteration: t + 1, steps: stepsSinceReport, iterations: iterationsSinceReport };
+        const sync = backend.sync();
+        // Awaited later (report); marked handled now so that a failure while it waits is
+        // thrown there, not reported as an unhandled rejection.
+        sync.catch(() => {});
+        const next = { sync, iteration: t + 1, steps: stepsSinceReport, iterations: iterationsSinceReport };
         stepsSinceReport = 0;
         iterationsSinceReport = 0;
         const previous = inFlight;
