@@ -917,9 +917,8 @@ class WebGpuBackend implements Backend {
       await gpuWait(() => this.gpu.device.queue.onSubmittedWorkDone());
       return 0;
     }
-    const totals = this.readTotals();
-    await this.pendingCopies;
-    return (await totals).divergences;
+    const [totals] = await Promise.all([this.readTotals(), this.pendingCopies]);
+    return totals.divergences;
   }
 
   /** Copies the first n chains of each block of the state buffer back (one small readback). */
