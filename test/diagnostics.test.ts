@@ -26,7 +26,7 @@ import {
   superchainIds,
   zScale,
 } from '../src/diagnostics/index.ts';
-import { foldSorted } from '../src/diagnostics/rank.ts';
+import { foldedZChainSums } from '../src/diagnostics/rank.ts';
 
 /** Deterministic uniform(0,1) stream (Park–Miller minimal standard). */
 function lcg(seed: number): () => number {
@@ -201,15 +201,18 @@ describe('argsort and rank normalization', () => {
     expect(z[3]).toBeCloseTo(-0.2993069, 6);
   });
 
-  it('folds sorted draws around the median without a second sort', () => {
-    const x = new Float64Array([-3, -1, 0.5, 2, 4, -0.2]);
+  it('folds sorted draws around the median without a second sort: per-chain sums of z(|x - m|)', () => {
+    // 3 chains x 4 draws; 0.15 -/+ 0.5 and 0.15 -/+ 1 fold to ties across the median
+    const x = new Float64Array([-3, -1, 0.5, 2, 4, -0.2, -0.35, 0.65, 1.15, -0.85, 0.15, 7]);
+    const m = 0.15;
     const { sorted, order } = argsort(x);
-    const fs = new Float64Array(6);
-    const fo = new Uint32Array(6);
-    foldSorted(sorted, order, 0.15, fs, fo);
-    const ref = Array.from(x, (v) => Math.abs(v - 0.15)).sort((a, b) => a - b);
-    expect(Array.from(fs)).toEqual(ref);
-    for (let i = 0; i < 6; i++) expect(Math.abs(x[fo[i]] - 0.15)).toBe(fs[i]);
+    const { sums, squares } = foldedZChainSums(sorted, order, m, 3, 4);
+    const z = zScale(Array.from(x, (v) => Math.abs(v - m))); // average ranks of the folded values
+    for (let c = 0; c < 3; c++) {
+      const zc = Array.from(z.subarray(4 * c, 4 * c + 4));
+      expect(sums[c]).toBeCloseTo(zc.reduce((a, b) => a + b, 0), 12);
+      expect(squares[c]).toBeCloseTo(zc.reduce((a, b) => a + b * b, 0), 12);
+    }
   });
 });
 

@@ -334,40 +334,6 @@ export function zScale(values: ArrayLike<number>): Float64Array {
   return zScaleFromSorted(sorted, order, out);
 }
 
-/**
- * Ascending order of |v - m| given the ascending order of v (`posterior:::fold_draws`
- * without a second sort): the values below m, read backwards, and those at or above m
- * are both ascending in |v - m|, so one merge orders them.
- */
-export function foldSorted(
-  sorted: Float64Array,
-  order: Uint32Array,
-  m: number,
-  outSorted: Float64Array,
-  outOrder: Uint32Array,
-): void {
-  const S = sorted.length;
-  const lo = lowerBound(sorted, m);
-  let left = lo - 1;
-  let right = lo;
-  // |v - m| is m - v below the median and v - m above (IEEE subtraction is antisymmetric).
-  let fl = left >= 0 ? m - sorted[left] : Infinity;
-  let fr = right < S ? sorted[right] - m : Infinity;
-  for (let k = 0; k < S; k++) {
-    if (fl < fr) {
-      outSorted[k] = fl;
-      outOrder[k] = order[left];
-      left--;
-      fl = left >= 0 ? m - sorted[left] : Infinity;
-    } else {
-      outSorted[k] = fr;
-      outOrder[k] = order[right];
-      right++;
-      fr = right < S ? sorted[right] - m : Infinity;
-    }
-  }
-}
-
 /** First index k of ascending `sorted` with sorted[k] >= m (binary search). */
 function lowerBound(sorted: Float64Array, m: number): number {
   let lo = 0;
@@ -415,7 +381,7 @@ export function zChainSums(
  * Per-chain sums of z and z^2 of the rank-normalized |y - m| (the folded draws of
  * `posterior:::fold_draws`), from the ascending order of y: the draws below m read
  * backwards and those at or above m are both ascending in |y - m|, and one merge ranks
- * them (`foldSorted` fused with `zChainSums`).
+ * them, fused with the sums (as `zChainSums` does for the draws themselves).
  */
 export function foldedZChainSums(
   sorted: Float64Array,

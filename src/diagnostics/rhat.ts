@@ -9,7 +9,7 @@
  * the rank-normalized split chains (bulk) and to the rank-normalized |x - median(x)|
  * (tail), and reports the larger: `posterior::rhat`.
  */
-import { argsort, foldSorted, foldedZChainSums, zScaleFromSorted } from './rank.ts';
+import { argsort, foldedZChainSums, zScaleFromSorted } from './rank.ts';
 import { medianSorted } from './quantile.ts';
 import { type ChainMatrix, splitChains } from './split.ts';
 import { type DrawsArray, type Estimate, checkShape, nan, sampleProblem, toFloat64 } from './validate.ts';
@@ -62,18 +62,14 @@ export interface RhatParts {
 /**
  * Rank-normalized bulk and folded (tail) split R-hat of split chains `split`, whose
  * ascending order is (sorted, order); `median` is the median of the unsplit draws.
- * Exposed for `summarize`, which shares the sort with the other diagnostics.
+ * The tail part reads the folded ranks off the same sort (`rhatTailFromSorted`).
  */
 export function rhatFromSorted(split: ChainMatrix, sorted: Float64Array, order: Uint32Array, median: number): RhatParts {
   const S = split.data.length;
   const z = new Float64Array(S);
   zScaleFromSorted(sorted, order, z);
   const bulk = rhatKernel({ data: z, chains: split.chains, n: split.n });
-  const fSorted = new Float64Array(S);
-  const fOrder = new Uint32Array(S);
-  foldSorted(sorted, order, median, fSorted, fOrder);
-  zScaleFromSorted(fSorted, fOrder, z);
-  const tail = rhatKernel({ data: z, chains: split.chains, n: split.n });
+  const tail = rhatTailFromSorted(sorted, order, median, split.chains, split.n);
   return { bulk, tail, rhat: maxEstimate(bulk, tail) };
 }
 

@@ -5,7 +5,7 @@
  * plus the quantile MCSEs, nested R-hat and the sampler diagnostics.
  *
  * One sort per parameter feeds the quantiles, the rank normalization (z of every average
- * rank from one table, `zByDoubleRank`), the folded ranks (by a merge, `foldSorted`) and
+ * rank from one table, `zByDoubleRank`), the folded ranks (by a merge, `foldedZChainSums`) and
  * the quantile indicators; the three ESS series (ranks, draws, squared deviations) take
  * their autocovariance from direct sums over the first lags when Geyer's sequence stops
  * there (`essOfSeries`), else from the FFT. A summary of 4,096 chains × 1,000 draws costs
