@@ -9,7 +9,7 @@
 import { autocorrelation } from '../src/diagnostics/acf.ts';
 import type { Summary } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
-import { LOG_TAU, Z0, type HierModel } from '../src/model/model.ts';
+import { LOG_TAU, MU, Z0, thetaOf, type HierModel } from '../src/model/model.ts';
 import type { ExactPosterior } from '../src/model/posterior.ts';
 import { logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
 import { keyFromSeed, philox4x32, toUnit } from '../src/sampler/rng.ts';
@@ -105,8 +105,7 @@ function strided(n: number, max: number): { stride: number; count: number } {
 
 /** theta_k = mu + tau^(1-c) (z - c mu) at a position (float64). */
 function thetaAt(pos: ArrayLike<number>, row: number, k: number, c: number): number {
-  const mu = pos[row];
-  return mu + Math.exp((1 - c) * pos[row + LOG_TAU]) * (pos[row + Z0 + k] - c * mu);
+  return thetaOf(pos[row + MU], pos[row + LOG_TAU], pos[row + Z0 + k], c);
 }
 
 export function funnelData(result: SampleResult): FunnelData {

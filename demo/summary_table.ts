@@ -3,25 +3,15 @@
  * timing) and a per-parameter table of posterior summaries next to the exact posterior's,
  * with the convergence diagnostics of `src/diagnostics`.
  */
-import type { ExactPosterior, PosteriorSummary } from '../src/model/posterior.ts';
+import type { ExactPosterior } from '../src/model/posterior.ts';
 import { describeParameterization } from '../src/model/parameterization.ts';
 import { RHAT_THRESHOLD } from '../src/diagnostics/index.ts';
-import type { CompareRow } from '../src/compare/compare.ts';
+import { exactFor, type CompareRow } from '../src/compare/compare.ts';
 import type { RunReport } from '../src/sampler/report.ts';
 import type { RunDone } from './protocol.ts';
 
 /** |sample mean - exact mean| / MCSE above this is flagged (a 4-sigma Monte Carlo error). */
 export const BIAS_Z_THRESHOLD = 4;
-
-/** The exact posterior summary of a named parameter (`mu`, `tau`, `log_tau`, `theta[label]`). */
-export function exactFor(name: string, exact: ExactPosterior): PosteriorSummary | undefined {
-  if (name === 'mu') return exact.mu;
-  if (name === 'tau') return exact.tau;
-  if (name === 'log_tau') return exact.logTau;
-  const m = /^theta\[(.*)\]$/.exec(name);
-  const k = m ? exact.labels.indexOf(m[1]) : -1;
-  return k >= 0 ? exact.theta[k] : undefined;
-}
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);

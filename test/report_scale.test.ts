@@ -15,26 +15,14 @@ import type { SampleResult, Progress } from '../src/sampler/sample.ts';
 import type { HierData } from '../src/model/data.ts';
 import { diagnosticsProgress, progressBar } from '../src/cli/progress.ts';
 import { medianFinite, minFinite } from '../src/diagnostics/quantile.ts';
-
-/** xorshift32 uniforms in (0, 1), deterministic. */
-function uniforms(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
-}
+import { xorshift32Uniforms } from '../src/sampler/rng.ts';
 
 /** A SampleResult of `chains` chains x `draws` draws of one group, independent normal draws. */
 function syntheticResult(chains: number, draws: number): SampleResult {
   const data: HierData = { y: Float64Array.of(1), group: Int32Array.of(0), sigma: Float64Array.of(1), K: 1, labels: ['a'] };
   const model = makeModel(data, Float64Array.of(0), DEFAULT_PRIORS);
   const n = chains * draws;
-  const u = uniforms(7);
+  const u = xorshift32Uniforms(7);
   const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   const mu = new Float32Array(n);
   const logTau = new Float32Array(n);

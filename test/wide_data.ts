@@ -1,5 +1,6 @@
 import type { HierData } from '../src/model/data.ts';
 import { mulberry32 } from '../src/gpu/kernel_check.ts';
+import { boxMuller, simulateGroups } from './bench/synthetic.ts';
 
 /** Largest group of `wideData`: group sizes run from 1 to this many observations. */
 export const WIDE_MAX_GROUP = 1000;
@@ -13,22 +14,6 @@ export const WIDE_MAX_GROUP = 1000;
  */
 export function wideData(K: number, seed = 13): HierData {
   const rng = mulberry32(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
   const n = Array.from({ length: K }, (_, k) => (k === 0 ? 1 : k === 1 ? WIDE_MAX_GROUP : Math.round(WIDE_MAX_GROUP ** rng())));
-  const y: number[] = [];
-  const group: number[] = [];
-  for (let k = 0; k < K; k++) {
-    const theta = 4.5 + 3.5 * normal();
-    for (let i = 0; i < n[k]; i++) {
-      y.push(theta + 10 * normal());
-      group.push(k);
-    }
-  }
-  return {
-    y: Float64Array.from(y),
-    group: Int32Array.from(group),
-    sigma: new Float64Array(y.length).fill(10),
-    K,
-    labels: Array.from({ length: K }, (_, k) => String(k)),
-  };
+  return simulateGroups(n, 4.5, 3.5, 10, boxMuller(rng));
 }

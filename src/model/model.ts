@@ -82,11 +82,13 @@ export function constrain(model: HierModel, q: ArrayLike<number>): { mu: number;
   const mu = q[MU];
   const s = q[LOG_TAU];
   const theta = new Float64Array(model.stats.K);
-  for (let k = 0; k < theta.length; k++) {
-    const ck = model.c[k];
-    theta[k] = mu + Math.exp((1 - ck) * s) * (q[Z0 + k] - ck * mu);
-  }
+  for (let k = 0; k < theta.length; k++) theta[k] = thetaOf(mu, s, q[Z0 + k], model.c[k]);
   return { mu, tau: Math.exp(s), theta };
+}
+
+/** theta = mu + tau^(1-c) (z - c mu), tau = e^s: one group's constrained value at centeredness c. */
+export function thetaOf(mu: number, s: number, z: number, c: number): number {
+  return mu + Math.exp((1 - c) * s) * (z - c * mu);
 }
 
 /** Inverse of `constrain`: the unconstrained position of (mu, tau, theta) under centeredness c. */

@@ -64,7 +64,7 @@ export interface RecordedDraws {
   readonly divergentChain: Int32Array;
   readonly divergentDraw: Int32Array;
   /**
-   * The constrained draws (mu, tau, log_tau, theta[label], as `constrainRows` computes them
+   * The constrained draws (mu, tau, log_tau, theta[label], as `rowConstrainer` computes them
    * from `positions`), when the backend filled them while unpacking; otherwise the caller
    * computes them (`constrainDraws`).
    */

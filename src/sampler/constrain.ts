@@ -3,11 +3,11 @@
  * see: mu, tau = e^s, log_tau = s, theta_k = mu + tau^(1-c_k) (z_k - c_k mu) (Gorinova,
  * Moore & Hoffman 2020), computed in float64 and stored as float32, chain-major.
  *
- * `constrainRows` works on any range of rows, so a backend can fill the draws chunk by
+ * `rowConstrainer` works on any range of rows, so a backend can fill the draws chunk by
  * chunk while the device samples the next one (the WebGPU backend does, as it unpacks each
  * readback); `constrainDraws` is the whole recording at once. Both give the same bits.
  */
-import { MU, LOG_TAU, Z0, type HierModel } from '../model/model.ts';
+import { MU, LOG_TAU, Z0, thetaOf, type HierModel } from '../model/model.ts';
 import type { RecordedDraws } from './backend.ts';
 
 /** Names of the constrained draws, in their order: mu, tau, log_tau, theta[label]. */
@@ -21,11 +21,13 @@ export function allocateConstrained(model: HierModel, rows: number): Float32Arra
 }
 
 /**
- * Writes the constrained draws of position rows from..to-1 (row i at pos[i * D]) into
- * out[name][i]. One exponential per row serves every non-centered group (tau^1) and none
- * is needed for a centered one (tau^0 = 1); only groups with 0 < c < 1 take their own.
+ * A function that writes the constrained draws of position rows from..to-1 (row i at
+ * pos[i * D]) into out[name][i]. What depends only on the model (each group's kind, the
+ * theta outputs) is worked out once here, not per call: a backend calls it per chain per
+ * readback. One exponential per row serves every non-centered group (tau^1) and none is
+ * needed for a centered one (tau^0 = 1); only groups with 0 < c < 1 take their own.
  */
-export function constrainRows(model: HierModel, pos: Float32Array | Float64Array, from: number, to: number, out: readonly Float32Array[]): void {
+export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): (pos: Float32Array | Float64Array, from: number, to: number) => void {
   const D = model.dim;
   const K = model.stats.K;
   const c = model.c;
@@ -33,27 +35,29 @@ export function constrainRows(model: HierModel, pos: Float32Array | Float64Array
   const theta = out.slice(3);
   // 0: non-centered (tau^1), 1: centered (tau^0), 2: partial (its own power)
   const kind = Uint8Array.from(c, (ck) => (ck === 0 ? 0 : ck === 1 ? 1 : 2));
-  for (let i = from; i < to; i++) {
-    const row = i * D;
-    const mu = pos[row + MU];
-    const s = pos[row + LOG_TAU];
-    const tau = Math.exp(s);
-    muOut[i] = mu;
-    tauOut[i] = tau;
-    sOut[i] = s;
-    for (let k = 0; k < K; k++) {
-      const z = pos[row + Z0 + k];
-      const kk = kind[k];
-      theta[k][i] = kk === 0 ? mu + tau * z : kk === 1 ? z : mu + Math.exp((1 - c[k]) * s) * (z - c[k] * mu);
+  return (pos, from, to) => {
+    for (let i = from; i < to; i++) {
+      const row = i * D;
+      const mu = pos[row + MU];
+      const s = pos[row + LOG_TAU];
+      const tau = Math.exp(s);
+      muOut[i] = mu;
+      tauOut[i] = tau;
+      sOut[i] = s;
+      for (let k = 0; k < K; k++) {
+        const z = pos[row + Z0 + k];
+        const kk = kind[k];
+        theta[k][i] = kk === 0 ? mu + tau * z : kk === 1 ? z : thetaOf(mu, s, z, c[k]);
+      }
     }
-  }
+  };
 }
 
-/** Maps recorded unconstrained positions to named constrained draws (all rows; see `constrainRows`). */
+/** Maps recorded unconstrained positions to named constrained draws (all rows; see `rowConstrainer`). */
 export function constrainDraws(model: HierModel, rec: RecordedDraws): { params: Record<string, Float32Array>; paramNames: string[] } {
   const n = rec.retainedChains * rec.draws;
   const out = allocateConstrained(model, n);
-  constrainRows(model, rec.positions, 0, n, out);
+  rowConstrainer(model, out)(rec.positions, 0, n);
   return namedConstrained(model, out);
 }
 

@@ -7,7 +7,7 @@ import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } 
 import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions, unpackPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
-import { allocateConstrained, constrainRows } from './constrain.ts';
+import { allocateConstrained, rowConstrainer } from './constrain.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
 import { MAX_DEVICE_WARMUP, type Backend, type DeviceWarmupArgs, type DeviceWarmupResult, type EnsembleStats, type RecordedDraws, type SamplingTotals, type TransitionParams } from './backend.ts';
 
@@ -189,10 +189,15 @@ class WebGpuBackend implements Backend {
     divPos: number[];
     divChain: number[];
     divDraw: number[];
-    /** Constrained draws, filled chunk by chunk as the positions are unpacked. */
+    /** Constrained draws, filled chunk by chunk as the positions are unpacked (by `constrain`). */
     constrained: Float32Array[];
+    constrain: (pos: Float32Array, from: number, to: number) => void;
   };
   private pendingCopies: Promise<void> = Promise.resolve();
+  /** Idle staging buffers of `readTotals`. */
+  private readonly totalsStaging: GPUBuffer[] = [];
+  /** The wide kernel's inverse mass as uploaded (z blocks, then mu, s; padding lanes 1). */
+  private wideInvMass?: Float32Array<ArrayBuffer>;
   private sampledIterations = 0;
 
   private constructor(
@@ -545,7 +550,7 @@ class WebGpuBackend implements Backend {
     // kernel) or its own storage buffer (wide kernel; the unit metric never reads it).
     if (this.wide) {
       if (this.diagMetric) {
-        const im = new Float32Array(4 * (this.NV + 1)).fill(1);
+        const im = (this.wideInvMass ??= new Float32Array(4 * (this.NV + 1))).fill(1);
         for (let k = 0; k < this.K; k++) im[4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
         im[4 * this.NV] = b.invMass[MU];
         im[4 * this.NV + 1] = b.invMass[LOG_TAU];
@@ -767,6 +772,7 @@ class WebGpuBackend implements Backend {
     }
     const D = this.dim;
     const n = this.retained * draws;
+    const constrained = allocateConstrained(this.model, n);
     this.record = {
       positions: new Float32Array(n * D),
       logDensity: new Float32Array(n),
@@ -776,7 +782,8 @@ class WebGpuBackend implements Backend {
       divPos: [],
       divChain: [],
       divDraw: [],
-      constrained: allocateConstrained(this.model, n),
+      constrained,
+      constrain: rowConstrainer(this.model, constrained),
     };
     if (this.retained > 0) {
       this.recBuf.destroy();
@@ -813,7 +820,6 @@ class WebGpuBackend implements Backend {
     const K = this.K;
     const D = this.dim;
     const draws = this.draws;
-    const model = this.model;
     const prev = this.pendingCopies;
     const done = gpuWait(() => staging.mapAsync(GPUMapMode.READ)).then(async () => {
       await prev;
@@ -854,7 +860,7 @@ class WebGpuBackend implements Backend {
           }
         }
         // The tile's rows are in cache: constrain them now, not all at once after sampling.
-        for (let c = c0; c < c1; c++) constrainRows(model, pos, c * draws + first, c * draws + first + used, rec.constrained);
+        for (let c = c0; c < c1; c++) rec.constrain(pos, c * draws + first, c * draws + first + used);
       }
       // Divergences in (draw, chain) order, with the positions where they diverged.
       for (let t = 0; t < used; t++) {
@@ -879,13 +885,18 @@ class WebGpuBackend implements Backend {
   /**
    * Sampling totals over all chains, summed (in float64) while the readback is mapped. The
    * copy is encoded at the call, so the totals are those of the work submitted before it,
-   * whatever is submitted while the mapping is pending; each call has its own staging
-   * buffer (chains × 16 bytes), so calls may overlap.
+   * whatever is submitted while the mapping is pending; each call takes its own staging
+   * buffer (chains × 16 bytes) from a pool, so calls may overlap (the sampler keeps two in
+   * flight) and none is created per sync.
    */
   private readTotals(): Promise<{ divergences: number; acceptSum: number; steps: number }> {
     const device = this.gpu.device;
     const bytes = this.chains * 16;
-    const staging = device.createBuffer({ label: 'totals readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    let staging = this.totalsStaging.pop();
+    if (!staging) {
+      staging = device.createBuffer({ label: 'totals readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.buffers.push(staging);
+    }
     const enc = device.createCommandEncoder({ label: 'totals copy' });
     enc.copyBufferToBuffer(this.totalsBuf, 0, staging, 0, bytes);
     device.queue.submit([enc.finish()]);
@@ -900,7 +911,7 @@ class WebGpuBackend implements Backend {
         steps += t[4 * c + 2];
       }
       staging.unmap();
-      staging.destroy();
+      this.totalsStaging.push(staging);
       return { divergences, acceptSum, steps };
     });
   }

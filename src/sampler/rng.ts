@@ -209,3 +209,20 @@ export function initialPositions(key: PhiloxKey, chains: number, K: number, supe
   }
   return out;
 }
+
+/**
+ * Uniforms in (0, 1) from xorshift32 (Marsaglia 2003, shifts 13, 17, 5), (x + 1/2) / 2^32:
+ * a small deterministic stream for figures, benchmarks and tests, not the sampler's
+ * randomness (that is Philox, above). A seed of 0 is taken as 1 (xorshift's fixed point).
+ */
+export function xorshift32Uniforms(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return (x + 0.5) / 4294967296;
+  };
+}

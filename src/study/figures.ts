@@ -5,7 +5,8 @@
  * Pure: plain arrays of numbers, ready for JSON.
  */
 import { autocorrelation } from '../diagnostics/acf.ts';
-import { LOG_TAU, MU, Z0 } from '../model/model.ts';
+import { LOG_TAU, MU, Z0, thetaOf } from '../model/model.ts';
+import { xorshift32Uniforms } from '../sampler/rng.ts';
 import type { ExactPosterior } from '../model/posterior.ts';
 import { logTauPriorNormalizer, logTauPriorUnconstrained, type TauPrior } from '../model/priors.ts';
 import type { Summary } from '../diagnostics/summary.ts';
@@ -104,15 +105,7 @@ function strided(n: number, max: number): number[] {
 
 /** Deterministic standard normals (xorshift32 + Box-Muller) so the page is the same run to run. */
 function normals(n: number, seed: number): Float64Array {
-  let x = seed >>> 0 || 1;
-  const u = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return (x + 0.5) / 4294967296;
-  };
+  const u = xorshift32Uniforms(seed);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i += 2) {
     const a = Math.sqrt(-2 * Math.log(u()));
@@ -212,11 +205,7 @@ export function caseFigures(
   const dIdx = strided(nDiv, FUNNEL_MAX_DIVERGENCES);
   const dp = rec.divergentPositions;
   const divTheta = Array.from({ length: K }, (_, k) =>
-    dIdx.map((i) => {
-      const m = dp[i * D + MU];
-      const s = dp[i * D + LOG_TAU];
-      return r(m + Math.exp((1 - c[k]) * s) * (dp[i * D + Z0 + k] - c[k] * m));
-    }),
+    dIdx.map((i) => r(thetaOf(dp[i * D + MU], dp[i * D + LOG_TAU], dp[i * D + Z0 + k], c[k]))),
   );
   const funnel = {
     logTau: fIdx.map((i) => r(logTau[i])),

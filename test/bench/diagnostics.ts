@@ -9,6 +9,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { summarize } from '../../src/diagnostics/index.ts';
 import { lastParallelStats, summarizeParallel } from '../../src/diagnostics/parallel.ts';
+import { xorshift32Uniforms } from '../../src/sampler/rng.ts';
 
 const CHAINS = 4096;
 const DRAWS = 1000;
@@ -17,16 +18,7 @@ const PARAMS = 11;
 /** AR(1) draws x_t = rho x_{t-1} + sqrt(1 - rho^2) e_t per chain, chain-major, float32 like the GPU's. */
 function ar1Draws(chains: number, draws: number, rho: number, seed: number, Type: Float32ArrayConstructor | Float64ArrayConstructor) {
   const out = new Type(chains * draws);
-  let s = seed >>> 0 || 1;
-  const uniform = () => {
-    // xorshift32
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
+  const uniform = xorshift32Uniforms(seed);
   const scale = Math.sqrt(1 - rho * rho);
   for (let c = 0; c < chains; c++) {
     let x = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());

@@ -9,20 +9,33 @@ import { mulberry32 } from '../../src/gpu/kernel_check.ts';
 
 export function syntheticData(K: number, seed = 1): HierData {
   const rand = mulberry32(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  return simulateGroups(Array.from({ length: K }, (_, k) => 1 + (k % 3)), 1, 2, 5, boxMuller(rand));
+}
+
+/** Standard normals by Box–Muller (the cosine branch) from uniforms in [0, 1). */
+export function boxMuller(rand: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/**
+ * Data of the model with `sizes[k]` observations in group k: for each group in turn,
+ * theta_k = mu + tau * normal(), then its y = theta_k + sigma * normal(); sigma known.
+ */
+export function simulateGroups(sizes: readonly number[], mu: number, tau: number, sigma: number, normal: () => number): HierData {
+  const K = sizes.length;
   const y: number[] = [];
   const group: number[] = [];
   for (let k = 0; k < K; k++) {
-    const theta = 1 + 2 * normal();
-    for (let i = 0; i <= k % 3; i++) {
-      y.push(theta + 5 * normal());
+    const theta = mu + tau * normal();
+    for (let i = 0; i < sizes[k]; i++) {
+      y.push(theta + sigma * normal());
       group.push(k);
     }
   }
   return {
     y: Float64Array.from(y),
     group: Int32Array.from(group),
-    sigma: new Float64Array(y.length).fill(5),
+    sigma: new Float64Array(y.length).fill(sigma),
     K,
     labels: Array.from({ length: K }, (_, k) => String(k)),
   };
