@@ -8,7 +8,7 @@
  * test/package.test.ts; `npm run demo:build` in test/browser.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { constants, accessSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,12 @@ describe("README's commands", () => {
     expect(verbs.filter((v) => v === 'sample').length).toBeGreaterThanOrEqual(1);
     for (const v of ['compare', 'reproduce']) expect(verbs).toContain(v);
     expect(verbs.filter((v) => v === 'diagnose').length).toBe(3);
+  });
+
+  it("has an executable bin after the build (npx runs it directly once it has linked it)", () => {
+    // npx links a checkout's bin once and caches the link; only its first run sets the
+    // mode, so a later fresh build must leave dist/cli/bin.js executable itself.
+    expect(() => accessSync(join(ROOT, 'dist', 'cli', 'bin.js'), constants.X_OK)).not.toThrow();
   });
 
   it('runs each command as written (test-size counts appended)', async () => {
