@@ -196,6 +196,8 @@ class WebGpuBackend implements Backend {
   private pendingCopies: Promise<void> = Promise.resolve();
   /** Idle staging buffers of `readTotals`. */
   private readonly totalsStaging: GPUBuffer[] = [];
+  /** Readback buffers of the record buffer's size, reused from chunk to chunk (see flushChunk). */
+  private recordStaging: GPUBuffer[] = [];
   /** The wide kernel's inverse mass as uploaded (z blocks, then mu, s; padding lanes 1). */
   private wideInvMass?: Float32Array<ArrayBuffer>;
   private sampledIterations = 0;
@@ -786,6 +788,8 @@ class WebGpuBackend implements Backend {
       constrain: rowConstrainer(this.model, constrained),
     };
     if (this.retained > 0) {
+      for (const b of this.recordStaging) b.destroy();
+      this.recordStaging = [];
       this.recBuf.destroy();
       this.recBuf = device.createBuffer({ label: 'records', size: this.slots * bytesPerSlot, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
       this.buffers.push(this.recBuf);
@@ -810,7 +814,13 @@ class WebGpuBackend implements Backend {
     const R = this.retained;
     const slots = this.slots;
     const size = this.recBuf.size;
-    const staging = device.createBuffer({ label: 'records readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // A pooled readback: creating one per chunk (64 MiB, zero-filled by Dawn) cost the host
+    // about 60 ms a chunk, taken from the cores SwiftShader runs the device on.
+    let staging = this.recordStaging.pop();
+    if (!staging) {
+      staging = device.createBuffer({ label: 'records readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.buffers.push(staging);
+    }
     const enc = device.createCommandEncoder({ label: 'records copy' });
     enc.copyBufferToBuffer(this.recBuf, 0, staging, 0, size);
     device.queue.submit([enc.finish()]);
@@ -877,7 +887,7 @@ class WebGpuBackend implements Backend {
         }
       }
       staging.unmap();
-      staging.destroy();
+      this.recordStaging.push(staging);
     });
     this.pendingCopies = done;
   }
