@@ -298,8 +298,10 @@ export function runFigures(result: SampleResult, summary: Summary, exact: ExactP
 export function figureBuffers(f: RunFigures): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   const visit = (v: unknown) => {
-    if (ArrayBuffer.isView(v)) out.add(v.buffer as ArrayBuffer);
-    else if (Array.isArray(v)) v.forEach(visit);
+    // A SharedArrayBuffer is shared, not transferred (and may not stand in a transfer list).
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer) out.add(v.buffer);
+    } else if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object') Object.values(v).forEach(visit);
   };
   visit(f);

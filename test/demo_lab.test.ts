@@ -9,7 +9,7 @@ import { InputError } from '../src/model/priors.ts';
 import { groupStats } from '../src/model/suffstats.ts';
 import { sample } from '../src/sampler/sample.ts';
 import { chooseData, EIGHT_SCHOOLS, eightSchools } from '../demo/data_source.ts';
-import { acfData, funnelData, MAX_FUNNEL_POINTS, ppcData, PPC_LEVELS, tauData } from '../demo/figures.ts';
+import { acfData, figureBuffers, funnelData, MAX_FUNNEL_POINTS, ppcData, PPC_LEVELS, tauData } from '../demo/figures.ts';
 import { DEFAULT_GENERATOR, generateData, groupSizes } from '../demo/generate.ts';
 import { decodeSettings, encodeSettings, MAX_URL_TEXT, type Settings } from '../demo/settings.ts';
 
@@ -147,4 +147,18 @@ describe('figures of a run', async () => {
     expect(Math.abs(a.mu[a.mu.length - 1])).toBeLessThan(0.3);
   });
 
+});
+
+describe('figure transfer list', () => {
+  it('lists each ArrayBuffer once and leaves SharedArrayBuffers out (they cannot be transferred)', () => {
+    const own = new Float64Array(4);
+    const shared = new Float32Array(new SharedArrayBuffer(16));
+    const figures = { a: own, b: [own.subarray(1), shared], c: { d: new Uint8Array(2) } } as unknown as Parameters<typeof figureBuffers>[0];
+    const buffers = figureBuffers(figures);
+    expect(buffers.length).toBe(2);
+    expect(buffers).toContain(own.buffer);
+    expect(buffers.every((b) => b instanceof ArrayBuffer)).toBe(true);
+    // what the worker does with them: a transfer list with a SharedArrayBuffer would throw
+    expect(() => structuredClone(figures, { transfer: buffers })).not.toThrow();
+  });
 });
