@@ -214,6 +214,28 @@ describe('argsort and rank normalization', () => {
       expect(squares[c]).toBeCloseTo(zc.reduce((a, b) => a + b * b, 0), 12);
     }
   });
+
+  it('ranks long runs of ties on one side and across the median as the folded draws sorted afresh', () => {
+    // 40 chains x 50 draws on a grid of halves: runs of hundreds of equal draws on each side,
+    // and m - a === b - m across the median for every pair of grid points
+    const chains = 40;
+    const n = 50;
+    let s = 12345;
+    const x = Float64Array.from({ length: chains * n }, () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return Math.round(((s / 2 ** 32) * 2 - 1) * 6) / 2;
+    });
+    for (const m of [0, 0.25, 0.5, -1.5]) {
+      const { sorted, order } = argsort(x);
+      const { sums, squares } = foldedZChainSums(sorted, order, m, chains, n);
+      const z = zScale(Array.from(x, (v) => Math.abs(v - m)));
+      for (let c = 0; c < chains; c++) {
+        const zc = Array.from(z.subarray(n * c, n * c + n));
+        expect(sums[c]).toBeCloseTo(zc.reduce((a, b) => a + b, 0), 10);
+        expect(squares[c]).toBeCloseTo(zc.reduce((a, b) => a + b * b, 0), 10);
+      }
+    }
+  });
 });
 
 describe('nested R-hat (Margossian et al. 2024)', () => {

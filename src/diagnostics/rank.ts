@@ -382,6 +382,13 @@ export function zChainSums(
  * `posterior:::fold_draws`), from the ascending order of y: the draws below m read
  * backwards and those at or above m are both ascending in |y - m|, and one merge ranks
  * them, fused with the sums (as `zChainSums` does for the draws themselves).
+ *
+ * Equal folded values are contiguous on each side (a run of equal draws, or draws that
+ * fold to one value), so a group of ties is a run read backwards from the left cursor plus
+ * a run read forwards from the right one, and all its members take the z of its average
+ * rank. A draw whose neighbour on its side and the other side's next draw both differ from
+ * it is a group of one, handled without looking for a run (float32 draws of 4 million
+ * have hundreds of thousands of tied pairs, but most draws are still alone).
  */
 export function foldedZChainSums(
   sorted: Float64Array,
@@ -394,60 +401,62 @@ export function foldedZChainSums(
   const table = zByDoubleRank(S);
   const sums = new Float64Array(chains);
   const squares = new Float64Array(chains);
-  const lo = lowerBound(sorted, m);
-  let left = lo - 1;
-  let right = lo;
+  let left = lowerBound(sorted, m) - 1;
+  let right = left + 1;
   let fl = left >= 0 ? m - sorted[left] : Infinity;
   let fr = right < S ? sorted[right] - m : Infinity;
-  // members of the current group of equal folded values (ties are rare; grows on demand)
-  let members = new Uint32Array(16);
-  let groupSize = 0;
-  let groupValue = NaN;
-  let groupStart = 0;
-  for (let k = 0; k <= S; k++) {
-    let f = NaN;
-    let o = 0;
-    if (k < S) {
-      if (fl < fr) {
-        f = fl;
-        o = order[left];
+  // k: draws ranked so far; the next group's ranks start at k + 1
+  let k = 0;
+  while (k < S) {
+    if (fl < fr) {
+      const next = left > 0 ? m - sorted[left - 1] : Infinity;
+      if (next !== fl) {
+        const z = table[2 * k + 2];
+        const c = (order[left] / n) | 0;
+        sums[c] += z;
+        squares[c] += z * z;
+        k++;
         left--;
-        fl = left >= 0 ? m - sorted[left] : Infinity;
-      } else {
-        f = fr;
-        o = order[right];
-        right++;
-        fr = right < S ? sorted[right] - m : Infinity;
+        fl = next;
+        continue;
       }
-      if (f === groupValue) {
-        if (groupSize === members.length) {
-          const grown = new Uint32Array(2 * members.length);
-          grown.set(members);
-          members = grown;
-        }
-        members[groupSize++] = o;
+    } else if (fr < fl) {
+      const next = right + 1 < S ? sorted[right + 1] - m : Infinity;
+      if (next !== fr) {
+        const z = table[2 * k + 2];
+        const c = (order[right] / n) | 0;
+        sums[c] += z;
+        squares[c] += z * z;
+        k++;
+        right++;
+        fr = next;
         continue;
       }
     }
-    // flush the finished group (ranks groupStart+1 .. k)
-    if (groupSize === 1) {
-      const z = table[2 * groupStart + 2];
-      const c = (members[0] / n) | 0;
+    // A group of ties: left members (l1, left], right members [right, r1), ranks k+1 .. k+g.
+    const f = fl < fr ? fl : fr;
+    let l1 = left;
+    while (l1 >= 0 && m - sorted[l1] === f) l1--;
+    let r1 = right;
+    while (r1 < S && sorted[r1] - m === f) r1++;
+    const g = left - l1 + (r1 - right);
+    const z = table[2 * k + 1 + g];
+    const z2 = z * z;
+    for (let i = l1 + 1; i <= left; i++) {
+      const c = (order[i] / n) | 0;
       sums[c] += z;
-      squares[c] += z * z;
-    } else if (groupSize > 1) {
-      const z = table[groupStart + 1 + k];
-      const z2 = z * z;
-      for (let g = 0; g < groupSize; g++) {
-        const c = (members[g] / n) | 0;
-        sums[c] += z;
-        squares[c] += z2;
-      }
+      squares[c] += z2;
     }
-    groupStart = k;
-    groupValue = f;
-    members[0] = o;
-    groupSize = 1;
+    for (let i = right; i < r1; i++) {
+      const c = (order[i] / n) | 0;
+      sums[c] += z;
+      squares[c] += z2;
+    }
+    k += g;
+    left = l1;
+    right = r1;
+    fl = left >= 0 ? m - sorted[left] : Infinity;
+    fr = right < S ? sorted[right] - m : Infinity;
   }
   return { sums, squares };
 }
