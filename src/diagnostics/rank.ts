@@ -408,30 +408,28 @@ export function foldedZChainSums(
   // k: draws ranked so far; the next group's ranks start at k + 1
   let k = 0;
   while (k < S) {
+    // a lone draw: its neighbour on its side and the other side's next draw both differ
+    let lone = -1;
     if (fl < fr) {
       const next = left > 0 ? m - sorted[left - 1] : Infinity;
       if (next !== fl) {
-        const z = table[2 * k + 2];
-        const c = (order[left] / n) | 0;
-        sums[c] += z;
-        squares[c] += z * z;
-        k++;
-        left--;
+        lone = left--;
         fl = next;
-        continue;
       }
     } else if (fr < fl) {
       const next = right + 1 < S ? sorted[right + 1] - m : Infinity;
       if (next !== fr) {
-        const z = table[2 * k + 2];
-        const c = (order[right] / n) | 0;
-        sums[c] += z;
-        squares[c] += z * z;
-        k++;
-        right++;
+        lone = right++;
         fr = next;
-        continue;
       }
+    }
+    if (lone >= 0) {
+      const z = table[2 * k + 2];
+      const c = (order[lone] / n) | 0;
+      sums[c] += z;
+      squares[c] += z * z;
+      k++;
+      continue;
     }
     // A group of ties: left members (l1, left], right members [right, r1), ranks k+1 .. k+g.
     const f = fl < fr ? fl : fr;
