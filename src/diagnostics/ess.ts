@@ -128,7 +128,9 @@ export function essOfSeries(x: Float64Array, chains: number, n: number, acov: Fl
   let have = 0;
   for (const upTo of DIRECT_LAG_STEPS) {
     const to = Math.min(upTo, n);
-    chainAutocovarianceLags(x, chains, n, have, to, acov, have === 0 ? means : undefined);
+    // the first step finds the chain means, later ones reuse them
+    if (have === 0) chainAutocovarianceLags(x, chains, n, 0, to, acov, means);
+    else chainAutocovarianceLags(x, chains, n, have, to, acov, undefined, means);
     have = to;
     const e = essFromLags(acov, means, chains, n, have);
     if (e !== null) return e;
