@@ -12,7 +12,7 @@
 // is exactly 0 there. Mirrors logDensityGrad in src/model/model.ts (the float64 reference).
 //
 // Requires: const BINARY_C: bool (every c_k is 0 or 1: a lane-wise choice between the two
-// forms, no exp). The kernels declare binding 1 (the group data) in their own layout.
+// forms, no exp); prior.wgsl for the priors' terms. The kernels declare binding 1 (the group data) in their own layout.
 
 // Per block of four groups: precision-weighted mean, precision, centeredness, lane mask.
 struct GroupBlock {
@@ -59,22 +59,4 @@ fn block_terms(x: vec4f, gb: GroupBlock, mu: f32, s: f32, tau: f32, inv_tau: f32
     out.g_s = c * (u * u - 1.0) - pr * (1.0 - c) * b * d;
   }
   return out;
-}
-
-// The priors' terms (lp, d/dmu, d/ds): mu ~ Normal(MU_LOC, MU_SCALE), the tau prior, and the
-// log-Jacobian s of tau = e^s. Requires MU_LOC, MU_SCALE, TAU_SCALE: f32, TAU_HALF_CAUCHY: bool.
-fn prior_terms(mu: f32, s: f32, tau: f32) -> vec3f {
-  let muz = (mu - MU_LOC) / MU_SCALE;
-  let t = tau / TAU_SCALE;
-  let t2 = t * t;
-  var lp = -0.5 * muz * muz + s;
-  var g_s = 1.0;
-  if (TAU_HALF_CAUCHY) {
-    lp -= log(1.0 + t2);
-    g_s -= 2.0 * t2 / (1.0 + t2);
-  } else {
-    lp -= 0.5 * t2;
-    g_s -= t2;
-  }
-  return vec3f(lp, -muz / MU_SCALE, g_s);
 }

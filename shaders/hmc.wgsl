@@ -5,19 +5,12 @@
 //
 // Layout (src/gpu/layout.ts): per-chain vec4 arrays are block-major, block j of chain c at
 // j * B + c; blocks 0..NV-1 hold z, block NV holds (mu, s, aux, aux).
-// Divergence (Stan's rule): non-finite energy, or energy error H - H0 > 1000.
+// Divergence (Stan's rule): non-finite energy, or energy error H - H0 > MAX_ENERGY_ERROR.
 //
 // Requires: const NV: u32, const WG: u32, const DIAG_METRIC: bool (false: the unit metric,
 // inv_mass is then ignored and its multiplications vanish), const WARMUP: bool (the warmup
 // pipeline writes the ChEES inputs, the sampling one totals and records; each compiles
-// without the other's code); model.wgsl; philox.wgsl.
-
-const MAX_ENERGY_ERROR: f32 = 1000.0;
-const FLAG_RECORD: u32 = 2u;
-
-// Most transitions per chain in one dispatch (sampling batches iterations; warmup runs one,
-// since adaptation needs its statistics). Matches MAX_BATCH in src/sampler/gpu_backend.ts.
-const MAX_BATCH: u32 = 32u;
+// without the other's code); model.wgsl; philox.wgsl; hmc_common.wgsl.
 
 struct StepParams {
   // First iteration of this dispatch (the Philox counter) and how many follow it.
@@ -39,15 +32,7 @@ struct StepParams {
 }
 
 @group(0) @binding(2) var<uniform> step: StepParams;
-// Warmup only: the iteration, step size and leapfrog steps of the transition, written by
-// the host (`step`) or by the device adaptation (shaders/adapt.wgsl, the prefix of its
-// AdaptState), so that adapted warmup iterations need no host round trip.
-struct WarmupStep {
-  step_size: f32,
-  trajectory_length: f32,
-  num_steps: u32,
-  iteration: u32,
-}
+// Warmup only: the transition's WarmupStep (hmc_common.wgsl).
 @group(0) @binding(9) var<storage, read> warmup_step: WarmupStep;
 // Current state: z blocks, then (mu, s, log p, 0) (log p written back for the records; the
 // kernel itself evaluates log p and its gradient at the start of each transition).
@@ -63,22 +48,6 @@ struct WarmupStep {
 // positions slots x (NV+1) x R (aux lane 2 = log p), stats slots x R
 // (log p, energy, acceptance, divergent), divergence positions slots x (NV+1) x R.
 @group(0) @binding(8) var<storage, read_write> rec: array<vec4f>;
-
-fn is_finite(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7F800000u) != 0x7F800000u;
-}
-
-fn all_finite(v: vec4f) -> bool {
-  return all((bitcast<vec4u>(v) & vec4u(0x7F800000u)) != vec4u(0x7F800000u));
-}
-
-// Momentum p ~ Normal(0, M) from standard normals: scale 1 / sqrt(inv_mass).
-fn momentum_scale(inv_mass: vec4f) -> vec4f {
-  if (DIAG_METRIC) {
-    return inverseSqrt(inv_mass);
-  }
-  return vec4f(1.0);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -1,15 +1,10 @@
 // FunnelWeb — what the two wide-model transition kernels share (hmc_wide.wgsl, groups over
-// threads in registers; hmc_stream.wgsl, one thread per chain streaming through memory):
-// hmc.wgsl's constants and step parameters, finiteness tests, the diagonal metric's
-// momentum scale and inverse mass, and the lane sums of a block.
+// threads in registers; hmc_stream.wgsl, one thread per chain streaming through memory),
+// beyond hmc_common.wgsl: their step parameters, the diagonal metric's inverse mass, and the
+// lane sums of a block.
 //
-// Requires: const DIAG_METRIC: bool; block.wgsl (BlockTerms); the including kernel binds
-// `inv_mass`.
-
-const MAX_ENERGY_ERROR: f32 = 1000.0;
-const FLAG_RECORD: u32 = 2u;
-// Matches MAX_BATCH in hmc.wgsl and src/sampler/gpu_backend.ts.
-const MAX_BATCH: u32 = 32u;
+// Requires: const DIAG_METRIC: bool; block.wgsl (BlockTerms); hmc_common.wgsl; the including
+// kernel binds `inv_mass`.
 
 // hmc.wgsl's StepParams header; `row_stride` counts workgroups per row of the grid, and the
 // word after `slots` holds K (NV = ceil(K / 4) blocks).
@@ -26,28 +21,6 @@ struct StepParams {
   slots: u32,
   num_groups: u32,
   num_steps: array<vec4u, MAX_BATCH / 4u>,
-}
-
-struct WarmupStep {
-  step_size: f32,
-  trajectory_length: f32,
-  num_steps: u32,
-  iteration: u32,
-}
-
-fn is_finite(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7F800000u) != 0x7F800000u;
-}
-
-fn all_finite(v: vec4f) -> bool {
-  return all((bitcast<vec4u>(v) & vec4u(0x7F800000u)) != vec4u(0x7F800000u));
-}
-
-fn momentum_scale(im: vec4f) -> vec4f {
-  if (DIAG_METRIC) {
-    return inverseSqrt(im);
-  }
-  return vec4f(1.0);
 }
 
 fn block_inv_mass(j: u32) -> vec4f {

@@ -10,7 +10,8 @@
 //
 // Requires (from the composer, src/gpu/shader.ts; values from src/gpu/layout.ts):
 //   const NV: u32; const BINARY_C: bool (every c_k is 0 or 1: tau^-c and tau^(1-c) then need
-//   no exp per block); the priors MU_LOC, MU_SCALE, TAU_SCALE: f32, TAU_HALF_CAUCHY: bool;
+//   no exp per block); prior.wgsl and its constants MU_LOC, MU_SCALE, TAU_SCALE: f32,
+//   TAU_HALF_CAUCHY: bool;
 //   const GROUPS_CONST: bool and the group data GROUP_YBAR, GROUP_PREC, GROUP_C, GROUP_MASK
 //   (array<vec4f, NV>) baked in when the block loops unroll. Compile-time data costs no
 //   memory traffic and folds; larger models read the `groups` buffer instead.
@@ -42,22 +43,10 @@ struct Density {
 
 fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
   var out: Density;
-  // Priors: mu ~ Normal(loc, scale); tau prior plus the log-Jacobian s of tau = e^s.
-  let muz = (mu - MU_LOC) / MU_SCALE;
   let tau = exp(s);
   let inv_tau = 1.0 / tau;
-  let t = tau / TAU_SCALE;
-  let t2 = t * t;
-  var lp = -0.5 * muz * muz + s;
-  var g_mu = -muz / MU_SCALE;
-  var g_s = 1.0;
-  if (TAU_HALF_CAUCHY) {
-    lp -= log(1.0 + t2);
-    g_s -= 2.0 * t2 / (1.0 + t2);
-  } else {
-    lp -= 0.5 * t2;
-    g_s -= t2;
-  }
+  // Priors: mu ~ Normal(loc, scale); tau prior plus the log-Jacobian s of tau = e^s.
+  let prior = prior_terms(mu, s, tau);
   var lp4 = vec4f(0.0);
   var gmu4 = vec4f(0.0);
   var gs4 = vec4f(0.0);
@@ -160,8 +149,8 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
     }
   }
   let ones = vec4f(1.0);
-  out.lp = lp + dot(lp4, ones);
-  out.g_mu = g_mu + dot(gmu4, ones);
-  out.g_s = g_s + dot(gs4, ones);
+  out.lp = prior.x + dot(lp4, ones);
+  out.g_mu = prior.y + dot(gmu4, ones);
+  out.g_s = prior.z + dot(gs4, ones);
   return out;
 }

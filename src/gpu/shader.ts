@@ -7,9 +7,11 @@
 import { gpuWait } from './wait.ts';
 
 const SHADER_URLS = {
+  prior: new URL('../../shaders/prior.wgsl', import.meta.url),
   model: new URL('../../shaders/model.wgsl', import.meta.url),
   logdensity: new URL('../../shaders/logdensity.wgsl', import.meta.url),
   philox: new URL('../../shaders/philox.wgsl', import.meta.url),
+  hmc_common: new URL('../../shaders/hmc_common.wgsl', import.meta.url),
   hmc: new URL('../../shaders/hmc.wgsl', import.meta.url),
   block: new URL('../../shaders/block.wgsl', import.meta.url),
   chain_sum: new URL('../../shaders/chain_sum.wgsl', import.meta.url),

@@ -360,8 +360,8 @@ class WebGpuBackend implements Backend {
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
     const hmcModules = wide
-      ? (['block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide'] as const)
-      : (['model', 'philox', 'hmc'] as const);
+      ? (['prior', 'block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_common', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide'] as const)
+      : (['prior', 'model', 'philox', 'hmc_common', 'hmc'] as const);
     const hmcConsts: Record<string, ShaderConst> = wide
       ? {
           ...common,
