@@ -8,7 +8,7 @@
 import type { HierData } from '../src/model/data.ts';
 import { isCenterednessRule } from '../src/adaptation/centeredness.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
-import { InputError } from '../src/model/priors.ts';
+import { InputError } from '../src/errors.ts';
 import type { BackendKind } from '../src/sampler/sample.ts';
 import { chooseData, describeData, isSeedName, RECOMMENDED_PARAMETERIZATION, type DataChoice, type DataSourceName } from './data_source.ts';
 import { byId } from './dom.ts';

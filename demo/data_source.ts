@@ -6,7 +6,7 @@
  */
 import { parseCsv, parseSeedJson } from '../src/io/data.ts';
 import type { HierData } from '../src/model/data.ts';
-import { InputError } from '../src/model/priors.ts';
+import { InputError } from '../src/errors.ts';
 import { generateData, type GeneratorSettings } from './generate.ts';
 import weakJson from './data/weak.json?raw';
 import strongJson from './data/strong.json?raw';

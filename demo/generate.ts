@@ -8,7 +8,7 @@
  * settings (and hence a shared link) always give the same data.
  */
 import type { HierData } from '../src/model/data.ts';
-import { InputError } from '../src/model/priors.ts';
+import { InputError } from '../src/errors.ts';
 import { keyFromSeed, philox4x32, toUnit, type PhiloxKey } from '../src/sampler/rng.ts';
 
 export interface GeneratorSettings {

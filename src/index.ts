@@ -5,7 +5,8 @@
 /// <reference types="@webgpu/types" preserve="true" />
 export type { HierData } from './model/data.ts';
 export { groupStats, type GroupStats } from './model/suffstats.ts';
-export { DEFAULT_PRIORS, InputError, parseMuPrior, parseTauPrior, type Priors, type MuPrior, type TauPrior } from './model/priors.ts';
+export { DEFAULT_PRIORS, parseMuPrior, parseTauPrior, type Priors, type MuPrior, type TauPrior } from './model/priors.ts';
+export { InputError, OutputError, RunError, EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_SIGNAL } from './errors.ts';
 export { parseParameterization, describeParameterization, type Centeredness } from './model/parameterization.ts';
 export { makeModel, logDensity, logDensityGrad, constrain, unconstrain, unconstrainedNames, withCenteredness, reparameterizePositions, reparameterizationLogJacobian, type HierModel } from './model/model.ts';
 export { centerednessFor, dersimonianLairdTau2, isCenterednessRule, parameterizationAdvice, type CenterednessRule } from './adaptation/centeredness.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { exactPosterior } from '../src/model/posterior.ts';
-import { InputError } from '../src/model/priors.ts';
+import { InputError } from '../src/errors.ts';
 import { groupStats } from '../src/model/suffstats.ts';
 import { sample } from '../src/sampler/sample.ts';
 import { chooseData, EIGHT_SCHOOLS, eightSchools } from '../demo/data_source.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadData, parseCsv, parseSeedJson } from '../src/io/data.ts';
-import { InputError } from '../src/model/priors.ts';
+import { InputError } from '../src/errors.ts';
 
 /** The study's seed data sets (copies of shared/data). */
 const DATA_DIR = fileURLToPath(new URL('../demo/data', import.meta.url));

@@ -17,7 +17,7 @@ import { sample, type Progress, type SampleOptions, type SampleResult } from '..
 import { reportRun } from '../src/sampler/report.ts';
 import { constrainDraws } from '../src/sampler/constrain.ts';
 import { initialPositions, keyFromSeed } from '../src/sampler/rng.ts';
-import { InputError } from '../src/model/priors.ts';
+import { InputError } from '../src/errors.ts';
 import { seedData, testGpu } from './gpu_helpers.ts';
 
 const gpu = await testGpu();

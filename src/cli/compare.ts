@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../io/write.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import type { HierData } from '../model/data.ts';
 import { LOG_TAU } from '../model/model.ts';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { exactPosterior, type ExactPosterior } from '../model/posterior.ts';

@@ -17,7 +17,7 @@ import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { parseDrawsCsv, type DrawsTable } from '../io/draws_csv.ts';
 import { cmdstanDrawsTable, isCmdStanCsv, parseCmdStanCsv, readText } from '../io/cmdstan.ts';
 import { readInferenceDataDraws } from '../io/inference_data_read.ts';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 
 const USAGE = `Usage: funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | RUN.nc | RUN.zarr
                           [--superchains M] [--json OUT.json]

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InputError, parseMuPrior, parseTauPrior, DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
+import { parseMuPrior, parseTauPrior, DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
 import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
 
 /**

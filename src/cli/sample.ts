@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { loadData } from '../io/data.ts';
 import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';

@@ -21,7 +21,7 @@
  * `Sigma.1.2` become `theta[1]`, `Sigma[1,2]`. Chains are the files, in the order given.
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 import { parseCell, parseHeader, unquote, type DrawsTable } from './draws_csv.ts';
 
 const ADAPTATION_MARKER = /^#\s*Adaptation terminated/;

@@ -1,5 +1,5 @@
 import type { HierData } from '../model/data.ts';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 
 /**
  * Loading and validation of observed data into `HierData`.

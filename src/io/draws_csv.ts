@@ -10,7 +10,7 @@
  * is not a number, chains of unequal length, a repeated (chain, draw).
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 
 /** Draws in FunnelWeb's layout: every array is chain-major, (c, d) at c * draws + d. */
 export interface DrawsTable {

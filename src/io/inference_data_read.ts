@@ -10,7 +10,7 @@
  * `energy` (E-BFMI), `diverging` (divergences), `acceptance_rate` (acceptance).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 import type { DrawsTable } from './draws_csv.ts';
 
 /** One variable as read: dimension names, shape, values as float64, labels of each dimension. */

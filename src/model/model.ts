@@ -1,7 +1,8 @@
 import type { HierData } from './data.ts';
 import { groupStats, type GroupStats } from './suffstats.ts';
 import type { Centeredness } from './parameterization.ts';
-import { DEFAULT_PRIORS, InputError, logTauPriorUnconstrained, type Priors } from './priors.ts';
+import { InputError } from '../errors.ts';
+import { DEFAULT_PRIORS, logTauPriorUnconstrained, type Priors } from './priors.ts';
 
 /**
  * The hierarchical normal model in unconstrained coordinates

@@ -1,4 +1,4 @@
-import { InputError } from './priors.ts';
+import { InputError } from '../errors.ts';
 
 /**
  * Per-group centeredness c_k in [0, 1] (Gorinova, Moore & Hoffman 2020, "Automatic

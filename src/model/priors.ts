@@ -1,3 +1,5 @@
+import { InputError } from '../errors.ts';
+
 /**
  * Priors of the hierarchical normal model:
  *   mu ~ Normal(loc, scale),  tau ~ HalfNormal(scale) | HalfCauchy(scale).
@@ -25,17 +27,6 @@ export const DEFAULT_PRIORS: Priors = {
   mu: { kind: 'normal', loc: 0, scale: 5 },
   tau: { kind: 'halfnormal', scale: 5 },
 };
-
-/** Raised for any malformed user input; `field` names the offending field/flag/row. */
-export class InputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'InputError';
-  }
-}
 
 function parseNumber(field: string, text: string): number {
   const v = Number(text.trim());

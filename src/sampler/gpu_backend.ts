@@ -1,6 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { MU, LOG_TAU, Z0 } from '../model/model.ts';
-import { InputError } from '../model/priors.ts';
+import { InputError } from '../errors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
 import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
