@@ -10,7 +10,7 @@
  * `energy` (E-BFMI), `diverging` (divergences), `acceptance_rate` (acceptance).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { InputError } from '../errors.ts';
+import { clip, InputError } from '../errors.ts';
 import type { DrawsTable } from './draws_csv.ts';
 
 /** One variable as read: dimension names, shape, values as float64, labels of each dimension. */
@@ -57,6 +57,31 @@ function checkHdf5Signature(bytes: Uint8Array, path: string): void {
   );
 }
 
+/** Whether the library's own diagnostics are wanted (the CLI's `--verbose`). */
+function verbose(): boolean {
+  return process.env.FUNNELWEB_VERBOSE === '1';
+}
+
+/** The product of a shape's sizes (1 for a scalar). */
+function count(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Records each dimension's size in a group, and raises InputError when an array's shape
+ * disagrees with a size seen before (a coordinate of 8 labels but a variable 9 wide).
+ */
+function checkDims(sizes: Map<string, number>, dims: readonly string[], shape: readonly number[], what: string, source: string): void {
+  if (dims.length !== shape.length) {
+    throw new InputError(source, `${clip(what)}: ${dims.length} dimension names for ${shape.length} dimensions (shape ${shape.join(' x ') || 'scalar'})`);
+  }
+  dims.forEach((d, i) => {
+    const seen = sizes.get(d);
+    if (seen === undefined) sizes.set(d, shape[i]);
+    else if (seen !== shape[i]) throw new InputError(source, `${clip(what)}: dimension '${clip(d)}' has size ${shape[i]}, elsewhere in the group ${seen}`);
+  });
+}
+
 /** Reads (groups → variables, coords) from a netCDF-4 file. */
 async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<string, { vars: RawVar[]; coords: Coords }>> {
   const h5 = await import('h5wasm');
@@ -67,39 +92,141 @@ async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<
   m.FS!.writeFile(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const out = new Map<string, { vars: RawVar[]; coords: Coords }>();
   let f: import('h5wasm').File | undefined;
+  // HDF5 prints its error stack (dozens of lines) to stderr unless told otherwise: while
+  // reading, an error throws instead, its text shown only with --verbose. The read below is
+  // synchronous, so no other use of the module (the writer) runs meanwhile.
+  m.activate_throwing_error_handler();
   try {
     f = new h5.File(name, 'r');
     for (const g of groups) {
+      if (!f.keys().includes(g)) continue;
       const grp = f.get(g);
       if (!(grp instanceof h5.Group)) continue;
       const vars: RawVar[] = [];
       const coords: Coords = new Map();
+      const sizes = new Map<string, number>();
+      const pending: { key: string; dims: string[]; shape: number[]; value: unknown }[] = [];
       for (const key of grp.keys()) {
         const ds = grp.get(key);
         if (!(ds instanceof h5.Dataset)) continue;
         const shape = ds.shape ?? [];
+        const value = ds.value;
+        const n = value !== null && typeof value === 'object' && 'length' in value ? (value as ArrayLike<unknown>).length : 1;
+        if (n !== count(shape)) throw new InputError(path, `${g}/${clip(key)}: ${n} values for shape ${shape.join(' x ')}`);
         const scaleName = ds.get_scale_name();
         if (scaleName !== null) {
           // A dimension: its coordinate values, unless netCDF-C's placeholder.
-          if (!scaleName.startsWith(NETCDF_PHONY_SCALE) && shape.length === 1) coords.set(key, labelsOf(ds.value, shape[0]));
+          if (shape.length !== 1) throw new InputError(path, `${g}/${clip(key)}: a dimension with ${shape.length} axes`);
+          checkDims(sizes, [key], shape, `${g}/${key}`, path);
+          if (!scaleName.startsWith(NETCDF_PHONY_SCALE)) coords.set(key, labelsOf(value, shape[0]));
           continue;
         }
         const dims = shape.map((_, i) => {
           const scales = ds.get_attached_scales(i);
           return scales.length ? scales[0].split('/').pop()! : `${key}_dim_${i}`;
         });
-        vars.push({ name: key, dims, shape, values: toFloat64(ds.value, `${g}/${key}`, path) });
+        pending.push({ key, dims, shape, value });
+      }
+      for (const v of pending) {
+        checkDims(sizes, v.dims, v.shape, `${g}/${v.key}`, path);
+        vars.push({ name: v.key, dims: v.dims, shape: v.shape, values: toFloat64(v.value, `${g}/${v.key}`, path) });
       }
       out.set(g, { vars, coords });
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(path, `cannot read as netCDF-4/HDF5 (${err instanceof Error ? err.message : String(err)})`);
+    if (verbose()) process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    throw new InputError(path, 'not a readable netCDF-4/HDF5 file (truncated or damaged)');
   } finally {
-    f?.close();
+    try {
+      f?.close();
+    } catch {
+      // A file that failed to open has nothing to close.
+    }
+    m.deactivate_throwing_error_handler();
     m.FS!.unlink(name);
   }
   return out;
+}
+
+/** A v2 `.zarray` document's fields that the checks below use. */
+interface ZarrayDoc {
+  readonly zarr_format?: unknown;
+  readonly shape?: unknown;
+  readonly chunks?: unknown;
+  readonly dtype?: unknown;
+  readonly compressor?: unknown;
+  readonly filters?: unknown;
+  readonly fill_value?: unknown;
+}
+
+/** Bytes per element of a numpy dtype string (`<f8` 8, `<U3` 12), or undefined (objects). */
+function itemSize(dtype: unknown): number | undefined {
+  const m = typeof dtype === 'string' ? /^[<>|=]?([biufcmMSUV])(\d+)$/.exec(dtype) : null;
+  if (!m) return undefined;
+  return Number(m[2]) * (m[1] === 'U' ? 4 : 1);
+}
+
+/** Deep equality of two parsed JSON values (key order ignored). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** A store's file as parsed JSON, undefined when absent; InputError when not JSON. */
+function parseJsonFile(bytes: Uint8Array | undefined, key: string, source: string): unknown {
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new InputError(source, `${clip(key)}: not valid JSON (damaged metadata)`);
+  }
+}
+
+type Store = { get(key: `/${string}`, opts?: unknown): Promise<Uint8Array | undefined> };
+
+/**
+ * Zarr v2 consolidated metadata must agree with the metadata files it copies: every
+ * `.zarray`/`.zattrs`/`.zgroup` it lists exists with the same content, and every array
+ * on disk is listed. A store where they disagree was damaged or half-rewritten.
+ */
+async function checkConsolidated(root: string, fs: Store, source: string): Promise<void> {
+  const meta = parseJsonFile(await fs.get('/.zmetadata'), '.zmetadata', source) as { metadata?: unknown; zarr_consolidated_format?: unknown } | undefined;
+  if (meta === undefined) return;
+  if (typeof meta !== 'object' || meta === null || meta.zarr_consolidated_format !== 1 || typeof meta.metadata !== 'object' || meta.metadata === null) {
+    throw new InputError(source, '.zmetadata: not Zarr consolidated metadata (zarr_consolidated_format 1 with a metadata object)');
+  }
+  const listed = meta.metadata as Record<string, unknown>;
+  for (const [key, doc] of Object.entries(listed)) {
+    if (!/(^|\/)\.z(array|attrs|group)$/.test(key)) continue;
+    const file = parseJsonFile(await fs.get(`/${key}`), key, source);
+    if (file === undefined) throw new InputError(source, `${clip(key)}: listed in .zmetadata but missing`);
+    if (!jsonEqual(file, doc)) throw new InputError(source, `${clip(key)}: differs from its copy in .zmetadata`);
+  }
+  // Arrays on disk that the consolidated metadata does not list would be skipped unseen.
+  const { readdir } = await import('node:fs/promises');
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > 8) return;
+    const entries = await readdir(dir === '' ? root : `${root}/${dir}`, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const rel = dir === '' ? e.name : `${dir}/${e.name}`;
+      if (e.isFile() && (e.name === '.zarray' || e.name === '.zgroup') && !(rel in listed)) {
+        throw new InputError(source, `${clip(rel)}: not listed in .zmetadata`);
+      }
+      // Only groups hold further metadata; an array's directory holds chunks.
+      if (e.isDirectory() && `${rel}/.zgroup` in listed) await walk(rel, depth + 1);
+      else if (e.isDirectory() && !(`${rel}/.zarray` in listed)) {
+        const inner = await readdir(`${root}/${rel}`).catch(() => [] as string[]);
+        if (inner.includes('.zarray') || inner.includes('.zgroup')) throw new InputError(source, `${clip(rel)}: not listed in .zmetadata`);
+      }
+    }
+  };
+  await walk('', 0);
 }
 
 /** Reads (groups → variables, coords) from a Zarr store (v2 or v3; consolidated or not). */
@@ -107,8 +234,20 @@ async function readZarr(path: string, groups: readonly string[]): Promise<Map<st
   const zarr = await import('zarrita');
   const { default: FileSystemStore } = await import('@zarrita/storage/fs');
   const out = new Map<string, { vars: RawVar[]; coords: Coords }>();
+  const fsStore = new FileSystemStore(path);
+  // Every read of a chunk is seen here: whether its file was there and its size.
+  let fetched: { key: string; bytes: Uint8Array | undefined }[] = [];
+  const recorder = {
+    async get(key: `/${string}`, opts?: unknown) {
+      const bytes = await fsStore.get(key, opts as never);
+      fetched.push({ key, bytes });
+      return bytes;
+    },
+    getRange: fsStore.getRange.bind(fsStore),
+  };
   try {
-    const store = await zarr.withMaybeConsolidatedMetadata(new FileSystemStore(path));
+    await checkConsolidated(path, fsStore, path);
+    const store = await zarr.withMaybeConsolidatedMetadata(recorder);
     const listing = 'contents' in store ? store.contents() : undefined;
     for (const g of groups) {
       let names: string[];
@@ -123,30 +262,162 @@ async function readZarr(path: string, groups: readonly string[]): Promise<Map<st
       if (names.length === 0) continue;
       const vars: RawVar[] = [];
       const coords: Coords = new Map();
+      const sizes = new Map<string, number>();
       const loc = zarr.root(store).resolve(g);
       for (const n of names) {
+        const what = `${g}/${n}`;
+        const zarrayKey = `/${g}/${n}/.zarray` as const;
+        const v2 = parseJsonFile(await fsStore.get(zarrayKey), zarrayKey.slice(1), path) as ZarrayDoc | undefined;
         let arr;
         try {
           arr = await zarr.open(loc.resolve(n), { kind: 'array' });
-        } catch {
-          continue;
+        } catch (err) {
+          // A directory that is no array (no .zarray, no zarr.json) is not ours to read;
+          // one whose metadata is there but unreadable is damage.
+          const { readdir } = await import('node:fs/promises');
+          const inner = await readdir(`${path}/${g}/${n}`).catch(() => [] as string[]);
+          if (v2 === undefined && !inner.includes('zarr.json') && !listing) continue;
+          throw new InputError(path, `${clip(what)}: cannot open the array (${clip(err instanceof Error ? err.message : String(err), 200)})`);
         }
         const attrs = arr.attrs as Record<string, unknown>;
         const dims = (attrs._ARRAY_DIMENSIONS as string[] | undefined) ?? (attrs.dimension_names as string[] | undefined) ?? arr.shape.map((_, i) => `${n}_dim_${i}`);
-        const chunk = await zarr.get(arr);
+        if (!Array.isArray(dims) || dims.some((d) => typeof d !== 'string')) throw new InputError(path, `${clip(what)}: dimension names are not a list of strings`);
+        checkDims(sizes, dims, arr.shape, what, path);
+        const values = await readZarrArray(arr, v2, what, path, () => {
+          const f = fetched;
+          fetched = [];
+          return f;
+        });
         if (dims.length === 1 && dims[0] === n) {
-          coords.set(n, labelsOf(chunk.data, arr.shape[0]));
+          coords.set(n, labelsOf(values, arr.shape[0]));
           continue;
         }
-        vars.push({ name: n, dims, shape: arr.shape, values: toFloat64(chunk.data, `${g}/${n}`, path) });
+        vars.push({ name: n, dims, shape: arr.shape, values: toFloat64(values, what, path) });
       }
       out.set(g, { vars, coords });
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(path, `cannot read as Zarr (${err instanceof Error ? err.message : String(err)})`);
+    throw new InputError(path, `cannot read as Zarr (${clip(err instanceof Error ? err.message : String(err), 200)})`);
   }
   return out;
+}
+
+/**
+ * Every chunk of an array, each checked before its values are used: present (a v2 array
+ * whose fill_value is null has no value for a missing chunk: it is damage, not zeros),
+ * uncompressed chunks exactly chunk shape x item size bytes, and every chunk decoding to
+ * the declared chunk shape. Returns the values in C order.
+ */
+async function readZarrArray(
+  arr: import('zarrita').Array<import('zarrita').DataType, import('zarrita').Readable>,
+  v2: ZarrayDoc | undefined,
+  what: string,
+  source: string,
+  takeFetched: () => { key: string; bytes: Uint8Array | undefined }[],
+): Promise<Float64Array | unknown[]> {
+  const shape = arr.shape;
+  const chunkShape = arr.chunks;
+  if (chunkShape.length !== shape.length || chunkShape.some((c) => !Number.isInteger(c) || c < 1) || shape.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new InputError(source, `${clip(what)}: chunks [${chunkShape.join(', ')}] do not fit shape [${shape.join(', ')}]`);
+  }
+  const total = count(shape);
+  const numeric = !arr.is('string') && !arr.is('object');
+  const out: Float64Array | unknown[] = numeric ? new Float64Array(total) : new Array<unknown>(total);
+  const grid = shape.map((s, d) => Math.ceil(s / chunkShape[d]));
+  const nChunks = count(grid);
+  const chunkSize = count(chunkShape);
+  const rawSize = v2 && v2.compressor === null && (v2.filters === null || v2.filters === undefined) ? itemSize(v2.dtype) : undefined;
+  const mustExist = v2 !== undefined && v2.fill_value === null;
+  const outStride = shape.map((_, d) => count(shape.slice(d + 1)));
+  const coord = new Array<number>(shape.length).fill(0);
+  takeFetched();
+  for (let c = 0; c < nChunks; c++) {
+    const label = `${what}: chunk ${coord.join('.') || '0'}`;
+    let chunk;
+    try {
+      chunk = await arr.getChunk(coord);
+    } catch (err) {
+      throw new InputError(source, `${clip(label)} cannot be decoded (${clip(err instanceof Error ? err.message : String(err), 120)})`);
+    }
+    const reads = takeFetched();
+    const stored = reads[reads.length - 1]?.bytes;
+    if (reads.some((r) => r.bytes === undefined)) {
+      if (mustExist) throw new InputError(source, `${clip(label)} is missing (the array has no fill_value)`);
+    } else if (rawSize !== undefined) {
+      const got = stored?.byteLength;
+      if (got !== chunkSize * rawSize) throw new InputError(source, `${clip(label)} has ${got} bytes, expected ${chunkSize * rawSize} (${chunkShape.join(' x ')} x ${rawSize})`);
+    } else if (stored && isBlosc(v2)) {
+      checkBloscHeader(stored, v2!.filters ? undefined : chunkSize * (itemSize(v2!.dtype) ?? NaN), label, source);
+    }
+    const data = chunk.data as ArrayLike<unknown> & { get?: (i: number) => unknown };
+    if (chunk.shape.length !== chunkShape.length || chunk.shape.some((s, d) => s !== chunkShape[d]) || data.length !== chunkSize) {
+      throw new InputError(source, `${clip(label)} decodes to ${data.length} values, expected ${chunkSize} (${chunkShape.join(' x ')})`);
+    }
+    const at = typeof data.get === 'function' ? (i: number) => data.get!(i) : (i: number) => data[i];
+    copyChunk(out, shape, outStride, coord.map((k, d) => k * chunkShape[d]), chunkShape, chunk.stride, at, numeric);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++coord[d] < grid[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return out;
+}
+
+function isBlosc(v2: ZarrayDoc | undefined): boolean {
+  return typeof v2?.compressor === 'object' && v2.compressor !== null && (v2.compressor as { id?: unknown }).id === 'blosc';
+}
+
+/**
+ * A Blosc frame names its sizes in its 16-byte header (c-blosc README_HEADER: nbytes, the
+ * decoded size, at byte 4; cbytes, the frame's size, at byte 12, little-endian). A frame
+ * cut short still decodes, to garbage, so the sizes are checked here: cbytes no more than
+ * the chunk file holds, nbytes the chunk's size (when no filter changes it).
+ */
+function checkBloscHeader(bytes: Uint8Array, expected: number | undefined, label: string, source: string): void {
+  if (bytes.byteLength < 16) throw new InputError(source, `${clip(label)}: ${bytes.byteLength} bytes, shorter than a Blosc header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nbytes = view.getUint32(4, true);
+  const cbytes = view.getUint32(12, true);
+  if (cbytes > bytes.byteLength) throw new InputError(source, `${clip(label)}: ${bytes.byteLength} bytes, but its Blosc header says ${cbytes} (cut short)`);
+  if (expected !== undefined && Number.isFinite(expected) && nbytes !== expected) {
+    throw new InputError(source, `${clip(label)}: decodes to ${nbytes} bytes, expected ${expected}`);
+  }
+}
+
+/** Copies the part of a decoded chunk inside the array into `out` (C order). */
+function copyChunk(
+  out: Float64Array | unknown[],
+  shape: readonly number[],
+  outStride: readonly number[],
+  start: readonly number[],
+  chunkShape: readonly number[],
+  stride: readonly number[],
+  at: (i: number) => unknown,
+  numeric: boolean,
+): void {
+  const nd = shape.length;
+  const put = numeric ? (o: number, v: unknown) => ((out as Float64Array)[o] = Number(v)) : (o: number, v: unknown) => ((out as unknown[])[o] = v);
+  if (nd === 0) {
+    put(0, at(0));
+    return;
+  }
+  const ext = shape.map((s, d) => Math.min(chunkShape[d], s - start[d]));
+  if (ext.some((e) => e <= 0)) return;
+  const idx = new Array<number>(nd).fill(0);
+  const last = nd - 1;
+  for (;;) {
+    let o = start[last];
+    let c = 0;
+    for (let d = 0; d < last; d++) {
+      o += (start[d] + idx[d]) * outStride[d];
+      c += idx[d] * stride[d];
+    }
+    for (let j = 0; j < ext[last]; j++) put(o + j, at(c + j * stride[last]));
+    let d = last - 1;
+    while (d >= 0 && ++idx[d] === ext[d]) idx[d--] = 0;
+    if (d < 0) break;
+  }
 }
 
 /** Element names of a variable with extra dimensions: name[l1,l2,...] in C order. */
