@@ -10,7 +10,7 @@
  * is not a number, chains of unequal length, a repeated (chain, draw).
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.ts';
+import { clip, InputError, listCapped } from '../errors.ts';
 
 /** Draws in FunnelWeb's layout: every array is chain-major, (c, d) at c * draws + d. */
 export interface DrawsTable {
@@ -48,32 +48,118 @@ export function parseCell(text: string): number | null {
   return null;
 }
 
+/** One CSV record split into fields (see `splitCsvRecord`). */
+export interface CsvRecordSplit {
+  /** The fields, unquoted: quoted ones with `""` made `"`, unquoted ones trimmed. */
+  readonly fields: string[];
+  /** Index in the text just after the record's line end (CRLF, LF or the end of the text). */
+  readonly end: number;
+  /** Line breaks inside quoted fields (the record spans `newlines + 1` lines). */
+  readonly newlines: number;
+}
+
 /**
- * The column names of a CSV header line (1-based `lineNo`), unquoted; an empty or repeated
- * name is an InputError naming the file and line.
+ * Splits the CSV record starting at `text[start]` per RFC 4180: fields separated by
+ * commas; a field in double quotes may hold commas, CR, LF and doubled quotes (`""`), and
+ * spaces around it are ignored; an unquoted field is trimmed. `lineNo` (1-based, of the
+ * record's first line) and `source` name the place in an InputError for an unterminated
+ * quoted field or text after a closing quote.
  */
-export function parseHeader(line: string, lineNo: number, source: string): string[] {
-  const header = line.split(',').map(unquote);
+export function splitCsvRecord(text: string, start: number, lineNo: number, source: string): CsvRecordSplit {
+  const fields: string[] = [];
+  const n = text.length;
+  let i = start;
+  let newlines = 0;
+  for (;;) {
+    let j = i;
+    while (j < n && (text[j] === ' ' || text[j] === '\t')) j++;
+    if (text[j] === '"') {
+      let k = j + 1;
+      let value = '';
+      for (;;) {
+        if (k >= n) throw new InputError(source, `line ${lineNo}: unterminated quoted field`);
+        const ch = text[k];
+        if (ch === '"') {
+          if (text[k + 1] === '"') {
+            value += '"';
+            k += 2;
+            continue;
+          }
+          k++;
+          break;
+        }
+        if (ch === '\n') newlines++;
+        value += ch;
+        k++;
+      }
+      while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
+      if (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') {
+        throw new InputError(source, `line ${lineNo + newlines}: unexpected character '${clip(text[k])}' after a quoted field`);
+      }
+      fields.push(value);
+      i = k;
+    } else {
+      let k = i;
+      while (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') k++;
+      fields.push(text.slice(i, k).trim());
+      i = k;
+    }
+    if (i < n && text[i] === ',') {
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (text[i] === '\r') i++;
+  if (text[i] === '\n') i++;
+  return { fields, end: i, newlines };
+}
+
+/** Checks a header's column names: an empty or repeated name is an InputError. */
+function checkHeader(header: string[], lineNo: number, source: string): string[] {
   const seen = new Set<string>();
   for (const h of header) {
     if (h === '') throw new InputError(source, `line ${lineNo}: empty column name in the header`);
-    if (seen.has(h)) throw new InputError(source, `line ${lineNo}: column '${h}' appears twice`);
+    if (seen.has(h)) throw new InputError(source, `line ${lineNo}: column '${clip(h)}' appears twice`);
     seen.add(h);
   }
   return header;
 }
 
-/** Parses draws CSV text; `source` names the file in error messages. */
+/**
+ * The column names of a CSV header line (1-based `lineNo`), unquoted per RFC 4180 (a quoted
+ * name may hold commas and doubled quotes); an empty or repeated name is an InputError
+ * naming the file and line.
+ */
+export function parseHeader(line: string, lineNo: number, source: string): string[] {
+  return checkHeader(splitCsvRecord(line, 0, lineNo, source).fields, lineNo, source);
+}
+
+/**
+ * Parses draws CSV text; `source` names the file in error messages. Header names may be
+ * quoted (RFC 4180), with commas, quotes and line breaks inside the quotes.
+ */
 export function parseDrawsCsv(text: string, source = 'draws'): DrawsTable {
-  const lines = text.split(/\r?\n/);
-  let li = 0;
-  while (li < lines.length && (lines[li].trim() === '' || lines[li].startsWith('#'))) li++;
-  if (li >= lines.length) throw new InputError(source, 'no header line (the file is empty)');
-  const header = parseHeader(lines[li], li + 1, source);
+  // Blank lines and comments before the header.
+  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let headerLineNo = 1;
+  while (pos < text.length) {
+    const eol = text.indexOf('\n', pos);
+    const line = text.slice(pos, eol < 0 ? text.length : eol);
+    if (line.trim() !== '' && !line.startsWith('#')) break;
+    pos = eol < 0 ? text.length : eol + 1;
+    headerLineNo++;
+  }
+  if (pos >= text.length) throw new InputError(source, 'no header line (the file is empty)');
+  const record = splitCsvRecord(text, pos, headerLineNo, source);
+  const header = checkHeader(record.fields, headerLineNo, source);
+  // Body lines: lines[li] is line firstLine + li of the file.
+  const lines = text.slice(record.end).split(/\r?\n/);
+  const firstLine = headerLineNo + record.newlines + 1;
   const chainCol = header.findIndex((h) => CHAIN_COLUMNS.includes(h));
   const drawCol = header.findIndex((h) => DRAW_COLUMNS.includes(h));
-  if (chainCol < 0) throw new InputError(source, `no 'chain' column in the header (${header.join(',')})`);
-  if (drawCol < 0) throw new InputError(source, `no 'draw' column in the header (${header.join(',')})`);
+  if (chainCol < 0) throw new InputError(source, `no 'chain' column in the header (${clip(listCapped(header), 200)})`);
+  if (drawCol < 0) throw new InputError(source, `no 'draw' column in the header (${clip(listCapped(header), 200)})`);
   const paramCols: number[] = [];
   header.forEach((h, i) => {
     if (!RESERVED.has(h) && (!h.endsWith('__') || h === 'lp__')) paramCols.push(i);
@@ -86,19 +172,19 @@ export function parseDrawsCsv(text: string, source = 'draws'): DrawsTable {
   const width = header.length;
   const columns: number[][] = header.map(() => []);
   const lineOf: number[] = [];
-  for (li = li + 1; li < lines.length; li++) {
+  for (let li = 0; li < lines.length; li++) {
     const line = lines[li];
     if (line.trim() === '' || line.startsWith('#')) continue;
     const cells = line.split(',');
-    const lineNo = li + 1;
+    const lineNo = firstLine + li;
     if (cells.length !== width) {
       throw new InputError(source, `line ${lineNo}: expected ${width} cells, found ${cells.length} (missing or extra cell)`);
     }
     for (let j = 0; j < width; j++) {
       const v = parseCell(cells[j]);
       if (v === null) {
-        const what = unquote(cells[j]) === '' ? 'missing cell' : `'${unquote(cells[j])}' is not a number`;
-        throw new InputError(source, `line ${lineNo}, column '${header[j]}': ${what}`);
+        const what = unquote(cells[j]) === '' ? 'missing cell' : `'${clip(unquote(cells[j]))}' is not a number`;
+        throw new InputError(source, `line ${lineNo}, column '${clip(header[j])}': ${what}`);
       }
       columns[j].push(v);
     }
@@ -124,7 +210,7 @@ export function parseDrawsCsv(text: string, source = 'draws'): DrawsTable {
   for (const c of chainIds) {
     const n = byChain.get(c)!.length;
     if (n !== draws) {
-      const counts = chainIds.map((k) => `chain ${k}: ${byChain.get(k)!.length}`).join(', ');
+      const counts = listCapped(chainIds.map((k) => `chain ${k}: ${byChain.get(k)!.length}`));
       throw new InputError(source, `chains have unequal numbers of draws (${counts})`);
     }
   }
@@ -176,7 +262,7 @@ export async function readDrawsCsv(path: string): Promise<DrawsTable> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new InputError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`);
+    throw new InputError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${clip(code ?? String(err), 200)})`);
   }
   return parseDrawsCsv(text, path);
 }
