@@ -18,7 +18,7 @@ import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type Co
 import { multiRunProgressBar } from './progress.ts';
 import { fallbackNotice } from './sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
-import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions } from './options.ts';
+import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions } from './options.ts';
 
 /**
  * Parameterizations compared when no `--param` is given: the two pure forms and the
@@ -128,11 +128,20 @@ export async function runCompare(argv: string[]): Promise<number> {
   const rankBy = (values['rank-by'] ?? 'min') as RankBy;
   if (rankBy !== 'min' && rankBy !== 'tau') throw new InputError('--rank-by', `must be min or tau, got '${values['rank-by']}'`);
   const jsonPath = outputPath('--json', values.json, '.json');
+  const names = (values.param !== undefined && values.param.length > 0 ? values.param : [...DEFAULT_COMPARE_PARAMS]).map((x) => x.trim());
+  checkOutputPaths(
+    [{ flag: '--data', path: values.data }],
+    [
+      ...(jsonPath ? [{ flag: '--json', path: jsonPath, kind: 'file' as const }] : []),
+      ...(values.out !== undefined
+        ? [{ flag: '--out', path: values.out, kind: 'directory' as const, into: [...new Set(names.map(slug))].flatMap((n) => [`${n}.summary.json`, `${n}.draws.csv`]) }]
+        : []),
+    ],
+  );
   const data = await loadData(values.data, { sigma: opts.sigma });
 
   // Check every parameterization before any run (the sampler parses them again), so a bad
   // one exits 2 before anything is written.
-  const names = (values.param !== undefined && values.param.length > 0 ? values.param : [...DEFAULT_COMPARE_PARAMS]).map((x) => x.trim());
   const cases: { name: string }[] = [];
   for (const name of names) {
     if (!isCenterednessRule(name)) parseParameterization(name, data.labels, '--param');

@@ -7,10 +7,10 @@
  * prints mean, sd, quantiles, MCSE, bulk/tail ESS and R-hat per parameter (and nested
  * R-hat with --superchains), E-BFMI, divergences and acceptance when the Stan-style
  * columns are present. `--json` writes the same numbers (NaN as null) to a temporary
- * file next to OUT.json and renames it into place once everything has succeeded.
+ * file next to OUT.json and renames it into place once everything has succeeded
+ * (`writeFileAtomic`); OUT.json is checked before any work (its directory writable, not
+ * an input, not a directory).
  */
-import { rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParamSummary, Summary } from '../diagnostics/index.ts';
 import { summarizeParallel } from '../diagnostics/parallel.ts';
@@ -18,6 +18,8 @@ import { parseDrawsCsv, type DrawsTable } from '../io/draws_csv.ts';
 import { cmdstanDrawsTable, isCmdStanCsv, parseCmdStanCsv, readText } from '../io/cmdstan.ts';
 import { readInferenceDataDraws } from '../io/inference_data_read.ts';
 import { InputError } from '../errors.ts';
+import { writeFileAtomic } from '../io/write.ts';
+import { checkOutputPaths } from './options.ts';
 
 const USAGE = `Usage: funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | RUN.nc | RUN.zarr
                           [--superchains M] [--json OUT.json]
@@ -125,19 +127,6 @@ export function summaryJson(s: Summary): object {
   };
 }
 
-/** Writes `text` to `path` via a temporary file in the same directory and a rename. */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    const code = (err as { code?: string }).code;
-    throw new InputError('--json', `cannot write '${path}' (${code ?? String(err)})`);
-  }
-}
-
 /**
  * Reads the draws named on the command line: one InferenceData file (.nc, .zarr), one
  * CSV with chain and draw columns, or CmdStan CSVs (one per chain).
@@ -181,6 +170,10 @@ export async function runDiagnose(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new InputError('diagnose', `expected a draws file\n\n${USAGE}`);
   const superchains = values.superchains === undefined ? undefined : parsePositiveInt('--superchains', values.superchains);
   if (values.json !== undefined && values.json.trim() === '') throw new InputError('--json', 'empty file name');
+  checkOutputPaths(
+    positionals.map((path) => ({ flag: 'input', path })),
+    values.json !== undefined ? [{ flag: '--json', path: values.json, kind: 'file' }] : [],
+  );
 
   const table = await readDraws(positionals);
   if (superchains !== undefined && (superchains < 2 || table.chains % superchains !== 0)) {
@@ -196,7 +189,7 @@ export async function runDiagnose(argv: string[]): Promise<number> {
     acceptProb: table.acceptProb,
   });
   const text = formatSummary(summary);
-  if (values.json !== undefined) await writeAtomic(values.json, JSON.stringify(summaryJson(summary), null, 2) + '\n');
+  if (values.json !== undefined) await writeFileAtomic(values.json, JSON.stringify(summaryJson(summary), null, 2) + '\n');
   process.stdout.write(text);
   return 0;
 }

@@ -1,6 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { InputError } from '../errors.ts';
+import { accessSync, constants as fsConstants, existsSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { clip, InputError } from '../errors.ts';
 import { parseMuPrior, parseTauPrior, DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
 import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
 
@@ -128,4 +128,167 @@ export function parseSamplerOptions(
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
   };
   return { sigma, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+}
+
+/** A path a command reads, and the flag that named it (`--data`; `input` for a positional). */
+export interface InputPath {
+  readonly flag: string;
+  readonly path: string;
+}
+
+/** A path a command writes, and the flag that named it. */
+export interface OutputPathSpec {
+  readonly flag: string;
+  readonly path: string;
+  /**
+   * `file`: a file written whole (.json, .csv, .nc). `directory`: without `into`, a
+   * directory written whole and replaced (a .zarr store; its parent must exist); with
+   * `into`, a directory the command creates when missing (with its parents) and writes
+   * the named files into (compare and reproduce `--out DIR`).
+   */
+  readonly kind: 'file' | 'directory';
+  /** For a `directory` written into: the names of the files the command writes there. */
+  readonly into?: readonly string[];
+}
+
+/** "read-only file system: EROFS" for a failed fs call. */
+function causeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOENT: 'does not exist',
+    ENOTDIR: 'a part of the path is not a directory',
+    ELOOP: 'too many levels of symbolic links',
+    ENAMETOOLONG: 'the name is too long',
+  };
+  return typeof code === 'string' ? `${words[code] ?? 'system error'}: ${code}` : String(err);
+}
+
+/** fs.statSync, or undefined where nothing is (or a symbolic link leads nowhere). */
+function statOrNone(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+    throw err;
+  }
+}
+
+/** `path` with every symbolic link in its existing part resolved (the missing rest appended). */
+function realish(abs: string): string {
+  const rest: string[] = [];
+  let head = abs;
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...rest);
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return abs;
+      rest.unshift(basename(head));
+      head = parent;
+    }
+  }
+}
+
+/** The ways of naming one thing on the disk: real paths (with and without a final link followed) and device:inode. */
+interface Identity {
+  readonly paths: readonly string[];
+  readonly inode?: string;
+}
+
+function identityOf(path: string): Identity {
+  const abs = resolve(path.replace(/(.)\/+$/, '$1'));
+  const st = statOrNone(abs);
+  const paths = [...new Set([join(realish(dirname(abs)), basename(abs)), realish(abs)])];
+  return { paths, inode: st ? `${st.dev}:${st.ino}` : undefined };
+}
+
+function sameThing(a: Identity, b: Identity): boolean {
+  return (a.inode !== undefined && a.inode === b.inode) || a.paths.some((p) => b.paths.includes(p));
+}
+
+/** Whether `inner` lies inside the directory `outer`. */
+function inside(inner: Identity, outer: Identity): boolean {
+  return inner.paths.some((p) => outer.paths.some((q) => p.startsWith(q.endsWith(sep) ? q : q + sep)));
+}
+
+/** Checks that a directory exists and may be written in (a read-only mount fails here even for root). */
+function checkWritableDir(flag: string, dir: string): void {
+  const st = statOrNone(dir);
+  if (!st) throw new InputError(flag, `directory '${clip(dir)}' does not exist`);
+  if (!st.isDirectory()) throw new InputError(flag, `'${clip(dir)}' is not a directory`);
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch (err) {
+    throw new InputError(flag, `cannot write in directory '${clip(dir)}' (${causeOf(err)})`);
+  }
+}
+
+/**
+ * Checks a command's output paths before any work, so that no run is lost to an output it
+ * cannot write and no output overwrites an input:
+ *
+ * - the directory an output goes in exists (for a directory written into, its nearest
+ *   existing ancestor) and is writable (`access(W_OK)`: a read-only file system is caught
+ *   even for root, whom permission bits do not stop);
+ * - an existing output is of the kind wanted: a file where a file is written (not a
+ *   directory, not a device or pipe), a directory where a directory is;
+ * - no output is, contains or lies inside an input, and no two outputs are or contain one
+ *   another: paths are compared with symbolic links resolved (`realpath` of the existing
+ *   part, with and without the final link followed) and by device and inode for those that
+ *   exist (hard links, case-insensitive file systems).
+ *
+ * @throws InputError naming the output's flag (exit 2).
+ */
+export function checkOutputPaths(inputs: readonly InputPath[], outputs: readonly OutputPathSpec[]): void {
+  const written: { flag: string; path: string; id: Identity; dir: boolean }[] = [];
+  for (const o of outputs) {
+    if (o.path.trim() === '') throw new InputError(o.flag, 'empty path');
+    const abs = resolve(o.path.replace(/(.)\/+$/, '$1'));
+    const st = statOrNone(abs);
+    if (o.kind === 'file') {
+      if (st?.isDirectory()) throw new InputError(o.flag, `'${clip(o.path)}' is a directory, not a file`);
+      if (st && !st.isFile()) throw new InputError(o.flag, `'${clip(o.path)}' is not a regular file`);
+      checkWritableDir(o.flag, dirname(abs));
+      written.push({ flag: o.flag, path: o.path, id: identityOf(abs), dir: false });
+    } else if (o.into === undefined) {
+      if (st && !st.isDirectory()) throw new InputError(o.flag, `'${clip(o.path)}' is a file, not a directory`);
+      checkWritableDir(o.flag, dirname(abs));
+      written.push({ flag: o.flag, path: o.path, id: identityOf(abs), dir: true });
+    } else {
+      if (st && !st.isDirectory()) throw new InputError(o.flag, `'${clip(o.path)}' is a file, not a directory`);
+      let dir = abs;
+      while (!statOrNone(dir) && dirname(dir) !== dir) dir = dirname(dir);
+      checkWritableDir(o.flag, dir);
+      for (const name of o.into) {
+        const file = join(abs, name);
+        const fst = statOrNone(file);
+        if (fst?.isDirectory()) throw new InputError(o.flag, `'${clip(join(o.path, name))}' is a directory, not a file`);
+        if (fst && !fst.isFile()) throw new InputError(o.flag, `'${clip(join(o.path, name))}' is not a regular file`);
+        written.push({ flag: o.flag, path: join(o.path, name), id: identityOf(file), dir: false });
+      }
+    }
+  }
+  const ins = inputs.map((i) => ({ ...i, id: identityOf(i.path) }));
+  for (const w of written) {
+    for (const i of ins) {
+      const what = `${i.flag === 'input' ? 'the input' : `the ${i.flag} input`} '${clip(i.path)}'`;
+      if (sameThing(w.id, i.id)) throw new InputError(w.flag, `'${clip(w.path)}' is ${what}: writing it would overwrite the input`);
+      if (inside(w.id, i.id)) throw new InputError(w.flag, `'${clip(w.path)}' lies inside ${what}: writing it would change the input`);
+      if (w.dir && inside(i.id, w.id)) throw new InputError(w.flag, `'${clip(w.path)}' holds ${what}: replacing it would delete the input`);
+    }
+  }
+  for (let a = 0; a < written.length; a++) {
+    for (let b = 0; b < a; b++) {
+      const [x, y] = [written[a], written[b]];
+      const names = x.flag === y.flag ? x.flag : `${y.flag} and ${x.flag}`;
+      if (sameThing(x.id, y.id)) throw new InputError(x.flag, `${names} name the same file '${clip(x.path)}'${x.path !== y.path ? ` (as '${clip(y.path)}')` : ''}: one would overwrite the other`);
+      if ((y.dir && inside(x.id, y.id)) || (x.dir && inside(y.id, x.id))) {
+        throw new InputError(x.flag, `'${clip(x.path)}' and '${clip(y.path)}' (${y.flag}) lie one inside the other: one would replace the other`);
+      }
+    }
+  }
 }

@@ -11,7 +11,7 @@ import { strongConclusion, unbalancedConclusion, weakConclusion, type CaseOutcom
 import { reportHtml } from '../report/html.ts';
 import { OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
 import { multiRunProgressBar } from './progress.ts';
-import { parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound } from './options.ts';
+import { checkOutputPaths, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound } from './options.ts';
 import { runCase, slug, EXIT_INTERRUPTED } from './compare.ts';
 
 /**
@@ -50,6 +50,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
   }
   const opts = parseSamplerOptions(values, REPRODUCE_DEFAULTS);
   const outDir = values.out ?? DEFAULT_REPORT_DIR;
+  checkOutputPaths([], [{ flag: '--out', path: outDir, kind: 'directory', into: ['report.html', ...STUDY_CASES.map((sc) => `${sc.dataSet}_${slug(sc.param)}.summary.json`)] }]);
   const seeds = new Map<string, SeedData>();
   const exacts = new Map<string, ExactPosterior>();
   for (const name of SEED_DATA_SETS) {

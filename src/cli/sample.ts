@@ -13,7 +13,7 @@ import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary } from './diagnose.ts';
 import { diagnosticsProgress, progressBar } from './progress.ts';
-import { outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
+import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
 import { GET_WEBGPU_HINT } from '../gpu/device.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
@@ -90,6 +90,14 @@ export async function runSample(argv: string[]): Promise<number> {
   if (values.out !== undefined && !outFormat) throw new InputError('--out', `must name a .nc file or a .zarr directory, got '${values.out}'`);
   const outPath = values.out && outputPath('--out', values.out.replace(/\/+$/, ''), outFormat === 'zarr' ? '.zarr' : '.nc');
   if (outPath && outFormat === 'netcdf' && existsSync(outPath) && statSync(outPath).isDirectory()) throw new InputError('--out', `'${outPath}' is a directory`);
+  checkOutputPaths(
+    [{ flag: '--data', path: values.data }],
+    [
+      ...(summaryPath ? [{ flag: '--summary', path: summaryPath, kind: 'file' as const }] : []),
+      ...(csvPath ? [{ flag: '--draws-csv', path: csvPath, kind: 'file' as const }] : []),
+      ...(outPath ? [{ flag: '--out', path: outPath, kind: outFormat === 'zarr' ? ('directory' as const) : ('file' as const) }] : []),
+    ],
+  );
   const data = await loadData(values.data, { sigma });
   const paramText = (values.param ?? 'noncentered').trim();
   const c = isCenterednessRule(paramText) ? paramText : parseParameterization(paramText, data.labels, '--param');
