@@ -21,7 +21,7 @@
  * `Sigma.1.2` become `theta[1]`, `Sigma[1,2]`. Chains are the files, in the order given.
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.ts';
+import { clip, InputError, listCapped } from '../errors.ts';
 import { parseCell, parseHeader, unquote, type DrawsTable } from './draws_csv.ts';
 
 const ADAPTATION_MARKER = /^#\s*Adaptation terminated/;
@@ -74,12 +74,14 @@ function count(config: ReadonlyMap<string, string>, key: string, source: string)
   const v = config.get(key);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InputError(source, `configuration '${key} = ${v}' is not a count`);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(source, `configuration '${key} = ${clip(v)}' is not a count`);
   return n;
 }
 
 /** Parses one CmdStan CSV (one chain); `source` names the file in errors. */
-export function parseCmdStanCsv(text: string, source = 'cmdstan.csv'): CmdStanChain {
+export function parseCmdStanCsv(text: string, file = 'cmdstan.csv'): CmdStanChain {
+  // The file's name as it appears in messages (a name with control bytes stays one line).
+  const source = clip(file, 200);
   const lines = text.split(/\r?\n/);
   const config = new Map<string, string>();
   let li = 0;
@@ -113,8 +115,8 @@ export function parseCmdStanCsv(text: string, source = 'cmdstan.csv'): CmdStanCh
     for (let j = 0; j < width; j++) {
       const v = parseCell(cells[j]);
       if (v === null) {
-        const what = unquote(cells[j]) === '' ? 'missing cell' : `'${unquote(cells[j])}' is not a number`;
-        throw new InputError(source, `line ${li + 1}, column '${header[j]}': ${what}`);
+        const what = unquote(cells[j]) === '' ? 'missing cell' : `'${clip(unquote(cells[j]))}' is not a number`;
+        throw new InputError(source, `line ${li + 1}, column '${clip(header[j])}': ${what}`);
       }
       rows[j].push(v);
     }
@@ -133,7 +135,7 @@ export function parseCmdStanCsv(text: string, source = 'cmdstan.csv'): CmdStanCh
   if (warmupRows > nRows) throw new InputError(source, `${nRows} rows, fewer than the ${warmupRows} warmup rows the configuration announces`);
   if (nRows - warmupRows === 0) throw new InputError(source, `no draws after the ${warmupRows} warmup rows`);
   return {
-    source,
+    source: file,
     header,
     columns: rows.map((r) => Float64Array.from(r.slice(warmupRows))),
     config,
@@ -154,11 +156,11 @@ export function cmdstanDrawsTable(chains: readonly CmdStanChain[]): DrawsTable {
   const draws = first.columns[0].length;
   for (const ch of chains.slice(1)) {
     if (ch.header.join(',') !== first.header.join(',')) {
-      throw new InputError(ch.source, `columns differ from ${first.source} (${ch.header.length} vs ${first.header.length} columns)`);
+      throw new InputError(clip(ch.source, 200), `columns differ from ${clip(first.source, 200)} (${ch.header.length} vs ${first.header.length} columns)`);
     }
     if (ch.columns[0].length !== draws) {
-      const counts = chains.map((c) => `${c.source}: ${c.columns[0].length}`).join(', ');
-      throw new InputError(ch.source, `chains have unequal numbers of draws after warmup (${counts})`);
+      const counts = listCapped(chains.map((c) => `${clip(c.source, 200)}: ${c.columns[0].length}`));
+      throw new InputError(clip(ch.source, 200), `chains have unequal numbers of draws after warmup (${counts})`);
     }
   }
   const C = chains.length;
@@ -204,6 +206,6 @@ export async function readText(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new InputError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`);
+    throw new InputError(clip(path, 200), code === 'ENOENT' ? 'no such file' : `cannot read (${clip(code ?? String(err), 200)})`);
   }
 }

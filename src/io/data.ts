@@ -1,5 +1,5 @@
 import type { HierData } from '../model/data.ts';
-import { InputError } from '../errors.ts';
+import { clip, InputError } from '../errors.ts';
 
 /**
  * Loading and validation of observed data into `HierData`.
@@ -31,9 +31,9 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string') return `the string "${clip(v, 40)}"`;
   if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
+  return `${typeof v} ${clip(String(v), 40)}`;
 }
 
 /** Validates the `--sigma` fallback; `undefined` stays `undefined`. */
@@ -61,14 +61,14 @@ function indexLabels(K: number): string[] {
  * @throws InputError naming the key and element, e.g. `weak.json: idx[3]`.
  */
 export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
-  const source = opts.source ?? 'data.json';
+  const source = clip(opts.source ?? 'data.json', 200);
   const optSigma = checkOptionSigma(opts.sigma);
   const at = (key: string) => `${source}: ${key}`;
   let root: unknown;
   try {
     root = JSON.parse(text);
   } catch (err) {
-    throw new InputError(source, `invalid JSON (${(err as Error).message})`);
+    throw new InputError(source, `invalid JSON (${clip((err as Error).message, 200)})`);
   }
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
     throw new InputError(source, `expected a JSON object with keys y, idx, sigma; got ${describe(root)}`);
@@ -200,7 +200,7 @@ function splitCsv(text: string, source: string): CsvRecord[] {
         }
         while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
         if (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') {
-          throw new InputError(`${source} row ${line}`, `unexpected character '${text[k]}' after a quoted field`);
+          throw new InputError(`${source} row ${line}`, `unexpected character '${clip(text[k])}' after a quoted field`);
         }
         cell = value;
         i = k;
@@ -208,7 +208,7 @@ function splitCsv(text: string, source: string): CsvRecord[] {
         let k = i;
         while (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') k++;
         cell = text.slice(i, k).trim();
-        if (cell.includes('"')) throw new InputError(`${source} row ${line}`, `stray double quote in field '${cell}'`);
+        if (cell.includes('"')) throw new InputError(`${source} row ${line}`, `stray double quote in field '${clip(cell)}'`);
         i = k;
       }
       cells.push(cell);
@@ -245,7 +245,7 @@ function isBlank(r: CsvRecord): boolean {
  * @throws InputError naming the row and column, e.g. `data.csv row 7, column 'y'`.
  */
 export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
-  const source = opts.source ?? 'data.csv';
+  const source = clip(opts.source ?? 'data.csv', 200);
   const optSigma = checkOptionSigma(opts.sigma);
   const records = splitCsv(text, source);
   while (records.length > 0 && isBlank(records[records.length - 1])) records.pop();
@@ -257,10 +257,10 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
     if (!(CSV_COLUMNS as readonly string[]).includes(name)) {
       throw new InputError(
         `${headerField}, column ${j + 1}`,
-        `unknown column '${name}' (expected ${CSV_COLUMNS.map((c) => `'${c}'`).join(', ')})`,
+        `unknown column '${clip(name)}' (expected ${CSV_COLUMNS.map((c) => `'${c}'`).join(', ')})`,
       );
     }
-    if (col.has(name)) throw new InputError(`${headerField}, column ${j + 1}`, `duplicate column '${name}'`);
+    if (col.has(name)) throw new InputError(`${headerField}, column ${j + 1}`, `duplicate column '${clip(name)}'`);
     col.set(name, j);
   });
   for (const required of ['group', 'y']) {
@@ -287,9 +287,9 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
     const t = r.cells[j];
     const field = `${source} row ${r.line}, column '${name}'`;
     if (t === '') throw new InputError(field, 'empty cell, expected a number');
-    if (!DECIMAL.test(t)) throw new InputError(field, `'${t}' is not a number`);
+    if (!DECIMAL.test(t)) throw new InputError(field, `'${clip(t)}' is not a number`);
     const v = Number(t);
-    if (!Number.isFinite(v)) throw new InputError(field, `'${t}' is not finite`);
+    if (!Number.isFinite(v)) throw new InputError(field, `'${clip(t)}' is not finite`);
     return v;
   };
 
@@ -332,13 +332,13 @@ export async function loadData(path: string, opts: LoadOptions = {}): Promise<Hi
   const [{ readFile }, { basename, extname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const ext = extname(path).toLowerCase();
   if (ext !== '.json' && ext !== '.csv') {
-    throw new InputError('--data', `'${path}': unsupported file type '${ext || '(none)'}', expected .json or .csv`);
+    throw new InputError('--data', `'${clip(path, 200)}': unsupported file type '${clip(ext) || '(none)'}', expected .json or .csv`);
   }
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputError('--data', `cannot read '${path}': ${(err as Error).message}`);
+    throw new InputError('--data', `cannot read '${clip(path, 200)}': ${clip((err as Error).message, 300)}`);
   }
   const o: LoadOptions = { ...opts, source: opts.source ?? basename(path) };
   return ext === '.json' ? parseSeedJson(text, o) : parseCsv(text, o);
