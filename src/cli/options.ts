@@ -67,7 +67,7 @@ export interface SamplerOptions {
 export function intOption(flag: string, text: string | undefined, dflt: number, min: number): number {
   if (text === undefined) return dflt;
   const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new InputError(flag, `must be an integer >= ${min}, got '${text}'`);
+  if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new InputError(flag, `must be an integer >= ${min}, got '${clip(text)}'`);
   return v;
 }
 
@@ -76,7 +76,7 @@ export function parseWarmup(text: string | undefined, dflt: number | 'auto'): { 
   if (text === undefined) return { warmup: dflt };
   if (text === 'auto') return { warmup: 'auto' };
   if (text.startsWith('auto:')) return { warmup: 'auto', warmupMax: intOption('--warmup', text.slice(5), DEFAULT_WARMUP_MAX, 0) };
-  if (!/^\s*\d+\s*$/.test(text)) throw new InputError('--warmup', `must be an integer >= 0, auto or auto:MAX, got '${text}'`);
+  if (!/^\s*\d+\s*$/.test(text)) throw new InputError('--warmup', `must be an integer >= 0, auto or auto:MAX, got '${clip(text)}'`);
   return { warmup: intOption('--warmup', text, 0, 0) };
 }
 
@@ -88,9 +88,9 @@ export function warmupBound(opts: Pick<SamplerOptions, 'warmup' | 'warmupMax'>):
 /** An output file path with the given extension whose directory exists (checked before any work). */
 export function outputPath(flag: string, path: string | undefined, ext: string): string | undefined {
   if (path === undefined) return undefined;
-  if (!path.endsWith(ext)) throw new InputError(flag, `must name a ${ext} file, got '${path}'`);
+  if (!path.endsWith(ext)) throw new InputError(flag, `must name a ${ext} file, got '${clip(path)}'`);
   const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${dir}' does not exist`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${clip(dir)}' does not exist`);
   return path;
 }
 
@@ -105,7 +105,7 @@ export function parseSamplerOptions(
   let sigma: number | undefined;
   if (values.sigma !== undefined) {
     sigma = Number(values.sigma);
-    if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${values.sigma}'`);
+    if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${clip(values.sigma)}'`);
   }
   const chains = intOption('--chains', values.chains, defaults.chains, 1);
   const { warmup, warmupMax } = parseWarmup(values.warmup, defaults.warmup);
@@ -115,12 +115,12 @@ export function parseSamplerOptions(
   let targetAccept: number | undefined;
   if (values['target-accept'] !== undefined) {
     targetAccept = Number(values['target-accept']);
-    if (!(targetAccept > 0 && targetAccept < 1)) throw new InputError('--target-accept', `must be a number in (0, 1), got '${values['target-accept']}'`);
+    if (!(targetAccept > 0 && targetAccept < 1)) throw new InputError('--target-accept', `must be a number in (0, 1), got '${clip(String(values['target-accept']))}'`);
   }
   const backend = (values.backend ?? 'auto') as BackendKind;
-  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new InputError('--backend', `must be auto, webgpu or cpu, got '${values.backend}'`);
+  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new InputError('--backend', `must be auto, webgpu or cpu, got '${clip(String(values.backend))}'`);
   const metricKind = values.metric ?? 'unit';
-  if (metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${values.metric}'`);
+  if (metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${clip(String(values.metric))}'`);
   const superchains = values.superchains === undefined ? undefined : intOption('--superchains', values.superchains, 1, 1);
   if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
   const priors = {

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.ts';
+import { clip, InputError } from '../errors.ts';
 
 /**
  * Per-group centeredness c_k in [0, 1] (Gorinova, Moore & Hoffman 2020, "Automatic
@@ -26,11 +26,11 @@ export function parseParameterization(text: string, labels: readonly string[], f
   if (t.startsWith('mixed:')) {
     const c = new Float64Array(K);
     const names = t.slice(6).split(',').map((x) => x.trim());
-    if (names.length === 0 || names.some((x) => x === '')) throw new InputError(field, `'${text}' has an empty group name`);
+    if (names.length === 0 || names.some((x) => x === '')) throw new InputError(field, `'${clip(text)}' has an empty group name`);
     for (const name of names) {
       let k = labels.indexOf(name);
       if (k < 0 && /^\d+$/.test(name)) k = Number(name);
-      if (!(k >= 0 && k < K)) throw new InputError(field, `group '${name}' is neither a label nor an index in 0..${K - 1}`);
+      if (!(k >= 0 && k < K)) throw new InputError(field, `group '${clip(name)}' is neither a label nor an index in 0..${K - 1}`);
       c[k] = 1;
     }
     return c;
@@ -41,12 +41,12 @@ export function parseParameterization(text: string, labels: readonly string[], f
     return Float64Array.from(parts, (p, k) => {
       const v = Number(p.trim());
       if (p.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) {
-        throw new InputError(field, `centeredness of group ${k} must be a number in [0, 1], got '${p}'`);
+        throw new InputError(field, `centeredness of group ${k} must be a number in [0, 1], got '${clip(p)}'`);
       }
       return v;
     });
   }
-  throw new InputError(field, `expected centered, noncentered, mixed:G,G,..., partial:c,c,..., auto or auto-binary, got '${text}'`);
+  throw new InputError(field, `expected centered, noncentered, mixed:G,G,..., partial:c,c,..., auto or auto-binary, got '${clip(text)}'`);
 }
 
 /** Short human name of a centeredness vector (e.g. for tables and plots). */

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.ts';
+import { clip, InputError } from '../errors.ts';
 
 /**
  * Priors of the hierarchical normal model:
@@ -30,14 +30,14 @@ export const DEFAULT_PRIORS: Priors = {
 
 function parseNumber(field: string, text: string): number {
   const v = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(v)) throw new InputError(field, `'${text}' is not a finite number`);
+  if (text.trim() === '' || !Number.isFinite(v)) throw new InputError(field, `'${clip(text)}' is not a finite number`);
   return v;
 }
 
 /** Parses `normal:LOC,SCALE` (scale > 0). */
 export function parseMuPrior(text: string, field = '--mu-prior'): MuPrior {
   const m = /^normal:([^,]+),([^,]+)$/.exec(text.trim());
-  if (!m) throw new InputError(field, `expected 'normal:LOC,SCALE', got '${text}'`);
+  if (!m) throw new InputError(field, `expected 'normal:LOC,SCALE', got '${clip(text)}'`);
   const loc = parseNumber(field, m[1]);
   const scale = parseNumber(field, m[2]);
   if (!(scale > 0)) throw new InputError(field, `scale must be > 0, got ${scale}`);
@@ -47,7 +47,7 @@ export function parseMuPrior(text: string, field = '--mu-prior'): MuPrior {
 /** Parses `halfnormal:S` or `halfcauchy:S` (S > 0). */
 export function parseTauPrior(text: string, field = '--tau-prior'): TauPrior {
   const m = /^(halfnormal|halfcauchy):(.+)$/.exec(text.trim());
-  if (!m) throw new InputError(field, `expected 'halfnormal:S' or 'halfcauchy:S', got '${text}'`);
+  if (!m) throw new InputError(field, `expected 'halfnormal:S' or 'halfcauchy:S', got '${clip(text)}'`);
   const scale = parseNumber(field, m[2]);
   if (!(scale > 0)) throw new InputError(field, `scale must be > 0, got ${scale}`);
   return { kind: m[1] as TauPrior['kind'], scale };
