@@ -17,7 +17,7 @@ import { summarizeParallel } from '../diagnostics/parallel.ts';
 import { parseDrawsCsv, type DrawsTable } from '../io/draws_csv.ts';
 import { cmdstanDrawsTable, isCmdStanCsv, parseCmdStanCsv, readText } from '../io/cmdstan.ts';
 import { readInferenceDataDraws } from '../io/inference_data_read.ts';
-import { InputError } from '../errors.ts';
+import { clip, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { checkOutputPaths } from './options.ts';
 
@@ -69,12 +69,28 @@ function fmt(v: number | undefined, kind: 'num' | 'ess' | 'rhat'): string {
   return v.toPrecision(3);
 }
 
-/** The summary as a fixed-width text table plus sampler diagnostics. */
+/** Most characters of a parameter's name in the table; longer names are cut with '…' (there only). */
+export const LABEL_WIDTH = 40;
+
+/**
+ * A parameter's name as the terminal shows it: control bytes escaped (`\x1b`, `\n`), cut
+ * to `max` characters with '…'. The JSON keeps the name whole.
+ */
+export function terminalLabel(name: string, max = LABEL_WIDTH): string {
+  const safe = clip(name.length > 4 * max ? name.slice(0, 4 * max) : name, Infinity);
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+}
+
+/**
+ * The summary as a fixed-width text table plus sampler diagnostics. Names are padded to the
+ * longest one up to LABEL_WIDTH characters, so a long name (a 10 MB group label) costs one
+ * row, not every row.
+ */
 export function formatSummary(s: Summary): string {
   const nested = Object.values(s.params).some((p) => p.rhat_nested !== undefined);
   const head = ['variable', ...COLUMNS, ...(nested ? ['rhat_nested'] : [])];
   const rows = Object.entries(s.params).map(([name, p]) => [
-    name,
+    terminalLabel(name),
     ...COLUMNS.map((k) => fmt(p[k], k.startsWith('ess') ? 'ess' : k === 'rhat' ? 'rhat' : 'num')),
     ...(nested ? [fmt(p.rhat_nested, 'rhat')] : []),
   ]);
@@ -97,7 +113,7 @@ export function formatSummary(s: Summary): string {
   }
   if (!Number.isNaN(s.acceptRate)) out.push(`average acceptance rate: ${s.acceptRate.toFixed(3)}`);
   for (const w of s.warnings) out.push(`warning: ${w}`);
-  for (const [name, p] of Object.entries(s.params)) for (const r of p.reasons) out.push(`note: ${name}: ${r}`);
+  for (const [name, p] of Object.entries(s.params)) for (const r of p.reasons) out.push(`note: ${terminalLabel(name)}: ${r}`);
   return out.join('\n') + '\n';
 }
 

@@ -5,6 +5,7 @@
  * (`funnelweb reproduce`) and the demo page share it.
  */
 import { EBFMI_THRESHOLD } from '../diagnostics/energy.ts';
+import { clip } from '../errors.ts';
 import { RHAT_THRESHOLD } from '../diagnostics/summary.ts';
 import type { ExactPosterior, PosteriorSummary } from '../model/posterior.ts';
 import type { RunReport } from '../sampler/report.ts';
@@ -146,8 +147,8 @@ export function compareRow(name: string, report: RunReport, exact: ExactPosterio
     problems.push(`${s.divergences} divergences (${pct(rate)} of transitions)${where}`);
   }
   if (!(s.ebfmi_min >= EBFMI_THRESHOLD)) problems.push(`low E-BFMI (min ${s.ebfmi_min.toFixed(2)} < ${EBFMI_THRESHOLD}): the energy is poorly explored`);
-  if (!(rhatMax < RHAT_THRESHOLD)) problems.push(`chains not mixed (R-hat ${rhatMax.toFixed(3)} for ${rhatParam})`);
-  if (!(devMax <= MAX_EXACT_DEVIATION)) problems.push(`posterior mean of ${devParam} is ${devMax.toFixed(1)} MCSE from the exact value`);
+  if (!(rhatMax < RHAT_THRESHOLD)) problems.push(`chains not mixed (R-hat ${rhatMax.toFixed(3)} for ${clip(rhatParam, 40)})`);
+  if (!(devMax <= MAX_EXACT_DEVIATION)) problems.push(`posterior mean of ${clip(devParam, 40)} is ${devMax.toFixed(1)} MCSE from the exact value`);
   // A learned centeredness (issue 13) is reported beside the data, where the sampler provides it.
   const learned = (report as { centeredness?: { c: number[]; settled_window: number } }).centeredness;
   return {

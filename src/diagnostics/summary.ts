@@ -19,6 +19,7 @@ import { nestedRhatEstimate, type Superchains } from './nested_rhat.ts';
 import { medianSorted, quantileSorted } from './quantile.ts';
 import { argsort, zChainSums, zScaleFromSorted } from './rank.ts';
 import { rhatFromAcov, rhatFromSums, rhatTailFromSorted } from './rhat.ts';
+import { clip, listCapped } from '../errors.ts';
 import { splitChains } from './split.ts';
 import { type DrawsArray, type Estimate, checkShape, CONSTANT_TOLERANCE, toFloat64 } from './validate.ts';
 
@@ -334,16 +335,19 @@ export function assembleSummary(
   return summary;
 }
 
+/** Parameters named in a warning: at most 10, each name at most 40 characters, control bytes escaped. */
+const named = (names: readonly string[]): string => listCapped(names.map((n) => clip(n, 40)));
+
 function convergenceWarnings(s: Summary): string[] {
   const w: string[] = [];
   const names = Object.keys(s.params);
   const highRhat = names.filter((n) => s.params[n].rhat > RHAT_THRESHOLD);
-  if (highRhat.length) w.push(`R-hat > ${RHAT_THRESHOLD} for ${highRhat.join(', ')}`);
+  if (highRhat.length) w.push(`R-hat > ${RHAT_THRESHOLD} for ${named(highRhat)}`);
   const highNested = names.filter((n) => (s.params[n].rhat_nested ?? 0) > RHAT_THRESHOLD);
-  if (highNested.length) w.push(`nested R-hat > ${RHAT_THRESHOLD} for ${highNested.join(', ')}`);
+  if (highNested.length) w.push(`nested R-hat > ${RHAT_THRESHOLD} for ${named(highNested)}`);
   const minEss = MIN_ESS_PER_CHAIN * Math.min(s.chains, 4);
   const lowEss = names.filter((n) => s.params[n].ess_bulk < minEss || s.params[n].ess_tail < minEss);
-  if (lowEss.length) w.push(`bulk or tail ESS < ${minEss} for ${lowEss.join(', ')}`);
+  if (lowEss.length) w.push(`bulk or tail ESS < ${minEss} for ${named(lowEss)}`);
   const lowBfmi = s.ebfmi.filter((e) => e < EBFMI_THRESHOLD).length;
   if (lowBfmi) w.push(`E-BFMI < ${EBFMI_THRESHOLD} in ${lowBfmi} of ${s.chains} chains`);
   if (s.divergences > 0) w.push(`${s.divergences} divergent transitions`);

@@ -1,6 +1,7 @@
 import { EBFMI_THRESHOLD, medianFinite, minFinite, summarize, type ParamSummary, type SummarizeOptions, type Summary } from '../diagnostics/index.ts';
 import type { SampleResult } from './sample.ts';
 import { parameterizationAdvice } from '../adaptation/centeredness.ts';
+import { clip, listCapped } from '../errors.ts';
 
 /** Fields of one parameter in the run summary (`funnelweb sample --summary`). */
 export type ParamReport = Pick<
@@ -148,7 +149,7 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
   for (let c = 0; c < ebfmi.length; c++) if (ebfmi[c] < EBFMI_THRESHOLD) lowBfmi++;
   if (lowBfmi > 0) warnings.push(`E-BFMI below ${EBFMI_THRESHOLD} in ${lowBfmi} of ${ebfmi.length} chains (min ${ebfmiMin.toFixed(3)}): momentum resampling explores the energy poorly (funnel?).`);
   const highRhat = result.paramNames.filter((n) => !(params[n].rhat < 1.01));
-  if (highRhat.length) warnings.push(`R-hat >= 1.01 (or NaN) for ${highRhat.join(', ')}: chains have not mixed.`);
+  if (highRhat.length) warnings.push(`R-hat >= 1.01 (or NaN) for ${listCapped(highRhat.map((n) => clip(n, 40)))}: chains have not mixed.`);
   // The diagnostics' own R-hat, divergence and E-BFMI warnings are said above, with more detail.
   for (const w of summary.warnings) if (!/^R-hat|^E-BFMI|divergent transitions$/.test(w)) warnings.push(w);
   const report: RunReport = {
