@@ -158,8 +158,31 @@ export interface Backend {
   snapshotPositions?(n: number): Promise<Float32Array | Float64Array>;
   /** Returns recorded draws and totals (after the last `recordDraw`). */
   collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }>;
+  /**
+   * Optional (WebGPU): how the device failed so far (lost, or an uncaptured GPU error), or
+   * null while it works. `wait`: after an operation failed, give a loss a moment (up to
+   * DEVICE_LOSS_WAIT_MS) to be reported before answering null.
+   */
+  deviceFault?(wait?: boolean): Promise<DeviceFault | null>;
+  /**
+   * Optional (WebGPU): after a device fault during sampling, the records as far as they were
+   * read back before it: the first `n` draws of every retained chain are complete (the
+   * arrays are sized for all draws; `truncateDraws` cuts them). Null before sampling.
+   */
+  salvage?(): { draws: RecordedDraws; n: number } | null;
   destroy(): void;
 }
+
+/** A failure of the device under a backend (`Backend.deviceFault`). */
+export interface DeviceFault {
+  /** True when the device was lost (destroyed, reset, driver crash); false for a GPU error (validation, out of memory). */
+  readonly lost: boolean;
+  /** The device's own words: the loss's reason and message, or the error's kind and message. */
+  readonly reason: string;
+}
+
+/** Longest wait (ms) for a device loss to be reported after an operation on the device failed. */
+export const DEVICE_LOSS_WAIT_MS = 200;
 
 /** Factory signature shared by backends. */
 export type BackendFactory = (model: HierModel, chains: number, seed: number) => Promise<Backend>;

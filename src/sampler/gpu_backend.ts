@@ -9,7 +9,7 @@ import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
 import { allocateConstrained, rowConstrainer } from './constrain.ts';
 import { numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
-import { MAX_DEVICE_WARMUP, type Backend, type DeviceWarmupArgs, type DeviceWarmupResult, type EnsembleStats, type RecordedDraws, type SamplingTotals, type TransitionParams } from './backend.ts';
+import { DEVICE_LOSS_WAIT_MS, MAX_DEVICE_WARMUP, type Backend, type DeviceFault, type DeviceWarmupArgs, type DeviceWarmupResult, type EnsembleStats, type RecordedDraws, type SamplingTotals, type TransitionParams } from './backend.ts';
 
 /** Threads per workgroup of the chain reductions (shaders/reduce.wgsl). */
 const REDUCE_WORKGROUP_SIZE = 64;
@@ -201,6 +201,20 @@ class WebGpuBackend implements Backend {
   /** The wide kernel's inverse mass as uploaded (z blocks, then mu, s; padding lanes 1). */
   private wideInvMass?: Float32Array<ArrayBuffer>;
   private sampledIterations = 0;
+  /** Draws per retained chain read back and unpacked so far (complete chunks, in order). */
+  private unpacked = 0;
+  /** The first failure of the device seen (`deviceFault`). */
+  private fault: DeviceFault | null = null;
+  /** Set by `destroy`: a loss after it is this backend's own doing. */
+  private destroyed = false;
+  /** Resolves when the device is lost (with the fault), or never. */
+  private readonly lost: Promise<DeviceFault | null>;
+  /** Notes an uncaptured GPU error (one no error scope caught) as the device's fault. */
+  private readonly onUncapturedError = (e: Event): void => {
+    const err = (e as GPUUncapturedErrorEvent).error;
+    const kind = err?.constructor?.name && err.constructor.name !== 'Object' ? err.constructor.name : 'GPUError';
+    this.fault ??= { lost: false, reason: oneLine(`${kind}: ${err?.message ?? 'unknown error'}`) };
+  };
 
   private constructor(
     private readonly gpu: Gpu,
@@ -227,6 +241,11 @@ class WebGpuBackend implements Backend {
   ) {
     const device = gpu.device;
     this.adapter = gpu.adapter.label;
+    this.lost = device.lost.then((info) => {
+      if (!this.destroyed) this.fault ??= { lost: true, reason: oneLine(`${info.reason ?? 'unknown'}${info.message ? ` (${info.message})` : ''}`) };
+      return this.fault;
+    });
+    device.addEventListener('uncapturederror', this.onUncapturedError);
     this.K = model.stats.K;
     this.NV = numZBlocks(this.K);
     this.dim = model.dim;
@@ -888,7 +907,11 @@ class WebGpuBackend implements Backend {
       }
       staging.unmap();
       this.recordStaging.push(staging);
+      this.unpacked = first + used;
     });
+    // Awaited by the next sync or collect; a failure (a lost device) while none waits is
+    // reported there, not as an unhandled rejection.
+    done.catch(() => {});
     this.pendingCopies = done;
   }
 
@@ -984,12 +1007,49 @@ class WebGpuBackend implements Backend {
     return { draws, totals: { divergences, meanAccept: acceptSum / n, gradientEvals: steps } };
   }
 
+  async deviceFault(wait = false): Promise<DeviceFault | null> {
+    if (this.fault || !wait) return this.fault;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), DEVICE_LOSS_WAIT_MS)));
+    await Promise.race([this.lost, late]);
+    clearTimeout(timer);
+    return this.fault;
+  }
+
+  salvage(): { draws: RecordedDraws; n: number } | null {
+    const rec = this.record;
+    if (!rec) return null;
+    return {
+      n: this.unpacked,
+      draws: {
+        retainedChains: this.retained,
+        draws: this.draws,
+        positions: rec.positions,
+        logDensity: rec.logDensity,
+        energy: rec.energy,
+        acceptProb: rec.acceptProb,
+        divergent: rec.divergent,
+        divergentPositions: Float32Array.from(rec.divPos),
+        divergentChain: Int32Array.from(rec.divChain),
+        divergentDraw: Int32Array.from(rec.divDraw),
+        constrained: rec.constrained,
+      },
+    };
+  }
+
   destroy(): void {
+    this.destroyed = true;
+    this.gpu.device.removeEventListener('uncapturederror', this.onUncapturedError);
     this.batch = null;
     for (const b of this.buffers) b.destroy();
     this.buffers.length = 0;
     if (this.ownsDevice) this.gpu.device.destroy();
   }
+}
+
+/** A device's message on one line (Dawn's span several: " - While calling ..."). */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /** Options of the WebGPU backend. */

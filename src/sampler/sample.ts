@@ -2,7 +2,7 @@ import type { HierData } from '../model/data.ts';
 import { makeModel, type HierModel } from '../model/model.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { groupStats } from '../model/suffstats.ts';
-import { InputError } from '../errors.ts';
+import { InputError, RunError } from '../errors.ts';
 import { DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
 import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE, type CheesState } from '../adaptation/chees.ts';
 import { DEFAULT_DUAL_AVERAGING } from '../adaptation/dual_averaging.ts';
@@ -12,7 +12,7 @@ import { MAX_AUTO_WARMUP, warmupStop, type WarmupCheck } from '../adaptation/war
 import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { constrainDraws, namedConstrained } from './constrain.ts';
-import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type RecordedDraws, type SamplingTotals } from './backend.ts';
+import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type DeviceFault, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 import * as centeredness from '../adaptation/centeredness.ts';
 import { centerednessReport, centerednessWindowEnd, type CenterednessReport } from './auto_centeredness.ts';
@@ -62,8 +62,17 @@ export const DEFAULT_DRAW_BUDGET = 2 ** 26;
 export const INITIAL_STEP_SIZE = 0.1;
 /** Warmup fractions at which the diagonal metric is re-estimated (when enabled). */
 export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
-/** Progress reports during sampling are this many iterations apart (one host sync each). */
+/**
+ * Most iterations between progress reports during sampling (one host sync each); fewer
+ * where iterations are slow, so that a report comes about every SAMPLING_SYNC_SECONDS.
+ */
 export const SAMPLING_SYNC_INTERVAL = 32;
+/**
+ * Device time aimed at between sampling syncs: the interval is sized from the time per
+ * iteration measured so far (first from warmup's), between 1 and SAMPLING_SYNC_INTERVAL
+ * iterations. Where a sync falls does not change the draws.
+ */
+export const SAMPLING_SYNC_SECONDS = 1;
 /**
  * Wall time aimed at per device warmup run: runs are sized from the last one's time per
  * iteration, so that progress and an abort are never more than about this far apart
@@ -106,7 +115,7 @@ export interface SampleOptions {
   readonly onProgress?: (p: Progress) => void;
   /**
    * Called during sampling after each progress report (every SAMPLING_SYNC_INTERVAL
-   * iterations) with the current positions of the first `snapshotChains` chains (default
+   * iterations, fewer where iterations are slow) with the current positions of the first `snapshotChains` chains (default
    * 64), for live plots; the draws are the same with or without it.
    */
   readonly onSnapshot?: (s: PositionSnapshot) => void;
@@ -175,6 +184,14 @@ export interface SampleResult {
    * completed until then (as PyMC keeps a partial trace on KeyboardInterrupt).
    */
   readonly partial: boolean;
+  /**
+   * Set when the GPU device failed during sampling (lost, or a GPU error): one line saying
+   * so ("the GPU device was lost during sampling at draw 320: destroyed (...)"); the result
+   * is `partial`, with the draws read back before the failure. (A failure before any draw
+   * was read back rejects with a RunError instead.) `totals` then counts the divergences
+   * of all chains up to the last sync, and the acceptance of the retained chains' kept draws.
+   */
+  readonly fault?: string;
   /** Draws per chain that were asked for (equal to `draws` unless `partial`). */
   readonly requestedDraws: number;
   readonly superchains?: number;
@@ -288,6 +305,17 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   const tCompiled = now();
   options.onBackend?.({ name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) });
   const signal = options.signal;
+  // Where the run is, for the message of a device failure.
+  let warmupDone = 0;
+  let stage: 'setup' | 'warmup' | 'sampling' = 'setup';
+  const where = () => (stage === 'setup' ? 'setup' : stage === 'warmup' ? `warmup at iteration ${warmupDone}` : 'sampling');
+  /** Throws a RunError when the device has failed (a loss, or an uncaptured GPU error). */
+  const failIfFaulted = async (): Promise<void> => {
+    const f = backend.deviceFault ? await backend.deviceFault(false) : null;
+    if (f) throw new RunError(faultMessage(f, where()));
+  };
+  // Seconds per iteration of the last warmup run or iteration: the first sampling sync's interval is sized from it.
+  let lastPerIteration = 0;
   try {
     await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
     // The jitter sequence's length is fixed before warmup (with auto, from the cap), so
@@ -326,7 +354,8 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     let warmupEvals = 0;
     let warmupDivergences = 0;
     /** Progress after warmup iteration `it` (0-based), with the step size and T adapted after it. */
-    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number, stopped = false) =>
+    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number, stopped = false) => {
+      warmupDone = it + 1;
       options.onProgress?.({
         phase: 'warmup',
         iteration: it + 1,
@@ -339,6 +368,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         acceptRate: accept,
         ...(stopped ? { warmupStopped: true } : {}),
       });
+    };
     const windowEndsC = learned?.windowEnds ?? [];
     /** The next iteration count after `it` at which c is re-estimated (or the end of warmup). */
     const nextWindowEnd = (it: number) => windowEndsC.find((e) => e > it) ?? warmup;
@@ -360,6 +390,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       if (stopRule) stopState = stopRule.reset();
     };
     const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
+    stage = 'warmup';
     if (onDevice) {
       // Adaptation on the device: runs of up to MAX_DEVICE_WARMUP iterations, sized to
       // about WARMUP_SYNC_SECONDS, per round trip.
@@ -372,7 +403,9 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         const tRun = now();
         const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
+        await failIfFaulted();
         const perIteration = (now() - tRun) / count;
+        lastPerIteration = perIteration;
         runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
         for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
         state = r.state;
@@ -395,6 +428,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     } else {
       for (let it = 0; it < warmup; it++) {
         signal?.throwIfAborted();
+        const tIteration = now();
         const u = trajectoryJitter(it, 1, bits);
         const L = numLeapfrogSteps(u, state.trajectoryLength, state.stepSize);
         history.stepSize[it] = state.stepSize;
@@ -407,6 +441,8 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         history.harmonicMeanAccept[it] = stats.harmonicMeanAccept;
         history.divergences[it] = stats.numDivergent;
         warmupDivergences += stats.numDivergent;
+        await failIfFaulted();
+        lastPerIteration = now() - tIteration;
         state = adapter.update(state, stats, u);
         if (windowEnds.length) {
           window = metric.update(window, stats);
@@ -444,18 +480,34 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     const tuned = warmup > 0 ? adapter.final(state) : { stepSize: state.stepSize, trajectoryLength: state.trajectoryLength };
     const tWarm = now();
 
+    stage = 'sampling';
     backend.beginSampling(draws, retained);
     const numSteps = new Int32Array(draws);
     let divergences = 0;
     let stepsSinceReport = 0;
     let iterationsSinceReport = 0;
     let completed = 0;
+    // Draws confirmed by the last report (the device had done them).
+    let confirmed = 0;
+    // Iterations between syncs: sized to about SAMPLING_SYNC_SECONDS of device time, first
+    // from warmup's time per iteration, then from the time between reports.
+    const syncInterval = (perIteration: number) =>
+      perIteration > 0 ? Math.max(1, Math.min(SAMPLING_SYNC_INTERVAL, Math.floor(SAMPLING_SYNC_SECONDS / perIteration))) : SAMPLING_SYNC_INTERVAL;
+    let syncEvery = syncInterval(lastPerIteration);
+    let sinceSync = 0;
+    let lastReportAt = now();
     // Each sync is awaited one interval later, after the next interval's draws are submitted,
     // so the device always has work queued while the host reads totals and unpacks records.
     // (With snapshots, which read the state at the sync, each is awaited at once.)
     let inFlight: { sync: Promise<number>; iteration: number; steps: number; iterations: number } | null = null;
     const report = async (f: NonNullable<typeof inFlight>) => {
       divergences = await f.sync;
+      // An uncaptured GPU error rejects nothing: it is looked for at every sync.
+      if (backend.deviceFault && (await backend.deviceFault(false))) throw new Error('the device failed');
+      const tReport = now();
+      if (f.iteration > confirmed) syncEvery = syncInterval((tReport - lastReportAt) / (f.iteration - confirmed));
+      lastReportAt = tReport;
+      confirmed = f.iteration;
       options.onProgress?.({
         phase: 'sampling',
         iteration: f.iteration,
@@ -467,44 +519,72 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         elapsedSeconds: now() - t0,
       });
     };
-    for (let t = 0; t < draws; t++) {
-      // An abort lands between host syncs (they are the only awaits): the draws issued so
-      // far (up to one interval past the last report) are complete and kept.
-      if (signal?.aborted) break;
-      const it = warmup + t;
-      const L = numLeapfrogSteps(trajectoryJitter(it, 1, bits), tuned.trajectoryLength, tuned.stepSize);
-      numSteps[t] = L;
-      stepsSinceReport += L;
-      iterationsSinceReport++;
-      backend.step({ iteration: it, stepSize: tuned.stepSize, numSteps: L, invMass });
-      backend.recordDraw();
-      completed = t + 1;
-      if ((t + 1) % SAMPLING_SYNC_INTERVAL === 0 || t + 1 === draws) {
-        const sync = backend.sync();
-        // Awaited later (report); marked handled now so that a failure while it waits is
-        // thrown there, not reported as an unhandled rejection.
-        sync.catch(() => {});
-        const next = { sync, iteration: t + 1, steps: stepsSinceReport, iterations: iterationsSinceReport };
-        stepsSinceReport = 0;
-        iterationsSinceReport = 0;
-        const previous = inFlight;
-        inFlight = next;
-        if (previous) await report(previous);
-        if (options.onSnapshot && backend.snapshotPositions) {
-          await report(next);
-          inFlight = null;
-          const n = Math.min(chains, options.snapshotChains ?? DEFAULT_SNAPSHOT_CHAINS);
-          options.onSnapshot({ iteration: t + 1, chains: n, positions: await backend.snapshotPositions(n) });
+    let collected: { draws: RecordedDraws; totals: SamplingTotals } | undefined;
+    let fault: string | undefined;
+    let faultLost = false;
+    try {
+      for (let t = 0; t < draws; t++) {
+        // An abort lands between host syncs (they are the only awaits): the draws issued so
+        // far (up to one interval past the last report) are complete and kept.
+        if (signal?.aborted) break;
+        const it = warmup + t;
+        const L = numLeapfrogSteps(trajectoryJitter(it, 1, bits), tuned.trajectoryLength, tuned.stepSize);
+        numSteps[t] = L;
+        stepsSinceReport += L;
+        iterationsSinceReport++;
+        backend.step({ iteration: it, stepSize: tuned.stepSize, numSteps: L, invMass });
+        backend.recordDraw();
+        completed = t + 1;
+        if (++sinceSync >= syncEvery || t + 1 === draws) {
+          sinceSync = 0;
+          const sync = backend.sync();
+          // Awaited later (report); marked handled now so that a failure while it waits is
+          // thrown there, not reported as an unhandled rejection.
+          sync.catch(() => {});
+          const next = { sync, iteration: t + 1, steps: stepsSinceReport, iterations: iterationsSinceReport };
+          stepsSinceReport = 0;
+          iterationsSinceReport = 0;
+          const previous = inFlight;
+          inFlight = next;
+          if (previous) await report(previous);
+          if (options.onSnapshot && backend.snapshotPositions) {
+            await report(next);
+            inFlight = null;
+            const n = Math.min(chains, options.snapshotChains ?? DEFAULT_SNAPSHOT_CHAINS);
+            options.onSnapshot({ iteration: t + 1, chains: n, positions: await backend.snapshotPositions(n) });
+          }
         }
       }
+      if (inFlight) await report(inFlight);
+      // Aborted before the first draw: nothing to keep.
+      if (completed === 0) signal?.throwIfAborted();
+      collected = await backend.collect();
+    } catch (err) {
+      const f = backend.deviceFault && !(signal?.aborted && err === signal.reason) ? await backend.deviceFault(true) : null;
+      if (!f) throw err;
+      fault = faultMessage(f, `sampling at draw ${confirmed}`);
+      faultLost = f.lost;
     }
-    if (inFlight) await report(inFlight);
-    // Aborted before the first draw: nothing to keep.
-    if (completed === 0) signal?.throwIfAborted();
+    let records: RecordedDraws;
+    let totals: SamplingTotals;
+    if (collected) {
+      records = truncateDraws(collected.draws, completed, model.dim);
+      totals = collected.totals;
+    } else {
+      // The device failed: keep the draws read back before it, if any (after a GPU error,
+      // only those confirmed before it was seen: later work may have been skipped).
+      const saved = backend.salvage?.() ?? null;
+      const n = saved ? Math.min(saved.n, faultLost ? completed : confirmed) : 0;
+      if (!saved || n === 0) throw new RunError(`${fault}; no draw had been read back from the device, so none is kept`);
+      completed = n;
+      records = truncateDraws(saved.draws, n, model.dim);
+      let acceptSum = 0;
+      for (const a of records.acceptProb) acceptSum += a;
+      let steps = 0;
+      for (let t = 0; t < n; t++) steps += numSteps[t];
+      totals = { divergences, meanAccept: acceptSum / Math.max(1, records.acceptProb.length), gradientEvals: chains * steps };
+    }
     const partial = completed < draws;
-    const collected = await backend.collect();
-    const records = truncateDraws(collected.draws, completed, model.dim);
-    const totals = collected.totals;
     const tDone = now();
     // Filled by the backend as it unpacked each readback (WebGPU), else computed here.
     const { params, paramNames } = records.constrained ? namedConstrained(model, records.constrained) : constrainDraws(model, records);
@@ -517,6 +597,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       ...(auto ? { warmupAuto: { max: total - draws, stoppedAt, checks } } : {}),
       draws: completed,
       partial,
+      ...(fault !== undefined ? { fault } : {}),
       requestedDraws: draws,
       superchains,
       params,
@@ -532,9 +613,20 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       ...(learned ? { centeredness: centerednessReport(learned) } : {}),
       timing: { compile_s: tCompiled - t0, warmup_s: tWarm - tCompiled, sampling_s: tDone - tWarm, total_s: tDone - t0 },
     };
+  } catch (err) {
+    // A failed operation on a failed device: one line saying so (a RunError) rather than the
+    // operation's own error.
+    if (err instanceof RunError || (signal?.aborted && err === signal.reason) || !backend.deviceFault) throw err;
+    const f = await backend.deviceFault(true);
+    throw f ? new RunError(faultMessage(f, where()), { cause: err }) : err;
   } finally {
     backend.destroy();
   }
+}
+
+/** "the GPU device was lost during warmup at iteration 12: destroyed (device was destroyed)". */
+export function faultMessage(f: DeviceFault, where: string): string {
+  return `the GPU device ${f.lost ? 'was lost' : 'reported an error'} during ${where}: ${f.reason}`;
 }
 
 /**
