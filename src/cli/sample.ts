@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { loadData } from '../io/data.ts';
 import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
-import { InputError } from '../errors.ts';
+import { EXIT_SIGNAL, InputError, RunError } from '../errors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
@@ -14,7 +14,10 @@ import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type Summar
 import { formatSummary } from './diagnose.ts';
 import { diagnosticsProgress, progressBar } from './progress.ts';
 import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
-import { GET_WEBGPU_HINT } from '../gpu/device.ts';
+import { GET_WEBGPU_HINT, requestGpu, type Gpu } from '../gpu/device.ts';
+import { availableParallelism } from 'node:os';
+import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
+import type { Progress } from '../sampler/sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
 const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, thousands of chains at once
@@ -39,7 +42,35 @@ function warmupNote(r: SampleResult): string {
 }
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report a process stopped by it. */
-export const EXIT_INTERRUPTED = 130;
+export const EXIT_INTERRUPTED = EXIT_SIGNAL.SIGINT;
+
+/**
+ * Test hook: `FUNNELWEB_TEST_LOSE_DEVICE_AT=warmup:N` or `sampling:N` destroys the GPU
+ * device at the first progress report of that phase at or after iteration N, as a lost
+ * device would end the run (tests of the lost-device path; not for users).
+ */
+export const LOSE_DEVICE_ENV = 'FUNNELWEB_TEST_LOSE_DEVICE_AT';
+
+/** The phases of `funnelweb sample`, as its signal acknowledgement names them. */
+type SamplePhase = 'setup' | 'warmup' | 'sampling' | 'diagnostics' | 'writing';
+
+/** What a first signal does in each phase of `funnelweb sample` (its acknowledgement). */
+const SAMPLE_SIGNAL_ACTION: Record<SamplePhase, string> = {
+  setup: 'stopping before warmup: nothing will be written',
+  warmup: 'stopping warmup: nothing will be written',
+  sampling: 'stopping sampling at the next sync: the draws so far will be diagnosed and written, marked partial',
+  diagnostics: 'the diagnostics finish (seconds), then the outputs are written',
+  writing: 'the outputs being written are finished first',
+};
+
+/** The LOSE_DEVICE_ENV hook's phase and iteration, or null when unset. */
+function loseDeviceHook(): { phase: Progress['phase']; iteration: number } | null {
+  const v = process.env[LOSE_DEVICE_ENV];
+  if (!v) return null;
+  const m = /^(warmup|sampling):(\d+)$/.exec(v.trim());
+  if (!m) throw new InputError(LOSE_DEVICE_ENV, `must be warmup:N or sampling:N, got '${v}'`);
+  return { phase: m[1] as Progress['phase'], iteration: Number(m[2]) };
+}
 
 /** The one line said when `--backend auto` found no WebGPU adapter and runs on the CPU. */
 export function fallbackNotice(reason: string): string {
@@ -105,24 +136,29 @@ export async function runSample(argv: string[]): Promise<number> {
   // Read by src/gpu/native_env.ts before Dawn starts.
   if (verbose) process.env[VERBOSE_ENV] = '1';
   const bar = quiet ? undefined : progressBar();
-  // Ctrl-C: the first stops the run (warmup: nothing is kept; sampling: the draws so far
-  // are diagnosed and written, marked partial); a second exits at once.
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) {
-      removePendingTemporaries();
-      process.stderr.write('\nfunnelweb: interrupted again: exiting now\n');
-      process.exit(EXIT_INTERRUPTED);
-    }
-    interrupted = true;
-    controller.abort(new Error('interrupted (Ctrl-C)'));
-  };
-  process.on('SIGINT', onSigint);
+  // SIGINT (Ctrl-C), SIGTERM, SIGHUP: the first is acknowledged at once and stops the run
+  // (setup or warmup: nothing is kept; sampling: the draws so far are diagnosed and written,
+  // marked partial; diagnostics and writing: they finish); a second exits at once, leaving
+  // no temporary file. Exit code 128 + the first signal's number.
+  let phase: SamplePhase = 'setup';
+  const stop = handleStopSignals(() => `${SAMPLE_SIGNAL_ACTION[phase]}; ${AGAIN_TO_QUIT}`);
+  const lose = loseDeviceHook();
+  let hookGpu: Gpu | undefined;
   // The diagnostics' worker threads start (load their code) while the sampler runs, when
   // the draws will be many enough for them.
-  const workers = (data.K + 3) * chains * draws >= PARALLEL_MIN_DRAWS ? startSummaryWorkers() : null;
+  // As many workers as cores: they do all the work, so that the main thread stays free to
+  // answer a signal and to draw the progress line on time.
+  const workers = (data.K + 3) * chains * draws >= PARALLEL_MIN_DRAWS ? startSummaryWorkers(availableParallelism() + 1) : null;
   try {
+    if (lose) hookGpu = await requestGpu();
+    const onProgress = (p: Progress) => {
+      phase = p.phase;
+      if (lose && hookGpu && p.phase === lose.phase && p.iteration >= lose.iteration) {
+        hookGpu.device.destroy();
+        hookGpu = undefined;
+      }
+      bar?.update(p);
+    };
     let result: SampleResult;
     try {
       result = await sample({
@@ -138,22 +174,26 @@ export async function runSample(argv: string[]): Promise<number> {
         backend,
         adaptMetric,
         superchains,
-        onProgress: bar?.update,
+        onProgress,
         onBackend: (b) => {
+          phase = 'warmup';
           if (b.fallbackReason !== undefined) process.stderr.write(fallbackNotice(b.fallbackReason) + '\n');
         },
-        signal: controller.signal,
+        signal: stop.signal,
+        ...(lose ? { gpu: hookGpu } : {}),
       });
     } catch (err) {
       bar?.done();
-      if (!controller.signal.aborted) throw err;
-      process.stderr.write(`funnelweb: interrupted before the first draw (during warmup): nothing written\n`);
-      return EXIT_INTERRUPTED;
+      // A fault (a lost device) is reported as such even when a signal came too.
+      if (!stop.signal.aborted || err instanceof RunError) throw err;
+      process.stderr.write(`funnelweb: interrupted before the first draw (during ${phase === 'setup' ? 'setup' : 'warmup'}): nothing written\n`);
+      return stop.exitCode;
     }
     bar?.done();
-    if (result.partial) {
+    phase = 'diagnostics';
+    if (result.fault === undefined && result.partial) {
       process.stderr.write(
-        `funnelweb: interrupted after ${result.draws} of ${result.requestedDraws} draws: writing the partial results (Ctrl-C again to quit at once)\n`,
+        `funnelweb: interrupted after ${result.draws} of ${result.requestedDraws} draws: writing the partial results (${AGAIN_TO_QUIT})\n`,
       );
     }
     // performance.now() counts from the process start in Node.
@@ -168,12 +208,13 @@ export async function runSample(argv: string[]): Promise<number> {
     report.timing.sampling_ended_at_s = sampledAt / 1000;
     const s = report.sampler;
     const out = process.stdout;
-    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: interrupted, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
+    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: ${result.fault !== undefined ? 'the GPU device failed' : 'interrupted'}, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
     out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
     out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}), then diagnostics ${report.timing.diagnostics_s.toFixed(2)} s; ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
     if (report.centeredness) out.write(formatCenteredness(report.centeredness, report.data.labels) + '\n');
     out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
     for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+    phase = 'writing';
     if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
     if (csvPath) await writeDrawsCsv(csvPath, result);
     if (outPath) {
@@ -181,10 +222,14 @@ export async function runSample(argv: string[]): Promise<number> {
       await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
       if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
-    return interrupted ? EXIT_INTERRUPTED : 0;
+    if (result.fault !== undefined) {
+      throw new RunError(`${result.fault} (the results above are from the ${result.draws} draws per chain read back before it, marked partial)`);
+    }
+    return stop.exitCode;
   } finally {
     workers?.close();
-    process.off('SIGINT', onSigint);
+    stop.dispose();
+    hookGpu?.device.destroy();
   }
 }
 
@@ -194,5 +239,5 @@ function withWorkers(
   workers: SummaryWorkers | null,
 ): Parameters<typeof summarizeParallel> {
   const [params, chains, draws, opts] = args;
-  return [params, chains, draws, { ...opts, workers }];
+  return [params, chains, draws, { ...opts, workers, ...(workers ? { callerWorks: false } : {}) }];
 }

@@ -198,6 +198,7 @@ export async function summarizeParallel(
           if (m.index !== undefined && m.summary) {
             results[m.index] = m.summary;
             lastParallelStats.paramsByWorkers++;
+            opts.onProgress?.(Atomics.load(claims, 1), names.length);
           }
           if (m.failed) lastParallelStats.workerFailures.push(m.failed);
           if (m.done || m.failed) finish();
