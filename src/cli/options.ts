@@ -90,7 +90,8 @@ export function outputPath(flag: string, path: string | undefined, ext: string):
   if (path === undefined) return undefined;
   if (!path.endsWith(ext)) throw new InputError(flag, `must name a ${ext} file, got '${clip(path)}'`);
   const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(flag, `directory '${clip(dir)}' does not exist`);
+  if (!existsSync(dir)) throw new InputError(flag, `directory '${clip(dir)}' does not exist`);
+  if (!statSync(dir).isDirectory()) throw new InputError(flag, `'${clip(dir)}' is not a directory`);
   return path;
 }
 
