@@ -6,13 +6,15 @@ import { writeFileAtomic } from '../io/write.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import type { HierData } from '../model/data.ts';
 import { LOG_TAU } from '../model/model.ts';
-import { InputError } from '../errors.ts';
+import { clip, EXIT_SIGNAL, InputError, RunError } from '../errors.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { exactPosterior, type ExactPosterior } from '../model/posterior.ts';
 import { sample, type Progress, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
-import { summarizeParallel } from '../diagnostics/parallel.ts';
+import { PARALLEL_MIN_DRAWS, summarizeParallel } from '../diagnostics/parallel.ts';
+import { availableParallelism } from 'node:os';
+import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
 import type { Summary } from '../diagnostics/summary.ts';
 import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type CompareRow, type RankBy } from '../compare/compare.ts';
 import { multiRunProgressBar } from './progress.ts';
@@ -27,7 +29,7 @@ import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, s
 export const DEFAULT_COMPARE_PARAMS = ['centered', 'noncentered', 'auto'] as const;
 
 /** Exit code after Ctrl-C (128 + SIGINT), with the finished runs' rows still printed and written. */
-export const EXIT_INTERRUPTED = 130;
+export const EXIT_INTERRUPTED = EXIT_SIGNAL.SIGINT;
 
 const HELP = `funnelweb compare — run several parameterizations on the same data and seed, and rank them
 
@@ -98,7 +100,14 @@ export async function runCase(
   // Stopped during sampling: sample() keeps the draws so far, but a part-run's ESS/s is no
   // row of a ranking; the comparison ends here as for a stop in warmup.
   if (result.partial) signal?.throwIfAborted();
-  const { report, summary } = reportRun(result, opts.seed, await summarizeParallel(...summaryInputs(result)));
+  // A failed device: the run has no row (its kept draws are a part-run).
+  if (result.fault !== undefined) throw new RunError(`${name}: ${result.fault}`);
+  const [params, chains, draws, sopts] = summaryInputs(result);
+  // A large job runs on worker threads alone, so that the main thread stays free to answer
+  // a signal and to draw the progress line.
+  const big = Object.keys(params).length * chains * draws >= PARALLEL_MIN_DRAWS;
+  const diagnosed = await summarizeParallel(params, chains, draws, big ? { ...sopts, threads: availableParallelism() + 1, callerWorks: false } : sopts);
+  const { report, summary } = reportRun(result, opts.seed, diagnosed);
   const divLogTau = divergenceLogTauMedian(result.records.divergentPositions, result.model.dim, LOG_TAU);
   return { name, result, report, summary, row: compareRow(name, report, exact, divLogTau) };
 }
@@ -154,50 +163,66 @@ export async function runCompare(argv: string[]): Promise<number> {
 
   const exact = exactPosterior(data, opts.priors);
   const bar = opts.quiet ? undefined : multiRunProgressBar(cases.map((x) => ({ name: x.name, warmup: warmupBound(opts), draws: opts.draws })));
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
+  // SIGINT, SIGTERM, SIGHUP: the first stops the run under way (its draws are no row) and
+  // keeps the finished runs (their files are written as each finishes; their rows are
+  // printed and written with `interrupted: true`); a second exits at once.
   const rows: CompareRow[] = [];
-  let interrupted = false;
+  let current = 0;
+  let writing = false;
+  const stop = handleStopSignals(() =>
+    writing
+      ? `the files being written are finished first (${rows.length} of ${cases.length} runs finished); ${AGAIN_TO_QUIT}`
+      : `stopping run ${current + 1} of ${cases.length} (${clip(cases[current]?.name ?? '')}); the ${rows.length} finished are kept; ${AGAIN_TO_QUIT}`,
+  );
   try {
-    for (let i = 0; i < cases.length; i++) {
+    for (let i = 0; i < cases.length && !stop.signal.aborted; i++) {
+      current = i;
       let run: CaseRun;
       try {
-        run = await runCase(cases[i].name, cases[i].name, data, exact, opts, bar?.forRun(i), controller.signal);
+        run = await runCase(cases[i].name, cases[i].name, data, exact, opts, bar?.forRun(i), stop.signal);
       } catch (err) {
-        if (!controller.signal.aborted) throw err;
-        interrupted = true;
+        if (!stop.signal.aborted || err instanceof RunError) throw err;
         break;
       }
       rows.push(run.row);
       if (values.out !== undefined) {
+        writing = true;
         const base = join(values.out, slug(run.name));
         await writeFileAtomic(`${base}.summary.json`, JSON.stringify(run.report, null, 2) + '\n');
         await writeDrawsCsv(`${base}.draws.csv`, run.result);
+        writing = false;
       }
     }
+    bar?.done();
+    const interrupted = stop.signal.aborted;
+    if (interrupted && rows.length === 0) {
+      // No table of nothing, and no "no winner": nothing finished, nothing is written.
+      process.stderr.write(`funnelweb: interrupted (${stop.received}) before any run finished: nothing written\n`);
+      return stop.exitCode;
+    }
+    writing = true;
+    const cmp = rankRows(rows, rankBy);
+    const s = opts;
+    process.stdout.write(`FunnelWeb compare: ${values.data}, ${s.chains} chains x ${s.draws} draws after ${s.warmup} warmup, seed ${s.seed}; ranked by ${rankBy === 'tau' ? 'tau' : 'min'} bulk-ESS/s (per second of wall time)\n\n`);
+    process.stdout.write(formatComparison(cmp));
+    if (interrupted) process.stderr.write(`interrupted: ${rows.length} of ${cases.length} runs finished\n`);
+    if (jsonPath) {
+      const doc = {
+        data: values.data,
+        chains: s.chains,
+        warmup: s.warmup,
+        draws: s.draws,
+        seed: s.seed,
+        rank_by: rankBy,
+        winner: cmp.winner >= 0 ? rows[cmp.winner].name : null,
+        rows: rows.map((r, i) => ({ ...r, winner: i === cmp.winner, verdict: cmp.verdicts[i] })),
+        ...(interrupted ? { interrupted: true, finished_runs: rows.length, requested_runs: cases.length } : {}),
+      };
+      await writeFileAtomic(jsonPath, JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+    }
+    return stop.exitCode;
   } finally {
     bar?.done();
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
-  const cmp = rankRows(rows, rankBy);
-  const s = opts;
-  process.stdout.write(`FunnelWeb compare: ${values.data}, ${s.chains} chains x ${s.draws} draws after ${s.warmup} warmup, seed ${s.seed}; ranked by ${rankBy === 'tau' ? 'tau' : 'min'} bulk-ESS/s (per second of wall time)\n\n`);
-  process.stdout.write(formatComparison(cmp));
-  if (interrupted) process.stderr.write(`interrupted: ${rows.length} of ${cases.length} runs finished\n`);
-  if (jsonPath) {
-    const doc = {
-      data: values.data,
-      chains: s.chains,
-      warmup: s.warmup,
-      draws: s.draws,
-      seed: s.seed,
-      rank_by: rankBy,
-      winner: cmp.winner >= 0 ? rows[cmp.winner].name : null,
-      rows: rows.map((r, i) => ({ ...r, winner: i === cmp.winner, verdict: cmp.verdicts[i] })),
-      ...(interrupted ? { interrupted: true } : {}),
-    };
-    await writeFileAtomic(jsonPath, JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-  }
-  return interrupted ? EXIT_INTERRUPTED : 0;
 }

@@ -155,6 +155,7 @@ export function progressBar(
     },
     tick,
     done() {
+      if (finished) return;
       finished = true;
       stop();
       if (tty && drawn) stream.write('\n');
@@ -229,6 +230,7 @@ export function multiRunProgressBar(
     },
     tick,
     done() {
+      if (finished) return;
       finished = true;
       stop();
       if (tty && drawn) stream.write('\n');
@@ -279,6 +281,7 @@ export function diagnosticsProgress(
     },
     tick,
     done() {
+      if (finished) return;
       finished = true;
       stop();
       write(last, clock(), true);

@@ -12,7 +12,9 @@ import { reportHtml } from '../report/html.ts';
 import { OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
 import { multiRunProgressBar } from './progress.ts';
 import { checkOutputPaths, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound } from './options.ts';
-import { runCase, slug, EXIT_INTERRUPTED } from './compare.ts';
+import { runCase, slug } from './compare.ts';
+import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
+import { RunError } from '../errors.ts';
 
 /**
  * Default size of each of the study's seven runs. Chosen so that the whole study, diagnostics
@@ -62,84 +64,105 @@ export async function runReproduce(argv: string[]): Promise<number> {
 
   const t0 = performance.now();
   const bar = opts.quiet ? undefined : multiRunProgressBar(STUDY_CASES.map((c) => ({ name: caseKey(c), warmup: warmupBound(opts), draws: opts.draws })));
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
-  const cases: { key: string; dataSet: string; param: string; row: CompareRow; figures: CaseFigures; tauQ5: number; logTauQ5: number }[] = [];
-  let adapter = '';
-  let backend = '';
+  // SIGINT, SIGTERM, SIGHUP: the first stops the run under way and keeps the finished runs
+  // (each one's summary is written as it finishes); once all seven finished, the report is
+  // written first. A second exits at once.
+  let current = 0;
+  let writing = false;
+  const stop = handleStopSignals(() =>
+    writing
+      ? `the files being written are finished first; ${AGAIN_TO_QUIT}`
+      : `stopping run ${current + 1} of ${STUDY_CASES.length}; the finished runs' summaries are kept; ${AGAIN_TO_QUIT}`,
+  );
   try {
+    const cases: { key: string; dataSet: string; param: string; row: CompareRow; figures: CaseFigures; tauQ5: number; logTauQ5: number }[] = [];
+    let adapter = '';
+    let backend = '';
     for (let i = 0; i < STUDY_CASES.length; i++) {
+      current = i;
       const sc = STUDY_CASES[i];
       const sd = seeds.get(sc.dataSet)!;
       const exact = exacts.get(sc.dataSet)!;
       const c = parseParameterization(sc.param, sd.data.labels, 'case');
       let run;
       try {
-        run = await runCase(sc.param, c, sd.data, exact, opts, bar?.forRun(i), controller.signal);
+        run = await runCase(sc.param, c, sd.data, exact, opts, bar?.forRun(i), stop.signal);
       } catch (err) {
-        if (!controller.signal.aborted) throw err;
-        bar?.done();
-        process.stderr.write(`interrupted: ${cases.length} of ${STUDY_CASES.length} runs finished; their summaries are in ${outDir}\n`);
-        return EXIT_INTERRUPTED;
+        if (!stop.signal.aborted || err instanceof RunError) throw err;
+        break;
       }
       backend = run.report.device.backend;
       adapter = run.report.device.adapter;
+      writing = true;
       await writeFileAtomic(join(outDir, `${sc.dataSet}_${slug(sc.param)}.summary.json`), JSON.stringify(run.report, null, 2) + '\n');
+      writing = false;
       const figures = caseFigures(run.result, run.report, run.summary, run.row, exact, sd.truth, opts.priors.tau);
       cases.push({ key: caseKey(sc), dataSet: sc.dataSet, param: sc.param, row: run.row, figures, tauQ5: run.report.params.tau.q5, logTauQ5: run.report.params.log_tau.q5 });
+      if (stop.signal.aborted) break;
     }
+    bar?.done();
+    if (cases.length < STUDY_CASES.length) {
+      // Interrupted (or stopped after the run under way finished): the finished runs'
+      // summaries are written; the report needs all seven.
+      process.stderr.write(
+        cases.length === 0
+          ? `funnelweb: interrupted (${stop.received}) before any run finished: nothing written\n`
+          : `interrupted: ${cases.length} of ${STUDY_CASES.length} runs finished; their summaries are in ${outDir} (no report.html: it needs all ${STUDY_CASES.length})\n`,
+      );
+      return stop.exitCode;
+    }
+    writing = true;
+    const wallS = (performance.now() - t0) / 1000;
+
+    const comparisons: Record<string, Comparison> = {};
+    for (const name of SEED_DATA_SETS) comparisons[name] = rankRows(cases.filter((c) => c.dataSet === name).map((c) => c.row));
+    const outcome = (ds: string, param: string): CaseOutcome => {
+      const c = cases.find((x) => x.dataSet === ds && x.param === param)!;
+      return { row: c.row, tauQ5: c.tauQ5, logTauQ5: c.logTauQ5, zRidge: c.figures.funnel.zRidge, exactTau: exacts.get(ds)!.tau };
+    };
+    const conclusions: Conclusion[] = [
+      weakConclusion(outcome('weak', 'centered'), outcome('weak', 'noncentered')),
+      strongConclusion(outcome('strong', 'centered'), outcome('strong', 'noncentered')),
+      unbalancedConclusion(outcome('unbalanced', 'centered'), outcome('unbalanced', 'noncentered'), outcome('unbalanced', 'mixed:2,6')),
+    ];
+    const closing = cases.map((c) => {
+      const e = c.figures.diagnostics.ebfmi;
+      return {
+        key: c.key,
+        ours: { divergences: c.row.divergences, rate: c.row.divergence_rate, ebfmiMin: e.min, ebfmiMax: e.max, stepSize: c.row.step_size, essPerS: c.row.ess_bulk_min_per_s, wallS: c.row.wall_s },
+        study: PUBLISHED[c.key],
+      };
+    });
+    const page = {
+      generated: new Date().toISOString(),
+      wallS,
+      settings: { chains: opts.chains, warmup: opts.warmup, draws: opts.draws, seed: opts.seed, backend, adapter, targetAccept: opts.targetAccept ?? OPTIMAL_TARGET_ACCEPTANCE_RATE },
+      dataSets: SEED_DATA_SETS.map((name) => {
+        const sd = seeds.get(name)!;
+        const y: number[][] = Array.from({ length: sd.data.K }, () => []);
+        sd.data.y.forEach((v, i) => y[sd.data.group[i]].push(v));
+        return { name, sigma: sd.sigma, truth: sd.truth, y };
+      }),
+      cases: cases.map(({ key, dataSet, param, row, figures }) => ({ key, dataSet, param, row, figures })),
+      comparisons,
+      closing,
+      conclusions,
+    };
+    const htmlPath = join(outDir, 'report.html');
+    await writeFileAtomic(htmlPath, await reportHtml('FunnelWeb: the seed study reproduced', page));
+
+    const out = process.stdout;
+    out.write(`FunnelWeb reproduce: ${STUDY_CASES.length} runs of ${opts.chains} chains x ${opts.draws} draws after ${opts.warmup} warmup on ${backend} [${adapter}] in ${wallS.toFixed(1)} s\n\n`);
+    for (const c of closing) {
+      const p = c.study;
+      out.write(`${c.key.padEnd(24)} divergences ${String(c.ours.divergences).padStart(7)} (${(100 * c.ours.rate).toPrecision(2)}%; study ${p.divergences}/${p.transitions})  E-BFMI ${c.ours.ebfmiMin.toFixed(2)}-${c.ours.ebfmiMax.toFixed(2)} (study ${p.ebfmi.join('-')})  step ${c.ours.stepSize.toPrecision(3)}${p.stepSize ? ` (study ${p.stepSize.join('-')})` : ''}  min bulk-ESS/s ${Math.round(c.ours.essPerS)}\n`);
+    }
+    out.write('\n');
+    for (const c of conclusions) out.write(`${c.supported ? 'reproduced' : 'NOT reproduced'} (${c.dataSet}): ${c.supported ? c.claim : c.study}\n  ${c.evidence}\n`);
+    out.write(`\nwrote ${htmlPath}\n`);
+    return stop.exitCode;
   } finally {
     bar?.done();
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
-  const wallS = (performance.now() - t0) / 1000;
-
-  const comparisons: Record<string, Comparison> = {};
-  for (const name of SEED_DATA_SETS) comparisons[name] = rankRows(cases.filter((c) => c.dataSet === name).map((c) => c.row));
-  const outcome = (ds: string, param: string): CaseOutcome => {
-    const c = cases.find((x) => x.dataSet === ds && x.param === param)!;
-    return { row: c.row, tauQ5: c.tauQ5, logTauQ5: c.logTauQ5, zRidge: c.figures.funnel.zRidge, exactTau: exacts.get(ds)!.tau };
-  };
-  const conclusions: Conclusion[] = [
-    weakConclusion(outcome('weak', 'centered'), outcome('weak', 'noncentered')),
-    strongConclusion(outcome('strong', 'centered'), outcome('strong', 'noncentered')),
-    unbalancedConclusion(outcome('unbalanced', 'centered'), outcome('unbalanced', 'noncentered'), outcome('unbalanced', 'mixed:2,6')),
-  ];
-  const closing = cases.map((c) => {
-    const e = c.figures.diagnostics.ebfmi;
-    return {
-      key: c.key,
-      ours: { divergences: c.row.divergences, rate: c.row.divergence_rate, ebfmiMin: e.min, ebfmiMax: e.max, stepSize: c.row.step_size, essPerS: c.row.ess_bulk_min_per_s, wallS: c.row.wall_s },
-      study: PUBLISHED[c.key],
-    };
-  });
-  const page = {
-    generated: new Date().toISOString(),
-    wallS,
-    settings: { chains: opts.chains, warmup: opts.warmup, draws: opts.draws, seed: opts.seed, backend, adapter, targetAccept: opts.targetAccept ?? OPTIMAL_TARGET_ACCEPTANCE_RATE },
-    dataSets: SEED_DATA_SETS.map((name) => {
-      const sd = seeds.get(name)!;
-      const y: number[][] = Array.from({ length: sd.data.K }, () => []);
-      sd.data.y.forEach((v, i) => y[sd.data.group[i]].push(v));
-      return { name, sigma: sd.sigma, truth: sd.truth, y };
-    }),
-    cases: cases.map(({ key, dataSet, param, row, figures }) => ({ key, dataSet, param, row, figures })),
-    comparisons,
-    closing,
-    conclusions,
-  };
-  const htmlPath = join(outDir, 'report.html');
-  await writeFileAtomic(htmlPath, await reportHtml('FunnelWeb: the seed study reproduced', page));
-
-  const out = process.stdout;
-  out.write(`FunnelWeb reproduce: ${STUDY_CASES.length} runs of ${opts.chains} chains x ${opts.draws} draws after ${opts.warmup} warmup on ${backend} [${adapter}] in ${wallS.toFixed(1)} s\n\n`);
-  for (const c of closing) {
-    const p = c.study;
-    out.write(`${c.key.padEnd(24)} divergences ${String(c.ours.divergences).padStart(7)} (${(100 * c.ours.rate).toPrecision(2)}%; study ${p.divergences}/${p.transitions})  E-BFMI ${c.ours.ebfmiMin.toFixed(2)}-${c.ours.ebfmiMax.toFixed(2)} (study ${p.ebfmi.join('-')})  step ${c.ours.stepSize.toPrecision(3)}${p.stepSize ? ` (study ${p.stepSize.join('-')})` : ''}  min bulk-ESS/s ${Math.round(c.ours.essPerS)}\n`);
-  }
-  out.write('\n');
-  for (const c of conclusions) out.write(`${c.supported ? 'reproduced' : 'NOT reproduced'} (${c.dataSet}): ${c.supported ? c.claim : c.study}\n  ${c.evidence}\n`);
-  out.write(`\nwrote ${htmlPath}\n`);
-  return 0;
 }
