@@ -6,7 +6,8 @@
  * - during sampling: the run stops, the summary (marked partial, with the draws completed),
  *   the draws CSV (retained chains x draws completed rows, read back by `funnelweb
  *   diagnose`) and the table are written from the draws so far; exit code 130;
- * - during warmup: one line on stderr, exit code 130, no output file;
+ * - during warmup: the acknowledgement and one line saying nothing is written, exit code
+ *   130, no output file (SIGTERM, SIGHUP and the other phases: cli_signals.test.ts);
  * - a second Ctrl-C exits at once (130) and leaves no file, not even a temporary one;
  * - never a stack trace.
  */
@@ -158,7 +159,11 @@ describe('funnelweb sample: Ctrl-C', () => {
     const r = await interruptAt([...SRC_CLI, ...sampleArgs(summary, csv, 100_000, 100)], 'warmup');
     expect(r.code, r.stderr).toBe(130);
     expectNoStackTrace(r.stderr);
-    expect(r.stderr.match(/^funnelweb:.*$/gm)).toEqual(['funnelweb: interrupted before the first draw (during warmup): nothing written']);
+    // The acknowledgement at once, then what came of it.
+    expect(r.stderr.match(/^funnelweb:.*$/gm)).toEqual([
+      'funnelweb: Ctrl-C (SIGINT): stopping warmup: nothing will be written; Ctrl-C or the signal again quits at once',
+      'funnelweb: interrupted before the first draw (during warmup): nothing written',
+    ]);
     expect(r.stdout).toBe('');
     expect(existsSync(summary)).toBe(false);
     expect(existsSync(csv)).toBe(false);
@@ -171,7 +176,7 @@ describe('funnelweb sample: Ctrl-C', () => {
     const r = await interruptAt([...SRC_CLI, ...sampleArgs(summary, csv, 100, 100_000)], 'sampling', 30);
     expect(r.code, r.stderr).toBe(130);
     expectNoStackTrace(r.stderr);
-    expect(r.stderr).toMatch(/^funnelweb: interrupted again: exiting now$/m);
+    expect(r.stderr).toMatch(/^funnelweb: interrupted again \(SIGINT\): exiting now$/m);
     // Either nothing or complete files; never a temporary one.
     expect(readdirSync(sub).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
