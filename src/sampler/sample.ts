@@ -2,6 +2,7 @@ import type { HierData } from '../model/data.ts';
 import { makeModel, type HierModel } from '../model/model.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { groupStats } from '../model/suffstats.ts';
+import { chooseScale, logDensityOffset, scaleData, scalePriors, unscalePositions, type DataScale } from '../model/scale.ts';
 import { InputError, RunError } from '../errors.ts';
 import { DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
 import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE, type CheesState } from '../adaptation/chees.ts';
@@ -68,9 +69,10 @@ export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
  */
 export const SAMPLING_SYNC_INTERVAL = 32;
 /**
- * Device time aimed at between sampling syncs: the interval is sized from the time per
- * iteration measured so far (first from warmup's), between 1 and SAMPLING_SYNC_INTERVAL
- * iterations. Where a sync falls does not change the draws.
+ * Device time aimed at between sampling syncs: a sync is made once the leapfrog steps
+ * issued since the last one would take this long at the time per step measured so far
+ * (first from warmup's last run, then from the time between reports), after 1 to
+ * SAMPLING_SYNC_INTERVAL iterations. Where a sync falls does not change the draws.
  */
 export const SAMPLING_SYNC_SECONDS = 1;
 /**
@@ -196,7 +198,7 @@ export interface SampleResult {
   readonly requestedDraws: number;
   readonly superchains?: number;
   /** Constrained draws of the retained chains, chain-major (chain * draws + draw): mu, tau, log_tau, theta[label]. */
-  readonly params: Record<string, Float32Array>;
+  readonly params: Record<string, Float32Array | Float64Array>;
   /** Names in `params`, in display order. */
   readonly paramNames: readonly string[];
   /** Raw records (unconstrained positions, log p, energy, acceptance, divergences). */
@@ -213,6 +215,12 @@ export interface SampleResult {
   /** With `auto` / `auto-binary`: the learned centeredness, its tau estimates and where it settled. */
   readonly centeredness?: CenterednessReport;
   readonly timing: { readonly compile_s: number; readonly warmup_s: number; readonly sampling_s: number; readonly total_s: number };
+  /**
+   * Set when the sampler ran in standardized units (`model/scale.ts`): y' = (y - shift)/scale.
+   * Every draw, position and log density here is in the user's units; `stepSize`,
+   * `trajectoryLength`, `invMass` and `adaptation` are in the sampler's.
+   */
+  readonly units?: DataScale;
 }
 
 function checkInt(field: string, v: number, min: number): number {
@@ -269,6 +277,74 @@ const now = () => performance.now() / 1000;
  * uninterrupted run's).
  */
 export async function sample(options: SampleOptions): Promise<SampleResult> {
+  const priors = options.priors ?? DEFAULT_PRIORS;
+  // WebGPU computes in float32 (and `auto` may run there); the CPU backend in float64.
+  const units = chooseScale(options.data, priors, options.backend === 'cpu' ? 'float64' : 'float32');
+  if (units.shift === 0 && units.scale === 1) return sampleInUnits(options);
+  const onSnapshot = options.onSnapshot;
+  let c: Centeredness | undefined;
+  const inner = await sampleInUnits({
+    ...options,
+    data: scaleData(options.data, units),
+    priors: scalePriors(priors, units),
+    ...(onSnapshot && {
+      onSnapshot: (snap: PositionSnapshot) => {
+        const positions = Float64Array.from(snap.positions);
+        unscalePositions(positions, c ?? new Float64Array(options.data.K), units);
+        onSnapshot({ ...snap, positions });
+      },
+    }),
+    onBackend: (b) => options.onBackend?.(b),
+  });
+  c = inner.model.c;
+  return unscaleResult(inner, options.data, priors, units);
+}
+
+/**
+ * A run in standardized units (`model/scale.ts`) mapped back to the user's: the model on the
+ * user's data and priors, the constrained draws (mu, tau, log_tau, theta) and the recorded
+ * unconstrained positions in the user's units, lp__ and energy__ shifted by the constant
+ * that makes them the user's log density. Step size, trajectory length and metric stay in
+ * the sampler's units (`units` says which).
+ */
+function unscaleResult(r: SampleResult, data: HierData, priors: Priors, units: DataScale): SampleResult {
+  const model = makeModel(data, r.model.c, priors);
+  const { shift, scale } = units;
+  const logScale = Math.log(scale);
+  // tau and log tau keep their relative precision in float32; mu and theta, moved by a
+  // shift, are stored in float64 (1000 + 1e-5 x would round to a few values in float32).
+  const params: Record<string, Float32Array | Float64Array> = {};
+  for (const name of r.paramNames) {
+    const a = r.params[name];
+    if (name === 'tau') for (let i = 0; i < a.length; i++) a[i] = scale * a[i];
+    else if (name === 'log_tau') for (let i = 0; i < a.length; i++) a[i] = a[i] + logScale;
+    else if (shift === 0) for (let i = 0; i < a.length; i++) a[i] = scale * a[i];
+    else {
+      const out = typeof SharedArrayBuffer === 'function' ? new Float64Array(new SharedArrayBuffer(a.length * 8)) : new Float64Array(a.length);
+      for (let i = 0; i < a.length; i++) out[i] = shift + scale * a[i];
+      params[name] = out;
+      continue;
+    }
+    params[name] = a;
+  }
+  const { constrained: _inUnits, ...rec } = r.records;
+  unscalePositions(rec.positions, model.c, units);
+  unscalePositions(rec.divergentPositions, model.c, units);
+  const offset = logDensityOffset(model.c, units);
+  for (let i = 0; i < rec.logDensity.length; i++) rec.logDensity[i] += offset;
+  // energy = -log p + kinetic energy
+  for (let i = 0; i < rec.energy.length; i++) rec.energy[i] -= offset;
+  const cr = r.centeredness;
+  const centerednessInUnits = cr && {
+    ...cr,
+    initialTau: cr.initialTau * scale,
+    updates: cr.updates.map((u) => ({ ...u, tau: u.tau * scale })),
+  };
+  return { ...r, model, params, records: rec, units, ...(centerednessInUnits && { centeredness: centerednessInUnits }) };
+}
+
+/** `sample` in the units the data and priors are given in (see `sample`). */
+async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   const t0 = now();
   const data = options.data;
   const chains = checkInt('chains', options.chains ?? DEFAULT_CHAINS, 1);
@@ -314,8 +390,9 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     const f = backend.deviceFault ? await backend.deviceFault(false) : null;
     if (f) throw new RunError(faultMessage(f, where()));
   };
-  // Seconds per iteration of the last warmup run or iteration: the first sampling sync's interval is sized from it.
-  let lastPerIteration = 0;
+  // Seconds per leapfrog step (all chains) of the last warmup run or iteration: the first
+  // sampling syncs are sized from it.
+  let secondsPerStep = 0;
   try {
     await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
     // The jitter sequence's length is fixed before warmup (with auto, from the cap), so
@@ -405,7 +482,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
         await failIfFaulted();
         const perIteration = (now() - tRun) / count;
-        lastPerIteration = perIteration;
+        secondsPerStep = (now() - tRun) / Math.max(1, r.numSteps.reduce((a, b) => a + b, 0));
         runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
         for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
         state = r.state;
@@ -442,7 +519,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         history.divergences[it] = stats.numDivergent;
         warmupDivergences += stats.numDivergent;
         await failIfFaulted();
-        lastPerIteration = now() - tIteration;
+        secondsPerStep = (now() - tIteration) / Math.max(1, L);
         state = adapter.update(state, stats, u);
         if (windowEnds.length) {
           window = metric.update(window, stats);
@@ -489,11 +566,10 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     let completed = 0;
     // Draws confirmed by the last report (the device had done them).
     let confirmed = 0;
-    // Iterations between syncs: sized to about SAMPLING_SYNC_SECONDS of device time, first
-    // from warmup's time per iteration, then from the time between reports.
-    const syncInterval = (perIteration: number) =>
-      perIteration > 0 ? Math.max(1, Math.min(SAMPLING_SYNC_INTERVAL, Math.floor(SAMPLING_SYNC_SECONDS / perIteration))) : SAMPLING_SYNC_INTERVAL;
-    let syncEvery = syncInterval(lastPerIteration);
+    // Syncs about SAMPLING_SYNC_SECONDS of device time apart: the steps issued since the last
+    // one are timed at the seconds per step measured (warmup's, then between reports; each
+    // report's time covers its interval, as the device works through the intervals in turn).
+    let stepsSinceSync = 0;
     let sinceSync = 0;
     let lastReportAt = now();
     // Each sync is awaited one interval later, after the next interval's draws are submitted,
@@ -505,7 +581,7 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
       // An uncaptured GPU error rejects nothing: it is looked for at every sync.
       if (backend.deviceFault && (await backend.deviceFault(false))) throw new Error('the device failed');
       const tReport = now();
-      if (f.iteration > confirmed) syncEvery = syncInterval((tReport - lastReportAt) / (f.iteration - confirmed));
+      if (f.steps > 0) secondsPerStep = (tReport - lastReportAt) / f.steps;
       lastReportAt = tReport;
       confirmed = f.iteration;
       options.onProgress?.({
@@ -535,8 +611,10 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
         backend.step({ iteration: it, stepSize: tuned.stepSize, numSteps: L, invMass });
         backend.recordDraw();
         completed = t + 1;
-        if (++sinceSync >= syncEvery || t + 1 === draws) {
+        stepsSinceSync += L;
+        if (++sinceSync >= SAMPLING_SYNC_INTERVAL || stepsSinceSync * secondsPerStep >= SAMPLING_SYNC_SECONDS || t + 1 === draws) {
           sinceSync = 0;
+          stepsSinceSync = 0;
           const sync = backend.sync();
           // Awaited later (report); marked handled now so that a failure while it waits is
           // thrown there, not reported as an unhandled rejection.
