@@ -146,7 +146,7 @@ export function traceData(result: SampleResult): TraceData {
   const chains = Math.min(TRACE_CHAINS, result.retainedChains);
   const { stride, count } = strided(draws, MAX_TRACE_POINTS);
   const x = Float64Array.from({ length: count }, (_, j) => j * stride);
-  const pick = (values: Float32Array, c: number) => Float32Array.from({ length: count }, (_, j) => values[c * draws + j * stride]);
+  const pick = (values: Float32Array | Float64Array, c: number) => Float32Array.from({ length: count }, (_, j) => values[c * draws + j * stride]);
   return {
     chains,
     stride,
@@ -265,7 +265,7 @@ export function acfData(result: SampleResult): AcfData {
   const draws = result.draws;
   const chains = Math.min(ACF_CHAINS, result.retainedChains);
   const L = Math.min(MAX_ACF_LAG, draws - 1);
-  const mean = (values: Float32Array) => {
+  const mean = (values: Float32Array | Float64Array) => {
     const out = new Float64Array(L + 1);
     let used = 0;
     for (let c = 0; c < chains; c++) {

@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import type { HierData } from '../src/model/data.ts';
 import { exactPosterior } from '../src/model/posterior.ts';
 import type { RunReport } from '../src/sampler/report.ts';
+import type { Priors } from '../src/model/priors.ts';
 
 /** A posterior mean may differ from the exact one by this many MCSE. */
 export const MCSE_TOL = 4;
@@ -22,11 +23,11 @@ export interface Exactness {
 }
 
 /**
- * Compares `report` with the exact posterior of `data` and returns the worst deviations;
+ * Compares `report` with the exact posterior of `data` (under `priors`, default the seed's) and returns the worst deviations;
  * with `assert` (the default) every parameter must be within the tolerances.
  */
-export function checkExact(report: RunReport, data: HierData, assert = true): Exactness {
-  const exact = exactPosterior(data);
+export function checkExact(report: RunReport, data: HierData, assert = true, priors?: Priors): Exactness {
+  const exact = exactPosterior(data, priors);
   const targets: [string, { mean: number; sd: number }][] = [
     ['mu', exact.mu],
     ['log_tau', exact.logTau],

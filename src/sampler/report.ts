@@ -71,7 +71,7 @@ export const COLLAPSED_STEP_LEAPFROG = 100;
  * The arguments of `summarize` for a run's retained draws (also for `summarizeParallel`,
  * which Node callers use for large runs): parameters, chains, draws and the sampler traces.
  */
-export function summaryInputs(result: SampleResult): [Record<string, Float32Array>, number, number, SummarizeOptions] {
+export function summaryInputs(result: SampleResult): [Record<string, Float32Array | Float64Array>, number, number, SummarizeOptions] {
   const rec = result.records;
   const chains = rec.retainedChains;
   return [

@@ -283,7 +283,7 @@ export function caseFigures(
   // Autocorrelation of mu and tau, averaged over the first chains.
   const aChains = Math.min(ACF_CHAINS, chains);
   const lags = Math.min(ACF_LAGS, draws - 1);
-  const acfMean = (v: Float32Array) => {
+  const acfMean = (v: Float32Array | Float64Array) => {
     const acc = new Float64Array(lags + 1);
     for (let ch = 0; ch < aChains; ch++) {
       const a = autocorrelation(v.subarray(ch * draws, (ch + 1) * draws));

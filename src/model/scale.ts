@@ -1,0 +1,266 @@
+/**
+ * Standardized units: the sampler runs on y' = (y - shift)/scale, sigma' = sigma/scale with
+ * the priors moved to the same units, and its draws are mapped back exactly, so the
+ * posterior is the user's whatever the units of y: measurements in millions, or sigma of
+ * 1e-6, sample as the seed's data do.
+ *
+ * The map is affine in (mu, theta) and a shift in log tau:
+ *
+ *   mu = shift + scale mu',   tau = scale tau',   theta_k = shift + scale theta'_k,
+ *   mu' ~ N((m0 - shift)/scale, s0/scale),   tau' ~ HalfNormal|HalfCauchy(S/scale),
+ *
+ * so the posterior of (mu', tau', theta') is the user's posterior pushed through the map
+ * (a change of variables of the whole model, priors included). In the sampler's coordinates
+ * (mu, s = log tau, z_k), with z_k = c_k mu + tau^(c_k - 1)(theta_k - mu):
+ *
+ *   s = s' + log scale,   z_k = c_k shift + scale^(c_k) (z'_k - c_k mu') + c_k scale mu',
+ *
+ * and the log density the sampler reports (`model.ts`, up to a constant) differs by
+ * (1 - sum_k c_k) log scale (the tau prior's +s term and each group's -c_k s term), which
+ * `unscaleLogDensity` adds back, so lp__ and energy__ are those of a run in the user's units.
+ *
+ * The scale is a power of two (multiplying by it is exact in floating point) and the shift is
+ * used only where the data sit far from zero on their own scale; data already near unit
+ * scale (the seed study's: scale 2^-5..2^5, centre within 16 scales of 0) run unchanged.
+ *
+ * What no affine map can make representable is rejected with an InputError naming the field
+ * (`checkRepresentable`): a group whose mean lies more standard errors from the others than
+ * the sampler's floating point resolves (float32 on WebGPU, float64 on the CPU backend), a
+ * sigma whose range within the data spans more than the exponent range, a prior whose
+ * location or scale lies beyond it in the data's units.
+ */
+import type { HierData } from './data.ts';
+import type { Centeredness } from './parameterization.ts';
+import type { Priors } from './priors.ts';
+import { groupStats } from './suffstats.ts';
+import { clip, InputError } from '../errors.ts';
+
+/** y = shift + scale y' (scale a power of two). */
+export interface DataScale {
+  readonly shift: number;
+  readonly scale: number;
+}
+
+/** The identity: the data as given. */
+export const IDENTITY_SCALE: DataScale = { shift: 0, scale: 1 };
+
+/** The floating point the sampler computes in: WebGPU's float32, or the CPU backend's float64. */
+export type SamplerPrecision = 'float32' | 'float64';
+
+/**
+ * Limits of what the sampler resolves, per precision.
+ * - `maxRatio`: most standard errors between a group's mean and the centre. A coordinate at
+ *   R posterior sds from zero has a spacing of R 2^-(p-1) sds (p = 24 bits in float32, 53 in
+ *   float64); R = 2^18 leaves float32 1/32 of an sd, fine against leapfrog steps of 0.1-1 sd;
+ *   2^45 leaves float64 1/256.
+ * - `maxExponent`: most binary orders of magnitude of a standardized quantity (a prior's
+ *   scale or location, a standard error) away from 1, so that its square and reciprocal stay
+ *   finite and normal (float32: 2^±126; float64: 2^±1022).
+ * - `maxConflict`: most prior sds between a prior and the data (mu's location against the
+ *   data's centre; a half-normal tau's scale against the spread of the group means): the
+ *   log density holds -z^2/2, and an energy difference of about 0.01 must stay resolvable in
+ *   it (float32: |log p| up to 2^17 gives a spacing of 2^-6; float64: 2^47, the same).
+ */
+export const PRECISION_LIMITS: Record<SamplerPrecision, { readonly maxRatio: number; readonly maxExponent: number; readonly maxConflict: number }> = {
+  float32: { maxRatio: 2 ** 18, maxExponent: 60, maxConflict: 2 ** 9 },
+  float64: { maxRatio: 2 ** 45, maxExponent: 500, maxConflict: 2 ** 24 },
+};
+
+/** Scales within 2^±IDENTITY_EXPONENT of 1 (and centres within IDENTITY_CENTRE scales of 0) run unchanged. */
+export const IDENTITY_EXPONENT = 5;
+export const IDENTITY_CENTRE = 16;
+
+/** 1.4826 MAD: the normal-consistent robust sd (Rousseeuw & Croux 1993). */
+const MAD_TO_SD = 1.4826;
+
+function median(values: Float64Array): number {
+  if (values.length === 0) return NaN;
+  const v = Float64Array.from(values).sort();
+  const h = v.length >> 1;
+  return v.length % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+const pow2 = (x: number) => 2 ** Math.round(Math.log2(x));
+const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? String(Number(x.toPrecision(4))) : x.toExponential(2));
+
+/** An approximate posterior location and spread of the data, in float64, for choosing the units. */
+interface Sketch {
+  /** Power of two near the median sigma: the data divided by it are O(1) in sigma. */
+  readonly b0: number;
+  /** Precision-weighted centre of the group means given tau_hat (BDA3 eq. 5.20), in the data's units. */
+  readonly centre: number;
+  /** The median group mean, in the data's units (0 without data). */
+  readonly dataCentre: number;
+  /** Posterior scale of the coordinates: max(sd of mu | tau_hat, tau_hat), in the data's units. */
+  readonly spread: number;
+  /** The spread of the group means beyond their standard errors (what tau must explain), in the data's units. */
+  readonly tauExcess: number;
+  /** Group means and standard errors (in units of b0), groups with data only; and their indices. */
+  readonly ybar: Float64Array;
+  readonly se: Float64Array;
+  readonly groups: Int32Array;
+}
+
+function sketch(data: HierData, priors: Priors, limits: { maxExponent: number }): Sketch {
+  const { y, sigma } = data;
+  const b0 = y.length > 0 ? pow2(median(sigma)) : 1;
+  const lo = 2 ** -limits.maxExponent;
+  const hi = 2 ** limits.maxExponent;
+  for (let i = 0; i < sigma.length; i++) {
+    const r = sigma[i] / b0;
+    if (!(r >= lo && r <= hi)) {
+      throw new InputError(`sigma (observation ${i + 1})`, `${fmt(sigma[i])} is ${fmt(r)} times the median sigma ${fmt(median(sigma))}: sigmas spanning that range cannot be computed with together`);
+    }
+  }
+  const scaled: HierData = { ...data, y: y.map((v) => v / b0), sigma: sigma.map((v) => v / b0) };
+  const st = groupStats(scaled);
+  const groups = Int32Array.from({ length: st.K }, (_, k) => k).filter((k) => st.n[k] > 0);
+  const ybar = Float64Array.from(groups, (k) => st.ybar[k]);
+  const se = Float64Array.from(groups, (k) => st.se[k]);
+  const m0 = priors.mu.loc / b0;
+  const s0 = priors.mu.scale / b0;
+  const sTau = priors.tau.scale / b0;
+  const m = median(ybar);
+  const sd = ybar.length >= 2 ? MAD_TO_SD * median(ybar.map((v) => Math.abs(v - m))) : 0;
+  // tau's scale: the spread of the group means, at most a few prior scales; the prior's scale without it.
+  // tau's scale: the spread of the group means, at most a few prior scales; the prior's scale without it.
+  const tauHat = sd > 0 && Number.isFinite(sd) ? Math.min(sd, 3 * sTau) : sTau;
+  // The spread of the means beyond their noise: what tau must explain.
+  const seMed = median(se);
+  const excess = sd > 0 && Number.isFinite(seMed) ? sd * Math.sqrt(Math.max(0, 1 - (seMed / sd) ** 2)) : 0;
+  // The centre: the median group mean (robust to a stray group) weighed against the prior's
+  // location by their precisions given tau_hat (as mu | tau in BDA3 eq. 5.20).
+  const prior = s0 > 0 && Number.isFinite(s0) ? 1 / (s0 * s0) : 0;
+  let dataPrec = 0;
+  for (let j = 0; j < ybar.length; j++) dataPrec += 1 / (tauHat * tauHat + se[j] * se[j]);
+  const prec = prior + dataPrec;
+  const combined = (prior * m0 + (dataPrec > 0 ? dataPrec * m : 0)) / prec;
+  const centre = prec > 0 && Number.isFinite(combined) ? combined : Number.isFinite(m) ? m : 0;
+  const spread = Math.max(prec > 0 ? 1 / Math.sqrt(prec) : 0, tauHat);
+  return { b0, centre: centre * b0, dataCentre: (Number.isFinite(m) ? m : 0) * b0, spread: spread * b0, tauExcess: excess * b0, ybar, se, groups };
+}
+
+/**
+ * The units the sampler runs in for these data and priors (a power-of-two scale near the
+ * posterior's spread, and a shift to its centre where the data sit far from zero), after
+ * checking that the model is representable in `precision` (InputError naming the field
+ * otherwise). Identity for data already near unit scale.
+ */
+export function chooseScale(data: HierData, priors: Priors, precision: SamplerPrecision): DataScale {
+  const limits = PRECISION_LIMITS[precision];
+  const sk = sketch(data, priors, limits);
+  let scale = Number.isFinite(sk.spread) && sk.spread > 0 ? pow2(sk.spread) : 1;
+  let shift = Math.abs(sk.centre) > IDENTITY_CENTRE * scale ? roundTo(sk.centre, scale / 256) : 0;
+  if (shift === 0 && scale >= 2 ** -IDENTITY_EXPONENT && scale <= 2 ** IDENTITY_EXPONENT) scale = 1;
+  if (!Number.isFinite(scale) || scale === 0) scale = 1;
+  if (!Number.isFinite(shift)) shift = 0;
+  const s: DataScale = { shift, scale };
+  checkRepresentable(data, priors, s, sk, precision);
+  return s;
+}
+
+/** x rounded to a multiple of `unit` (so the shift has few significant bits). */
+function roundTo(x: number, unit: number): number {
+  return Math.round(x / unit) * unit;
+}
+
+/**
+ * Throws an InputError naming the field when the standardized model cannot be computed in
+ * `precision`: a prior's scale or location beyond the exponent range in the data's units, or
+ * a group's mean further from the centre, in standard errors, than the precision resolves.
+ */
+function checkRepresentable(data: HierData, priors: Priors, s: DataScale, sk: Sketch, precision: SamplerPrecision): void {
+  const { maxRatio, maxExponent, maxConflict } = PRECISION_LIMITS[precision];
+  const inRange = (x: number) => x >= 2 ** -maxExponent && x <= 2 ** maxExponent;
+  const cure = precision === 'float32' ? ' (WebGPU computes in float32; --backend cpu computes in float64)' : '';
+  const unitsNote = `the data's scale is about ${fmt(s.scale === 1 ? sk.spread : s.scale)}`;
+  const muScale = priors.mu.scale / s.scale;
+  if (!inRange(muScale)) {
+    throw new InputError('--mu-prior', `scale ${fmt(priors.mu.scale)} cannot be computed with: ${unitsNote}${cure}`);
+  }
+  const muLoc = Math.abs(priors.mu.loc - s.shift) / s.scale;
+  if (muLoc > 2 ** maxExponent) {
+    throw new InputError('--mu-prior', `location ${fmt(priors.mu.loc)} is ${fmt(muLoc)} times the data's scale (about ${fmt(s.scale === 1 ? sk.spread : s.scale)}) from the data's centre (about ${fmt(sk.dataCentre)}): too far to be computed with${cure}`);
+  }
+  // The priors' pull at the data, in prior sds: -z^2/2 is a term of the log density, and
+  // float32 resolves an energy difference of 0.01 only while |log p| stays under about 2^17.
+  const conflict = Math.abs(sk.dataCentre - priors.mu.loc) / priors.mu.scale;
+  if (!(conflict <= maxConflict)) {
+    throw new InputError('--mu-prior', `the data's centre (about ${fmt(sk.dataCentre)}) is ${fmt(conflict)} prior sds from its location ${fmt(priors.mu.loc)}, more than ${precision} computes with (${fmt(maxConflict)}): widen the prior to the data's units${cure}`);
+  }
+  const tauConflict = sk.tauExcess / priors.tau.scale;
+  if (priors.tau.kind === 'halfnormal' && !(tauConflict <= maxConflict)) {
+    throw new InputError('--tau-prior', `the spread of the group means (about ${fmt(sk.tauExcess)}) is ${fmt(tauConflict)} times its scale ${fmt(priors.tau.scale)}, more than ${precision} computes with (${fmt(maxConflict)}): widen the prior to the data's units${cure}`);
+  }
+  const tauScale = priors.tau.scale / s.scale;
+  if (!inRange(tauScale)) {
+    throw new InputError('--tau-prior', `scale ${fmt(priors.tau.scale)} cannot be computed with: ${unitsNote}${cure}`);
+  }
+  const centre = s.shift !== 0 ? s.shift : sk.centre;
+  const ratios = Float64Array.from(sk.ybar, (v, j) => Math.abs(v * sk.b0 - centre) / (sk.se[j] * sk.b0));
+  // Most groups beyond the resolution: sigma is too small for the data's spread (or the spread too large for sigma).
+  if (ratios.length > 1 && !(median(ratios) <= maxRatio)) {
+    throw new InputError(
+      'sigma',
+      `the group means spread over about ${fmt(sk.tauExcess || sk.spread)} while their standard errors are about ${fmt(median(sk.se) * sk.b0)}: ` +
+        `${fmt(median(ratios))} standard errors apart, more than the ${maxRatio.toLocaleString('en-US')} that ${precision} resolves${cure}`,
+    );
+  }
+  for (let j = 0; j < sk.ybar.length; j++) {
+    const k = sk.groups[j];
+    const seOrig = sk.se[j] * sk.b0;
+    const se = seOrig / s.scale;
+    if (!(ratios[j] <= maxRatio)) {
+      throw new InputError(
+        `y (group ${clip(data.labels[k], 40)})`,
+        `its mean ${fmt(sk.ybar[j] * sk.b0)} lies ${fmt(ratios[j])} standard errors (${fmt(seOrig)}) from the centre of the data (about ${fmt(centre)}): ` +
+          `more than the ${maxRatio.toLocaleString('en-US')} that ${precision} resolves${cure}`,
+      );
+    }
+    if (!inRange(se)) {
+      throw new InputError(`sigma (group ${clip(data.labels[k], 40)})`, `its standard error ${fmt(seOrig)} cannot be computed with: ${unitsNote}${cure}`);
+    }
+  }
+}
+
+/** The data in standardized units: y' = (y - shift)/scale, sigma' = sigma/scale. */
+export function scaleData(data: HierData, s: DataScale): HierData {
+  if (s.shift === 0 && s.scale === 1) return data;
+  return { ...data, y: data.y.map((v) => (v - s.shift) / s.scale), sigma: data.sigma.map((v) => v / s.scale) };
+}
+
+/** The priors in standardized units: mu' ~ N((m0 - shift)/scale, s0/scale), tau' with scale S/scale. */
+export function scalePriors(priors: Priors, s: DataScale): Priors {
+  if (s.shift === 0 && s.scale === 1) return priors;
+  return {
+    mu: { ...priors.mu, loc: (priors.mu.loc - s.shift) / s.scale, scale: priors.mu.scale / s.scale },
+    tau: { ...priors.tau, scale: priors.tau.scale / s.scale },
+  };
+}
+
+/**
+ * Maps unconstrained positions (rows of D = K + 2: mu, log tau, z_k) from standardized units
+ * to the user's, in place (see the module comment for z).
+ */
+export function unscalePositions(pos: Float32Array | Float64Array, c: Centeredness, s: DataScale): void {
+  const K = c.length;
+  const D = K + 2;
+  const logScale = Math.log(s.scale);
+  const powers = Float64Array.from(c, (ck) => s.scale ** ck);
+  for (let row = 0; row + D <= pos.length; row += D) {
+    const mu = pos[row];
+    pos[row] = s.shift + s.scale * mu;
+    pos[row + 1] = pos[row + 1] + logScale;
+    for (let k = 0; k < K; k++) {
+      const ck = c[k];
+      pos[row + 2 + k] = ck * s.shift + powers[k] * (pos[row + 2 + k] - ck * mu) + ck * s.scale * mu;
+    }
+  }
+}
+
+/** The constant that turns a standardized run's log density into the user's: (1 - sum c_k) log scale. */
+export function logDensityOffset(c: Centeredness, s: DataScale): number {
+  let sum = 0;
+  for (let k = 0; k < c.length; k++) sum += c[k];
+  return (1 - sum) * Math.log(s.scale);
+}
