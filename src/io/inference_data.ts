@@ -121,12 +121,13 @@ function isoUtc(d: Date): string {
 }
 
 /** Samples the observation model y_rep_i ~ Normal(theta[g_i], sigma_i) with Philox + Box–Muller. */
-function predictive(result: SampleResult, data: HierData, seed: number, chains: number): Float32Array {
+function predictive(result: SampleResult, data: HierData, seed: number, chains: number): Float32Array | Float64Array {
   const { draws } = result;
   const N = data.y.length;
   const key = keyFromSeed(seed);
   const theta = data.labels.map((l) => result.params[`theta[${l}]`]);
-  const out = new Float32Array(chains * draws * N);
+  // float64 where theta is (shifted data: 1000 + 1e-5 noise would round in float32)
+  const out = new (theta.some((t) => t instanceof Float64Array) ? Float64Array : Float32Array)(chains * draws * N);
   const w = new Uint32Array(4);
   const z = new Float64Array(4);
   const TWO_PI = 2 * Math.PI;
@@ -198,7 +199,8 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
   const CD = C * Dr;
 
   // posterior: constrained draws, and z from the unconstrained positions.
-  const theta = new Float32Array(CD * K);
+  // float64 where the run stored theta so (standardized units with a shift: model/scale.ts)
+  const theta = new (labels.some((l) => result.params[`theta[${l}]`] instanceof Float64Array) ? Float64Array : Float32Array)(CD * K);
   const z = new (rec.positions instanceof Float64Array ? Float64Array : Float32Array)(CD * K);
   for (let i = 0; i < CD; i++) {
     for (let k = 0; k < K; k++) z[i * K + k] = rec.positions[i * D + Z0 + k];

@@ -15,7 +15,17 @@ export interface RunReport {
   device: { backend: 'cpu' | 'webgpu'; adapter: string; fallback_reason?: string };
   /** True when sampling was interrupted: `sampler.draws` draws of `sampler.requested_draws` were kept. */
   partial: boolean;
-  data: { groups: number; labels: string[]; parameterization: number[] };
+  /**
+   * `units`: present when the sampler ran in standardized units, y' = (y - shift)/scale
+   * (`model/scale.ts`); every parameter here is in the data's own units, `sampler.step_size`
+   * and `sampler.trajectory_length` in the sampler's.
+   */
+  data: { groups: number; labels: string[]; parameterization: number[]; units?: { shift: number; scale: number } };
+  /**
+   * Set when the run produced no posterior (no chain moved from its start): why. The CLI then
+   * exits 1; the files it writes say so too.
+   */
+  failed?: string;
   /**
    * Seconds of each phase of `sample`. The CLI adds `diagnostics_s` (from the end of
    * sampling to the summary and report ready: R-hat, ESS, MCSE, E-BFMI) and
@@ -148,6 +158,14 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
   let lowBfmi = 0;
   for (let c = 0; c < ebfmi.length; c++) if (ebfmi[c] < EBFMI_THRESHOLD) lowBfmi++;
   if (lowBfmi > 0) warnings.push(`E-BFMI below ${EBFMI_THRESHOLD} in ${lowBfmi} of ${ebfmi.length} chains (min ${ebfmiMin.toFixed(3)}): momentum resampling explores the energy poorly (funnel?).`);
+  const stuck = stuckChains(result);
+  let failed: string | undefined;
+  if (result.draws >= 2 && stuck === chains) {
+    failed = `no chain moved from its start in ${result.draws} draws: every proposal was rejected${div > 0 ? ` (${div} divergent transitions)` : ''}. These draws are the initial values, not a posterior: check the data and priors for values the model cannot fit.`;
+    warnings.push(failed);
+  } else if (result.draws >= 2 && stuck > 0) {
+    warnings.push(`${stuck} of ${chains} retained chains never moved from where sampling began: their draws are one point repeated.`);
+  }
   const highRhat = result.paramNames.filter((n) => !(params[n].rhat < 1.01));
   if (highRhat.length) warnings.push(`R-hat >= 1.01 (or NaN) for ${listCapped(highRhat.map((n) => clip(n, 40)))}: chains have not mixed.`);
   // The diagnostics' own R-hat, divergence and E-BFMI warnings are said above, with more detail.
@@ -159,7 +177,13 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
       ...(result.backend.fallbackReason !== undefined && { fallback_reason: result.backend.fallbackReason }),
     },
     partial: result.partial,
-    data: { groups: result.model.stats.K, labels: [...result.model.stats.labels], parameterization: Array.from(result.model.c) },
+    data: {
+      groups: result.model.stats.K,
+      labels: [...result.model.stats.labels],
+      parameterization: Array.from(result.model.c),
+      ...(result.units && { units: { shift: result.units.shift, scale: result.units.scale } }),
+    },
+    ...(failed !== undefined && { failed }),
     timing: { ...result.timing },
     sampler: {
       chains: result.chains,
@@ -194,4 +218,24 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     };
   }
   return { report, summary };
+}
+
+/**
+ * How many retained chains never moved during sampling: every draw of every coordinate equal
+ * to the chain's first (mu and log tau decide it: a move that changes only some z is
+ * possible but changes the log density, so lp__ is checked too).
+ */
+export function stuckChains(result: Pick<SampleResult, 'params' | 'records' | 'draws'>): number {
+  const { mu, log_tau: s } = result.params;
+  const lp = result.records.logDensity;
+  const n = result.draws;
+  const chains = result.records.retainedChains;
+  let stuck = 0;
+  for (let c = 0; c < chains; c++) {
+    const o = c * n;
+    let moved = false;
+    for (let d = 1; d < n && !moved; d++) moved = mu[o + d] !== mu[o] || s[o + d] !== s[o] || lp[o + d] !== lp[o];
+    if (!moved) stuck++;
+  }
+  return stuck;
 }
