@@ -470,7 +470,8 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     stage = 'warmup';
     if (onDevice) {
       // Adaptation on the device: runs of up to MAX_DEVICE_WARMUP iterations, sized to
-      // about WARMUP_SYNC_SECONDS, per round trip.
+      // about WARMUP_SYNC_SECONDS, per round trip (a report per iteration at least, however
+      // slow: one transition is one dispatch).
       let runLength = 4;
       for (let it = 0; it < warmup; ) {
         signal?.throwIfAborted();
@@ -482,8 +483,14 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
         const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
         await failIfFaulted();
         const perIteration = (now() - tRun) / count;
-        secondsPerStep = (now() - tRun) / Math.max(1, r.numSteps.reduce((a, b) => a + b, 0));
-        runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration, 1e-6))));
+        const runSteps = r.numSteps.reduce((a, b) => a + b, 0);
+        secondsPerStep = (now() - tRun) / Math.max(1, runSteps);
+        // The next run is sized for the leapfrog steps its iterations will take at the adapted
+        // step size and trajectory length (while the step size collapses early in warmup, L
+        // grows many-fold from one run to the next), and grows at most 4x per run.
+        const nextL = numLeapfrogSteps(1, r.state.trajectoryLength, r.state.stepSize, cheesParams.maxLeapfrogSteps);
+        const growth = Math.max(1, nextL / Math.max(1, runSteps / count));
+        runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, 4 * count, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration * growth, 1e-6))));
         for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
         state = r.state;
         await centerednessStep(it + count);
