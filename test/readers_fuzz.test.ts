@@ -2,8 +2,9 @@
  * Property-based fuzzing of every reader (fast-check): valid files are damaged at random
  * (characters flipped, the file cut short, lines or cells deleted or repeated, garbage
  * or a huge cell inserted, chunk files deleted, cut or grown, metadata flipped) and each
- * reader must either raise InputError or return exactly the data the file holds. Never
- * another error type, never a crash, never different numbers read silently.
+ * reader must either raise InputError (its message one short printable line) or return
+ * exactly the data the file holds. Never another error type, never a crash, never
+ * different numbers read silently.
  *
  * "Exactly the data the file holds":
  * - data CSV: the answer of an independent, deliberately simple model of the format
@@ -44,13 +45,24 @@ const runs = (n: number) => ({ numRuns: n * SCALE });
 const dir = mkdtempSync(join(tmpdir(), 'fw-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * An InputError's message is what the terminal shows: one printable line, short whatever
+ * the file held (garbage, control bytes, a 1 MB cell).
+ */
+function checkMessage(err: InputError): void {
+  expect(err.message.length).toBeLessThan(1024);
+  // eslint-disable-next-line no-control-regex
+  expect(err.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+}
+
 /** Runs `f`; returns its value, or 'input-error' for InputError; rethrows anything else. */
 function outcome<T>(f: () => T): T | 'input-error' {
   try {
     return f();
   } catch (err) {
-    if (err instanceof InputError) return 'input-error';
-    throw err;
+    if (!(err instanceof InputError)) throw err;
+    checkMessage(err);
+    return 'input-error';
   }
 }
 
@@ -58,8 +70,9 @@ async function outcomeAsync<T>(f: () => Promise<T>): Promise<T | 'input-error'> 
   try {
     return await f();
   } catch (err) {
-    if (err instanceof InputError) return 'input-error';
-    throw err;
+    if (!(err instanceof InputError)) throw err;
+    checkMessage(err);
+    return 'input-error';
   }
 }
 
