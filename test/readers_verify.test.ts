@@ -141,11 +141,12 @@ describe('netCDF: a damaged file is one line, HDF5 quiet', () => {
     expect(r.stdout).toBe('');
   });
 
-  it("HDF5's own text only with FUNNELWEB_VERBOSE=1 (the CLI's --verbose)", () => {
-    const r = cli(['diagnose', truncated], { FUNNELWEB_VERBOSE: '1' });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/HDF5-DIAG/);
-    expect(r.stderr).toMatch(/not a readable netCDF-4\/HDF5 file \(truncated or damaged\)\n$/);
+  it("HDF5's own text only with --verbose (FUNNELWEB_VERBOSE=1)", () => {
+    for (const r of [cli(['diagnose', truncated, '--verbose']), cli(['diagnose', truncated], { FUNNELWEB_VERBOSE: '1' })]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^HDF5-DIAG: Error detected in HDF5/);
+      expect(r.stderr).toMatch(/not a readable netCDF-4\/HDF5 file \(truncated or damaged\)\n$/);
+    }
   });
 });
 

@@ -18,11 +18,12 @@ import { parseDrawsCsv, type DrawsTable } from '../io/draws_csv.ts';
 import { cmdstanDrawsTable, isCmdStanCsv, parseCmdStanCsv, readText } from '../io/cmdstan.ts';
 import { readInferenceDataDraws } from '../io/inference_data_read.ts';
 import { clip, InputError } from '../errors.ts';
+import { VERBOSE_ENV } from '../gpu/native_env.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { checkOutputPaths } from './options.ts';
 
 const USAGE = `Usage: funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | RUN.nc | RUN.zarr
-                          [--superchains M] [--json OUT.json]
+                          [--superchains M] [--json OUT.json] [--verbose]
 
   DRAWS.csv          columns chain, draw and one per parameter (Stan's lp__, energy__,
                      divergent__, accept_stat__ are used when present)
@@ -34,6 +35,7 @@ const USAGE = `Usage: funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | R
   --superchains M    chains form M superchains of consecutive chains that share an
                      initial point: adds nested R-hat (Margossian et al. 2024)
   --json OUT.json    also write the summary as JSON
+  --verbose          show a library's own diagnostics (HDF5's error stack) with an error
   -h, --help         show this help
 `;
 
@@ -171,6 +173,7 @@ export async function runDiagnose(argv: string[]): Promise<number> {
         superchains: { type: 'string' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        verbose: { type: 'boolean' },
       },
       allowPositionals: true,
       strict: true,
@@ -183,6 +186,7 @@ export async function runDiagnose(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (values.verbose) process.env[VERBOSE_ENV] = '1';
   if (positionals.length === 0) throw new InputError('diagnose', `expected a draws file\n\n${USAGE}`);
   const superchains = values.superchains === undefined ? undefined : parsePositiveInt('--superchains', values.superchains);
   if (values.json !== undefined && values.json.trim() === '') throw new InputError('--json', 'empty file name');
