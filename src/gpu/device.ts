@@ -11,6 +11,7 @@
  */
 
 import { gpuWait } from './wait.ts';
+import { clip } from '../errors.ts';
 
 /** Where Debian's chromium package puts SwiftShader's Vulkan ICD manifest. */
 export const DEFAULT_SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -99,10 +100,20 @@ async function nodeAdapter(): Promise<GPUAdapter> {
   };
   const user = process.env.VK_ICD_FILENAMES;
   const chosen = env.userChoseDrivers();
+  // Drivers named by VK_ICD_FILENAMES / VK_DRIVER_FILES replace the system's: that choice is
+  // kept (never silently replaced by SwiftShader) and its failure said in one line.
+  const named = env.userDriverList();
+  if (named) {
+    const missing = named.files.filter((f) => !existsSync(f));
+    if (missing.length) throw new GpuUnavailableError(`${named.variable} names ${missing.map((f) => `'${clip(f)}'`).join(', ')}, which does not exist`);
+    const broken = named.files.map(env.icdManifestProblem).find((p) => p !== undefined);
+    if (broken) throw new GpuUnavailableError(`${named.variable}: ${broken}`);
+  }
   let systemProbed = false;
   if (chosen || env.hasGpuDevice()) {
     const first = await env.withLavapipeHidden(probe);
     if (first.value) return first.value;
+    if (named) throw new GpuUnavailableError(`the Vulkan driver that ${named.variable} names (${clip(named.files.join(':'))}) gave no WebGPU adapter`);
     systemProbed = !first.hidden;
   }
   const icd = process.env.FUNNELWEB_VK_ICD ?? DEFAULT_SWIFTSHADER_ICD;

@@ -26,7 +26,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 
 /** Set to `1` to let native (Dawn, Vulkan loader) warnings through. */
 export const VERBOSE_ENV = 'FUNNELWEB_VERBOSE';
@@ -111,6 +111,46 @@ export const LAVAPIPE_FILTER = '*lvp_icd*';
 
 /** Environment variables by which a user picks Vulkan drivers; when any is set, FunnelWeb hides none. */
 const DRIVER_CHOICE_ENV = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_FILES', 'VK_LOADER_DRIVERS_SELECT', 'VK_LOADER_DRIVERS_DISABLE'];
+
+/**
+ * The driver manifests that replace the system's drivers, as the user named them
+ * (`VK_DRIVER_FILES`, which the loader prefers, else the older `VK_ICD_FILENAMES`;
+ * colon-separated), or undefined when neither is set.
+ */
+export function userDriverList(): { variable: string; files: string[] } | undefined {
+  for (const variable of ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES']) {
+    const v = process.env[variable];
+    if (v !== undefined && v !== '') return { variable, files: v.split(':').filter(Boolean) };
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a Vulkan ICD manifest, found before the loader reads it (the loader
+ * and Dawn say it on stderr, which a normal run keeps quiet): not JSON, no
+ * `ICD.library_path`, or a library path (with a '/': absolute, or relative to the manifest)
+ * that does not exist. Undefined when nothing is seen wrong (a directory, or a bare library
+ * name the dynamic linker searches for).
+ */
+export function icdManifestProblem(file: string): string | undefined {
+  let text: string;
+  try {
+    if (lstatSync(file).isDirectory()) return undefined;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return `'${file}' cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  let lib: unknown;
+  try {
+    lib = (JSON.parse(text) as { ICD?: { library_path?: unknown } }).ICD?.library_path;
+  } catch {
+    return `'${file}' is not a Vulkan ICD manifest (not JSON)`;
+  }
+  if (typeof lib !== 'string' || lib === '') return `'${file}' is not a Vulkan ICD manifest (no ICD.library_path)`;
+  if (!lib.includes('/')) return undefined;
+  const path = isAbsolute(lib) ? lib : join(dirname(file), lib);
+  return existsSync(path) ? undefined : `the driver library '${path}' that '${file}' names does not exist`;
+}
 
 /** Whether the user chose Vulkan drivers through the loader's environment. */
 export function userChoseDrivers(): boolean {
