@@ -31,7 +31,7 @@ function toFloat64(v: unknown, what: string, source: string): Float64Array {
   if (ArrayBuffer.isView(v) || Array.isArray(v)) return Float64Array.from(v as ArrayLike<number | bigint | boolean>, (x) => Number(x));
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return Float64Array.of(Number(v));
   if (v && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function') return Float64Array.from(v as Iterable<number | boolean>, (x) => Number(x));
-  throw new InputError(source, `${what}: values are not numeric`);
+  throw new InputError(source, `${clip(what)}: values are not numeric`);
 }
 
 function labelsOf(v: unknown, n: number): string[] {
@@ -84,10 +84,12 @@ function checkDims(sizes: Map<string, number>, dims: readonly string[], shape: r
 
 /** Reads (groups → variables, coords) from a netCDF-4 file. */
 async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<string, { vars: RawVar[]; coords: Coords }>> {
+  // The path as messages show it (a name with control bytes stays one line).
+  const source = clip(path, 200);
   const h5 = await import('h5wasm');
   const m = await h5.ready;
   const bytes = await readFile(path);
-  checkHdf5Signature(bytes, path);
+  checkHdf5Signature(bytes, source);
   const name = `/diagnose-${process.pid}-${Date.now()}.nc`;
   m.FS!.writeFile(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const out = new Map<string, { vars: RawVar[]; coords: Coords }>();
@@ -112,12 +114,12 @@ async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<
         const shape = ds.shape ?? [];
         const value = ds.value;
         const n = value !== null && typeof value === 'object' && 'length' in value ? (value as ArrayLike<unknown>).length : 1;
-        if (n !== count(shape)) throw new InputError(path, `${g}/${clip(key)}: ${n} values for shape ${shape.join(' x ')}`);
+        if (n !== count(shape)) throw new InputError(source, `${g}/${clip(key)}: ${n} values for shape ${shape.join(' x ')}`);
         const scaleName = ds.get_scale_name();
         if (scaleName !== null) {
           // A dimension: its coordinate values, unless netCDF-C's placeholder.
-          if (shape.length !== 1) throw new InputError(path, `${g}/${clip(key)}: a dimension with ${shape.length} axes`);
-          checkDims(sizes, [key], shape, `${g}/${key}`, path);
+          if (shape.length !== 1) throw new InputError(source, `${g}/${clip(key)}: a dimension with ${shape.length} axes`);
+          checkDims(sizes, [key], shape, `${g}/${key}`, source);
           if (!scaleName.startsWith(NETCDF_PHONY_SCALE)) coords.set(key, labelsOf(value, shape[0]));
           continue;
         }
@@ -128,15 +130,15 @@ async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<
         pending.push({ key, dims, shape, value });
       }
       for (const v of pending) {
-        checkDims(sizes, v.dims, v.shape, `${g}/${v.key}`, path);
-        vars.push({ name: v.key, dims: v.dims, shape: v.shape, values: toFloat64(v.value, `${g}/${v.key}`, path) });
+        checkDims(sizes, v.dims, v.shape, `${g}/${v.key}`, source);
+        vars.push({ name: v.key, dims: v.dims, shape: v.shape, values: toFloat64(v.value, `${g}/${v.key}`, source) });
       }
       out.set(g, { vars, coords });
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
     if (verbose()) process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    throw new InputError(path, 'not a readable netCDF-4/HDF5 file (truncated or damaged)');
+    throw new InputError(source, 'not a readable netCDF-4/HDF5 file (truncated or damaged)');
   } finally {
     try {
       f?.close();
@@ -231,6 +233,8 @@ async function checkConsolidated(root: string, fs: Store, source: string): Promi
 
 /** Reads (groups → variables, coords) from a Zarr store (v2 or v3; consolidated or not). */
 async function readZarr(path: string, groups: readonly string[]): Promise<Map<string, { vars: RawVar[]; coords: Coords }>> {
+  // The path as messages show it (a name with control bytes stays one line).
+  const source = clip(path, 200);
   const zarr = await import('zarrita');
   const { default: FileSystemStore } = await import('@zarrita/storage/fs');
   const out = new Map<string, { vars: RawVar[]; coords: Coords }>();
@@ -246,7 +250,7 @@ async function readZarr(path: string, groups: readonly string[]): Promise<Map<st
     getRange: fsStore.getRange.bind(fsStore),
   };
   try {
-    await checkConsolidated(path, fsStore, path);
+    await checkConsolidated(path, fsStore, source);
     const store = await zarr.withMaybeConsolidatedMetadata(recorder);
     const listing = 'contents' in store ? store.contents() : undefined;
     for (const g of groups) {
@@ -267,7 +271,7 @@ async function readZarr(path: string, groups: readonly string[]): Promise<Map<st
       for (const n of names) {
         const what = `${g}/${n}`;
         const zarrayKey = `/${g}/${n}/.zarray` as const;
-        const v2 = parseJsonFile(await fsStore.get(zarrayKey), zarrayKey.slice(1), path) as ZarrayDoc | undefined;
+        const v2 = parseJsonFile(await fsStore.get(zarrayKey), zarrayKey.slice(1), source) as ZarrayDoc | undefined;
         let arr;
         try {
           arr = await zarr.open(loc.resolve(n), { kind: 'array' });
@@ -277,13 +281,13 @@ async function readZarr(path: string, groups: readonly string[]): Promise<Map<st
           const { readdir } = await import('node:fs/promises');
           const inner = await readdir(`${path}/${g}/${n}`).catch(() => [] as string[]);
           if (v2 === undefined && !inner.includes('zarr.json') && !listing) continue;
-          throw new InputError(path, `${clip(what)}: cannot open the array (${clip(err instanceof Error ? err.message : String(err), 200)})`);
+          throw new InputError(source, `${clip(what)}: cannot open the array (${clip(err instanceof Error ? err.message : String(err), 200)})`);
         }
         const attrs = arr.attrs as Record<string, unknown>;
         const dims = (attrs._ARRAY_DIMENSIONS as string[] | undefined) ?? (attrs.dimension_names as string[] | undefined) ?? arr.shape.map((_, i) => `${n}_dim_${i}`);
-        if (!Array.isArray(dims) || dims.some((d) => typeof d !== 'string')) throw new InputError(path, `${clip(what)}: dimension names are not a list of strings`);
-        checkDims(sizes, dims, arr.shape, what, path);
-        const values = await readZarrArray(arr, v2, what, path, () => {
+        if (!Array.isArray(dims) || dims.some((d) => typeof d !== 'string')) throw new InputError(source, `${clip(what)}: dimension names are not a list of strings`);
+        checkDims(sizes, dims, arr.shape, what, source);
+        const values = await readZarrArray(arr, v2, what, source, () => {
           const f = fetched;
           fetched = [];
           return f;
@@ -292,13 +296,13 @@ async function readZarr(path: string, groups: readonly string[]): Promise<Map<st
           coords.set(n, labelsOf(values, arr.shape[0]));
           continue;
         }
-        vars.push({ name: n, dims, shape: arr.shape, values: toFloat64(values, what, path) });
+        vars.push({ name: n, dims, shape: arr.shape, values: toFloat64(values, what, source) });
       }
       out.set(g, { vars, coords });
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(path, `cannot read as Zarr (${clip(err instanceof Error ? err.message : String(err), 200)})`);
+    throw new InputError(source, `cannot read as Zarr (${clip(err instanceof Error ? err.message : String(err), 200)})`);
   }
   return out;
 }
@@ -438,24 +442,25 @@ function elementNames(v: RawVar, coords: Coords): string[] {
  */
 export async function readInferenceDataDraws(path: string): Promise<DrawsTable> {
   const p = path.replace(/\/+$/, '');
+  const source = clip(path, 200);
   try {
     await stat(p);
   } catch {
-    throw new InputError(path, 'no such file');
+    throw new InputError(source, 'no such file');
   }
   const groups = ['posterior', 'sample_stats'];
   const read = p.endsWith('.zarr') ? await readZarr(p, groups) : await readNetcdf(p, groups);
   const post = read.get('posterior');
-  if (!post) throw new InputError(path, "no 'posterior' group");
+  if (!post) throw new InputError(source, "no 'posterior' group");
   const sampleVars = post.vars.filter((v) => v.dims[0] === 'chain' && v.dims[1] === 'draw');
-  if (sampleVars.length === 0) throw new InputError(path, "posterior: no variable with dimensions (chain, draw, ...)");
+  if (sampleVars.length === 0) throw new InputError(source, "posterior: no variable with dimensions (chain, draw, ...)");
   const chains = sampleVars[0].shape[0];
   const draws = sampleVars[0].shape[1];
-  if (chains < 1 || draws < 1) throw new InputError(path, `posterior: ${chains} chains x ${draws} draws`);
+  if (chains < 1 || draws < 1) throw new InputError(source, `posterior: ${chains} chains x ${draws} draws`);
   const params: Record<string, Float64Array> = {};
   for (const v of sampleVars) {
     if (v.shape[0] !== chains || v.shape[1] !== draws) {
-      throw new InputError(path, `posterior/${v.name}: ${v.shape[0]} x ${v.shape[1]} (chain x draw), other variables ${chains} x ${draws}`);
+      throw new InputError(source, `posterior/${clip(v.name)}: ${v.shape[0]} x ${v.shape[1]} (chain x draw), other variables ${chains} x ${draws}`);
     }
     const names = elementNames(v, post.coords);
     const E = names.length;
@@ -469,7 +474,7 @@ export async function readInferenceDataDraws(path: string): Promise<DrawsTable> 
   const stat1 = (name: string): Float64Array | undefined => {
     const v = stats?.vars.find((s) => s.name === name && s.dims[0] === 'chain' && s.dims[1] === 'draw' && s.dims.length === 2);
     if (!v) return undefined;
-    if (v.shape[0] !== chains || v.shape[1] !== draws) throw new InputError(path, `sample_stats/${name}: shape ${v.shape.join(' x ')} differs from the posterior's ${chains} x ${draws}`);
+    if (v.shape[0] !== chains || v.shape[1] !== draws) throw new InputError(source, `sample_stats/${name}: shape ${v.shape.join(' x ')} differs from the posterior's ${chains} x ${draws}`);
     return v.values;
   };
   const div = stat1('diverging');
