@@ -196,7 +196,7 @@ describe.skipIf(!gpu)('funnelweb compare and reproduce: signals keep the finishe
     const dir = fresh('cmp0');
     const json = join(dir, 'cmp.json');
     const r = await signalAt(
-      ['compare', '--data', WEAK, '--param', 'centered', '--param', 'noncentered', '--chains', '128', '--warmup', '100000', '--draws', '100', '--json', json],
+      ['compare', '--data', WEAK, '--param', 'centered', '--param', 'noncentered', '--chains', '128', '--warmup', '100000', '--draws', '100', '--json', json, '--out', join(dir, 'runs')],
       / warmup \d+\//,
       'SIGTERM',
     );

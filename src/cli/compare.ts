@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadData } from '../io/data.ts';
 import { writeFileAtomic } from '../io/write.ts';
@@ -159,7 +159,7 @@ export async function runCompare(argv: string[]): Promise<number> {
   if (cases.length === 0) throw new InputError('--param', 'no parameterization to run');
   const dup = cases.find((x, i) => cases.findIndex((y) => slug(y.name) === slug(x.name)) !== i);
   if (dup) throw new InputError('--param', `'${dup.name}' is given twice`);
-  if (values.out !== undefined) await mkdir(values.out, { recursive: true });
+  const createdOut = values.out !== undefined ? await mkdir(values.out, { recursive: true }) : undefined;
 
   const exact = exactPosterior(data, opts.priors);
   const bar = opts.quiet ? undefined : multiRunProgressBar(cases.map((x) => ({ name: x.name, warmup: warmupBound(opts), draws: opts.draws })));
@@ -198,6 +198,8 @@ export async function runCompare(argv: string[]): Promise<number> {
     if (interrupted && rows.length === 0) {
       // No table of nothing, and no "no winner": nothing finished, nothing is written.
       process.stderr.write(`funnelweb: interrupted (${stop.received}) before any run finished: nothing written\n`);
+      // The --out directory made for this run goes too (while empty).
+      if (createdOut !== undefined && values.out !== undefined) await rmdir(values.out).catch(() => {});
       return stop.exitCode;
     }
     writing = true;

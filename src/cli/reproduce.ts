@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/write.ts';
 import { exactPosterior, type ExactPosterior } from '../model/posterior.ts';
@@ -60,7 +60,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
     seeds.set(name, sd);
     exacts.set(name, exactPosterior(sd.data, opts.priors));
   }
-  await mkdir(outDir, { recursive: true });
+  const createdOut = await mkdir(outDir, { recursive: true });
 
   const t0 = performance.now();
   const bar = opts.quiet ? undefined : multiRunProgressBar(STUDY_CASES.map((c) => ({ name: caseKey(c), warmup: warmupBound(opts), draws: opts.draws })));
@@ -109,6 +109,8 @@ export async function runReproduce(argv: string[]): Promise<number> {
           ? `funnelweb: interrupted (${stop.received}) before any run finished: nothing written\n`
           : `interrupted: ${cases.length} of ${STUDY_CASES.length} runs finished; their summaries are in ${outDir} (no report.html: it needs all ${STUDY_CASES.length})\n`,
       );
+      // The output directory made for this run goes too (while empty).
+      if (cases.length === 0 && createdOut !== undefined) await rmdir(outDir).catch(() => {});
       return stop.exitCode;
     }
     writing = true;

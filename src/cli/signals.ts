@@ -56,7 +56,8 @@ export function handleStopSignals(acknowledge: (signal: StopSignal) => string): 
     const handler = () => {
       if (received !== null) hardExit(s);
       received = s;
-      process.stderr.write(`\nfunnelweb: ${signalName(s)}: ${acknowledge(s)}\n`);
+      // On a terminal, below the progress line being redrawn.
+      process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}funnelweb: ${signalName(s)}: ${acknowledge(s)}\n`);
       controller.abort(new Error(`interrupted (${s})`));
     };
     handlers.set(s, handler);
@@ -83,7 +84,7 @@ export function handleStopSignals(acknowledge: (signal: StopSignal) => string): 
  * under way, and exits with 128 + the signal's number.
  */
 export function hardExit(s: StopSignal): never {
-  process.stderr.write(`\nfunnelweb: interrupted again (${s}): exiting now\n`);
+  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}funnelweb: interrupted again (${s}): exiting now\n`);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, HARD_EXIT_SETTLE_MS);
   removePendingTemporaries();
   process.exit(EXIT_SIGNAL[s]);
