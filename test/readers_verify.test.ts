@@ -67,6 +67,35 @@ describe('Zarr: a damaged store is an error, never data', () => {
     expect(await readInferenceDataDraws(z)).toEqual(expectedDraws());
   });
 
+  it('an array in several chunks, the edge ones padded, reads exactly; a missing edge chunk is named', async () => {
+    const files = toZarr(smallIdata());
+    const want = expectedDraws();
+    // theta (2 x 6 x 3) re-chunked as 1 x 4 x 2: a 2 x 2 x 2 grid, padded at the draw and group edges.
+    const key = 'posterior/theta/.zarray';
+    const rechunk = (doc: Record<string, unknown>) => ({ ...doc, chunks: [1, 4, 2] });
+    files.set(key, new TextEncoder().encode(JSON.stringify(rechunk(JSON.parse(new TextDecoder().decode(files.get(key)))))));
+    const meta = JSON.parse(new TextDecoder().decode(files.get('.zmetadata')));
+    meta.metadata[key] = rechunk(meta.metadata[key]);
+    files.set('.zmetadata', new TextEncoder().encode(JSON.stringify(meta)));
+    files.delete('posterior/theta/0.0.0');
+    const theta = new Float64Array(2 * 6 * 3);
+    for (let c = 0; c < 2; c++) for (let d = 0; d < 6; d++) for (let k = 0; k < 3; k++) theta[(c * 6 + d) * 3 + k] = want.params[`theta[${['a', 'bb', 'ccc'][k]}]`][c * 6 + d];
+    for (let c = 0; c < 2; c++) {
+      for (let i = 0; i < 2; i++) {
+        for (let j = 0; j < 2; j++) {
+          const chunk = new Float64Array(1 * 4 * 2).fill(-999);
+          for (let d = 0; d < 4; d++) for (let k = 0; k < 2; k++) if (i * 4 + d < 6 && j * 2 + k < 3) chunk[d * 2 + k] = theta[(c * 6 + i * 4 + d) * 3 + j * 2 + k];
+          files.set(`posterior/theta/${c}.${i}.${j}`, new Uint8Array(chunk.buffer));
+        }
+      }
+    }
+    const z = fresh('chunked.zarr');
+    writeZarrStore(z, files);
+    expect(await readInferenceDataDraws(z)).toEqual(want);
+    unlinkSync(join(z, 'posterior/theta/1.1.1'));
+    await rejectsInput(z, /posterior\/theta: chunk 1\.1\.1 is missing/);
+  });
+
   it('a deleted chunk of an array without fill_value: exit 2, one line naming the array and chunk', () => {
     const z = fresh('deleted.zarr');
     writeZarrStore(z);

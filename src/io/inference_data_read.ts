@@ -359,7 +359,9 @@ async function readZarrArray(
       throw new InputError(source, `${clip(label)} decodes to ${data.length} values, expected ${chunkSize} (${chunkShape.join(' x ')})`);
     }
     const at = typeof data.get === 'function' ? (i: number) => data.get!(i) : (i: number) => data[i];
-    copyChunk(out, shape, outStride, coord.map((k, d) => k * chunkShape[d]), chunkShape, chunk.stride, at, numeric);
+    // Numbers (not bigint) in a typed array copy a row at a time.
+    const rows = numeric && ArrayBuffer.isView(data) && !(data instanceof BigInt64Array) && !(data instanceof BigUint64Array) ? (data as unknown as Float64Array) : undefined;
+    copyChunk(out, shape, outStride, coord.map((k, d) => k * chunkShape[d]), chunkShape, chunk.stride, at, numeric, rows);
     for (let d = shape.length - 1; d >= 0; d--) {
       if (++coord[d] < grid[d]) break;
       coord[d] = 0;
@@ -399,6 +401,7 @@ function copyChunk(
   stride: readonly number[],
   at: (i: number) => unknown,
   numeric: boolean,
+  rows?: Float64Array,
 ): void {
   const nd = shape.length;
   const put = numeric ? (o: number, v: unknown) => ((out as Float64Array)[o] = Number(v)) : (o: number, v: unknown) => ((out as unknown[])[o] = v);
@@ -417,7 +420,8 @@ function copyChunk(
       o += (start[d] + idx[d]) * outStride[d];
       c += idx[d] * stride[d];
     }
-    for (let j = 0; j < ext[last]; j++) put(o + j, at(c + j * stride[last]));
+    if (rows && stride[last] === 1) (out as Float64Array).set(rows.subarray(c, c + ext[last]), o);
+    else for (let j = 0; j < ext[last]; j++) put(o + j, at(c + j * stride[last]));
     let d = last - 1;
     while (d >= 0 && ++idx[d] === ext[d]) idx[d--] = 0;
     if (d < 0) break;
