@@ -241,6 +241,18 @@ describe('terminal hygiene', () => {
     expect(Object.keys(doc.params)).toEqual(['mu', long, 'esc\u001b[31mape']);
   });
 
+  it('a 10 MB group label in the data: funnelweb sample prints a few KB, the label cut and escaped', () => {
+    const data = fresh('long-label.csv');
+    writeFileSync(data, `group,y,sigma\na,1,1\nb,2,1\n${'L'.repeat(10_000_000)},3,1\nesc\u001b[31m,0.5,1\n`);
+    const r = cli(['sample', '--data', data, '--chains', '64', '--warmup', '50', '--draws', '50', '--backend', 'cpu', '--param', 'auto', '--seed', '2']);
+    expect(r.code, r.stderr.slice(0, 500)).toBe(0);
+    expect(r.stdout.length).toBeLessThan(8 * 1024);
+    expect(r.stderr.length).toBeLessThan(8 * 1024);
+    expect(r.stdout + r.stderr).not.toMatch(RAW_CONTROL);
+    expect(r.stdout).toContain(`theta[${'L'.repeat(33)}…`);
+    expect(r.stdout).toMatch(/ c: a=.* L{39}…=.* esc\\x1b\[31m=/);
+  });
+
   it('terminalLabel: short names unchanged, long ones cut to 40 with …, control bytes escaped', () => {
     expect(terminalLabel('theta[school 1]')).toBe('theta[school 1]');
     expect(terminalLabel('x'.repeat(40))).toBe('x'.repeat(40));

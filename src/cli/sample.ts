@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { loadData } from '../io/data.ts';
 import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
-import { EXIT_SIGNAL, InputError, RunError } from '../errors.ts';
+import { EXIT_RUN_FAILED, EXIT_SIGNAL, InputError, OutputError, RunError } from '../errors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
@@ -11,7 +11,7 @@ import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
-import { formatSummary } from './diagnose.ts';
+import { formatSummary, terminalLabel } from './diagnose.ts';
 import { diagnosticsProgress, progressBar } from './progress.ts';
 import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
 import { GET_WEBGPU_HINT, requestGpu, type Gpu } from '../gpu/device.ts';
@@ -88,7 +88,7 @@ export function formatCenteredness(cr: NonNullable<RunReport['centeredness']>, l
   const taus = [cr.initial_tau, ...cr.updates.map((u) => u.tau)].map((t) => t.toPrecision(3)).join(' -> ');
   const where = cr.settled_window === 0 ? 'kept from the data-based start' : `settled after window ${cr.settled_window} (warmup iteration ${cr.settled_iteration})`;
   const lines = [`centeredness (${cr.rule}): ${ones} centered, ${zeros} non-centered, ${c.length - ones - zeros} partial; ${where}; tau estimates ${taus}`];
-  if (c.length <= MAX_LISTED_GROUPS) lines.push('  c: ' + c.map((v, k) => `${labels[k]}=${Number(v.toFixed(3))}`).join(' '));
+  if (c.length <= MAX_LISTED_GROUPS) lines.push('  c: ' + c.map((v, k) => `${terminalLabel(labels[k])}=${Number(v.toFixed(3))}`).join(' '));
   return lines.join('\n') + '\n';
 }
 
@@ -215,16 +215,31 @@ export async function runSample(argv: string[]): Promise<number> {
     out.write(formatSummary({ ...summary, warnings: [] }) + '\n');
     for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
     phase = 'writing';
-    if (summaryPath) await writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n');
-    if (csvPath) await writeDrawsCsv(csvPath, result);
+    // Every output is attempted: one that cannot be written (a full disk) costs no other.
+    let unwritten = 0;
+    const attempt = async (write: () => Promise<void>) => {
+      try {
+        await write();
+      } catch (err) {
+        if (!(err instanceof OutputError)) throw err;
+        unwritten++;
+        process.stderr.write(`funnelweb: error: ${err.message}\n`);
+      }
+    };
+    if (summaryPath) await attempt(() => writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n'));
+    if (csvPath) await attempt(() => writeDrawsCsv(csvPath, result));
     if (outPath) {
-      const t0 = performance.now();
-      await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
-      if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      await attempt(async () => {
+        const t0 = performance.now();
+        await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
+        if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      });
     }
     if (result.fault !== undefined) {
       throw new RunError(`${result.fault} (the results above are from the ${result.draws} draws per chain read back before it, marked partial)`);
     }
+    // Each unwritten output was said in its own line; a run that produced no posterior said so in its warning.
+    if (unwritten > 0 || report.failed !== undefined) return EXIT_RUN_FAILED;
     return stop.exitCode;
   } finally {
     workers?.close();
