@@ -218,11 +218,17 @@ describe.skipIf(!canMount())('a full disk (a real 64 KiB tmpfs)', () => {
     expect(leftovers(mnt, ['filler', 's.json'])).toEqual([]);
   });
 
-  it('sample --summary --draws-csv --out r.nc: the summary that fits is whole, the rest absent', async () => {
+  it('sample --summary --draws-csv --out r.nc: every output attempted; what fits is whole, the rest absent', async () => {
     const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--summary', join(mnt, 's.json'), '--draws-csv', join(mnt, 'd.csv'), '--out', join(mnt, 'r.nc')]);
-    expectDiskFull(r, join(mnt, 'd.csv'));
+    expect(r.code, r.stderr).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('funnelweb: error:'));
+    // The draws CSV (640 KB) cannot fit; the .nc, written after it, is attempted all the same.
+    expect(errors[0]).toBe(`funnelweb: error: cannot write ${join(mnt, 'd.csv')}: no space left on the device: ENOSPC`);
+    for (const e of errors.slice(1)) expect(e).toBe(`funnelweb: error: cannot write ${join(mnt, 'r.nc')}: no space left on the device: ENOSPC`);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(JSON.parse(readFileSync(join(mnt, 's.json'), 'utf8')).sampler.chains).toBe(64);
-    expect(leftovers(mnt, ['s.json'])).toEqual([]);
+    expect(existsSync(join(mnt, 'r.nc'))).toBe(errors.length === 1);
+    expect(leftovers(mnt, ['s.json', 'r.nc'])).toEqual([]);
   });
 
   it('sample --out r.nc and --out r.zarr: exit 1, no file, no temporary', async () => {
