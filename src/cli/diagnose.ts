@@ -208,8 +208,10 @@ export async function runDiagnose(argv: string[]): Promise<number> {
     divergent: table.divergent,
     acceptProb: table.acceptProb,
   });
-  const text = formatSummary(summary);
+  // The table on stdout; warnings on stderr, as every command gives them.
+  const text = formatSummary({ ...summary, warnings: [] });
   if (values.json !== undefined) await writeFileAtomic(values.json, JSON.stringify(summaryJson(summary), null, 2) + '\n');
   process.stdout.write(text);
+  for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
   return 0;
 }
