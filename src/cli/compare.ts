@@ -20,7 +20,7 @@ import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type Co
 import { multiRunProgressBar } from './progress.ts';
 import { fallbackNotice } from './sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
-import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions } from './options.ts';
+import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions, EXIT_CODES_HELP } from './options.ts';
 
 /**
  * Parameterizations compared when no `--param` is given: the two pure forms and the
@@ -129,7 +129,7 @@ export async function runCompare(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(`${HELP}\n${EXIT_CODES_HELP}`);
     return 0;
   }
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');

@@ -20,7 +20,7 @@ import { readInferenceDataDraws } from '../io/inference_data_read.ts';
 import { clip, InputError } from '../errors.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 import { writeFileAtomic } from '../io/write.ts';
-import { checkOutputPaths } from './options.ts';
+import { checkOutputPaths, EXIT_CODES_HELP } from './options.ts';
 
 const USAGE = `Usage: funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | RUN.nc | RUN.zarr
                           [--superchains M] [--json OUT.json] [--verbose]
@@ -183,7 +183,7 @@ export async function runDiagnose(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(`${USAGE}\n${EXIT_CODES_HELP}`);
     return 0;
   }
   if (values.verbose) process.env[VERBOSE_ENV] = '1';

@@ -1,21 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_RUN_FAILED, InputError, OutputError, RunError, clip } from '../errors.ts';
 import { GpuUnavailableError } from '../gpu/device.ts';
+import { EXIT_CODES_HELP } from './options.ts';
 
 export { EXIT_BAD_INPUT } from '../errors.ts';
 
 /** Exit code when `--backend webgpu` finds no WebGPU adapter (the message says how to get one). */
 export const EXIT_NO_GPU = EXIT_RUN_FAILED;
 
-/** The exit codes, as `--help` and the README list them. */
-export const EXIT_CODES_HELP = `Exit codes:
-  0    finished; every output written
-  1    the run failed: an output could not be written (disk full, I/O error), the GPU device was
-       lost, no WebGPU adapter for --backend webgpu, or no chain moved from its start
-  2    bad input: a flag, a data file or an output path (checked before any work; nothing written)
-  130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM; 129 by SIGHUP. sample keeps the draws so far,
-       compare and reproduce every finished run
-`;
 
 const USAGE = `funnelweb — batched HMC for hierarchical models on WebGPU
 

@@ -293,3 +293,13 @@ export function checkOutputPaths(inputs: readonly InputPath[], outputs: readonly
     }
   }
 }
+
+/** The exit codes, as `--help` and the README list them. */
+export const EXIT_CODES_HELP = `Exit codes:
+  0    finished; every output written
+  1    the run failed: an output could not be written (disk full, I/O error), the GPU device was
+       lost, no WebGPU adapter for --backend webgpu, or no chain moved from its start
+  2    bad input: a flag, a data file or an output path (checked before any work; nothing written)
+  130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM; 129 by SIGHUP. sample keeps the draws so far,
+       compare and reproduce every finished run
+`;

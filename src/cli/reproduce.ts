@@ -11,7 +11,7 @@ import { strongConclusion, unbalancedConclusion, weakConclusion, type CaseOutcom
 import { reportHtml } from '../report/html.ts';
 import { OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
 import { multiRunProgressBar } from './progress.ts';
-import { checkOutputPaths, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound } from './options.ts';
+import { checkOutputPaths, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, EXIT_CODES_HELP } from './options.ts';
 import { runCase, slug } from './compare.ts';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
 import { RunError } from '../errors.ts';
@@ -47,7 +47,7 @@ export async function runReproduce(argv: string[]): Promise<number> {
     options: { ...ARG_SPECS, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(`${HELP}\n${EXIT_CODES_HELP}`);
     return 0;
   }
   const opts = parseSamplerOptions(values, REPRODUCE_DEFAULTS);

@@ -13,7 +13,7 @@ import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary, terminalLabel } from './diagnose.ts';
 import { diagnosticsProgress, progressBar } from './progress.ts';
-import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp } from './options.ts';
+import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
 import { GET_WEBGPU_HINT, requestGpu, type Gpu } from '../gpu/device.ts';
 import { availableParallelism } from 'node:os';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
@@ -109,7 +109,7 @@ export async function runSample(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(`${HELP}\n${EXIT_CODES_HELP}`);
     return 0;
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
