@@ -77,7 +77,7 @@ function median(values: Float64Array): number {
   if (values.length === 0) return NaN;
   const v = Float64Array.from(values).sort();
   const h = v.length >> 1;
-  return v.length % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+  return v.length % 2 ? v[h] : 0.5 * v[h - 1] + 0.5 * v[h];
 }
 
 const pow2 = (x: number) => 2 ** Math.round(Math.log2(x));
