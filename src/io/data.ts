@@ -1,5 +1,6 @@
 import type { HierData } from '../model/data.ts';
 import { clip, InputError } from '../errors.ts';
+import { splitCsvRecord } from './csv.ts';
 
 /**
  * Loading and validation of observed data into `HierData`.
@@ -170,59 +171,14 @@ function splitCsv(text: string, source: string): CsvRecord[] {
   const records: CsvRecord[] = [];
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  const n = text.length;
-  while (i < n) {
-    const start = line;
-    const cells: string[] = [];
-    for (;;) {
-      // One field.
-      let j = i;
-      while (j < n && (text[j] === ' ' || text[j] === '\t')) j++;
-      let cell: string;
-      if (text[j] === '"') {
-        let k = j + 1;
-        let value = '';
-        for (;;) {
-          if (k >= n) throw new InputError(`${source} row ${start}`, 'unterminated quoted field');
-          const ch = text[k];
-          if (ch === '"') {
-            if (text[k + 1] === '"') {
-              value += '"';
-              k += 2;
-              continue;
-            }
-            k++;
-            break;
-          }
-          if (ch === '\n') line++;
-          value += ch;
-          k++;
-        }
-        while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
-        if (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') {
-          throw new InputError(`${source} row ${line}`, `unexpected character '${clip(text[k])}' after a quoted field`);
-        }
-        cell = value;
-        i = k;
-      } else {
-        let k = i;
-        while (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') k++;
-        cell = text.slice(i, k).trim();
-        if (cell.includes('"')) throw new InputError(`${source} row ${line}`, `stray double quote in field '${clip(cell)}'`);
-        i = k;
-      }
-      cells.push(cell);
-      if (i < n && text[i] === ',') {
-        i++;
-        continue;
-      }
-      break;
-    }
-    // End of record: CRLF, LF, lone CR, or end of text.
-    if (text[i] === '\r') i++;
-    if (text[i] === '\n') i++;
-    line++;
-    records.push({ cells, line: start });
+  const fail = (at: number, what: string): never => {
+    throw new InputError(`${source} row ${at}`, what);
+  };
+  while (i < text.length) {
+    const r = splitCsvRecord(text, i, line, fail, 'reject');
+    records.push({ cells: r.fields, line });
+    line += r.newlines + 1;
+    i = r.end;
   }
   return records;
 }

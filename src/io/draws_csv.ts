@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { clip, InputError, listCapped } from '../errors.ts';
+import { splitCsvRecord } from './csv.ts';
 
 /** Draws in FunnelWeb's layout: every array is chain-major, (c, d) at c * draws + d. */
 export interface DrawsTable {
@@ -48,71 +49,11 @@ export function parseCell(text: string): number | null {
   return null;
 }
 
-/** One CSV record split into fields (see `splitCsvRecord`). */
-export interface CsvRecordSplit {
-  /** The fields, unquoted: quoted ones with `""` made `"`, unquoted ones trimmed. */
-  readonly fields: string[];
-  /** Index in the text just after the record's line end (CRLF, LF or the end of the text). */
-  readonly end: number;
-  /** Line breaks inside quoted fields (the record spans `newlines + 1` lines). */
-  readonly newlines: number;
-}
-
-/**
- * Splits the CSV record starting at `text[start]` per RFC 4180: fields separated by
- * commas; a field in double quotes may hold commas, CR, LF and doubled quotes (`""`), and
- * spaces around it are ignored; an unquoted field is trimmed. `lineNo` (1-based, of the
- * record's first line) and `source` name the place in an InputError for an unterminated
- * quoted field or text after a closing quote.
- */
-export function splitCsvRecord(text: string, start: number, lineNo: number, source: string): CsvRecordSplit {
-  const fields: string[] = [];
-  const n = text.length;
-  let i = start;
-  let newlines = 0;
-  for (;;) {
-    let j = i;
-    while (j < n && (text[j] === ' ' || text[j] === '\t')) j++;
-    if (text[j] === '"') {
-      let k = j + 1;
-      let value = '';
-      for (;;) {
-        if (k >= n) throw new InputError(source, `line ${lineNo}: unterminated quoted field`);
-        const ch = text[k];
-        if (ch === '"') {
-          if (text[k + 1] === '"') {
-            value += '"';
-            k += 2;
-            continue;
-          }
-          k++;
-          break;
-        }
-        if (ch === '\n') newlines++;
-        value += ch;
-        k++;
-      }
-      while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
-      if (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') {
-        throw new InputError(source, `line ${lineNo + newlines}: unexpected character '${clip(text[k])}' after a quoted field`);
-      }
-      fields.push(value);
-      i = k;
-    } else {
-      let k = i;
-      while (k < n && text[k] !== ',' && text[k] !== '\n' && text[k] !== '\r') k++;
-      fields.push(text.slice(i, k).trim());
-      i = k;
-    }
-    if (i < n && text[i] === ',') {
-      i++;
-      continue;
-    }
-    break;
-  }
-  if (text[i] === '\r') i++;
-  if (text[i] === '\n') i++;
-  return { fields, end: i, newlines };
+/** The draws reader's error for a fault at a line of `source`. */
+function failAt(source: string): (line: number, what: string) => never {
+  return (line, what) => {
+    throw new InputError(source, `line ${line}: ${what}`);
+  };
 }
 
 /** Checks a header's column names: an empty or repeated name is an InputError. */
@@ -132,7 +73,7 @@ function checkHeader(header: string[], lineNo: number, source: string): string[]
  * naming the file and line.
  */
 export function parseHeader(line: string, lineNo: number, source: string): string[] {
-  return checkHeader(splitCsvRecord(line, 0, lineNo, source).fields, lineNo, source);
+  return checkHeader(splitCsvRecord(line, 0, lineNo, failAt(source)).fields, lineNo, source);
 }
 
 /**
@@ -151,7 +92,7 @@ export function parseDrawsCsv(text: string, source = 'draws'): DrawsTable {
     headerLineNo++;
   }
   if (pos >= text.length) throw new InputError(source, 'no header line (the file is empty)');
-  const record = splitCsvRecord(text, pos, headerLineNo, source);
+  const record = splitCsvRecord(text, pos, headerLineNo, failAt(source));
   const header = checkHeader(record.fields, headerLineNo, source);
   // Body lines: lines[li] is line firstLine + li of the file.
   const lines = text.slice(record.end).split(/\r?\n/);

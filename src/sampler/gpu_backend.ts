@@ -989,20 +989,7 @@ class WebGpuBackend implements Backend {
     if (this.slotInChunk > 0) this.flushChunk();
     await this.pendingCopies;
     const { divergences, acceptSum, steps } = await this.readTotals();
-    const rec = this.record!;
-    const draws: RecordedDraws = {
-      retainedChains: this.retained,
-      draws: this.draws,
-      positions: rec.positions,
-      logDensity: rec.logDensity,
-      energy: rec.energy,
-      acceptProb: rec.acceptProb,
-      divergent: rec.divergent,
-      divergentPositions: Float32Array.from(rec.divPos),
-      divergentChain: Int32Array.from(rec.divChain),
-      divergentDraw: Int32Array.from(rec.divDraw),
-      constrained: rec.constrained,
-    };
+    const draws = this.recordedDraws(this.record!);
     const n = this.chains * Math.max(1, this.sampledIterations);
     return { draws, totals: { divergences, meanAccept: acceptSum / n, gradientEvals: steps } };
   }
@@ -1019,21 +1006,23 @@ class WebGpuBackend implements Backend {
   salvage(): { draws: RecordedDraws; n: number } | null {
     const rec = this.record;
     if (!rec) return null;
+    return { n: this.unpacked, draws: this.recordedDraws(rec) };
+  }
+
+  /** The recording as the sampler returns it (the divergences' growable lists packed). */
+  private recordedDraws(rec: NonNullable<typeof this.record>): RecordedDraws {
     return {
-      n: this.unpacked,
-      draws: {
-        retainedChains: this.retained,
-        draws: this.draws,
-        positions: rec.positions,
-        logDensity: rec.logDensity,
-        energy: rec.energy,
-        acceptProb: rec.acceptProb,
-        divergent: rec.divergent,
-        divergentPositions: Float32Array.from(rec.divPos),
-        divergentChain: Int32Array.from(rec.divChain),
-        divergentDraw: Int32Array.from(rec.divDraw),
-        constrained: rec.constrained,
-      },
+      retainedChains: this.retained,
+      draws: this.draws,
+      positions: rec.positions,
+      logDensity: rec.logDensity,
+      energy: rec.energy,
+      acceptProb: rec.acceptProb,
+      divergent: rec.divergent,
+      divergentPositions: Float32Array.from(rec.divPos),
+      divergentChain: Int32Array.from(rec.divChain),
+      divergentDraw: Int32Array.from(rec.divDraw),
+      constrained: rec.constrained,
     };
   }
 
