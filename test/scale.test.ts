@@ -174,6 +174,27 @@ describe('standardized units: the CLI', () => {
   }
 });
 
+describe('standardized units: compare', () => {
+  it('data it cannot compute with: exit 2 at once, before the exact posterior, no --out directory made', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-scale-cmp-'));
+    try {
+      const weak = seedData('weak');
+      const file = join(dir, 'y1e30.json');
+      writeFileSync(file, JSON.stringify({ y: Array.from(weak.y, (v, i) => (i === 3 ? 1e30 : v)), idx: Array.from(weak.group), sigma: 10, K: 9 }));
+      const out = join(dir, 'out');
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts'), 'compare', '--data', file, '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^funnelweb: error: y \(group 3\)/);
+      // Said before the --out directory is made, which comes before the exact posterior
+      // (48 s for such data on the 2-core machine).
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!gpu)('standardized units: the posterior of rescaled data is the rescaled posterior (WebGPU, float32)', () => {
   const cases: [string, 'weak' | 'strong', string, number, number][] = [
     ['weak x 1e29 (y about 1e30), noncentered', 'weak', 'noncentered', 1e29, 0],

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadData } from '../io/data.ts';
+import { chooseScale } from '../model/scale.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import type { HierData } from '../model/data.ts';
@@ -148,6 +149,9 @@ export async function runCompare(argv: string[]): Promise<number> {
     ],
   );
   const data = await loadData(values.data, { sigma: opts.sigma });
+  // Data and priors the sampler cannot compute with are said now (exit 2), before the exact
+  // posterior (slow on such data) and before any run or output directory.
+  chooseScale(data, opts.priors, opts.backend === 'cpu' ? 'float64' : 'float32');
 
   // Check every parameterization before any run (the sampler parses them again), so a bad
   // one exits 2 before anything is written.
