@@ -72,9 +72,12 @@ export const SAMPLING_SYNC_INTERVAL = 32;
  * Device time aimed at between sampling syncs: a sync is made once the leapfrog steps
  * issued since the last one would take this long at the time per step measured so far
  * (first from warmup's last run, then from the time between reports), after 1 to
- * SAMPLING_SYNC_INTERVAL iterations. Where a sync falls does not change the draws.
+ * SAMPLING_SYNC_INTERVAL iterations. Where a sync falls does not change the draws. Half a
+ * second, so that an abort (Ctrl-C, the page's Stop), which lands at a sync, is answered
+ * within about a second even with a sync in flight; fast runs sync every
+ * SAMPLING_SYNC_INTERVAL iterations well before that (the main job: about 70 ms).
  */
-export const SAMPLING_SYNC_SECONDS = 1;
+export const SAMPLING_SYNC_SECONDS = 0.5;
 /**
  * Wall time aimed at per device warmup run: runs are sized from the last one's time per
  * iteration, so that progress and an abort are never more than about this far apart
