@@ -20,7 +20,7 @@
  * ceil(num_warmup / thin) rows when save_warmup is on. Stan's flattened names `theta.1`,
  * `Sigma.1.2` become `theta[1]`, `Sigma[1,2]`. Chains are the files, in the order given.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextFile, ReadTextError } from './read_text.ts';
 import { clip, InputError, listCapped } from '../errors.ts';
 import { parseCell, parseHeader, unquote, type DrawsTable } from './draws_csv.ts';
 
@@ -203,9 +203,9 @@ export async function readCmdStanCsv(paths: readonly string[]): Promise<DrawsTab
 /** Reads a text file (InputError naming it when it cannot be read). */
 export async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readTextFile(path);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new InputError(clip(path, 200), code === 'ENOENT' ? 'no such file' : `cannot read (${clip(code ?? String(err), 200)})`);
+    if (!(err instanceof ReadTextError)) throw err;
+    throw new InputError(clip(path, 200), err.reason);
   }
 }

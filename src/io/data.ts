@@ -285,16 +285,17 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
  */
 export async function loadData(path: string, opts: LoadOptions = {}): Promise<HierData> {
   // Node's modules are imported here, not at the top, so that the parsers bundle for the browser.
-  const [{ readFile }, { basename, extname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const [{ readTextFile, ReadTextError }, { basename, extname }] = await Promise.all([import('./read_text.ts'), import('node:path')]);
   const ext = extname(path).toLowerCase();
   if (ext !== '.json' && ext !== '.csv') {
     throw new InputError('--data', `'${clip(path, 200)}': unsupported file type '${clip(ext) || '(none)'}', expected .json or .csv`);
   }
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch (err) {
-    throw new InputError('--data', `cannot read '${clip(path, 200)}': ${clip((err as Error).message, 300)}`);
+    if (!(err instanceof ReadTextError)) throw err;
+    throw new InputError('--data', `cannot read '${clip(path, 200)}': ${err.reason}`);
   }
   const o: LoadOptions = { ...opts, source: opts.source ?? basename(path) };
   return ext === '.json' ? parseSeedJson(text, o) : parseCsv(text, o);

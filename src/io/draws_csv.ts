@@ -9,7 +9,7 @@
  * Every problem is an `InputError` naming the file and line: a missing cell, a value that
  * is not a number, chains of unequal length, a repeated (chain, draw).
  */
-import { readFile } from 'node:fs/promises';
+import { readTextFile, ReadTextError } from './read_text.ts';
 import { clip, InputError, listCapped } from '../errors.ts';
 import { splitCsvRecord } from './csv.ts';
 
@@ -200,10 +200,10 @@ export function parseDrawsCsv(text: string, source = 'draws'): DrawsTable {
 export async function readDrawsCsv(path: string): Promise<DrawsTable> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new InputError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${clip(code ?? String(err), 200)})`);
+    if (!(err instanceof ReadTextError)) throw err;
+    throw new InputError(clip(path, 200), err.reason);
   }
   return parseDrawsCsv(text, path);
 }
