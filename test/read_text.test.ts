@@ -3,7 +3,7 @@
  * no such file, a directory, a device that never ends (/dev/zero), a file larger than one
  * JavaScript string, all as InputError (exit 2) before reading anything large.
  */
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { MAX_TEXT_BYTES, readTextFile } from '../src/io/read_text.ts';
 import { loadData } from '../src/io/data.ts';
 import { readDrawsCsv } from '../src/io/draws_csv.ts';
 import { readText } from '../src/io/cmdstan.ts';
+import { readInferenceDataDraws } from '../src/io/inference_data_read.ts';
 import { InputError } from '../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fw-read-'));
@@ -40,6 +41,12 @@ describe('readTextFile', () => {
       expect(e).toBeInstanceOf(InputError);
       expect((e as InputError).message).toMatch(/^--data: cannot read '.*': (no such file|is [\d,]+ bytes)/);
     }
+    // An InferenceData .nc that is a device: read by nothing, never until memory runs out.
+    const nc = join(dir, 'zero.nc');
+    symlinkSync('/dev/zero', nc);
+    const e = await readInferenceDataDraws(nc).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toMatch(/zero\.nc: is a device or socket, not a file$/);
     for (const read of [readDrawsCsv, readText]) {
       const e = await read('/dev/zero').catch((x: unknown) => x);
       expect(e).toBeInstanceOf(InputError);

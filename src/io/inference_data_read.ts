@@ -9,7 +9,8 @@
  * or from 0-based indices where a dimension has no coordinate. From `sample_stats`:
  * `energy` (E-BFMI), `diverging` (divergences), `acceptance_rate` (acceptance).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readUserFile, ReadTextError } from './read_text.ts';
 import { clip, InputError } from '../errors.ts';
 import type { DrawsTable } from './draws_csv.ts';
 
@@ -82,13 +83,22 @@ function checkDims(sizes: Map<string, number>, dims: readonly string[], shape: r
   });
 }
 
+/** Most bytes of a netCDF file read into h5wasm's memory (WebAssembly's 32-bit addresses; the file is copied in whole). */
+const MAX_NETCDF_BYTES = 2 ** 31 - 1;
+
 /** Reads (groups → variables, coords) from a netCDF-4 file. */
 async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<string, { vars: RawVar[]; coords: Coords }>> {
   // The path as messages show it (a name with control bytes stays one line).
   const source = clip(path, 200);
   const h5 = await import('h5wasm');
   const m = await h5.ready;
-  const bytes = await readFile(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readUserFile(path, MAX_NETCDF_BYTES, 'a netCDF file can be read into (WebAssembly memory)');
+  } catch (err) {
+    if (err instanceof ReadTextError) throw new InputError(source, err.reason);
+    throw err;
+  }
   checkHdf5Signature(bytes, source);
   const name = `/diagnose-${process.pid}-${Date.now()}.nc`;
   m.FS!.writeFile(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));

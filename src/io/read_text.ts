@@ -1,5 +1,5 @@
 /**
- * Reads a user's text file (data, draws CSV, CmdStan CSV) whole, in Node, with the reasons
+ * Reads a user's file (data, draws CSV, CmdStan CSV, netCDF) whole, in Node, with the reasons
  * it cannot be said plainly: no such file, a directory, a device (e.g. /dev/zero, which
  * never ends), or larger than one JavaScript string can hold. A named pipe is read as the
  * shell's `cat` would (it waits for its writer).
@@ -31,6 +31,14 @@ function reasonOf(err: unknown): string {
 
 /** The file's text (UTF-8); a ReadTextError with the reason when it cannot be had. */
 export async function readTextFile(path: string): Promise<string> {
+  return (await readUserFile(path, MAX_TEXT_BYTES, 'a text file can be read into')).toString('utf8');
+}
+
+/**
+ * The file's bytes, at most `maxBytes` (checked from its size before reading; `what` says
+ * in the message what the limit is for); a ReadTextError with the reason otherwise.
+ */
+export async function readUserFile(path: string, maxBytes: number, what = 'can be read'): Promise<Buffer> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -41,10 +49,12 @@ export async function readTextFile(path: string): Promise<string> {
     const st = await fh.stat();
     if (st.isDirectory()) throw new ReadTextError('is a directory, not a file');
     if (st.isCharacterDevice() || st.isBlockDevice() || st.isSocket()) throw new ReadTextError('is a device or socket, not a file');
-    if (st.size > MAX_TEXT_BYTES) {
-      throw new ReadTextError(`is ${st.size.toLocaleString('en-US')} bytes: larger than the ${MAX_TEXT_BYTES.toLocaleString('en-US')} a text file can be read into`);
+    if (st.size > maxBytes) {
+      throw new ReadTextError(`is ${st.size.toLocaleString('en-US')} bytes: larger than the ${maxBytes.toLocaleString('en-US')} ${what}`);
     }
-    return await fh.readFile('utf8');
+    const bytes = await fh.readFile();
+    if (bytes.length > maxBytes) throw new ReadTextError(`is larger than the ${maxBytes.toLocaleString('en-US')} bytes ${what}`);
+    return bytes;
   } catch (err) {
     throw err instanceof ReadTextError ? err : new ReadTextError(reasonOf(err));
   } finally {
