@@ -236,8 +236,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRED)('demo page in headless Chrom
     expect(z).toBeGreaterThan(0);
     for (const r of rows) expect(Math.abs(Number(r[z])), `${r[0]}: ${r.join(' | ')}`).toBeLessThan(5);
     expect(await page.evaluate(() => window.funnelweb.liveUpdates())).toBeGreaterThan(0);
-    // 150 draws: live snapshots after sampling iterations 32, 64, 96, 128 and 150.
-    expect(await page.evaluate(() => window.funnelweb.liveSnapshots())).toBe(5);
+    // 150 draws: live snapshots after sampling iterations 32, 64, 96, 128 and 150 (more where
+    // iterations run slow: syncs are at most half a second of device time apart).
+    expect(await page.evaluate(() => window.funnelweb.liveSnapshots())).toBeGreaterThanOrEqual(5);
     expectResponsive('Run', await page.evaluate(() => window.funnelweb.longestTask()), traced);
     // Every chart drew its marks: adaptation, traces, a funnel per group, tau, PPC, ACF, E-BFMI, ESS/s.
     for (const id of ['plot-data', 'plot-tuning', 'plot-divergent', 'trace-mu', 'trace-logtau', 'plot-tau', 'plot-ppc', 'plot-acf', 'plot-ebfmi', 'plot-ess']) {
@@ -385,8 +386,16 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRED)('demo page in headless Chrom
     const stop = async () => {
       const t0 = Date.now();
       await page.click('#stop');
-      await page.waitForFunction(() => document.body.dataset.state === 'stopped', undefined, { timeout: 30_000 });
+      // The run has stopped when the page says so: at once in warmup; in sampling when the
+      // sampler has kept its draws ("stopped after N of M draws"). Their diagnostics and
+      // figures follow, and take what they take on a loaded machine.
+      await page.waitForFunction(
+        () => document.body.dataset.state === 'stopped' || /stopped after \d+ of \d+ draws/.test(document.querySelector('#progress')?.textContent ?? ''),
+        undefined,
+        { timeout: 30_000 },
+      );
       const ms = Date.now() - t0;
+      await page.waitForFunction(() => document.body.dataset.state === 'stopped', undefined, { timeout: 60_000 });
       expect(await page.textContent('#progress')).toContain('stopped');
       expect(await page.locator('#run').isEnabled()).toBe(true);
       return ms;

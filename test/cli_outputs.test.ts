@@ -16,36 +16,22 @@
  *   quotes them (RFC 4180), `funnelweb diagnose` and pandas read the same names back, and
  *   xarray reads them from the .nc and .zarr InferenceData as the group coordinate.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, lstatSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { funnelweb, type Run } from './cli_helpers.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDrawsCsv } from '../src/io/draws_csv.ts';
 import { csvField } from '../src/io/draws_csv_write.ts';
 import { InputError } from '../src/errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
 const WEAK = join(ROOT, 'demo', 'data', 'weak.json');
 /** Debian's interpreter (where apt puts pandas and xarray), unless FUNNELWEB_PYTHON names another. */
 const PYTHON = process.env.FUNNELWEB_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function funnelweb(args: string[], timeout = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: process.env, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
 
 /** A run far too big to finish within the tests' timeout: only a check before sampling answers in time. */
 const HUGE = ['--chains', '4096', '--warmup', '1000', '--draws', '1000'];

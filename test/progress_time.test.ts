@@ -7,24 +7,11 @@
  * - every line has an ETA from the phase's rate so far (auto warmup: against its cap);
  * - compare/reproduce's bar and the diagnostics' line do the same.
  */
-import { Writable } from 'node:stream';
+import { sink } from './cli_helpers.ts';
 import { describe, expect, it } from 'vitest';
 import { diagnosticsProgress, eta, formatDuration, multiRunProgressBar, progressBar, PROGRESS_MAX_SILENCE_MS } from '../src/cli/progress.ts';
 import type { Progress } from '../src/sampler/sample.ts';
 
-function sink(isTTY: boolean) {
-  const chunks: string[] = [];
-  const stream = Object.assign(
-    new Writable({
-      write(chunk, _enc, cb) {
-        chunks.push(String(chunk));
-        cb();
-      },
-    }),
-    { isTTY },
-  );
-  return { stream, chunks };
-}
 
 const report = (phase: Progress['phase'], iteration: number, total: number): Progress => ({
   phase, iteration, total, divergences: 0, stepSize: 0.1, trajectoryLength: 1, numSteps: 10, elapsedSeconds: 0,

@@ -6,8 +6,8 @@
  * - a partial result is reported as partial, with the draws it holds;
  * - the progress bar's L is the mean leapfrog steps over the iterations it reports.
  */
+import { sink } from './cli_helpers.ts';
 import { describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { makeModel } from '../src/model/model.ts';
 import { DEFAULT_PRIORS } from '../src/model/priors.ts';
 import { reportRun } from '../src/sampler/report.ts';
@@ -124,20 +124,6 @@ describe('a partial result', () => {
   });
 });
 
-/** Collects what the progress bar writes. */
-function sink(isTTY: boolean) {
-  const chunks: string[] = [];
-  const stream = Object.assign(
-    new Writable({
-      write(chunk, _enc, cb) {
-        chunks.push(String(chunk));
-        cb();
-      },
-    }),
-    { isTTY },
-  );
-  return { stream, chunks };
-}
 
 function report(phase: 'warmup' | 'sampling', iteration: number, total: number, numSteps: number): Progress {
   return { phase, iteration, total, divergences: 0, stepSize: 0.1, trajectoryLength: 1, numSteps, elapsedSeconds: 0 };

@@ -18,7 +18,8 @@ describe.each([
   ['webgpu', true],
 ] as const)('position snapshots on the %s backend', (backend, needsGpu) => {
   it.skipIf(needsGpu && !gpu)('match the recorded draws and leave them unchanged', async () => {
-    const opts = { ...base, backend, gpu: gpu ?? undefined };
+    // Syncs every SAMPLING_SYNC_INTERVAL iterations however slow they run on this machine.
+    const opts = { ...base, backend, gpu: gpu ?? undefined, syncSeconds: Infinity };
     const snaps: PositionSnapshot[] = [];
     const order: string[] = [];
     const withSnaps = await sample({

@@ -10,11 +10,12 @@
  *   `--out r.zarr` and `compare --out DIR` on a full disk exit 1 with one line naming the
  *   file and the cause, no stack trace, no cut file and no temporary in the directory.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { funnelweb, type Run } from './cli_helpers.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OutputError } from '../src/errors.ts';
 import { fileHandleWriter, removePendingTemporaries, writeChunksAtomic, writeDirAtomic, writeFileAtomic, type ByteWriter } from '../src/io/write.ts';
@@ -23,7 +24,6 @@ import { loadData } from '../src/io/data.ts';
 import { sample } from '../src/sampler/sample.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
 const WEAK = join(ROOT, 'demo', 'data', 'weak.json');
 
 /** A system error as Node raises it. */
@@ -161,20 +161,6 @@ function canMount(): boolean {
   }
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function funnelweb(args: string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: process.env, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
 
 /** Exit 1 and exactly one error line, naming `file` and ENOSPC, and no stack trace. */
 function expectDiskFull(r: Run, file: string): void {

@@ -125,6 +125,12 @@ export interface SampleOptions {
    */
   readonly onSnapshot?: (s: PositionSnapshot) => void;
   readonly snapshotChains?: number;
+  /**
+   * Device time aimed at between sampling syncs (default SAMPLING_SYNC_SECONDS); Infinity
+   * syncs every SAMPLING_SYNC_INTERVAL iterations whatever they cost, so that progress
+   * reports fall at the same iterations on any machine. The draws are the same either way.
+   */
+  readonly syncSeconds?: number;
   /** Called once the backend is chosen, before warmup (e.g. to say at once that `auto` fell back to the CPU). */
   readonly onBackend?: (backend: SampleResult['backend']) => void;
   readonly signal?: AbortSignal;
@@ -579,6 +585,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     // Syncs about SAMPLING_SYNC_SECONDS of device time apart: the steps issued since the last
     // one are timed at the seconds per step measured (warmup's, then between reports; each
     // report's time covers its interval, as the device works through the intervals in turn).
+    const syncSeconds = options.syncSeconds ?? SAMPLING_SYNC_SECONDS;
     let stepsSinceSync = 0;
     let sinceSync = 0;
     let lastReportAt = now();
@@ -622,7 +629,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
         backend.recordDraw();
         completed = t + 1;
         stepsSinceSync += L;
-        if (++sinceSync >= SAMPLING_SYNC_INTERVAL || stepsSinceSync * secondsPerStep >= SAMPLING_SYNC_SECONDS || t + 1 === draws) {
+        if (++sinceSync >= SAMPLING_SYNC_INTERVAL || stepsSinceSync * secondsPerStep >= syncSeconds || t + 1 === draws) {
           sinceSync = 0;
           stepsSinceSync = 0;
           const sync = backend.sync();

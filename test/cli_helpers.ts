@@ -1,0 +1,41 @@
+/** What the CLI tests share: running `funnelweb` from the sources, and a stream that records what is written to it. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The CLI from the sources. */
+export const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
+
+/** A finished command: its exit code (null when killed), stdout and stderr. */
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `funnelweb ARGS` from the sources in the repository root (killed after `timeout` ms). */
+export function funnelweb(args: string[], timeout = 120_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: process.env, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+/** A writable stream (a terminal when `isTTY`) whose writes are collected in `chunks`. */
+export function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean }; chunks: string[] } {
+  const chunks: string[] = [];
+  const stream = Object.assign(
+    new Writable({
+      write(chunk, _enc, cb) {
+        chunks.push(String(chunk));
+        cb();
+      },
+    }),
+    { isTTY },
+  );
+  return { stream, chunks };
+}
