@@ -2,8 +2,9 @@
  * CLI conventions: `--version`, `funnelweb help [COMMAND]` (the same text as `COMMAND
  * --help`), the exit codes in every help text, usage errors as one line with exit 2.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -77,5 +78,25 @@ describe('CLI conventions', () => {
     expect(said[0]).toBe('funnelweb: error: --data: is required\n');
     expect(said[1]).toBe('funnelweb: error: cannot write /x/s.json: no space left on the device: ENOSPC\n');
     expect(said[3]).toMatch(/^funnelweb: error: boom\\nsecond line \(an internal error/);
+  });
+
+  it('a reader that goes away (| head -1): the run goes on and writes its files, no stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-epipe-'));
+    try {
+      const summary = join(dir, 's.json');
+      const args = ['--import', 'tsx', join(ROOT, 'src', 'cli', 'bin.ts'), 'sample', '--data', join(ROOT, 'demo', 'data', 'weak.json'), '--backend', 'cpu', '--chains', '32', '--warmup', '50', '--draws', '50', '--quiet', '--summary', summary];
+      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      // The reader is gone before the table is printed (as `head -1` is after the first line).
+      child.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+      expect(code, stderr).toBe(0);
+      expect(existsSync(summary)).toBe(true);
+      expect(JSON.parse(readFileSync(summary, 'utf8')).sampler.chains).toBe(32);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
