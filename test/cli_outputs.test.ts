@@ -197,6 +197,15 @@ describe('outputs that cannot be written: exit 2 before any work', () => {
     expectRefused(r, '--out', /taken\.zarr' is a file, not a directory/);
   });
 
+  it('--out r.zarr naming a directory of other files: refused (the store replaces the directory whole), the files kept', async () => {
+    const d = join(dir, 'project.zarr');
+    mkdirSync(d);
+    writeFileSync(join(d, 'notes.txt'), 'mine');
+    const r = await funnelweb(['sample', '--data', WEAK, ...HUGE, '--out', d]);
+    expectRefused(r, '--out', /project\.zarr' is a directory that holds other files than a Zarr store/);
+    expect(readFileSync(join(d, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
   it('compare and reproduce --out naming a file; a file of --out DIR that is a directory', async () => {
     const f = join(dir, 'not-a-dir');
     writeFileSync(f, 'x');

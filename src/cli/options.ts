@@ -1,4 +1,4 @@
-import { accessSync, constants as fsConstants, existsSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { clip, InputError } from '../errors.ts';
 import { parseMuPrior, parseTauPrior, DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
@@ -228,6 +228,17 @@ function checkWritableDir(flag: string, dir: string): void {
   }
 }
 
+/** Whether a directory is empty or a Zarr store (its root has .zgroup or .zmetadata): one that a new store may replace. */
+function isEmptyOrZarrStore(dir: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return false;
+  }
+  return names.length === 0 || names.includes('.zgroup') || names.includes('.zmetadata');
+}
+
 /**
  * Checks a command's output paths before any work, so that no run is lost to an output it
  * cannot write and no output overwrites an input:
@@ -257,6 +268,10 @@ export function checkOutputPaths(inputs: readonly InputPath[], outputs: readonly
       written.push({ flag: o.flag, path: o.path, id: identityOf(abs), dir: false });
     } else if (o.into === undefined) {
       if (st && !st.isDirectory()) throw new InputError(o.flag, `'${clip(o.path)}' is a file, not a directory`);
+      // The directory is replaced whole: only an earlier store (or nothing) may be there.
+      if (st && !isEmptyOrZarrStore(abs)) {
+        throw new InputError(o.flag, `'${clip(o.path)}' is a directory that holds other files than a Zarr store: writing the store would replace it and them (name another, or remove it)`);
+      }
       checkWritableDir(o.flag, dirname(abs));
       written.push({ flag: o.flag, path: o.path, id: identityOf(abs), dir: true });
     } else {
