@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadData, parseCsv, parseSeedJson } from '../src/io/data.ts';
+import { MAX_GROUPS } from '../src/model/data.ts';
 import { InputError } from '../src/errors.ts';
 
 /** The study's seed data sets (copies of shared/data). */
@@ -106,6 +107,14 @@ describe('parseSeedJson: bad input names the field', () => {
   it('root not an object', () => expectInputError(() => parseSeedJson('[1, 2]', J), 'weak.json', /JSON object/));
   it('missing y', () => expectInputError(() => parseSeedJson(JSON.stringify({ idx: [0], sigma: 1 }), J), 'weak.json: y', /missing/));
   it('y not an array', () => expectInputError(() => parseSeedJson(seed({ y: 5 }), J), 'weak.json: y', /array/));
+  it('K of a billion groups (refused, not a heap exhausted making their labels)', () =>
+    expectInputError(() => parseSeedJson(JSON.stringify({ y: [1], idx: [0], sigma: 1, K: 1e9 }), J), 'weak.json: K', /1000000000 groups: more than the 1,048,576/));
+  it('a group index past the most groups', () =>
+    expectInputError(() => parseSeedJson(JSON.stringify({ y: [1], idx: [MAX_GROUPS], sigma: 1 }), J), 'weak.json: idx[0]', /too large: at most 1,048,576 groups/));
+  it('a CSV of more labels than the most groups', () => {
+    const text = 'group,y\n' + Array.from({ length: MAX_GROUPS + 1 }, (_, i) => `g${i},1`).join('\n') + '\n';
+    expectInputError(() => parseCsv(text, { sigma: 1 }), `data.csv row ${MAX_GROUPS + 2}, column 'group'`, /more than the 1,048,576 groups/);
+  });
   it('empty data', () =>
     expectInputError(() => parseSeedJson(JSON.stringify({ y: [], idx: [], sigma: 1 }), J), 'weak.json: y', /no observations/));
   it('non-numeric y', () => expectInputError(() => parseSeedJson(seed({ y: [1, '2', 3, 4] }), J), 'weak.json: y[1]', /finite number/));

@@ -1,4 +1,4 @@
-import type { HierData } from '../model/data.ts';
+import { MAX_GROUPS, type HierData } from '../model/data.ts';
 import { clip, InputError } from '../errors.ts';
 import { splitCsvRecord } from './csv.ts';
 
@@ -110,7 +110,7 @@ export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
     }
     if (!Number.isInteger(v)) throw new InputError(at(`idx[${i}]`), `group index must be an integer, got ${v}`);
     if (v < 0) throw new InputError(at(`idx[${i}]`), `group index must be >= 0, got ${v}`);
-    if (v > 0x7fffffff) throw new InputError(at(`idx[${i}]`), `group index ${v} is too large`);
+    if (v >= MAX_GROUPS) throw new InputError(at(`idx[${i}]`), `group index ${v} is too large: at most ${MAX_GROUPS.toLocaleString('en-US')} groups`);
     group[i] = v;
     if (v > maxIdx) maxIdx = v;
   }
@@ -118,9 +118,10 @@ export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
   let K = maxIdx + 1;
   if (obj.K !== undefined) {
     const k = obj.K;
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 0x7fffffff) {
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
       throw new InputError(at('K'), `expected a positive integer number of groups, got ${describe(k)}`);
     }
+    if (k > MAX_GROUPS) throw new InputError(at('K'), `${k} groups: more than the ${MAX_GROUPS.toLocaleString('en-US')} a model may have`);
     if (maxIdx >= k) {
       const i = group.findIndex((g) => g >= k);
       throw new InputError(at(`idx[${i}]`), `group index ${group[i]} is out of range 0..${k - 1} (K = ${k})`);
@@ -260,6 +261,7 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
     let k = labelIndex.get(label);
     if (k === undefined) {
       k = labels.length;
+      if (k >= MAX_GROUPS) throw new InputError(`${source} row ${r.line}, column 'group'`, `more than the ${MAX_GROUPS.toLocaleString('en-US')} groups a model may have`);
       labels.push(label);
       labelIndex.set(label, k);
     }

@@ -17,3 +17,11 @@ export interface HierData {
   /** Display label per group: CSV labels, or "0".."K-1" for index data. */
   readonly labels: readonly string[];
 }
+
+/**
+ * Most groups a model may have: 2^20. Each group is a coordinate of every chain's state and
+ * of every recorded draw (the draw budget of 2^26 floats holds one chain of 64 draws at this
+ * K), and a label in every output; a data file that names 10^9 groups is refused (exit 2)
+ * rather than exhausting memory while its labels are made.
+ */
+export const MAX_GROUPS = 2 ** 20;
