@@ -7,6 +7,7 @@ import { logDensityGrad, makeModel, unconstrain, type HierModel } from '../src/m
 import { exactPosterior } from '../src/model/posterior.ts';
 import {
   CPU_ADAPTER,
+  CPU_STATE_LIMIT_BYTES,
   VV_DIVERGENT,
   VV_ENERGY,
   VV_INITIAL_ENERGY,
@@ -17,6 +18,7 @@ import {
   velocityVerlet,
 } from '../src/sampler/cpu_backend.ts';
 import { initialPositions, keyFromSeed, momentumNormals } from '../src/sampler/rng.ts';
+import { InputError } from '../src/errors.ts';
 
 function loadSeed(name: string): HierData {
   const j = JSON.parse(readFileSync(new URL(`../demo/data/${name}.json`, import.meta.url), 'utf8')) as { y: number[]; idx: number[]; sigma: number; K: number };
@@ -99,6 +101,19 @@ function energyError(eps: number, L: number, seedChain: number): number {
   expect(out[VV_STEPS]).toBe(L);
   return out[VV_ENERGY] - out[VV_INITIAL_ENERGY];
 }
+
+describe('CPU backend memory', () => {
+  it('more chains than its state limit: an InputError naming the most that fit, before any allocation', async () => {
+    const model = makeModel(loadSeed('weak'), new Float64Array(9));
+    const most = Math.floor(CPU_STATE_LIMIT_BYTES / (48 * model.dim + 40));
+    const e = await createCpuBackend(model, 100_000_000, 1).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toContain(`use at most ${most.toLocaleString('en-US')} chains`);
+    const ok = await createCpuBackend(model, 16, 1);
+    expect(ok.chains).toBe(16);
+    ok.destroy();
+  });
+});
 
 describe('velocity Verlet integrator', () => {
   it('conserves energy to O(eps^2) on a near-Gaussian posterior', () => {

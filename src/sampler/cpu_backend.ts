@@ -3,6 +3,13 @@ import { crossChainMoments } from '../adaptation/metric.ts';
 import { logDensityGrad, type HierModel } from '../model/model.ts';
 import type { Backend, BackendFactory, EnsembleStats, RecordedDraws, SamplingTotals, TransitionParams } from './backend.ts';
 import { keyFromSeed, metropolisUniform, momentumNormals, type PhiloxKey } from './rng.ts';
+import { InputError } from '../errors.ts';
+
+/**
+ * Most bytes of chain state the CPU backend allocates (4 GiB): about 7.6 million chains at
+ * K = 9, which would take the float64 backend hours per iteration batch anyway.
+ */
+export const CPU_STATE_LIMIT_BYTES = 2 ** 32;
 
 /**
  * The float64 TypeScript backend: static-length HMC for every chain of the ensemble, one
@@ -153,6 +160,13 @@ class CpuBackend implements Backend {
     this.K = model.stats.K;
     this.key = keyFromSeed(seed);
     const n = chains * D;
+    // Five float64 arrays of D per chain here, and the initial positions: refused beyond the
+    // limit before any is allocated (a heap exhausted midway ends the process with no word).
+    const stateBytes = 48 * n + 40 * chains;
+    if (stateBytes > CPU_STATE_LIMIT_BYTES) {
+      const most = Math.floor(CPU_STATE_LIMIT_BYTES / (48 * D + 40));
+      throw new InputError('chains', `${chains} chains x ${this.K} groups need ${stateBytes.toLocaleString('en-US')} bytes of float64 state on the CPU backend, over its ${CPU_STATE_LIMIT_BYTES.toLocaleString('en-US')}-byte limit: use at most ${most.toLocaleString('en-US')} chains`);
+    }
     this.position = new Float64Array(n);
     this.grad = new Float64Array(n);
     this.logDensity = new Float64Array(chains);
