@@ -16,7 +16,7 @@
  * - never a temporary file in the output directory, never a stack trace.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -241,5 +241,34 @@ describe.skipIf(!gpu)('funnelweb compare and reproduce: signals keep the finishe
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/\.summary\.json$/);
     expect(JSON.parse(readFileSync(join(dir, files[0]), 'utf8')).sampler.draws).toBe(100);
+  });
+});
+
+describe('funnelweb diagnose: a signal stops it, nothing written', () => {
+  it('SIGTERM while it reads a large draws file: it ends at once, no --json, no temporary', async () => {
+    const dir = fresh('diagnose');
+    const csv = join(dir, 'big.csv');
+    // 4 chains x 250,000 draws of 4 parameters: some seconds to read and diagnose.
+    const lines = ['chain,draw,a,b,c,d'];
+    let x = 1;
+    const u = () => ((x = (x * 16807) % 2147483647) / 2147483647).toFixed(6);
+    for (let c = 1; c <= 4; c++) for (let d = 1; d <= 250_000; d++) lines.push(`${c},${d},${u()},${u()},${u()},${u()}`);
+    writeFileSync(csv, lines.join('\n') + '\n');
+    const json = join(dir, 'out.json');
+    const child = spawn(CLI[0], [...CLI.slice(1), 'diagnose', csv, '--json', json], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    let sentAt = 0;
+    setTimeout(() => {
+      sentAt = performance.now();
+      child.kill('SIGTERM');
+    }, 1500);
+    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    // Ended by the signal (its default action while nothing is being written), promptly.
+    expect(ended.signal === 'SIGTERM' || ended.code === 143, `${JSON.stringify(ended)} ${stderr}`).toBe(true);
+    expect(performance.now() - sentAt).toBeLessThan(5000);
+    expectNoStackTrace(stderr);
+    expect(existsSync(json)).toBe(false);
+    expect(temporaries(dir)).toEqual([]);
   });
 });

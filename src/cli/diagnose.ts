@@ -21,6 +21,7 @@ import { clip, InputError } from '../errors.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { checkOutputPaths, EXIT_CODES_HELP } from './options.ts';
+import { exitOnStopSignals } from './signals.ts';
 
 const USAGE = `Usage: funnelweb diagnose DRAWS.csv | OUT_1.csv ... OUT_N.csv | RUN.nc | RUN.zarr
                           [--superchains M] [--json OUT.json] [--verbose]
@@ -195,6 +196,11 @@ export async function runDiagnose(argv: string[]): Promise<number> {
     values.json !== undefined ? [{ flag: '--json', path: values.json, kind: 'file' }] : [],
   );
 
+  return await diagnoseFiles(positionals, superchains, values.json);
+}
+
+/** Reads the draws, prints the summary (warnings on stderr) and writes `--json`. */
+async function diagnoseFiles(positionals: string[], superchains: number | undefined, jsonPath: string | undefined): Promise<number> {
   const table = await readDraws(positionals);
   if (superchains !== undefined && (superchains < 2 || table.chains % superchains !== 0)) {
     throw new InputError(
@@ -210,7 +216,17 @@ export async function runDiagnose(argv: string[]): Promise<number> {
   });
   // The table on stdout; warnings on stderr, as every command gives them.
   const text = formatSummary({ ...summary, warnings: [] });
-  if (values.json !== undefined) await writeFileAtomic(values.json, JSON.stringify(summaryJson(summary), null, 2) + '\n');
+  if (jsonPath !== undefined) {
+    // Until the write, a signal's default action ends the process at once (the reading and
+    // diagnostics run synchronously, and nothing is on disk yet); during it, the temporary
+    // is removed first.
+    const release = exitOnStopSignals(`stopped; ${clip(jsonPath)} not written`);
+    try {
+      await writeFileAtomic(jsonPath, JSON.stringify(summaryJson(summary), null, 2) + '\n');
+    } finally {
+      release();
+    }
+  }
   process.stdout.write(text);
   for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
   return 0;

@@ -90,5 +90,26 @@ export function hardExit(s: StopSignal): never {
   process.exit(EXIT_SIGNAL[s]);
 }
 
+/**
+ * For a command with nothing to keep when stopped (`diagnose`: its one output is written at
+ * the end): the first SIGINT, SIGTERM or SIGHUP says `funnelweb: <signal>: <note>`, removes
+ * the temporary of a write under way and exits with 128 + the signal's number. Returns the
+ * function that removes the handlers.
+ */
+export function exitOnStopSignals(note: string): () => void {
+  const handlers = STOP_SIGNALS.map((s) => {
+    const handler = () => {
+      process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}funnelweb: ${signalName(s)}: ${note}\n`);
+      removePendingTemporaries();
+      process.exit(EXIT_SIGNAL[s]);
+    };
+    process.on(s, handler);
+    return [s, handler] as const;
+  });
+  return () => {
+    for (const [s, h] of handlers) process.off(s, h);
+  };
+}
+
 /** The ending of an acknowledgement: how to quit at once. */
 export const AGAIN_TO_QUIT = 'Ctrl-C or the signal again quits at once';
