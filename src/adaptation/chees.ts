@@ -1,4 +1,4 @@
-import type { EnsembleStats } from '../sampler/backend.ts';
+import type { EnsembleStats } from './ensemble_stats.ts';
 import { dualAveraging, type DualAveragingState } from './dual_averaging.ts';
 
 /**

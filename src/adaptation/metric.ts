@@ -1,4 +1,4 @@
-import type { EnsembleStats } from '../sampler/backend.ts';
+import type { EnsembleStats } from './ensemble_stats.ts';
 
 /**
  * Diagonal inverse mass matrix (metric) from cross-chain variances over a warmup window.
