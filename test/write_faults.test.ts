@@ -144,6 +144,17 @@ describe('writes with an injected writer', () => {
     await writeDrawsCsv(path, result, { writer: shortWriter(997) });
     expect(readFileSync(path, 'utf8')).toBe(whole);
   });
+
+  it('writeDrawsCsv reports the rows written as it goes (the write progress line), ending at every row', async () => {
+    const data = await loadData(WEAK);
+    const result = await sample({ data, chains: 7, warmup: 10, draws: 3000, seed: 3, backend: 'cpu' });
+    const rows: number[] = [];
+    const path = join(d, 'counted.csv');
+    await writeDrawsCsv(path, result, { onRows: (n) => rows.push(n) });
+    // 21,000 rows in pieces of 10,000: reported before each piece is made, then at the end.
+    expect(rows).toEqual([0, 10_000, 20_000, 21_000]);
+    expect(readFileSync(path, 'utf8')).toBe([...drawsCsvChunks(result)].join(''));
+  });
 });
 
 /** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN). */

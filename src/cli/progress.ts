@@ -240,13 +240,27 @@ export function multiRunProgressBar(
 
 /**
  * Progress of the diagnostics after sampling (parameters summarised so far), below the
- * sampling bar, with an ETA from the rate so far: redrawn in place on a terminal; otherwise
- * one line when they start, one when they end, and one whenever PROGRESS_MAX_SILENCE_MS
- * passed without one.
+ * sampling bar (see `countProgress`).
  */
 export function diagnosticsProgress(
   total: number,
   draws: number,
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  clock: () => number = () => performance.now(),
+  options: ProgressOptions = {},
+): { update: (done: number) => void; tick: () => void; done: () => void } {
+  return countProgress('diagnose', total, `parameters (R-hat, ESS, MCSE over ${draws.toLocaleString('en-US')} draws each)`, stream, clock, options);
+}
+
+/**
+ * Progress of a phase counted in units (`diagnose`: parameters; `write`: rows of a file),
+ * with an ETA from the rate so far: redrawn in place on a terminal; otherwise one line when
+ * it starts, one when it ends, and one whenever PROGRESS_MAX_SILENCE_MS passed without one.
+ */
+export function countProgress(
+  name: string,
+  total: number,
+  unit: string,
   stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
   clock: () => number = () => performance.now(),
   options: ProgressOptions = {},
@@ -259,7 +273,7 @@ export function diagnosticsProgress(
     const filled = Math.round((done / Math.max(1, total)) * BAR_WIDTH);
     const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
     const s = (t - t0) / 1000;
-    return `diagnose [${bar}] ${String(done).padStart(5)}/${total} parameters (R-hat, ESS, MCSE over ${draws.toLocaleString('en-US')} draws each)  ${s.toFixed(1)}s${done > 0 ? eta(done, total, s) : ''}`;
+    return `${name.padEnd(8)} [${bar}] ${String(done).padStart(5)}/${total} ${unit}  ${s.toFixed(1)}s${done > 0 ? eta(done, total, s) : ''}`;
   };
   const write = (done: number, t: number, end = false) => {
     lastWrite = t;

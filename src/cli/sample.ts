@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { loadData } from '../io/data.ts';
 import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
-import { EXIT_RUN_FAILED, EXIT_SIGNAL, InputError, OutputError, RunError } from '../errors.ts';
+import { clip, EXIT_RUN_FAILED, EXIT_SIGNAL, InputError, OutputError, RunError } from '../errors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
@@ -12,7 +12,7 @@ import { sample, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary, terminalLabel } from './diagnose.ts';
-import { diagnosticsProgress, progressBar } from './progress.ts';
+import { countProgress, diagnosticsProgress, progressBar } from './progress.ts';
 import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
 import { GET_WEBGPU_HINT, requestGpu, type Gpu } from '../gpu/device.ts';
 import { availableParallelism } from 'node:os';
@@ -227,9 +227,20 @@ export async function runSample(argv: string[]): Promise<number> {
       }
     };
     if (summaryPath) await attempt(() => writeFileAtomic(summaryPath, JSON.stringify(report, null, 2) + '\n'));
-    if (csvPath) await attempt(() => writeDrawsCsv(csvPath, result));
+    if (csvPath) {
+      await attempt(async () => {
+        const rows = result.records.retainedChains * result.draws;
+        const bar = quiet ? undefined : countProgress('write', rows, `rows of ${clip(csvPath)}`);
+        try {
+          await writeDrawsCsv(csvPath, result, { onRows: (n) => bar?.update(n) });
+        } finally {
+          bar?.done();
+        }
+      });
+    }
     if (outPath) {
       await attempt(async () => {
+        if (!quiet) process.stderr.write(`writing ${clip(outPath)} (InferenceData)…\n`);
         const t0 = performance.now();
         await writeInferenceData(outPath, toInferenceData(result, data, { seed }));
         if (!quiet) process.stderr.write(`wrote ${outPath} (InferenceData) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -50,6 +50,19 @@ export function* drawsCsvChunks(r: SampleResult, rowsPerChunk = ROWS_PER_CHUNK):
  *
  * @throws OutputError naming `path` and the cause (disk full, I/O error); no file is left.
  */
-export async function writeDrawsCsv(path: string, r: SampleResult, opts: WriteOptions = {}): Promise<void> {
-  await writeChunksAtomic(path, drawsCsvChunks(r), opts);
+export async function writeDrawsCsv(path: string, r: SampleResult, opts: WriteOptions & { readonly onRows?: (rows: number) => void } = {}): Promise<void> {
+  const { onRows, ...writeOpts } = opts;
+  await writeChunksAtomic(path, onRows ? countingRows(r, onRows) : drawsCsvChunks(r), writeOpts);
+}
+
+/** `drawsCsvChunks`, calling `onRows` with the rows written so far as each piece is asked for (after the previous one was written). */
+function* countingRows(r: SampleResult, onRows: (rows: number) => void): Generator<string> {
+  const total = r.records.retainedChains * r.draws;
+  let pieces = 0;
+  for (const chunk of drawsCsvChunks(r)) {
+    if (pieces > 0) onRows(Math.min(total, (pieces - 1) * ROWS_PER_CHUNK));
+    yield chunk;
+    pieces++;
+  }
+  onRows(total);
 }
