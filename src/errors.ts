@@ -57,13 +57,15 @@ export const ECHO_MAX = 80;
 
 /**
  * A value from the user's input as it may appear in a message: control bytes and other
- * non-printing characters escaped (`\n`, `\x1b`, `\u2028`), cut to `max` characters with
+ * non-printing characters escaped (`\n`, `\x1b`, `\u2028`, `\u202e`), cut to `max` characters with
  * '…' and the full length when longer. A 10 MB cell or binary garbage stays one short line.
  */
 export function clip(value: string, max = ECHO_MAX): string {
   const head = value.length > max ? value.slice(0, max) : value;
   // eslint-disable-next-line no-control-regex
-  const safe = head.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (ch) => {
+  // C0/C1 controls, the line and paragraph separators, the bidirectional controls (which can
+  // make a terminal show text reordered) and U+FFFD (a byte that was not UTF-8).
+  const safe = head.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufffd]/g, (ch) => {
     if (ch === '\n') return '\\n';
     if (ch === '\r') return '\\r';
     if (ch === '\t') return '\\t';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { reportError } from '../src/cli/main.ts';
-import { EXIT_BAD_INPUT, EXIT_RUN_FAILED, InputError, OutputError, RunError } from '../src/errors.ts';
+import { clip, EXIT_BAD_INPUT, EXIT_RUN_FAILED, InputError, listCapped, OutputError, RunError } from '../src/errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -98,5 +98,17 @@ describe('CLI conventions', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('clip: what is echoed from the user is one short printable line', () => {
+    expect(clip('plain')).toBe('plain');
+    expect(clip('a\nb\r\tc\x1b[31m\x7f\x85')).toBe('a\\nb\\r\\tc\\x1b[31m\\x7f\\x85');
+    // Bidirectional controls would let a terminal show "exe.pdf" for "fdp.exe".
+    expect(clip('name\u202efdp.exe\u2066\u200f')).toBe('name\\u202efdp.exe\\u2066\\u200f');
+    expect(clip('\ufffd\u2028')).toBe('\\ufffd\\u2028');
+    const long = 'x'.repeat(10_000_000);
+    expect(clip(long)).toBe(`${'x'.repeat(80)}… (10,000,000 characters)`);
+    expect(clip('é漢字🙂')).toBe('é漢字🙂');
+    expect(listCapped(Array.from({ length: 5000 }, (_, i) => `g${i}`))).toBe('g0, g1, g2, g3, g4, g5, g6, g7, g8, g9 … and 4,990 more');
   });
 });
