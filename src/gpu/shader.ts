@@ -133,16 +133,61 @@ export async function composeShader(modules: readonly ShaderName[], consts: Read
 }
 
 /**
- * Creates a compute pipeline, surfacing WGSL compile errors with their line numbers. The
- * layout defaults to 'auto'; pass one to share bind groups between pipelines.
+ * Pipelines already made, by device (layout 'auto') or by pipeline layout, keyed by entry
+ * point and WGSL: a second run on the same device (`compare`'s runs, the page's runs, `auto`
+ * moving c back) reuses them instead of compiling again. Weak maps: a device or layout that
+ * is gone takes its pipelines with it.
  */
-export async function createComputePipeline(
+const autoPipelines = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+const layoutPipelines = new WeakMap<GPUPipelineLayout, Map<string, Promise<GPUComputePipeline>>>();
+
+/**
+ * Creates a compute pipeline, surfacing WGSL compile errors with their line numbers, or
+ * returns the one made before for the same device (or layout), entry point and code. The
+ * layout defaults to 'auto'; pass one (made once per device: `cachedLayout`) to share bind
+ * groups between pipelines. A failed compile is not kept.
+ */
+export function createComputePipeline(
   device: GPUDevice,
   label: string,
   code: string,
   entryPoint = 'main',
   layout: GPUPipelineLayout | 'auto' = 'auto',
 ): Promise<GPUComputePipeline> {
+  let cache = layout === 'auto' ? autoPipelines.get(device) : layoutPipelines.get(layout);
+  if (!cache) {
+    cache = new Map();
+    if (layout === 'auto') autoPipelines.set(device, cache);
+    else layoutPipelines.set(layout, cache);
+  }
+  const key = `${entryPoint}\n${code}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const made = compilePipeline(device, label, code, entryPoint, layout);
+  cache.set(key, made);
+  made.catch(() => cache.delete(key));
+  return made;
+}
+
+/**
+ * A bind group layout and its pipeline layout, made once per device under `name` (their
+ * descriptors must not change with the run), so that pipelines on it are cached across runs.
+ */
+export function cachedLayout(device: GPUDevice, name: string, entries: GPUBindGroupLayoutEntry[]): { bindings: GPUBindGroupLayout; layout: GPUPipelineLayout } {
+  let byName = deviceLayouts.get(device);
+  if (!byName) deviceLayouts.set(device, (byName = new Map()));
+  let made = byName.get(name);
+  if (!made) {
+    const bindings = device.createBindGroupLayout({ label: `${name} bindings`, entries });
+    made = { bindings, layout: device.createPipelineLayout({ label: name, bindGroupLayouts: [bindings] }) };
+    byName.set(name, made);
+  }
+  return made;
+}
+
+const deviceLayouts = new WeakMap<GPUDevice, Map<string, { bindings: GPUBindGroupLayout; layout: GPUPipelineLayout }>>();
+
+async function compilePipeline(device: GPUDevice, label: string, code: string, entryPoint: string, layout: GPUPipelineLayout | 'auto'): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label, code });
   const info = await gpuWait(() => module.getCompilationInfo());
   const errors = info.messages.filter((m) => m.type === 'error');

@@ -3,7 +3,7 @@ import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
-import { composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
+import { cachedLayout, composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
 import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions, unpackPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
@@ -432,25 +432,26 @@ class WebGpuBackend implements Backend {
       // 1 groups, 2 step params, 3 state, 4 inverse mass (wide kernel), 5 warm, 6 info,
       // 7 totals, 8 records, 9 warmup step (the device adaptation's state), 10 trajectory
       // scratch (wide kernel, stream form).
-      const hmcLayout = g.device.createBindGroupLayout({
-        label: 'hmc bindings',
-        entries: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((binding) => ({
+      // (Made once per device, so that pipelines on them are reused across runs.)
+      const { bindings: hmcLayout, layout } = cachedLayout(
+        g.device,
+        'hmc',
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
           buffer: { type: binding === 1 || binding === 4 || binding === 9 ? 'read-only-storage' : binding === 2 ? 'uniform' : 'storage' },
         })),
-      });
-      const layout = g.device.createPipelineLayout({ label: 'hmc', bindGroupLayouts: [hmcLayout] });
+      );
       // 0 params, 1 state, 2 warm, 3 info, 4 partial sums.
-      const reduceBindings = g.device.createBindGroupLayout({
-        label: 'ensemble reduction bindings',
-        entries: [0, 1, 2, 3, 4].map((binding) => ({
+      const { bindings: reduceBindings, layout: reduceLayout } = cachedLayout(
+        g.device,
+        'ensemble reduction',
+        [0, 1, 2, 3, 4].map((binding) => ({
           binding,
           visibility: GPUShaderStage.COMPUTE,
           buffer: { type: binding === 0 ? 'uniform' : binding === 4 ? 'storage' : 'read-only-storage' },
         })),
-      });
-      const reduceLayout = g.device.createPipelineLayout({ label: 'ensemble reduction', bindGroupLayouts: [reduceBindings] });
+      );
       const [[hmcWarmup, hmcSample], ensembleLite, means, chees, adapt] = await Promise.all([
         WebGpuBackend.transitionPipelines(g, hmcCode, layout),
         createComputePipeline(g.device, 'ensemble reduction (no position moments)', redLiteCode, 'ensemble_partial', reduceLayout),
