@@ -1,5 +1,7 @@
 /** What the CLI tests share: running `funnelweb` from the sources, and a stream that records what is written to it. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -38,4 +40,19 @@ export function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean }; c
     { isTTY },
   );
   return { stream, chunks };
+}
+
+/** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN): the real full-disk and read-only tests need one. */
+export function canMount(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const probe = mkdtempSync(join(tmpdir(), 'funnelweb-mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
 }

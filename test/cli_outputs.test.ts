@@ -21,7 +21,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { funnelweb, type Run } from './cli_helpers.ts';
+import { canMount, funnelweb, type Run } from './cli_helpers.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDrawsCsv } from '../src/io/draws_csv.ts';
 import { csvField } from '../src/io/draws_csv_write.ts';
@@ -117,20 +117,6 @@ describe('outputs over inputs: exit 2 before any work, the input unchanged', () 
   });
 });
 
-/** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN). */
-function canMount(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = mkdtempSync(join(tmpdir(), 'funnelweb-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 
 describe('outputs that cannot be written: exit 2 before any work', () => {
   describe.skipIf(!canMount())('on a read-only mount (what stops root too)', () => {

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { funnelweb, type Run } from './cli_helpers.ts';
+import { canMount, funnelweb, type Run } from './cli_helpers.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OutputError } from '../src/errors.ts';
 import { fileHandleWriter, removePendingTemporaries, writeChunksAtomic, writeDirAtomic, writeFileAtomic, type ByteWriter } from '../src/io/write.ts';
@@ -157,20 +157,6 @@ describe('writes with an injected writer', () => {
   });
 });
 
-/** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN). */
-function canMount(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = mkdtempSync(join(tmpdir(), 'funnelweb-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 
 
 /** Exit 1 and exactly one error line, naming `file` and ENOSPC, and no stack trace. */
