@@ -23,7 +23,7 @@ import { logDensity, makeModel } from '../src/model/model.ts';
 import { DEFAULT_PRIORS, type Priors } from '../src/model/priors.ts';
 import type { HierData } from '../src/model/data.ts';
 import { InputError } from '../src/errors.ts';
-import { sample } from '../src/sampler/sample.ts';
+import { sample, type PositionSnapshot } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { SEED_NAMES, seedData, testGpu, testRng } from './gpu_helpers.ts';
 import { checkExact } from './exactness.ts';
@@ -191,6 +191,27 @@ describe('standardized units: compare', () => {
       expect(existsSync(out)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!gpu)('standardized units: live snapshots', () => {
+  it('are in the user\'s units with the run\'s centeredness: the last one equals the last recorded positions', async () => {
+    const { data, priors } = rescaled(seedData('unbalanced'), 1e-5, 1e3);
+    const snaps: PositionSnapshot[] = [];
+    const r = await sample({ data, priors, parameterization: 'mixed:2,6', chains: 64, warmup: 100, draws: 40, seed: 5, backend: 'webgpu', gpu: gpu!, snapshotChains: 4, syncSeconds: Infinity, onSnapshot: (x) => snaps.push(x) });
+    expect(r.units).toBeDefined();
+    const last = snaps.at(-1)!;
+    expect(last.iteration).toBe(40);
+    expect(Array.from(last.centeredness)).toEqual(Array.from(r.model.c));
+    const D = r.model.dim;
+    for (let ch = 0; ch < 4; ch++) {
+      for (let d = 0; d < D; d++) {
+        const rec = r.records.positions[(ch * r.draws + r.draws - 1) * D + d];
+        const snap = last.positions[ch * D + d];
+        // (records: unscaled in float32 in place; snapshots: in float64)
+        expect(Math.abs(snap - rec), `chain ${ch} coordinate ${d}: ${snap} vs ${rec}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(rec)));
+      }
     }
   });
 });

@@ -80,7 +80,7 @@ const CAUSES: Record<string, string> = {
 /** An error's system code (`ENOSPC`), or undefined for errors not from the system. */
 function systemCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+  return typeof code === 'string' && /^E[0-9A-Z]+$/.test(code) ? code : undefined;
 }
 
 /**

@@ -143,6 +143,8 @@ export interface PositionSnapshot {
   readonly chains: number;
   /** Chain-major: (chain * D + d), D = K + 2, coordinates (mu, log tau, z_0..z_{K-1}). */
   readonly positions: Float32Array | Float64Array;
+  /** The centeredness the positions' z are in (fixed during sampling; learned by `auto`). */
+  readonly centeredness: Centeredness;
 }
 
 /** Chains in a position snapshot unless `snapshotChains` says otherwise. */
@@ -291,7 +293,6 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   const units = chooseScale(options.data, priors, options.backend === 'cpu' ? 'float64' : 'float32');
   if (units.shift === 0 && units.scale === 1) return sampleInUnits(options);
   const onSnapshot = options.onSnapshot;
-  let c: Centeredness | undefined;
   const inner = await sampleInUnits({
     ...options,
     data: scaleData(options.data, units),
@@ -299,13 +300,11 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
     ...(onSnapshot && {
       onSnapshot: (snap: PositionSnapshot) => {
         const positions = Float64Array.from(snap.positions);
-        unscalePositions(positions, c ?? new Float64Array(options.data.K), units);
+        unscalePositions(positions, snap.centeredness, units);
         onSnapshot({ ...snap, positions });
       },
     }),
-    onBackend: (b) => options.onBackend?.(b),
   });
-  c = inner.model.c;
   return unscaleResult(inner, options.data, priors, units);
 }
 
@@ -646,7 +645,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
             await report(next);
             inFlight = null;
             const n = Math.min(chains, options.snapshotChains ?? DEFAULT_SNAPSHOT_CHAINS);
-            options.onSnapshot({ iteration: t + 1, chains: n, positions: await backend.snapshotPositions(n) });
+            options.onSnapshot({ iteration: t + 1, chains: n, positions: await backend.snapshotPositions(n), centeredness: model.c });
           }
         }
       }
