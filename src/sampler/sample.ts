@@ -585,8 +585,6 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     // one are timed at the seconds per step measured (warmup's, then between reports; each
     // report's time covers its interval, as the device works through the intervals in turn).
     const syncSeconds = options.syncSeconds ?? SAMPLING_SYNC_SECONDS;
-    let stepsSinceSync = 0;
-    let sinceSync = 0;
     let lastReportAt = now();
     // Each sync is awaited one interval later, after the next interval's draws are submitted,
     // so the device always has work queued while the host reads totals and unpacks records.
@@ -627,10 +625,8 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
         backend.step({ iteration: it, stepSize: tuned.stepSize, numSteps: L, invMass });
         backend.recordDraw();
         completed = t + 1;
-        stepsSinceSync += L;
-        if (++sinceSync >= SAMPLING_SYNC_INTERVAL || stepsSinceSync * secondsPerStep >= syncSeconds || t + 1 === draws) {
-          sinceSync = 0;
-          stepsSinceSync = 0;
+        // (The steps and iterations since the last report are those since the last sync.)
+        if (iterationsSinceReport >= SAMPLING_SYNC_INTERVAL || stepsSinceReport * secondsPerStep >= syncSeconds || t + 1 === draws) {
           const sync = backend.sync();
           // Awaited later (report); marked handled now so that a failure while it waits is
           // thrown there, not reported as an unhandled rejection.
