@@ -1,6 +1,7 @@
 /** What the CLI tests share: running `funnelweb` from the sources, and a stream that records what is written to it. */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -55,4 +56,21 @@ export function canMount(): boolean {
   } finally {
     rmSync(probe, { recursive: true, force: true });
   }
+}
+
+/**
+ * A tmpfs of `options` (e.g. 'size=64k', 'ro,size=64k') mounted at `parent()/name` for the
+ * tests of the enclosing describe block, unmounted after them; returns the mount point's getter.
+ */
+export function useTmpfs(parent: () => string, name: string, options: string): () => string {
+  let at = '';
+  beforeAll(() => {
+    at = join(parent(), name);
+    mkdirSync(at);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', at]);
+  });
+  afterAll(() => {
+    if (at) execFileSync('umount', [at]);
+  });
+  return () => at;
 }

@@ -21,7 +21,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canMount, funnelweb, type Run } from './cli_helpers.ts';
+import { canMount, funnelweb, useTmpfs, type Run } from './cli_helpers.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDrawsCsv } from '../src/io/draws_csv.ts';
 import { csvField } from '../src/io/draws_csv_write.ts';
@@ -120,15 +120,7 @@ describe('outputs over inputs: exit 2 before any work, the input unchanged', () 
 
 describe('outputs that cannot be written: exit 2 before any work', () => {
   describe.skipIf(!canMount())('on a read-only mount (what stops root too)', () => {
-    let ro: string;
-    beforeAll(() => {
-      ro = join(dir, 'ro');
-      mkdirSync(ro);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]);
-    });
-    afterAll(() => {
-      if (ro) execFileSync('umount', [ro]);
-    });
+    const ro = useTmpfs(() => dir, 'ro', 'ro,size=64k');
 
     it('sample --summary, --draws-csv, --out in a read-only directory; compare and reproduce --out under it', async () => {
       for (const [flag, name] of [
@@ -137,14 +129,14 @@ describe('outputs that cannot be written: exit 2 before any work', () => {
         ['--out', 'r.nc'],
         ['--out', 'r.zarr'],
       ]) {
-        const r = await funnelweb(['sample', '--data', WEAK, ...HUGE, flag, join(ro, name)]);
+        const r = await funnelweb(['sample', '--data', WEAK, ...HUGE, flag, join(ro(), name)]);
         expectRefused(r, flag, /cannot write in directory '.*ro' \(read-only file system: EROFS\)/);
       }
-      let r = await funnelweb(['compare', '--data', WEAK, ...HUGE, '--out', join(ro, 'new', 'cmp')]);
+      let r = await funnelweb(['compare', '--data', WEAK, ...HUGE, '--out', join(ro(), 'new', 'cmp')]);
       expectRefused(r, '--out', /read-only file system: EROFS/);
-      r = await funnelweb(['reproduce', ...HUGE, '--out', join(ro, 'study')]);
+      r = await funnelweb(['reproduce', ...HUGE, '--out', join(ro(), 'study')]);
       expectRefused(r, '--out', /read-only file system: EROFS/);
-      r = await funnelweb(['diagnose', 'test/golden/draws_main.csv', '--json', join(ro, 'j.json')]);
+      r = await funnelweb(['diagnose', 'test/golden/draws_main.csv', '--json', join(ro(), 'j.json')]);
       expectRefused(r, '--json', /read-only file system: EROFS/);
     });
   });

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canMount, funnelweb, type Run } from './cli_helpers.ts';
+import { canMount, funnelweb, useTmpfs, type Run } from './cli_helpers.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OutputError } from '../src/errors.ts';
 import { fileHandleWriter, removePendingTemporaries, writeChunksAtomic, writeDirAtomic, writeFileAtomic, type ByteWriter } from '../src/io/write.ts';
@@ -171,59 +171,51 @@ function expectDiskFull(r: Run, file: string): void {
 const SMALL = ['--backend', 'cpu', '--chains', '64', '--warmup', '50', '--draws', '50', '--quiet'];
 
 describe.skipIf(!canMount())('a full disk (a real 64 KiB tmpfs)', () => {
-  let mnt: string;
-  beforeAll(() => {
-    mnt = join(dir, 'full');
-    mkdirSync(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
-  });
-  afterAll(() => {
-    if (mnt) execFileSync('umount', [mnt]);
-  });
+  const mnt = useTmpfs(() => dir, 'full', 'size=64k');
   beforeEach(() => {
-    for (const f of readdirSync(mnt)) rmSync(join(mnt, f), { recursive: true, force: true });
+    for (const f of readdirSync(mnt())) rmSync(join(mnt(), f), { recursive: true, force: true });
   });
   /** Fills the tmpfs but for `free` bytes (whole pages). */
-  const fill = (free: number) => writeFileSync(join(mnt, 'filler'), new Uint8Array(64 * 1024 - free));
+  const fill = (free: number) => writeFileSync(join(mnt(), 'filler'), new Uint8Array(64 * 1024 - free));
 
   it('sample --draws-csv (640 KB of draws): exit 1, one line, no cut file', async () => {
-    const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--draws-csv', join(mnt, 'd.csv')]);
-    expectDiskFull(r, join(mnt, 'd.csv'));
-    expect(leftovers(mnt)).toEqual([]);
+    const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--draws-csv', join(mnt(), 'd.csv')]);
+    expectDiskFull(r, join(mnt(), 'd.csv'));
+    expect(leftovers(mnt())).toEqual([]);
   });
 
   it('sample --summary on a nearly full disk: exit 1, an existing summary left as it was', async () => {
-    writeFileSync(join(mnt, 's.json'), '{"previous": "run"}\n');
+    writeFileSync(join(mnt(), 's.json'), '{"previous": "run"}\n');
     fill(8192);
-    const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--summary', join(mnt, 's.json')]);
-    expectDiskFull(r, join(mnt, 's.json'));
-    expect(readFileSync(join(mnt, 's.json'), 'utf8')).toBe('{"previous": "run"}\n');
-    expect(leftovers(mnt, ['filler', 's.json'])).toEqual([]);
+    const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--summary', join(mnt(), 's.json')]);
+    expectDiskFull(r, join(mnt(), 's.json'));
+    expect(readFileSync(join(mnt(), 's.json'), 'utf8')).toBe('{"previous": "run"}\n');
+    expect(leftovers(mnt(), ['filler', 's.json'])).toEqual([]);
   });
 
   it('sample --summary --draws-csv --out r.nc: every output attempted; what fits is whole, the rest absent', async () => {
-    const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--summary', join(mnt, 's.json'), '--draws-csv', join(mnt, 'd.csv'), '--out', join(mnt, 'r.nc')]);
+    const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--summary', join(mnt(), 's.json'), '--draws-csv', join(mnt(), 'd.csv'), '--out', join(mnt(), 'r.nc')]);
     expect(r.code, r.stderr).toBe(1);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('funnelweb: error:'));
     // The draws CSV (640 KB) cannot fit; the .nc, written after it, is attempted all the same.
-    expect(errors[0]).toBe(`funnelweb: error: cannot write ${join(mnt, 'd.csv')}: no space left on the device: ENOSPC`);
-    for (const e of errors.slice(1)) expect(e).toBe(`funnelweb: error: cannot write ${join(mnt, 'r.nc')}: no space left on the device: ENOSPC`);
+    expect(errors[0]).toBe(`funnelweb: error: cannot write ${join(mnt(), 'd.csv')}: no space left on the device: ENOSPC`);
+    for (const e of errors.slice(1)) expect(e).toBe(`funnelweb: error: cannot write ${join(mnt(), 'r.nc')}: no space left on the device: ENOSPC`);
     expect(r.stderr).not.toMatch(/^\s+at /m);
-    expect(JSON.parse(readFileSync(join(mnt, 's.json'), 'utf8')).sampler.chains).toBe(64);
-    expect(existsSync(join(mnt, 'r.nc'))).toBe(errors.length === 1);
-    expect(leftovers(mnt, ['s.json', 'r.nc'])).toEqual([]);
+    expect(JSON.parse(readFileSync(join(mnt(), 's.json'), 'utf8')).sampler.chains).toBe(64);
+    expect(existsSync(join(mnt(), 'r.nc'))).toBe(errors.length === 1);
+    expect(leftovers(mnt(), ['s.json', 'r.nc'])).toEqual([]);
   });
 
   it('sample --out r.nc and --out r.zarr: exit 1, no file, no temporary', async () => {
     for (const name of ['r.nc', 'r.zarr']) {
-      const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--out', join(mnt, name)]);
-      expectDiskFull(r, join(mnt, name));
-      expect(leftovers(mnt)).toEqual([]);
+      const r = await funnelweb(['sample', '--data', WEAK, ...SMALL, '--out', join(mnt(), name)]);
+      expectDiskFull(r, join(mnt(), name));
+      expect(leftovers(mnt())).toEqual([]);
     }
   });
 
   it('compare --out DIR: exit 1, no cut draws CSV in DIR', async () => {
-    const out = join(mnt, 'cmp');
+    const out = join(mnt(), 'cmp');
     const r = await funnelweb(['compare', '--data', WEAK, '--param', 'centered', ...SMALL, '--out', out]);
     expectDiskFull(r, join(out, 'centered.draws.csv'));
     // The summary fitted and is whole; the draws did not and are absent.
