@@ -1,23 +1,27 @@
-// FunnelWeb — one block of four groups of the hierarchical normal model, with the group data
-// read at run time (the wide transition kernel, shaders/hmc_wide.wgsl; the baked kernel of
+// FunnelWeb — one block of four groups of the hierarchy, with the group data read at run time
+// (the wide transition kernel, shaders/hmc_wide.wgsl and hmc_stream.wgsl; the baked kernel of
 // model.wgsl specialises these formulas per block at compile time).
 //
 // Per lane (group k), with c = c_k, tau = e^s, a = tau^-c, b = tau^(1-c), d = z - c mu,
-// u = d a, r = theta - ybar = mu + b d - ybar, pr = P r (Gorinova, Moore & Hoffman 2020):
-//   lp  = -u^2/2 - c s - pr r / 2
-//   dz  = -u a - pr b
-//   dmu = c u a - pr (1 - c b)
-//   ds  = c (u^2 - 1) - pr (1 - c) b d
-// Padding lanes have c = P = ybar = 0 and z = 0 (their momentum is masked), so every term
-// is exactly 0 there. Mirrors logDensityGrad in src/model/model.ts (the float64 reference).
+// u = d a, theta = mu + b d, and the family's log-likelihood l(theta) and l'(theta) (`lik`, one
+// module of shaders/lik/; Gorinova, Moore & Hoffman 2020 for the hierarchy):
+//   lp  = -u^2/2 - c s + l
+//   dz  = -u a + l' b
+//   dmu = c u a + l' (1 - c b)
+//   ds  = c (u^2 - 1) + l' (1 - c) b d
+// Padding lanes have c = 0, no data (the family's lik gives 0 there) and z = 0 (their
+// momentum is masked), so every term is exactly 0 there. Mirrors logDensityGrad in
+// src/model/model.ts (the float64 reference).
 //
 // Requires: const BINARY_C: bool (every c_k is 0 or 1: a lane-wise choice between the two
-// forms, no exp); prior.wgsl for the priors' terms. The kernels declare binding 1 (the group data) in their own layout.
+// forms, no exp); the family's `lik`; prior.wgsl for the priors' terms. The kernels declare
+// binding 1 (the group data) in their own layout.
 
-// Per block of four groups: precision-weighted mean, precision, centeredness, lane mask.
+// Per block of four groups: the family's two fields (src/model/family.ts: normal ybar and
+// precision, binomial successes and trials, Poisson events and exposure), centeredness, lane mask.
 struct GroupBlock {
-  ybar: vec4f,
-  prec: vec4f,
+  fa: vec4f,
+  fb: vec4f,
   c: vec4f,
   mask: vec4f,
 }
@@ -38,25 +42,23 @@ fn block_terms(x: vec4f, gb: GroupBlock, mu: f32, s: f32, tau: f32, inv_tau: f32
     let b = select(vec4f(tau), vec4f(1.0), cen);            // tau^(1-c)
     let d = select(x, x - mu, cen);                         // z - c mu
     let u = d * a_inv;
-    let r = mu + b * d - gb.ybar;
-    let pr = gb.prec * r;
+    let l = lik(mu + b * d, gb.fa, gb.fb);
     let ua = u * a_inv;
-    out.lp = select(vec4f(0.0), vec4f(-s), cen) - 0.5 * (u * u + pr * r);
-    out.g_z = -ua - pr * b;
-    out.g_mu = select(-pr, ua, cen);
-    out.g_s = select(-pr * b * d, u * u - 1.0, cen);
+    out.lp = select(vec4f(0.0), vec4f(-s), cen) + (-0.5 * u * u + l.lp);
+    out.g_z = -ua + l.d * b;
+    out.g_mu = select(l.d, ua, cen);
+    out.g_s = select(l.d * b * d, u * u - 1.0, cen);
   } else {
     let c = gb.c;
     let a_inv = exp(-c * s);
     let b = tau * a_inv;
     let d = x - c * mu;
     let u = d * a_inv;
-    let r = mu + b * d - gb.ybar;
-    let pr = gb.prec * r;
-    out.lp = -0.5 * u * u - c * s - 0.5 * pr * r;
-    out.g_z = -u * a_inv - pr * b;
-    out.g_mu = c * u * a_inv - pr * (1.0 - c * b);
-    out.g_s = c * (u * u - 1.0) - pr * (1.0 - c) * b * d;
+    let l = lik(mu + b * d, gb.fa, gb.fb);
+    out.lp = -0.5 * u * u - c * s + l.lp;
+    out.g_z = -u * a_inv + l.d * b;
+    out.g_mu = c * u * a_inv + l.d * (1.0 - c * b);
+    out.g_s = c * (u * u - 1.0) + l.d * (1.0 - c) * b * d;
   }
   return out;
 }

@@ -24,9 +24,9 @@
 
 // Constants, StepParams, WarmupStep: hmc_wide_common.wgsl.
 
-// The group data, compact (src/gpu/layout.ts packGroupsCompact): per block ybar and the
-// precision, whose sign bit marks the centered lanes (BINARY_C: two vec4s; -0.0 for a
-// centered group without data), or ybar, precision and c (three vec4s). Every storage
+// The group data, compact (src/gpu/layout.ts packGroupsCompact): per block the family's
+// fields a and b (b >= 0), whose sign bit marks the centered lanes (BINARY_C: two vec4s;
+// -0.0 for a centered group without data), or a, b and c (three vec4s). Every storage
 // read with a run-time index is a lane-by-lane gather on SwiftShader: 8 floats per block
 // and step instead of GroupBlock's 16 (the padding mask is not needed here).
 @group(0) @binding(1) var<storage, read> groups: array<vec4f>;

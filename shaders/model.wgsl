@@ -1,26 +1,27 @@
-// FunnelWeb — the hierarchical normal model's log-density and gradient (float32).
+// FunnelWeb — a hierarchical model's log-density and gradient (float32), baked form.
 //
 // Unconstrained coordinates q = (mu, s = log tau, z_0..z_{K-1}); per-group centeredness
 // c_k (Gorinova, Moore & Hoffman 2020):  z_k ~ Normal(c_k mu, tau^c_k),
-// theta_k = mu + tau^(1-c_k) (z_k - c_k mu);  y-likelihood through sufficient statistics
-// -P_k (theta_k - ybar_k)^2 / 2 (P_k = sum 1/sigma_i^2), so no float32 cancellation.
-// The z coordinates are packed four to a vec4 ("block"); NV = ceil(K/4) blocks. Padding
-// lanes have c = P = ybar = 0 and z = 0 (their momentum is masked), so every term below is
-// exactly 0 there without a mask. Mirrors src/model/model.ts (the float64 reference).
+// theta_k = mu + tau^(1-c_k) (z_k - c_k mu); the data enter through the family's `lik`
+// (shaders/lik/, e.g. -P_k (theta_k - ybar_k)^2 / 2 for normal data, no float32
+// cancellation) and the chain rule of block.wgsl. The z coordinates are packed four to a
+// vec4 ("block"); NV = ceil(K/4) blocks. Padding lanes have c = 0, no data and z = 0 (their
+// momentum is masked), so every term below is exactly 0 there without a mask. Mirrors
+// src/model/model.ts (the float64 reference).
 //
 // Requires (from the composer, src/gpu/shader.ts; values from src/gpu/layout.ts):
 //   const NV: u32; const BINARY_C: bool (every c_k is 0 or 1: tau^-c and tau^(1-c) then need
 //   no exp per block); prior.wgsl and its constants MU_LOC, MU_SCALE, TAU_SCALE: f32,
-//   TAU_HALF_CAUCHY: bool;
-//   const GROUPS_CONST: bool and the group data GROUP_YBAR, GROUP_PREC, GROUP_C, GROUP_MASK
+//   TAU_HALF_CAUCHY: bool; the family's `lik`;
+//   const GROUPS_CONST: bool and the group data GROUP_A, GROUP_B, GROUP_C, GROUP_MASK
 //   (array<vec4f, NV>) baked in when the block loops unroll. Compile-time data costs no
 //   memory traffic and folds; larger models read the `groups` buffer instead.
 // Binding 1 of group 0 belongs to this module.
 
-// Per block of four groups: precision-weighted mean, precision, centeredness, lane mask.
+// Per block of four groups: the family's two fields (src/model/family.ts), centeredness, lane mask.
 struct GroupBlock {
-  ybar: vec4f,
-  prec: vec4f,
+  fa: vec4f,
+  fb: vec4f,
   c: vec4f,
   mask: vec4f,
 }
@@ -28,7 +29,7 @@ struct GroupBlock {
 @group(0) @binding(1) var<storage, read> groups: array<GroupBlock>;
 
 // Block j's group data is read inline where needed, as
-//   if (GROUPS_CONST) { gb = GroupBlock(GROUP_YBAR[j], ...); } else { gb = groups[j]; }
+//   if (GROUPS_CONST) { gb = GroupBlock(GROUP_A[j], ...); } else { gb = groups[j]; }
 // so that in unrolled loops (j a constant) the baked values are constant expressions; a
 // helper function taking j would index the baked arrays dynamically (a copy per call).
 
@@ -53,7 +54,7 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
   for (var j = 0u; j < NV; j++) { // @unroll
     var gb: GroupBlock;
     if (GROUPS_CONST) {
-      gb = GroupBlock(GROUP_YBAR[j], GROUP_PREC[j], GROUP_C[j], GROUP_MASK[j]);
+      gb = GroupBlock(GROUP_A[j], GROUP_B[j], GROUP_C[j], GROUP_MASK[j]);
     } else {
       gb = groups[j];
     }
@@ -66,19 +67,17 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
     let c_block = GROUPS_CONST && BINARY_C && full && all(GROUP_C[j] == vec4f(1.0));
     if (nc_block) {
       // c = 0: theta = mu + tau z.
-      let r = mu + tau * x - gb.ybar;
-      let pr = gb.prec * r;
-      lp4 -= 0.5 * (x * x + pr * r);
-      out.g_z[j] = -x - pr * tau;
-      gmu4 -= pr;
-      gs4 -= pr * tau * x;
+      let l = lik(mu + tau * x, gb.fa, gb.fb);
+      lp4 += -0.5 * x * x + l.lp;
+      out.g_z[j] = -x + l.d * tau;
+      gmu4 += l.d;
+      gs4 += l.d * tau * x;
     } else if (c_block) {
       // c = 1: theta = z, u = (z - mu) / tau.
       let u = (x - mu) * inv_tau;
-      let r = x - gb.ybar;
-      let pr = gb.prec * r;
-      lp4 -= 0.5 * (u * u + pr * r) + s;
-      out.g_z[j] = -u * inv_tau - pr;
+      let l = lik(x, gb.fa, gb.fb);
+      lp4 += -0.5 * u * u + l.lp - s;
+      out.g_z[j] = -u * inv_tau + l.d;
       gmu4 += u * inv_tau;
       gs4 += u * u - 1.0;
     } else if (BINARY_C && GROUPS_CONST) {
@@ -86,28 +85,34 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
       // own form and padding lanes skipped (constant conditions per lane, so each lane
       // compiles to its form only; on SwiftShader a vec4's lanes are separate registers
       // anyway). Measured per leapfrog step: mixed blocks -9 to -11%, padded ones -5 to -12%.
+      // theta lane by lane, then the family's likelihood of the block at once.
+      var th = vec4f(0.0);
+      for (var l = 0u; l < 4u; l++) { // @unroll
+        if (GROUP_MASK[j][l] == 0.0) {
+          // Padding: theta 0, no data.
+        } else if (GROUP_C[j][l] != 0.0) {
+          th[l] = x[l];
+        } else {
+          th[l] = mu + tau * x[l];
+        }
+      }
+      let lk = lik(th, gb.fa, gb.fb);
       var g4 = vec4f(0.0);
       for (var l = 0u; l < 4u; l++) { // @unroll
         let xl = x[l];
-        let yl = GROUP_YBAR[j][l];
-        let pl = GROUP_PREC[j][l];
         if (GROUP_MASK[j][l] == 0.0) {
           // Padding: contributes nothing.
         } else if (GROUP_C[j][l] != 0.0) {
           let u = (xl - mu) * inv_tau;
-          let r = xl - yl;
-          let pr = pl * r;
-          lp4[l] -= 0.5 * (u * u + pr * r) + s;
-          g4[l] = -u * inv_tau - pr;
+          lp4[l] += -0.5 * u * u + lk.lp[l] - s;
+          g4[l] = -u * inv_tau + lk.d[l];
           gmu4[l] += u * inv_tau;
           gs4[l] += u * u - 1.0;
         } else {
-          let r = mu + tau * xl - yl;
-          let pr = pl * r;
-          lp4[l] -= 0.5 * (xl * xl + pr * r);
-          g4[l] = -xl - pr * tau;
-          gmu4[l] -= pr;
-          gs4[l] -= pr * tau * xl;
+          lp4[l] += -0.5 * xl * xl + lk.lp[l];
+          g4[l] = -xl + lk.d[l] * tau;
+          gmu4[l] += lk.d[l];
+          gs4[l] += lk.d[l] * tau * xl;
         }
       }
       out.g_z[j] = g4;
@@ -119,17 +124,16 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
       let b = select(vec4f(tau), vec4f(1.0), cen);            // tau^(1-c)
       let d = select(x, x - mu, cen);                         // z - c mu
       let u = d * a_inv;
-      let r = mu + b * d - gb.ybar;                           // theta - ybar
-      let pr = gb.prec * r;
+      let l = lik(mu + b * d, gb.fa, gb.fb);
       let ua = u * a_inv;
-      lp4 += select(vec4f(0.0), vec4f(-s), cen) - 0.5 * (u * u + pr * r);
-      out.g_z[j] = -ua - pr * b;
-      gmu4 += select(-pr, ua, cen);
-      gs4 += select(-pr * b * d, u * u - 1.0, cen);
+      lp4 += select(vec4f(0.0), vec4f(-s), cen) + (-0.5 * u * u + l.lp);
+      out.g_z[j] = -ua + l.d * b;
+      gmu4 += select(l.d, ua, cen);
+      gs4 += select(l.d * b * d, u * u - 1.0, cen);
     } else {
       let c = gb.c;
       // tau^-c: a single scalar exp when the block's groups share one c (padding lanes
-      // contribute 0 whatever their a_inv: x, P and c are 0 there), else one per lane.
+      // contribute 0 whatever their a_inv: x, c and the data are 0 there), else one per lane.
       let c_shared = GROUPS_CONST && all((GROUP_C[j] == vec4f(GROUP_C[j].x)) | (GROUP_MASK[j] == vec4f(0.0)));
       var a_inv: vec4f;
       if (c_shared) {
@@ -140,12 +144,11 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
       let b = tau * a_inv;                                    // tau^(1-c)
       let d = x - c * mu;
       let u = d * a_inv;
-      let r = mu + b * d - gb.ybar;
-      let pr = gb.prec * r;
-      lp4 += -0.5 * u * u - c * s - 0.5 * pr * r;
-      out.g_z[j] = -u * a_inv - pr * b;
-      gmu4 += c * u * a_inv - pr * (1.0 - c * b);
-      gs4 += c * (u * u - 1.0) - pr * (1.0 - c) * b * d;
+      let l = lik(mu + b * d, gb.fa, gb.fb);
+      lp4 += -0.5 * u * u - c * s + l.lp;
+      out.g_z[j] = -u * a_inv + l.d * b;
+      gmu4 += c * u * a_inv + l.d * (1.0 - c * b);
+      gs4 += c * (u * u - 1.0) + l.d * (1.0 - c) * b * d;
     }
   }
   let ones = vec4f(1.0);

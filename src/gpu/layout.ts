@@ -11,10 +11,10 @@ import { numZBlocks } from '../sampler/rng.ts';
  */
 export { numZBlocks } from '../sampler/rng.ts';
 
-/** Floats per GroupBlock (ybar, prec, c, mask: four vec4s). */
+/** Floats per GroupBlock (the family's fields a and b, c, mask: four vec4s). */
 const GROUP_BLOCK_FLOATS = 16;
 
-/** The `groups` storage buffer contents: per block of 4 groups, ybar, precision, c, mask. */
+/** The `groups` storage buffer contents: per block of 4 groups, the family's a and b, c, mask. */
 export function packGroups(model: HierModel): Float32Array<ArrayBuffer> {
   const { stats, c } = model;
   const NV = numZBlocks(stats.K);
@@ -23,8 +23,8 @@ export function packGroups(model: HierModel): Float32Array<ArrayBuffer> {
     const j = k >> 2;
     const lane = k & 3;
     const base = j * GROUP_BLOCK_FLOATS;
-    out[base + lane] = stats.ybar[k];
-    out[base + 4 + lane] = stats.precision[k];
+    out[base + lane] = stats.a[k];
+    out[base + 4 + lane] = stats.b[k];
     out[base + 8 + lane] = c[k];
     out[base + 12 + lane] = 1;
   }
@@ -33,8 +33,9 @@ export function packGroups(model: HierModel): Float32Array<ArrayBuffer> {
 
 /**
  * The group data of the wide kernel's stream form (shaders/hmc_stream.wgsl), per block of
- * 4 groups: when every c_k is 0 or 1, ybar then the precision with its sign bit set for
- * centered groups (-0.0 for a centered group without data); else ybar, precision, c.
+ * 4 groups: when every c_k is 0 or 1, the family's field a, then its field b (never
+ * negative) with the sign bit set for centered groups (-0.0 for a centered group without
+ * data); else a, b, c.
  */
 export function packGroupsCompact(model: HierModel): Float32Array<ArrayBuffer> {
   const { stats, c } = model;
@@ -43,8 +44,8 @@ export function packGroupsCompact(model: HierModel): Float32Array<ArrayBuffer> {
   const out = new Float32Array(numZBlocks(stats.K) * fields * 4);
   for (let k = 0; k < stats.K; k++) {
     const base = (k >> 2) * fields * 4 + (k & 3);
-    out[base] = stats.ybar[k];
-    out[base + 4] = binary && c[k] === 1 ? -stats.precision[k] || -0 : stats.precision[k];
+    out[base] = stats.a[k];
+    out[base + 4] = binary && c[k] === 1 ? -stats.b[k] || -0 : stats.b[k];
     if (!binary) out[base + 8] = c[k];
   }
   return out;
@@ -129,8 +130,8 @@ export function modelShaderConsts(model: HierModel) {
     TAU_SCALE: { type: 'f32', value: tau.scale },
     TAU_HALF_CAUCHY: { type: 'bool', value: tau.kind === 'halfcauchy' },
     GROUPS_CONST: { type: 'bool', value: baked },
-    GROUP_YBAR: { type: 'vec4f[]', value: field(0) },
-    GROUP_PREC: { type: 'vec4f[]', value: field(1) },
+    GROUP_A: { type: 'vec4f[]', value: field(0) },
+    GROUP_B: { type: 'vec4f[]', value: field(1) },
     GROUP_C: { type: 'vec4f[]', value: field(2) },
     GROUP_MASK: { type: 'vec4f[]', value: field(3) },
   } as const;

@@ -27,7 +27,7 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
   const K = model.stats.K;
   const D = model.dim;
   const NV = numZBlocks(K);
-  const code = await composeShader(['prior', 'model', 'logdensity'], {
+  const code = await composeShader(['prior', model.stats.family.shader, 'model', 'logdensity'], {
     ...modelShaderConsts(model),
     WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE },
   });

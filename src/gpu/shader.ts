@@ -35,13 +35,21 @@ export type ShaderConst =
   /** A `const` array of vec4f (length a positive multiple of 4), values rounded to float32. */
   | { readonly type: 'vec4f[]'; readonly value: ArrayLike<number> };
 
-const cache = new Map<ShaderName, Promise<string>>();
+const cache = new Map<string, Promise<string>>();
+
+/**
+ * A shader module: one of the named files above, or the URL of another `.wgsl` file (a
+ * likelihood family's, `src/model/families/`, written `new URL('…/x.wgsl', import.meta.url)`
+ * in the family's module so that Vite bundles it as an asset).
+ */
+export type ShaderModule = ShaderName | URL;
 
 /** Loads one `.wgsl` file (cached). */
-export function loadShader(name: ShaderName): Promise<string> {
-  let p = cache.get(name);
+export function loadShader(module: ShaderModule): Promise<string> {
+  const url = typeof module === 'string' ? SHADER_URLS[module] : module;
+  const name = typeof module === 'string' ? module : url.pathname.split('/').pop()!;
+  let p = cache.get(url.href);
   if (!p) {
-    const url = SHADER_URLS[name];
     p =
       url.protocol === 'file:'
         ? import(/* @vite-ignore */ 'node:fs/promises').then((fs) => fs.readFile(url, 'utf8'))
@@ -49,7 +57,7 @@ export function loadShader(name: ShaderName): Promise<string> {
             if (!r.ok) throw new Error(`cannot load shader ${name}: HTTP ${r.status}`);
             return r.text();
           });
-    cache.set(name, p);
+    cache.set(url.href, p);
   }
   return p;
 }
@@ -126,7 +134,7 @@ export function unrollLoops(code: string, consts: Readonly<Record<string, Shader
 }
 
 /** Concatenates shader modules after a `const` prelude and unrolls `// @unroll` loops. */
-export async function composeShader(modules: readonly ShaderName[], consts: Readonly<Record<string, ShaderConst>>): Promise<string> {
+export async function composeShader(modules: readonly ShaderModule[], consts: Readonly<Record<string, ShaderConst>>): Promise<string> {
   const prelude = Object.entries(consts).map(([n, c]) => constLine(n, c));
   const bodies = await Promise.all(modules.map(loadShader));
   return unrollLoops([...prelude, ...bodies].join('\n'), consts);

@@ -1,17 +1,25 @@
 /**
- * Observed data of the hierarchical normal model: observations `y[i]` in group
- * `group[i]` (0-based) with known measurement sd `sigma[i]`.
+ * Observed data of a hierarchical model: observations `y[i]` in group `group[i]` (0-based),
+ * with the per-observation columns of the likelihood family (normal: the known sd `sigma[i]`).
  *
  * Loaders (seed JSON, CSV) and validation live in `src/io/`; every array here is
- * already validated: finite y, sigma > 0, 0 <= group < K.
+ * already validated: finite y, 0 <= group < K, and each family's columns
+ * within their bounds (sigma > 0, whole counts, y <= trials, ...).
  */
 export interface HierData {
+  /**
+   * The likelihood family's id (`src/model/families`: normal, binomial, poisson); absent
+   * means normal.
+   */
+  readonly likelihood?: string;
   /** Observations, length N. */
   readonly y: Float64Array;
   /** 0-based group of each observation, length N. */
   readonly group: Int32Array;
-  /** Known measurement sd of each observation (> 0), length N. */
+  /** The normal family's known measurement sd of each observation (> 0), length N; empty for other families. */
   readonly sigma: Float64Array;
+  /** The family's other per-observation columns by name (binomial: trials; Poisson: exposure), length N each. */
+  readonly columns?: Readonly<Record<string, Float64Array>>;
   /** Number of groups (groups with no observation are allowed: prior only). */
   readonly K: number;
   /** Display label per group: CSV labels, or "0".."K-1" for index data. */

@@ -2,10 +2,11 @@ import type { HierData } from './data.ts';
 import { groupStats, type GroupStats } from './suffstats.ts';
 import type { Centeredness } from './parameterization.ts';
 import { InputError } from '../errors.ts';
+import { familyOf } from './families/index.ts';
 import { DEFAULT_PRIORS, logTauPriorUnconstrained, type Priors } from './priors.ts';
 
 /**
- * The hierarchical normal model in unconstrained coordinates
+ * A hierarchical model (its likelihood family in `stats.family`) in unconstrained coordinates
  *   q = (mu, s = log tau, z_0, ..., z_{K-1}),   dimension D = K + 2,
  * with per-group centeredness c (see `parameterization.ts`).
  */
@@ -36,18 +37,23 @@ export function unconstrainedNames(model: HierModel): string[] {
  * Log-density (up to an additive constant independent of q) and its gradient, float64.
  *
  *   log p(q) = log N(mu | m0, s0) + log p_tau(e^s) + s
- *            + sum_k [ -u_k^2/2 - c_k s  -  P_k (theta_k - ybar_k)^2 / 2 ],
- *   u_k = (z_k - c_k mu) tau^{-c_k},   theta_k = mu + tau^{1-c_k} (z_k - c_k mu).
+ *            + sum_k [ -u_k^2/2 - c_k s  +  l_k(theta_k) ],
+ *   u_k = (z_k - c_k mu) tau^{-c_k},   theta_k = mu + tau^{1-c_k} (z_k - c_k mu),
  *
- * With d_k = z_k - c_k mu, b_k = tau^{1-c_k} and r_k = theta_k - ybar_k:
- *   d/dz_k  = -u_k tau^{-c_k} - P_k r_k b_k
- *   d/dmu   = -(mu - m0)/s0^2 + sum_k [ c_k u_k tau^{-c_k} - P_k r_k (1 - c_k b_k) ]
- *   d/ds    = d/ds[log p_tau + s] + sum_k [ c_k (u_k^2 - 1) - P_k r_k (1 - c_k) b_k d_k ]
+ * l_k the family's log-likelihood of group k (`family.ts`; normal: -P_k (theta_k - ybar_k)^2/2).
+ * With d_k = z_k - c_k mu, b_k = tau^{1-c_k} and l'_k = dl_k/dtheta_k, the chain rule
+ * dtheta/dz = b, dtheta/dmu = 1 - c b, dtheta/ds = (1 - c) b d gives
+ *   d/dz_k  = -u_k tau^{-c_k} + l'_k b_k
+ *   d/dmu   = -(mu - m0)/s0^2 + sum_k [ c_k u_k tau^{-c_k} + l'_k (1 - c_k b_k) ]
+ *   d/ds    = d/ds[log p_tau + s] + sum_k [ c_k (u_k^2 - 1) + l'_k (1 - c_k) b_k d_k ]
  *
  * `grad` (length D) is overwritten; the return value is log p(q).
  */
 export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Float64Array): number {
   const { stats, c, priors } = model;
+  const family = stats.family;
+  const fa = stats.a;
+  const fb = stats.b;
   const mu = q[MU];
   const s = q[LOG_TAU];
   const muz = (mu - priors.mu.loc) / priors.mu.scale;
@@ -55,23 +61,27 @@ export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Flo
   let lp = -0.5 * muz * muz + tauPrior.value;
   let gmu = -muz / priors.mu.scale;
   let gs = tauPrior.grad;
+  const dl = likGrad;
   for (let k = 0; k < stats.K; k++) {
     const ck = c[k];
     const aInv = Math.exp(-ck * s);
     const b = Math.exp((1 - ck) * s);
     const d = q[Z0 + k] - ck * mu;
     const u = d * aInv;
-    const r = mu + b * d - stats.ybar[k];
-    const Pr = stats.precision[k] * r;
-    lp += -0.5 * u * u - ck * s - 0.5 * Pr * r;
-    grad[Z0 + k] = -u * aInv - Pr * b;
-    gmu += ck * u * aInv - Pr * (1 - ck * b);
-    gs += ck * (u * u - 1) - Pr * (1 - ck) * b * d;
+    const l = family.logLik(fa[k], fb[k], mu + b * d, dl);
+    const g = dl[0];
+    lp += -0.5 * u * u - ck * s + l;
+    grad[Z0 + k] = -u * aInv + g * b;
+    gmu += ck * u * aInv + g * (1 - ck * b);
+    gs += ck * (u * u - 1) + g * (1 - ck) * b * d;
   }
   grad[MU] = gmu;
   grad[LOG_TAU] = gs;
   return lp;
 }
+
+/** Scratch for the family's d l / d theta. */
+const likGrad = new Float64Array(1);
 
 /** Log-density alone (allocates a scratch gradient). */
 export function logDensity(model: HierModel, q: ArrayLike<number>): number {
@@ -107,8 +117,9 @@ export function unconstrain(model: HierModel, mu: number, tau: number, theta: Ar
 
 /**
  * Fully normalized log joint density of (mu, tau, theta, y) evaluated per observation
- * (O(N)), straight from the model's definition; independent of the sufficient-statistic
- * path. Used in tests to check that path and the reparameterization's Jacobian.
+ * (O(N)), straight from the model's definition with the family's per-observation
+ * log-likelihood; independent of the sufficient-statistic path. Used in tests to check that
+ * path and the reparameterization's Jacobian.
  */
 export function logJointPerObservation(data: HierData, priors: Priors, mu: number, tau: number, theta: ArrayLike<number>): number {
   const lnorm = (x: number, m: number, sd: number) => -0.5 * ((x - m) / sd) ** 2 - Math.log(sd) - 0.5 * Math.log(2 * Math.PI);
@@ -118,7 +129,8 @@ export function logJointPerObservation(data: HierData, priors: Priors, mu: numbe
     ? Math.log(2) + lnorm(tau, 0, priors.tau.scale)
     : Math.log(2 / (Math.PI * priors.tau.scale)) - Math.log1p(t * t);
   for (let k = 0; k < data.K; k++) lp += lnorm(theta[k], mu, tau);
-  for (let i = 0; i < data.y.length; i++) lp += lnorm(data.y[i], theta[data.group[i]], data.sigma[i]);
+  const family = familyOf(data.likelihood);
+  for (let i = 0; i < data.y.length; i++) lp += family.logLikObservation(data, i, theta[data.group[i]]);
   return lp;
 }
 

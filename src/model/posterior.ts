@@ -163,6 +163,8 @@ export function logMarginalTau(stats: GroupStats, priors: Priors, s: number, out
     prec += inv;
     num += inv * stats.ybar[k];
     logDet += Math.log(inv) - LOG_2PI;
+    // The family's logConst leaves out the normalizer of log N(ybar_k | theta_k, P_k^-1/2).
+    logDet += LOG_2PI - Math.log(P);
   }
   const V = 1 / prec;
   const M = num * V;
@@ -480,6 +482,7 @@ function logTauQuantiles(lf: (s: number) => number, grid: GridResult, levels: re
  */
 export function exactPosterior(data: HierData, priors: Priors = DEFAULT_PRIORS): ExactPosterior {
   const stats = groupStats(data);
+  if (stats.family.id !== 'normal') throw new RangeError(`no exact posterior for the ${stats.family.id} likelihood`);
   const K = stats.K;
   const lf = (x: number) => logMarginalTau(stats, priors, x);
   const bound = finiteTauMomentBound(stats, priors);

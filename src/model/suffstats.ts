@@ -1,59 +1,62 @@
 import type { HierData } from './data.ts';
+import type { Family } from './family.ts';
+import { familyOf } from './families/index.ts';
 
 /**
- * Per-group sufficient statistics of the normal likelihood with known sds.
+ * Per-group sufficient statistics of a model's data under its likelihood family
+ * (`family.ts`): the family's fields (a_k, b_k), with which a gradient costs O(K), not O(N),
+ * and the normal approximation of each group's likelihood in theta_k (exact for the normal
+ * family: ybar_k, P_k), which `auto`, the exact posterior and the figures read.
  *
- * For group k with observations y_i, sds sigma_i, precision P_k = sum_i 1/sigma_i^2 and
- * precision-weighted mean ybar_k = (sum_i y_i/sigma_i^2) / P_k:
+ * For the normal family, with precision P_k = sum_i 1/sigma_i^2 and precision-weighted mean
+ * ybar_k = (sum_i y_i/sigma_i^2) / P_k,
  *
  *   sum_i log N(y_i | theta, sigma_i) = log N(ybar_k | theta, P_k^{-1/2}) + C_k,
- *   C_k = -1/2 sum_i (y_i - ybar_k)^2/sigma_i^2 - 1/2 sum_i log(2 pi sigma_i^2)
- *         + 1/2 log(2 pi / P_k),
  *
- * so a gradient costs O(K), not O(N), and the GPU evaluates -P_k (theta - ybar_k)^2 / 2,
- * which has no S2 - 2 theta S1 + n theta^2 cancellation in float32.
- * Groups with no observations have n_k = 0, P_k = 0 and ybar_k = 0 (prior only).
+ * so `logConst` + sum_k log N(ybar_k | theta_k, se_k) is the log-likelihood there.
+ * Groups with no observations have n_k = 0, a = b = P = ybar = 0 and se = Infinity.
  */
 export interface GroupStats {
   readonly K: number;
+  readonly family: Family;
   /** Observations per group. */
   readonly n: Int32Array;
-  /** Precision P_k = sum 1/sigma_i^2 (0 for empty groups). */
+  /** The family's per-group fields (normal: ybar, P; binomial: successes, trials; Poisson: events, exposure). */
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  /** Precision of the normal approximation, 1/se^2 (0 for empty groups). */
   readonly precision: Float64Array;
-  /** Precision-weighted mean (0 for empty groups). */
+  /** Estimate of theta_k from group k alone: the normal approximation's mean (0 for empty groups). */
   readonly ybar: Float64Array;
-  /** Standard error P_k^{-1/2} (Infinity for empty groups). */
+  /** Standard error of that estimate (Infinity for empty groups). */
   readonly se: Float64Array;
-  /** Sum over all groups of C_k: log-likelihood = sum_k log N(ybar_k|theta_k,se_k) + logConst. */
+  /**
+   * Terms of the log-likelihood free of theta: log-likelihood = sum_k family.logLik(a_k, b_k,
+   * theta_k) + logConst. For the normal family also sum_k log N(ybar_k|theta_k,se_k) + logConst
+   * + sum_k log(2 pi / P_k)/2 (the form `posterior.ts` uses): see `normalLogConst`.
+   */
   readonly logConst: number;
   readonly labels: readonly string[];
 }
 
-/** Reduces data to per-group sufficient statistics in float64 (two passes: mean, then residuals). */
+/** Reduces data to per-group sufficient statistics in float64. */
 export function groupStats(data: HierData): GroupStats {
-  const { K, y, group, sigma } = data;
-  const n = new Int32Array(K);
-  const precision = new Float64Array(K);
-  const wsum = new Float64Array(K);
-  let logConst = 0;
-  for (let i = 0; i < y.length; i++) {
-    const k = group[i];
-    const w = 1 / (sigma[i] * sigma[i]);
-    n[k]++;
-    precision[k] += w;
-    wsum[k] += w * y[i];
-    logConst -= 0.5 * Math.log(2 * Math.PI * sigma[i] * sigma[i]);
-  }
+  const family = familyOf(data.likelihood);
+  const f = family.reduce(data);
+  const { K } = f;
   const ybar = new Float64Array(K);
   const se = new Float64Array(K);
+  const precision = new Float64Array(K);
   for (let k = 0; k < K; k++) {
-    ybar[k] = n[k] > 0 ? wsum[k] / precision[k] : 0;
-    se[k] = n[k] > 0 ? 1 / Math.sqrt(precision[k]) : Infinity;
-    if (n[k] > 0) logConst += 0.5 * Math.log((2 * Math.PI) / precision[k]);
+    const a = family.approx(f, k);
+    ybar[k] = f.n[k] > 0 ? a.estimate : 0;
+    se[k] = f.n[k] > 0 ? a.se : Infinity;
+    precision[k] = f.n[k] > 0 ? 1 / (a.se * a.se) : 0;
   }
-  for (let i = 0; i < y.length; i++) {
-    const r = (y[i] - ybar[group[i]]) / sigma[i];
-    logConst -= 0.5 * r * r;
+  // The normal family's own fields are its approximation; keep them bit for bit.
+  if (family.id === 'normal') {
+    ybar.set(f.a);
+    precision.set(f.b);
   }
-  return { K, n, precision, ybar, se, logConst, labels: data.labels };
+  return { K, family, n: f.n, a: f.a, b: f.b, precision, ybar, se, logConst: f.logConst, labels: data.labels };
 }

@@ -3,7 +3,7 @@ import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
-import { cachedLayout, composeShader, createComputePipeline, dispatchGrid, type ShaderConst } from '../gpu/shader.ts';
+import { cachedLayout, composeShader, createComputePipeline, dispatchGrid, type ShaderConst, type ShaderModule } from '../gpu/shader.ts';
 import { isWideModel, modelShaderConsts, numZBlocks, packGroups, packGroupsCompact, packPositions, unpackPositions } from '../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../gpu/logdensity.ts';
 import { keyFromSeed } from './rng.ts';
@@ -378,9 +378,10 @@ class WebGpuBackend implements Backend {
       // arithmetic (shaders/philox.wgsl).
       SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     } as const;
-    const hmcModules = wide
-      ? (['prior', 'block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_common', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide'] as const)
-      : (['prior', 'model', 'philox', 'hmc_common', 'hmc'] as const);
+    const lik = model.stats.family.shader;
+    const hmcModules: ShaderModule[] = wide
+      ? ['prior', lik, 'block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_common', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide']
+      : ['prior', lik, 'model', 'philox', 'hmc_common', 'hmc'];
     const hmcConsts: Record<string, ShaderConst> = wide
       ? {
           ...common,

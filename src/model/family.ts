@@ -1,0 +1,131 @@
+import type { HierData } from './data.ts';
+
+/**
+ * The likelihood family of a hierarchical model: what varies between the normal, binomial and
+ * Poisson models while the hierarchy (mu, tau, the per-group centeredness, `model.ts`) stays.
+ *
+ * Every family keeps one latent theta_k per group, and its log-likelihood of theta_k depends
+ * on the data only through two per-group fields (a_k, b_k), the sufficient statistics the
+ * device holds in one vec4 each per block of four groups:
+ *
+ * | family | a_k | b_k | log-likelihood of theta (up to a constant) |
+ * |---|---|---|---|
+ * | normal (sigma known) | precision-weighted mean ybar | precision P = sum 1/sigma^2 | -P (theta - ybar)^2 / 2 |
+ * | binomial (logit) | successes Y = sum y | trials T = sum n | Y theta - T log(1 + e^theta) |
+ * | Poisson (log) | events Y = sum y | exposure E = sum e | Y theta - E e^theta |
+ *
+ * A group without data has a = b = 0, and then contributes exactly 0 (and 0 gradient) in
+ * every family: the padding lanes of the device's blocks rely on it.
+ *
+ * A family is one TypeScript module under `families/` (this interface) and one WGSL module
+ * under `shaders/lik/` with the function
+ *
+ *   fn lik(theta: vec4f, a: vec4f, b: vec4f) -> Lik   // struct Lik { lp: vec4f, d: vec4f }
+ *
+ * that mirrors `logLik` in float32 lane by lane; `families/index.ts` registers both.
+ */
+export interface Family {
+  /** `--likelihood` value and registry key. */
+  readonly id: string;
+  /** One line for help texts: the observation model. */
+  readonly formula: string;
+  /** The link from theta to the outcome scale, for help texts ('identity', 'logit', 'log'). */
+  readonly link: string;
+  /** Per-observation data columns besides `group` and `y` (CSV header names; JSON keys). */
+  readonly columns: readonly ColumnSpec[];
+  /** y must be a whole number (counts) and at least this (undefined: any finite real). */
+  readonly yInteger: boolean;
+  /**
+   * This family's WGSL module (shaders/lik/<id>.wgsl) holding its `lik`, as
+   * `new URL('../../../shaders/lik/<id>.wgsl', import.meta.url)` (Node reads it from disk, Vite
+   * bundles it for the page).
+   */
+  readonly shader: URL;
+  /**
+   * The data may be moved to standardized units (`scale.ts`): true for a location-scale
+   * family in y (normal), false where the units of y are fixed (counts).
+   */
+  readonly scalable: boolean;
+  /**
+   * A per-group outcome reported beside theta (`p` = inv_logit(theta), `rate` = e^theta),
+   * or undefined where theta is the outcome (normal).
+   */
+  readonly outcome?: Outcome;
+  /**
+   * Checks one observation beyond its columns' own bounds (e.g. y <= trials); returns the
+   * problem, naming the column, or undefined.
+   */
+  checkObservation(y: number, column: (name: string) => number): { column: string; problem: string } | undefined;
+  /** Reduces validated data to the per-group fields, in float64, O(N). */
+  reduce(data: HierData): GroupFields;
+  /**
+   * log-likelihood of group k's data at theta (up to `GroupFields.logConst`) and, in
+   * `grad[0]`, its derivative in theta; float64 twin of the WGSL `lik`.
+   */
+  logLik(a: number, b: number, theta: number, grad: Float64Array): number;
+  /**
+   * Normalized log-likelihood of observation i at theta, straight from the definition: the
+   * test oracle for `reduce` + `logLik`.
+   */
+  logLikObservation(data: HierData, i: number, theta: number): number;
+  /**
+   * Normal approximation of group k's likelihood in theta: estimate and standard error (se =
+   * Fisher information^-1/2 at `at`, or at the estimate when `at` is undefined); se =
+   * Infinity for a group without data. `auto` uses it as the group's se_k.
+   */
+  approx(f: GroupFields, k: number, at?: number): { estimate: number; se: number };
+  /** One posterior predictive draw of observation i given its group's theta. */
+  predict(data: HierData, i: number, theta: number, rng: Variates): number;
+}
+
+/** A per-observation data column of a family. */
+export interface ColumnSpec {
+  readonly name: string;
+  /** Required unless a default applies (`value`) or a CLI option gives it (`option`). */
+  readonly required: boolean;
+  /** Value used when the column is absent (e.g. exposure 1). */
+  readonly value?: number;
+  /** CLI option that gives one value for every observation when the column is absent (e.g. `--sigma`). */
+  readonly option?: string;
+  readonly integer: boolean;
+  /** Lower bound; `exclusive` when the value must be greater. */
+  readonly min: number;
+  readonly exclusive: boolean;
+  readonly help: string;
+}
+
+/** The per-group fields of a family (float64; the device gets them rounded to float32). */
+export interface GroupFields {
+  readonly K: number;
+  /** Observations per group. */
+  readonly n: Int32Array;
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  /** Sum of the terms free of theta: sum_k logLik(a_k, b_k, theta_k) + logConst = sum_i logLikObservation. */
+  readonly logConst: number;
+}
+
+export interface Outcome {
+  /** Output name: `p[<label>]`, `rate[<label>]`. */
+  readonly name: string;
+  readonly of: (theta: number) => number;
+  readonly help: string;
+}
+
+/** Random variates for posterior predictive draws. */
+export interface Variates {
+  /** Uniform on (0, 1). */
+  uniform(): number;
+  /** Standard normal. */
+  normal(): number;
+}
+
+/** log(1 + e^x) without overflow or loss for large |x|. */
+export function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/** 1 / (1 + e^-x). */
+export function invLogit(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
