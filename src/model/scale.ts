@@ -29,6 +29,7 @@
  * sigma whose range within the data spans more than the exponent range, a prior whose
  * location or scale lies beyond it in the data's units.
  */
+import { familyOf } from './families/index.ts';
 import type { HierData } from './data.ts';
 import type { Centeredness } from './parameterization.ts';
 import type { Priors } from './priors.ts';
@@ -147,6 +148,8 @@ function sketch(data: HierData, priors: Priors, limits: { maxExponent: number })
  * otherwise). Identity for data already near unit scale.
  */
 export function chooseScale(data: HierData, priors: Priors, precision: SamplerPrecision): DataScale {
+  // Counts have fixed units: theta is a logit or a log rate, O(1) whatever the data.
+  if (!familyOf(data.likelihood).scalable) return { shift: 0, scale: 1 };
   const limits = PRECISION_LIMITS[precision];
   const sk = sketch(data, priors, limits);
   let scale = Number.isFinite(sk.spread) && sk.spread > 0 ? pow2(sk.spread) : 1;
