@@ -9,7 +9,8 @@
 import { autocorrelation } from '../src/diagnostics/acf.ts';
 import type { Summary } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
-import { LOG_TAU, MU, Z0, thetaOf, type HierModel } from '../src/model/model.ts';
+import { thetaOf, type HierModel } from '../src/model/model.ts';
+import type { ModelLayout } from '../src/model/layout.ts';
 import type { ExactPosterior } from '../src/model/posterior.ts';
 import { logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
 import { keyFromSeed, philox4x32, toUnit } from '../src/sampler/rng.ts';
@@ -104,14 +105,16 @@ function strided(n: number, max: number): { stride: number; count: number } {
 }
 
 /** theta_k = mu + tau^(1-c) (z - c mu) at a position (float64). */
-function thetaAt(pos: ArrayLike<number>, row: number, k: number, c: number): number {
-  return thetaOf(pos[row + MU], pos[row + LOG_TAU], pos[row + Z0 + k], c);
+function thetaAt(layout: ModelLayout, pos: ArrayLike<number>, row: number, k: number, c: number): number {
+  return thetaOf(pos[row + layout.global('mu')], pos[row + layout.global('log_tau')], pos[row + layout.group(k)], c);
 }
 
 export function funnelData(result: SampleResult): FunnelData {
   const { records: rec, model } = result;
   const K = model.stats.K;
   const D = model.dim;
+  const iLogTau = model.layout.global('log_tau');
+  const iZ0 = model.layout.group(0);
   const total = rec.retainedChains * rec.draws;
   const { stride, count } = strided(total, MAX_FUNNEL_POINTS);
   const logTau = new Float32Array(count);
@@ -119,10 +122,10 @@ export function funnelData(result: SampleResult): FunnelData {
   const theta = Array.from({ length: K }, () => new Float32Array(count));
   for (let j = 0, i = 0; i < total; i += stride, j++) {
     const row = i * D;
-    logTau[j] = rec.positions[row + LOG_TAU];
+    logTau[j] = rec.positions[row + iLogTau];
     for (let k = 0; k < K; k++) {
-      z[k][j] = rec.positions[row + Z0 + k];
-      theta[k][j] = thetaAt(rec.positions, row, k, model.c[k]);
+      z[k][j] = rec.positions[row + iZ0 + k];
+      theta[k][j] = thetaAt(model.layout, rec.positions, row, k, model.c[k]);
     }
   }
   const divTotal = rec.divergentChain.length;
@@ -132,10 +135,10 @@ export function funnelData(result: SampleResult): FunnelData {
   const divTheta = Array.from({ length: K }, () => new Float32Array(dv.count));
   for (let j = 0, i = 0; i < divTotal; i += dv.stride, j++) {
     const row = i * D;
-    divLogTau[j] = rec.divergentPositions[row + LOG_TAU];
+    divLogTau[j] = rec.divergentPositions[row + iLogTau];
     for (let k = 0; k < K; k++) {
-      divZ[k][j] = rec.divergentPositions[row + Z0 + k];
-      divTheta[k][j] = thetaAt(rec.divergentPositions, row, k, model.c[k]);
+      divZ[k][j] = rec.divergentPositions[row + iZ0 + k];
+      divTheta[k][j] = thetaAt(model.layout, rec.divergentPositions, row, k, model.c[k]);
     }
   }
   return { total, stride, logTau, z, theta, divTotal, divLogTau, divZ, divTheta };

@@ -13,7 +13,6 @@ import { figureBuffers, MAX_FUNNEL_POINTS, runFigures } from './figures.ts';
 import { compareRow, divergenceLogTauMedian } from '../src/compare/compare.ts';
 import { toInferenceData } from '../src/io/inference_data.ts';
 import { toNetcdf } from '../src/io/netcdf.ts';
-import { LOG_TAU } from '../src/model/model.ts';
 import type { ExportFormat, FromWorker, RunRequest, ToWorker } from './protocol.ts';
 
 /** The part of DedicatedWorkerGlobalScope used here (tsconfig's lib is DOM, not WebWorker). */
@@ -66,7 +65,7 @@ async function run(request: RunRequest): Promise<void> {
     const { report } = reportRun(result, request.seed, summary);
     const exact = exactPosterior(request.data, result.model.priors);
     const figures = runFigures(result, summary, exact, request.data, request.seed, request.truth?.tau);
-    const row = compareRow(request.parameterization, report, exact, divergenceLogTauMedian(records.divergentPositions, result.model.dim, LOG_TAU));
+    const row = compareRow(request.parameterization, report, exact, divergenceLogTauMedian(records.divergentPositions, result.model.dim, result.model.layout.global('log_tau')));
     const h = result.adaptation;
     const adaptation = { stepSize: h.stepSize.slice(), trajectoryLength: h.trajectoryLength.slice(), divergences: h.divergences.slice() };
     const summarySeconds = (performance.now() - t0) / 1000;

@@ -2,6 +2,7 @@
  * `--param auto`: the centeredness rule, the exact state transform when c changes (against
  * the float64 model), both backends' reparameterize, and determinism of auto runs.
  */
+import { makeLayout } from '../src/model/layout.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   centerednessFor,
@@ -14,7 +15,7 @@ import {
   SNAP_DISTANCE,
   update,
 } from '../src/adaptation/centeredness.ts';
-import { constrain, logDensity, logDensityGrad, makeModel, reparameterizationLogJacobian, reparameterizePositions, withCenteredness, LOG_TAU, type HierModel } from '../src/model/model.ts';
+import { constrain, logDensity, logDensityGrad, makeModel, reparameterizationLogJacobian, reparameterizePositions, withCenteredness, type HierModel } from '../src/model/model.ts';
 import { groupStats, type GroupStats } from '../src/model/suffstats.ts';
 import { mulberry32 } from '../src/gpu/kernel_check.ts';
 import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
@@ -81,9 +82,9 @@ describe('the centeredness rule', () => {
     expect(dersimonianLairdTau2(stats([1]))).toBe(0);
     // Median over chains of tau^2 (log tau in column 1 of 3), non-finite ignored.
     const pos = Float64Array.from([0, Math.log(1), 0, 0, Math.log(3), 0, 0, Math.log(2), 0, 0, NaN, 0]);
-    expect(ensembleTau2(pos, 4, 3, LOG_TAU)).toBeCloseTo(4, 12);
-    expect(ensembleTau2(pos.subarray(0, 6), 2, 3, LOG_TAU)).toBeCloseTo(3, 12);
-    expect(ensembleTau2(Float64Array.from([0, NaN, 0]), 1, 3, LOG_TAU)).toBeNaN();
+    expect(ensembleTau2(pos, 4, 3, makeLayout(1).global('log_tau'))).toBeCloseTo(4, 12);
+    expect(ensembleTau2(pos.subarray(0, 6), 2, 3, makeLayout(1).global('log_tau'))).toBeCloseTo(3, 12);
+    expect(ensembleTau2(Float64Array.from([0, NaN, 0]), 1, 3, makeLayout(1).global('log_tau'))).toBeNaN();
   });
 
   it('updates at the window ends, applies only changes above the tolerance, and records where c settled', () => {
@@ -149,7 +150,7 @@ describe('the state transform when c changes (float64 model)', () => {
             for (let k = 0; k < K; k++) expect(Math.abs(pb.theta[k] - pa.theta[k])).toBeLessThanOrEqual(1e-11 * (1 + Math.abs(pa.theta[k])));
             const lpa = logDensity(from, a);
             const lpb = logDensity(to, b);
-            const jac = reparameterizationLogJacobian(from, to, a[LOG_TAU]);
+            const jac = reparameterizationLogJacobian(from, to, a[from.layout.global('log_tau')]);
             expect(Math.abs(lpb - (lpa + jac)), `log p: ${lpb} vs ${lpa} + ${jac}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(lpa)));
           }
         }
@@ -175,7 +176,7 @@ describe('the state transform when c changes (float64 model)', () => {
       logDet += Math.log(Math.abs(dz));
     }
     // log |dq/dq'| = -log |dq'/dq|.
-    expect(reparameterizationLogJacobian(from, to, q[LOG_TAU])).toBeCloseTo(-logDet, 6);
+    expect(reparameterizationLogJacobian(from, to, q[from.layout.global('log_tau')])).toBeCloseTo(-logDet, 6);
   });
 });
 

@@ -3,7 +3,7 @@ import { composeShader, createComputePipeline } from '../src/gpu/shader.ts';
 import { withErrorScopes } from '../src/gpu/device.ts';
 import { cheesEnsembleStats } from '../src/adaptation/chees.ts';
 import { packPositions } from '../src/gpu/layout.ts';
-import { LOG_TAU, MU, Z0 } from '../src/model/model.ts';
+import { makeLayout } from '../src/model/layout.ts';
 import { submitAndRead, testGpu, testRng } from './gpu_helpers.ts';
 
 const gpu = await testGpu();
@@ -23,9 +23,9 @@ const FIELDS = 7;
 
 /** Coordinate d -> (block, lane) in the kernels' block layout (src/gpu/layout.ts). */
 function blockOf(d: number): [number, number] {
-  if (d === MU) return [NV, 0];
-  if (d === LOG_TAU) return [NV, 1];
-  return [(d - Z0) >> 2, (d - Z0) & 3];
+  const layout = makeLayout(K);
+  if (d < layout.groupStart) return [NV, d]; // the globals, in the last block's lanes
+  return [(d - layout.group(0)) >> 2, (d - layout.group(0)) & 3];
 }
 
 interface Ensemble {

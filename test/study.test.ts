@@ -4,6 +4,7 @@
  * conclusions are decided from the figures — stated in the study's words when the figures
  * support them, reported as not reproduced when they do not.
  */
+import { makeLayout } from '../src/model/layout.ts';
 import { describe, expect, it } from 'vitest';
 import { loadSeedData, PUBLISHED, SEED_DATA_SETS, STUDY_CASES, caseKey, seedDataUrl } from '../src/study/seed.ts';
 import { strongConclusion, unbalancedConclusion, weakConclusion, type CaseOutcome } from '../src/study/conclusions.ts';
@@ -94,7 +95,7 @@ describe('zRidgeShare', () => {
       pos[i * 5 + 2] = (7 - mu) / Math.exp(s); // theta pinned at 7: the inverted funnel's ridge
       pos[i * 5 + 3] = u(i, 3); // independent of (mu, tau)
     }
-    const r = zRidgeShare(pos, n, 5, [0, 0, 1]);
+    const r = zRidgeShare(pos, n, makeLayout(3), [0, 0, 1]);
     expect(r[0]!).toBeGreaterThan(0.999999);
     expect(r[1]!).toBeLessThan(0.01);
     expect(r[2]).toBeNull();

@@ -6,7 +6,6 @@ import { chooseScale } from '../model/scale.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
 import type { HierData } from '../model/data.ts';
-import { LOG_TAU } from '../model/model.ts';
 import { clip, EXIT_SIGNAL, InputError, RunError } from '../errors.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
@@ -109,7 +108,7 @@ export async function runCase(
   const big = Object.keys(params).length * chains * draws >= PARALLEL_MIN_DRAWS;
   const diagnosed = await summarizeParallel(params, chains, draws, big ? { ...sopts, threads: availableParallelism() + 1, callerWorks: false } : sopts);
   const { report, summary } = reportRun(result, opts.seed, diagnosed);
-  const divLogTau = divergenceLogTauMedian(result.records.divergentPositions, result.model.dim, LOG_TAU);
+  const divLogTau = divergenceLogTauMedian(result.records.divergentPositions, result.model.dim, result.model.layout.global('log_tau'));
   return { name, result, report, summary, row: compareRow(name, report, exact, divLogTau) };
 }
 

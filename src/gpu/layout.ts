@@ -1,5 +1,5 @@
 import type { HierModel } from '../model/model.ts';
-import { MU, LOG_TAU, Z0 } from '../model/model.ts';
+import { makeLayout } from '../model/layout.ts';
 import { numZBlocks } from '../sampler/rng.ts';
 
 /**
@@ -54,14 +54,17 @@ export function packGroupsCompact(model: HierModel): Float32Array<ArrayBuffer> {
 /** Chain-major float64 positions (chains x D) -> block-major vec4 float32 ((NV+1) x B x 4). */
 export function packPositions(K: number, chains: number, positions: ArrayLike<number>): Float32Array<ArrayBuffer> {
   const NV = numZBlocks(K);
-  const D = K + 2;
+  const layout = makeLayout(K);
+  const D = layout.dim;
+  const z0 = layout.group(0);
+  const G = layout.groupStart;
   const out = new Float32Array((NV + 1) * chains * 4);
   for (let c = 0; c < chains; c++) {
     const src = c * D;
-    for (let k = 0; k < K; k++) out[((k >> 2) * chains + c) * 4 + (k & 3)] = positions[src + Z0 + k];
+    for (let k = 0; k < K; k++) out[((k >> 2) * chains + c) * 4 + (k & 3)] = positions[src + z0 + k];
+    // The globals, in the layout's order, in the lanes of the last block.
     const m = (NV * chains + c) * 4;
-    out[m] = positions[src + MU];
-    out[m + 1] = positions[src + LOG_TAU];
+    for (let g = 0; g < G; g++) out[m + g] = positions[src + layout.global(layout.globals[g])];
   }
   return out;
 }
@@ -81,12 +84,14 @@ export function unpackPositions(
   outChainStride = K + 2,
 ): void {
   const NV = numZBlocks(K);
+  const layout = makeLayout(K);
+  const z0 = layout.group(0);
+  const G = layout.groupStart;
   for (let c = 0; c < chains; c++) {
     const dst = outOffset + c * outChainStride;
-    for (let k = 0; k < K; k++) out[dst + Z0 + k] = packed[((k >> 2) * stride + c) * 4 + (k & 3)];
+    for (let k = 0; k < K; k++) out[dst + z0 + k] = packed[((k >> 2) * stride + c) * 4 + (k & 3)];
     const m = (NV * stride + c) * 4;
-    out[dst + MU] = packed[m];
-    out[dst + LOG_TAU] = packed[m + 1];
+    for (let g = 0; g < G; g++) out[dst + layout.global(layout.globals[g])] = packed[m + g];
   }
 }
 

@@ -33,7 +33,6 @@
  */
 import pkg from '../../package.json' with { type: 'json' };
 import type { HierData } from '../model/data.ts';
-import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { keyFromSeed, philox4x32Into, toUnit } from '../sampler/rng.ts';
 import type { SampleResult } from '../sampler/sample.ts';
 
@@ -171,6 +170,9 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
   const labels = result.model.stats.labels;
   const D = result.model.dim;
   const c = result.model.c;
+  const iMu = result.model.layout.global('mu');
+  const iLogTau = result.model.layout.global('log_tau');
+  const iZ0 = result.model.layout.group(0);
   const seed = opts.seed ?? 0;
   const common: Record<string, AttrValue> = {
     created_at: isoUtc(opts.createdAt ?? new Date()),
@@ -203,7 +205,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
   const theta = new (labels.some((l) => result.params[`theta[${l}]`] instanceof Float64Array) ? Float64Array : Float32Array)(CD * K);
   const z = new (rec.positions instanceof Float64Array ? Float64Array : Float32Array)(CD * K);
   for (let i = 0; i < CD; i++) {
-    for (let k = 0; k < K; k++) z[i * K + k] = rec.positions[i * D + Z0 + k];
+    for (let k = 0; k < K; k++) z[i * K + k] = rec.positions[i * D + iZ0 + k];
   }
   labels.forEach((l, k) => {
     const t = result.params[`theta[${l}]`];
@@ -256,12 +258,12 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     const dZ = new Float64Array(nd * K);
     for (let j = 0; j < nd; j++) {
       const q = rec.divergentPositions.subarray(j * D, (j + 1) * D);
-      const mu = q[MU];
-      const tau = Math.exp(q[LOG_TAU]);
+      const mu = q[iMu];
+      const tau = Math.exp(q[iLogTau]);
       dMu[j] = mu;
       dTau[j] = tau;
       for (let k = 0; k < K; k++) {
-        const zk = q[Z0 + k];
+        const zk = q[iZ0 + k];
         dZ[j * K + k] = zk;
         dTheta[j * K + k] = mu + Math.pow(tau, 1 - c[k]) * (zk - c[k] * mu);
       }

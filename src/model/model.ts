@@ -2,6 +2,7 @@ import type { HierData } from './data.ts';
 import { groupStats, type GroupStats } from './suffstats.ts';
 import type { Centeredness } from './parameterization.ts';
 import { InputError } from '../errors.ts';
+import { makeLayout, type ModelLayout } from './layout.ts';
 import { familyOf } from './families/index.ts';
 import { DEFAULT_PRIORS, logTauPriorUnconstrained, type Priors } from './priors.ts';
 
@@ -14,23 +15,26 @@ export interface HierModel {
   readonly stats: GroupStats;
   readonly c: Centeredness;
   readonly priors: Priors;
-  /** Number of unconstrained coordinates, K + 2. */
+  /** Number of unconstrained coordinates, K + 2 (= layout.dim). */
   readonly dim: number;
+  /** Where each coordinate lives (`layout.ts`). */
+  readonly layout: ModelLayout;
 }
 
-/** Index of mu, log tau and z_0 in an unconstrained position vector. */
-export const MU = 0;
-export const LOG_TAU = 1;
-export const Z0 = 2;
+/** Index of mu, log tau and z_0 in an unconstrained position vector (`layout.ts`; for this module's loops). */
+const MU = 0;
+const LOG_TAU = 1;
+const Z0 = 2;
 
 export function makeModel(data: HierData, c: Centeredness, priors: Priors = DEFAULT_PRIORS): HierModel {
   if (c.length !== data.K) throw new InputError('parameterization', `has ${c.length} groups, data has ${data.K}`);
-  return { stats: groupStats(data), c, priors, dim: data.K + 2 };
+  const layout = makeLayout(data.K);
+  return { stats: groupStats(data), c, priors, dim: layout.dim, layout };
 }
 
 /** Names of the unconstrained coordinates: mu, log_tau, z[<label>]. */
 export function unconstrainedNames(model: HierModel): string[] {
-  return ['mu', 'log_tau', ...model.stats.labels.map((l) => `z[${l}]`)];
+  return model.layout.names(model.stats.labels);
 }
 
 /**

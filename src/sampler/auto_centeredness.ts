@@ -1,5 +1,5 @@
 import * as centeredness from '../adaptation/centeredness.ts';
-import { LOG_TAU, reparameterizePositions, withCenteredness, type HierModel } from '../model/model.ts';
+import { reparameterizePositions, withCenteredness, type HierModel } from '../model/model.ts';
 import type { Backend } from './backend.ts';
 
 /**
@@ -17,7 +17,7 @@ export async function centerednessWindowEnd(
 ): Promise<{ model: HierModel; state: centeredness.CenterednessState; changed: boolean }> {
   // Float32 on WebGPU: the transform runs in float64 from the stored values.
   const positions = Float64Array.from(await backend.positions());
-  const tau2 = centeredness.ensembleTau2(positions, backend.chains, model.dim, LOG_TAU);
+  const tau2 = centeredness.ensembleTau2(positions, backend.chains, model.dim, model.layout.global('log_tau'));
   const r = centeredness.update(state, model.stats, iteration, tau2);
   if (!r.changed) return { model, state: r.state, changed: false };
   const next = withCenteredness(model, r.state.c);

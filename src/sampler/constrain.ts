@@ -7,7 +7,7 @@
  * chunk while the device samples the next one (the WebGPU backend does, as it unpacks each
  * readback); `constrainDraws` is the whole recording at once. Both give the same bits.
  */
-import { MU, LOG_TAU, Z0, thetaOf, type HierModel } from '../model/model.ts';
+import { thetaOf, type HierModel } from '../model/model.ts';
 import type { RecordedDraws } from './backend.ts';
 
 /** Names of the constrained draws, in their order: mu, tau, log_tau, theta[label]. */
@@ -37,6 +37,9 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
   const D = model.dim;
   const K = model.stats.K;
   const c = model.c;
+  const iMu = model.layout.global('mu');
+  const iLogTau = model.layout.global('log_tau');
+  const iZ0 = model.layout.group(0);
   const [muOut, tauOut, sOut] = out;
   const theta = out.slice(3);
   // 0: non-centered (tau^1), 1: centered (tau^0), 2: partial (its own power)
@@ -44,14 +47,14 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
   return (pos, from, to) => {
     for (let i = from; i < to; i++) {
       const row = i * D;
-      const mu = pos[row + MU];
-      const s = pos[row + LOG_TAU];
+      const mu = pos[row + iMu];
+      const s = pos[row + iLogTau];
       const tau = Math.exp(s);
       muOut[i] = mu;
       tauOut[i] = tau;
       sOut[i] = s;
       for (let k = 0; k < K; k++) {
-        const z = pos[row + Z0 + k];
+        const z = pos[row + iZ0 + k];
         const kk = kind[k];
         theta[k][i] = kk === 0 ? mu + tau * z : kk === 1 ? z : thetaOf(mu, s, z, c[k]);
       }

@@ -1,5 +1,4 @@
 import type { HierModel } from '../model/model.ts';
-import { MU, LOG_TAU, Z0 } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
@@ -574,16 +573,16 @@ class WebGpuBackend implements Backend {
     if (this.wide) {
       if (this.diagMetric) {
         const im = (this.wideInvMass ??= new Float32Array(4 * (this.NV + 1))).fill(1);
-        for (let k = 0; k < this.K; k++) im[4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
-        im[4 * this.NV] = b.invMass[MU];
-        im[4 * this.NV + 1] = b.invMass[LOG_TAU];
+        for (let k = 0; k < this.K; k++) im[4 * (k >> 2) + (k & 3)] = b.invMass[this.model.layout.group(k)];
+        im[4 * this.NV] = b.invMass[this.model.layout.global('mu')];
+        im[4 * this.NV + 1] = b.invMass[this.model.layout.global('log_tau')];
         this.gpu.device.queue.writeBuffer(this.invMassBuf, 0, im);
       }
     } else {
       f.fill(1, INV_MASS_WORD);
-      for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[Z0 + k];
-      f[INV_MASS_WORD + 4 * this.NV] = b.invMass[MU];
-      f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[LOG_TAU];
+      for (let k = 0; k < this.K; k++) f[INV_MASS_WORD + 4 * (k >> 2) + (k & 3)] = b.invMass[this.model.layout.group(k)];
+      f[INV_MASS_WORD + 4 * this.NV] = b.invMass[this.model.layout.global('mu')];
+      f[INV_MASS_WORD + 4 * this.NV + 1] = b.invMass[this.model.layout.global('log_tau')];
     }
     this.gpu.device.queue.writeBuffer(this.stepBuf, 0, this.stepData);
   }
@@ -767,9 +766,10 @@ class WebGpuBackend implements Backend {
       positionMean[d] = m + sums[base + F_SHIFT * 4 + lane];
       positionVar[d] = v;
     };
-    for (let k = 0; k < this.K; k++) put(Z0 + k, k >> 2, k & 3);
-    put(MU, this.NV, 0);
-    put(LOG_TAU, this.NV, 1);
+    const layout = this.model.layout;
+    for (let k = 0; k < this.K; k++) put(layout.group(k), k >> 2, k & 3);
+    // The globals sit in the last block's lanes, in the layout's order.
+    for (let g = 0; g < layout.groupStart; g++) put(layout.global(layout.globals[g]), this.NV, g);
     return {
       numValid,
       numDivergent,
@@ -850,6 +850,10 @@ class WebGpuBackend implements Backend {
     const rec = this.record!;
     const K = this.K;
     const D = this.dim;
+    const layout = this.model.layout;
+    const iZ0 = layout.group(0);
+    const G = layout.groupStart;
+    const gIdx = layout.globals.map((g) => layout.global(g));
     const draws = this.draws;
     const prev = this.pendingCopies;
     const done = gpuWait(() => staging.mapAsync(GPUMapMode.READ)).then(async () => {
@@ -872,7 +876,7 @@ class WebGpuBackend implements Backend {
             const src0 = (t * S + j) * R * 4;
             for (let c = c0; c < c1; c++) {
               const src = src0 + 4 * c;
-              const dst = (c * draws + draw) * D + Z0 + 4 * j;
+              const dst = (c * draws + draw) * D + iZ0 + 4 * j;
               for (let l = 0; l < lanes; l++) pos[dst + l] = a[src + l];
             }
           }
@@ -882,8 +886,7 @@ class WebGpuBackend implements Backend {
             const o = c * draws + draw;
             const m = m0 + 4 * c;
             const st = st0 + 4 * c;
-            pos[o * D + MU] = a[m];
-            pos[o * D + LOG_TAU] = a[m + 1];
+            for (let g = 0; g < G; g++) pos[o * D + gIdx[g]] = a[m + g];
             rec.logDensity[o] = a[st];
             rec.energy[o] = a[st + 1];
             rec.acceptProb[o] = a[st + 2];
@@ -899,10 +902,9 @@ class WebGpuBackend implements Backend {
           if (!rec.divergent[c * draws + first + t]) continue;
           const at = rec.divPos.length;
           for (let d = 0; d < D; d++) rec.divPos.push(0);
-          for (let k = 0; k < K; k++) rec.divPos[at + Z0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
+          for (let k = 0; k < K; k++) rec.divPos[at + iZ0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
           const dm = divBase + ((t * S + NV) * R + c) * 4;
-          rec.divPos[at + MU] = a[dm];
-          rec.divPos[at + LOG_TAU] = a[dm + 1];
+          for (let g = 0; g < G; g++) rec.divPos[at + gIdx[g]] = a[dm + g];
           rec.divChain.push(c);
           rec.divDraw.push(first + t);
         }

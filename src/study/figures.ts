@@ -5,7 +5,8 @@
  * Pure: plain arrays of numbers, ready for JSON.
  */
 import { autocorrelation } from '../diagnostics/acf.ts';
-import { LOG_TAU, MU, Z0, thetaOf } from '../model/model.ts';
+import { thetaOf } from '../model/model.ts';
+import type { ModelLayout } from '../model/layout.ts';
 import { xorshift32Uniforms } from '../sampler/rng.ts';
 import type { ExactPosterior } from '../model/posterior.ts';
 import { logTauPriorNormalizer, logTauPriorUnconstrained, type TauPrior } from '../model/priors.ts';
@@ -42,13 +43,17 @@ export const EBFMI_LISTED = 8;
  * 1,000 and 100 observations). When z_k is independent of (mu, tau), as for weakly informed
  * groups, it is near 0 (0.000 on the weak data). Measured with 512 chains x 300 draws, seed 1.
  */
-export function zRidgeShare(positions: ArrayLike<number>, n: number, D: number, c: ArrayLike<number>): (number | null)[] {
+export function zRidgeShare(positions: ArrayLike<number>, n: number, layout: ModelLayout, c: ArrayLike<number>): (number | null)[] {
+  const D = layout.dim;
+  const iMu = layout.global('mu');
+  const iLogTau = layout.global('log_tau');
+  const iZ0 = layout.group(0);
   // Normal equations of the 3-column design [1, 1/tau, mu/tau], shared by all groups.
   const xtx = new Float64Array(9);
   const rows: [number, number, number][] = [];
   for (let i = 0; i < n; i++) {
-    const inv = Math.exp(-positions[i * D + LOG_TAU]);
-    const row: [number, number, number] = [1, inv, positions[i * D + MU] * inv];
+    const inv = Math.exp(-positions[i * D + iLogTau]);
+    const row: [number, number, number] = [1, inv, positions[i * D + iMu] * inv];
     rows.push(row);
     for (let p = 0; p < 3; p++) for (let q = 0; q < 3; q++) xtx[3 * p + q] += row[p] * row[q];
   }
@@ -57,7 +62,7 @@ export function zRidgeShare(positions: ArrayLike<number>, n: number, D: number, 
     const xty = [0, 0, 0];
     let mean = 0;
     for (let i = 0; i < n; i++) {
-      const z = positions[i * D + Z0 + k];
+      const z = positions[i * D + iZ0 + k];
       mean += z / n;
       for (let p = 0; p < 3; p++) xty[p] += rows[i][p] * z;
     }
@@ -65,7 +70,7 @@ export function zRidgeShare(positions: ArrayLike<number>, n: number, D: number, 
     let ssRes = 0;
     let ssTot = 0;
     for (let i = 0; i < n; i++) {
-      const z = positions[i * D + Z0 + k];
+      const z = positions[i * D + iZ0 + k];
       const fit = beta[0] + beta[1] * rows[i][1] + beta[2] * rows[i][2];
       ssRes += (z - fit) ** 2;
       ssTot += (z - mean) ** 2;
@@ -177,6 +182,9 @@ export function caseFigures(
   const chains = rec.retainedChains;
   const draws = rec.draws;
   const D = result.model.dim;
+  const iMu = result.model.layout.global('mu');
+  const iLogTau = result.model.layout.global('log_tau');
+  const iZ0 = result.model.layout.group(0);
   const K = result.model.stats.K;
   const c = result.model.c;
   const mu = result.params.mu;
@@ -200,25 +208,25 @@ export function caseFigures(
   const fIdx = strided(n, FUNNEL_MAX_POINTS);
   const pos = rec.positions;
   const theta = Array.from({ length: K }, (_, k) => fIdx.map((i) => r(result.params[`theta[${result.model.stats.labels[k]}]`][i])));
-  const z = Array.from({ length: K }, (_, k) => (c[k] === 1 ? null : fIdx.map((i) => r(pos[i * D + Z0 + k]))));
+  const z = Array.from({ length: K }, (_, k) => (c[k] === 1 ? null : fIdx.map((i) => r(pos[i * D + iZ0 + k]))));
   const nDiv = rec.divergentChain.length;
   const dIdx = strided(nDiv, FUNNEL_MAX_DIVERGENCES);
   const dp = rec.divergentPositions;
   const divTheta = Array.from({ length: K }, (_, k) =>
-    dIdx.map((i) => r(thetaOf(dp[i * D + MU], dp[i * D + LOG_TAU], dp[i * D + Z0 + k], c[k]))),
+    dIdx.map((i) => r(thetaOf(dp[i * D + iMu], dp[i * D + iLogTau], dp[i * D + iZ0 + k], c[k]))),
   );
   const funnel = {
     logTau: fIdx.map((i) => r(logTau[i])),
     theta,
     z,
-    divLogTau: dIdx.map((i) => r(dp[i * D + LOG_TAU])),
+    divLogTau: dIdx.map((i) => r(dp[i * D + iLogTau])),
     divTheta,
-    divZ: Array.from({ length: K }, (_, k) => dIdx.map((i) => r(dp[i * D + Z0 + k]))),
+    divZ: Array.from({ length: K }, (_, k) => dIdx.map((i) => r(dp[i * D + iZ0 + k]))),
     shown: fIdx.length,
     total: n,
     divShown: dIdx.length,
     divTotal: nDiv,
-    zRidge: zRidgeShare(pos, n, D, c).map((v) => (v === null ? null : r(v))),
+    zRidge: zRidgeShare(pos, n, result.model.layout, c).map((v) => (v === null ? null : r(v))),
   };
 
   // tau: histogram (density), the exact posterior density and the prior, at the bin centres.

@@ -1,0 +1,53 @@
+/**
+ * The layout of a model's unconstrained coordinates: the globals, then one block of group
+ * coordinates (z_0 .. z_{K-1}). This module is the only place where a coordinate gets an
+ * index; every other layer (the sampler, the device's packing, records, constrain, writers,
+ * figures, the page) asks the layout, by name, where a coordinate lives.
+ *
+ *   q = (mu, log_tau, z_0, ..., z_{K-1}),   D = 2 + K.
+ *
+ * The hierarchy's globals are mu and s = log tau; a likelihood family may add its own
+ * (appended after them, before the groups).
+ */
+export interface ModelLayout {
+  /** Number of groups. */
+  readonly K: number;
+  /** Coordinates per position: globals + K. */
+  readonly dim: number;
+  /** Names of the global coordinates, in order ('mu', 'log_tau', then the family's). */
+  readonly globals: readonly string[];
+  /** Index of the first group coordinate (= number of globals). */
+  readonly groupStart: number;
+  /** Index of the named global coordinate; throws a RangeError for an unknown name. */
+  global(name: GlobalName): number;
+  /** Index of group k's coordinate z_k. */
+  group(k: number): number;
+  /** Names of every coordinate: the globals, then `z[<label>]`. */
+  names(labels: readonly string[]): string[];
+}
+
+/** The hierarchy's global coordinates (and any a family adds). */
+export type GlobalName = 'mu' | 'log_tau' | (string & {});
+
+/** The hierarchy's own globals, in order. */
+const HIERARCHY_GLOBALS = ['mu', 'log_tau'] as const;
+
+/** The layout of a K-group model whose family adds the globals `extra` (none so far). */
+export function makeLayout(K: number, extra: readonly string[] = []): ModelLayout {
+  const globals = [...HIERARCHY_GLOBALS, ...extra];
+  const index = new Map(globals.map((g, i) => [g, i]));
+  const groupStart = globals.length;
+  return {
+    K,
+    dim: groupStart + K,
+    globals,
+    groupStart,
+    global(name) {
+      const i = index.get(name);
+      if (i === undefined) throw new RangeError(`the model has no global coordinate '${name}' (it has ${globals.join(', ')})`);
+      return i;
+    },
+    group: (k) => groupStart + k,
+    names: (labels) => [...globals, ...labels.map((l) => `z[${l}]`)],
+  };
+}
