@@ -91,6 +91,8 @@ export interface ColumnSpec {
   /** Lower bound; `exclusive` when the value must be greater. */
   readonly min: number;
   readonly exclusive: boolean;
+  /** A typical value, for generated data sets (the page's generator) and help examples. */
+  readonly example: number;
   readonly help: string;
 }
 

@@ -17,7 +17,7 @@ export const binomial: Family = {
   id: 'binomial',
   formula: 'y_i ~ Binomial(trials_i, p[g_i]),  p = inv_logit(theta)',
   link: 'logit',
-  columns: [{ name: 'trials', required: true, integer: true, min: 1, exclusive: false, help: 'number of trials of the observation (a whole number >= 1)' }],
+  columns: [{ name: 'trials', required: true, integer: true, min: 1, exclusive: false, example: 50, help: 'number of trials of the observation (a whole number >= 1)' }],
   yInteger: true,
   shader: new URL('../../../shaders/lik/binomial.wgsl', import.meta.url),
   scalable: false,

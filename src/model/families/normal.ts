@@ -18,7 +18,7 @@ export const normal: Family = {
   id: 'normal',
   formula: 'y_i ~ Normal(theta[g_i], sigma_i)',
   link: 'identity',
-  columns: [{ name: 'sigma', required: true, option: '--sigma', integer: false, min: 0, exclusive: true, help: 'known measurement sd of the observation (> 0)' }],
+  columns: [{ name: 'sigma', required: true, option: '--sigma', integer: false, min: 0, exclusive: true, example: 10, help: 'known measurement sd of the observation (> 0)' }],
   yInteger: false,
   shader: new URL('../../../shaders/lik/normal.wgsl', import.meta.url),
   scalable: true,
