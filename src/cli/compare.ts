@@ -10,6 +10,7 @@ import { clip, EXIT_SIGNAL, InputError, RunError } from '../errors.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { exactPosterior, type ExactPosterior } from '../model/posterior.ts';
+import { DEFAULT_FAMILY } from '../model/families/index.ts';
 import { sample, type Progress, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { PARALLEL_MIN_DRAWS, summarizeParallel } from '../diagnostics/parallel.ts';
@@ -20,7 +21,7 @@ import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type Co
 import { multiRunProgressBar } from './progress.ts';
 import { fallbackNotice } from './sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
-import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions, EXIT_CODES_HELP } from './options.ts';
+import { checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions, EXIT_CODES_HELP } from './options.ts';
 
 /**
  * Parameterizations compared when no `--param` is given: the two pure forms and the
@@ -34,16 +35,17 @@ export const EXIT_INTERRUPTED = EXIT_SIGNAL.SIGINT;
 const HELP = `funnelweb compare — run several parameterizations on the same data and seed, and rank them
 
 Options:
-  --data FILE            .json (seed format) or .csv (columns group,y[,sigma])   (required)
+  --data FILE            .json (seed format) or .csv (columns ${DATA_COLUMNS_HELP})   (required)
   --param P              a parameterization to run; repeat for each (default: ${DEFAULT_COMPARE_PARAMS.join(', ')})
                          centered | noncentered | mixed:G,G,... | partial:c_0,...,c_{K-1} | auto
-${samplerOptionsHelp()}  --rank-by R            min | tau: the bulk-ESS/s that picks the winner (default min, over parameters)
+${dataOptionsHelp()}${samplerOptionsHelp()}  --rank-by R            min | tau: the bulk-ESS/s that picks the winner (default min, over parameters)
   --json FILE.json       write the rows, the winner and each row's verdict
   --out DIR              write each run's summary JSON and draws CSV (DIR/<param>.summary.json, .draws.csv)
 
 The winner has the highest ESS/s among runs with clean diagnostics: divergence rate <= 0.1%,
 E-BFMI >= 0.3 in every chain, R-hat < 1.01, and every posterior mean within 4 MCSE of the
-exact posterior (1-D quadrature over tau). Each losing row says why it lost.
+exact posterior (1-D quadrature over tau; the normal likelihood only: for the others the
+max |dev|/MCSE column is empty and the rest decide). Each losing row says why it lost.
 `;
 
 /** A file-name-safe form of a parameterization's name (mixed:2,6 -> mixed_2_6). */
@@ -68,7 +70,7 @@ export async function runCase(
   name: string,
   c: Centeredness | string,
   data: HierData,
-  exact: ExactPosterior,
+  exact: ExactPosterior | undefined,
   opts: SamplerOptions,
   onProgress?: (p: Progress) => void,
   signal?: AbortSignal,
@@ -112,6 +114,22 @@ export async function runCase(
   return { name, result, report, summary, row: compareRow(name, report, exact, divLogTau) };
 }
 
+/** The exact posterior of the data (`exactPosterior`), or undefined where the likelihood has none. */
+function exactOrWhyNot(data: HierData, opts: SamplerOptions): ExactPosterior | undefined {
+  try {
+    return exactPosterior(data, opts.priors);
+  } catch (err) {
+    // exactPosterior's word for a likelihood without an exact posterior.
+    if (err instanceof RangeError && opts.family.id !== DEFAULT_FAMILY.id) return undefined;
+    throw err;
+  }
+}
+
+/** The line said under the table when there is no exact posterior to compare with. */
+function noExactNote(opts: SamplerOptions): string {
+  return `max |dev|/MCSE is empty: there is no exact posterior for the ${opts.family.id} likelihood (only for ${DEFAULT_FAMILY.id}), so runs are judged on divergences, E-BFMI and R-hat alone.`;
+}
+
 /** `funnelweb compare`: returns the exit code (bad input throws InputError: exit 2). */
 export async function runCompare(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -122,6 +140,7 @@ export async function runCompare(argv: string[]): Promise<number> {
       data: { type: 'string' },
       param: { type: 'string', multiple: true },
       ...SAMPLER_ARG_SPECS,
+      ...DATA_ARG_SPECS,
       'rank-by': { type: 'string' },
       json: { type: 'string' },
       out: { type: 'string' },
@@ -147,7 +166,7 @@ export async function runCompare(argv: string[]): Promise<number> {
         : []),
     ],
   );
-  const data = await loadData(values.data, { sigma: opts.sigma });
+  const data = await loadData(values.data, { family: opts.family, options: opts.columnOptions });
   // Data and priors the sampler cannot compute with are said now (exit 2), before the exact
   // posterior (slow on such data) and before any run or output directory.
   chooseScale(data, opts.priors, opts.backend === 'cpu' ? 'float64' : 'float32');
@@ -164,7 +183,7 @@ export async function runCompare(argv: string[]): Promise<number> {
   if (dup) throw new InputError('--param', `'${dup.name}' is given twice`);
   const createdOut = values.out !== undefined ? await mkdir(values.out, { recursive: true }) : undefined;
 
-  const exact = exactPosterior(data, opts.priors);
+  const exact = exactOrWhyNot(data, opts);
   const bar = opts.quiet ? undefined : multiRunProgressBar(cases.map((x) => ({ name: x.name, warmup: warmupBound(opts), draws: opts.draws })));
   // SIGINT, SIGTERM, SIGHUP: the first stops the run under way (its draws are no row) and
   // keeps the finished runs (their files are written as each finishes; their rows are
@@ -210,10 +229,13 @@ export async function runCompare(argv: string[]): Promise<number> {
     const s = opts;
     process.stdout.write(`FunnelWeb compare: ${values.data}, ${s.chains} chains x ${s.draws} draws after ${s.warmup} warmup, seed ${s.seed}; ranked by ${rankBy === 'tau' ? 'tau' : 'min'} bulk-ESS/s (per second of wall time)\n\n`);
     process.stdout.write(formatComparison(cmp));
+    if (exact === undefined) process.stdout.write(`${noExactNote(opts)}\n`);
     if (interrupted) process.stderr.write(`interrupted: ${rows.length} of ${cases.length} runs finished\n`);
     if (jsonPath) {
       const doc = {
         data: values.data,
+        likelihood: opts.family.id,
+        ...(exact === undefined ? { exact_note: noExactNote(opts) } : {}),
         chains: s.chains,
         warmup: s.warmup,
         draws: s.draws,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_RUN_FAILED, InputError, OutputError, RunError, clip } from '../errors.ts';
 import { GpuUnavailableError } from '../gpu/device.ts';
 import { EXIT_CODES_HELP } from './options.ts';
+import { FAMILIES } from '../model/families/index.ts';
 
 export { EXIT_BAD_INPUT } from '../errors.ts';
 
@@ -12,7 +13,7 @@ export const EXIT_NO_GPU = EXIT_RUN_FAILED;
 const USAGE = `funnelweb — batched HMC for hierarchical models on WebGPU
 
 Usage:
-  funnelweb sample --data FILE [options]     run ChEES-HMC (see 'funnelweb help sample')
+  funnelweb sample --data FILE [options]     run ChEES-HMC (see 'funnelweb help sample'; --likelihood ${FAMILIES.map((f) => f.id).join('|')})
   funnelweb compare --data FILE --param P --param Q ...   run several parameterizations and rank them
   funnelweb reproduce [--out DIR]            run the seed study and write DIR/report.html
   funnelweb diagnose DRAWS.csv [options]     R-hat/ESS/MCSE summary of any sampler's draws

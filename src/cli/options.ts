@@ -2,14 +2,60 @@ import { accessSync, constants as fsConstants, existsSync, readdirSync, realpath
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { clip, InputError } from '../errors.ts';
 import { parseMuPrior, parseTauPrior, DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
+import type { Family } from '../model/family.ts';
+import { DEFAULT_FAMILY, FAMILIES, familyOf } from '../model/families/index.ts';
+import { boundedText, columnProblem } from '../io/data.ts';
 import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
 
 /**
+ * The CLI options that give one value to every observation of a likelihood family's column
+ * when the data file has no such column (`--sigma`), from the registry: each family column's
+ * `option`, in registry order, each once.
+ */
+export const COLUMN_OPTIONS: readonly string[] = [...new Set(FAMILIES.flatMap((f) => f.columns.flatMap((c) => (c.option ? [c.option] : []))))];
+
+/**
+ * The data options of `sample` and `compare` as `node:util` `parseArgs` option specs:
+ * `--likelihood` and the column options (`COLUMN_OPTIONS`).
+ */
+export const DATA_ARG_SPECS: Readonly<Record<string, { readonly type: 'string' }>> = {
+  likelihood: { type: 'string' },
+  ...Object.fromEntries(COLUMN_OPTIONS.map((flag) => [flag.replace(/^--/, ''), { type: 'string' } as const])),
+};
+
+/** Help lines of `--likelihood` and the column options, generated from the registered families. */
+export function dataOptionsHelp(): string {
+  const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
+  const idWidth = Math.max(...FAMILIES.map((f) => f.id.length)) + 2;
+  const indent = ' '.repeat(27 + idWidth);
+  const lines = [`  --likelihood ID        the observation model of y given its group's theta (default ${DEFAULT_FAMILY.id}):`];
+  for (const f of FAMILIES) {
+    lines.push(`                           ${pad(f.id, idWidth)}${f.formula}`);
+    const cols = f.columns.map((c) => {
+      const from = [c.option ? `or ${c.option} for every observation` : '', c.value !== undefined ? `${c.value} where the data has no ${c.name} column` : ''].filter(Boolean).join('; ');
+      return `column ${c.name}: ${c.help}${from ? `; ${from}` : ''}`;
+    });
+    for (const c of cols) lines.push(`${indent}${c}`);
+    lines.push(`${indent}y: ${f.yInteger ? 'a whole number >= 0 (a count)' : 'any finite number'}${f.outcome ? `; reports ${f.outcome.name}[<group>], the ${f.outcome.help}` : ''}`);
+  }
+  for (const flag of COLUMN_OPTIONS) {
+    for (const f of FAMILIES) {
+      const c = f.columns.find((x) => x.option === flag);
+      if (c) lines.push(`  ${pad(`${flag} ${c.name.charAt(0).toUpperCase()}`, 23)}${f.id} likelihood: the ${c.name} of every observation when the data has no '${c.name}' column`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** What the --data line of a help text says of the CSV's columns. */
+export const DATA_COLUMNS_HELP = `group, y and the likelihood's columns: ${FAMILIES.map((f) => `${f.id} ${f.columns.map((c) => (c.required && c.value === undefined && c.option === undefined ? c.name : `[${c.name}]`)).join(',') || '-'}`).join('; ')}`;
+
+/**
  * The sampler options that `sample`, `compare` and `reproduce` share, as `node:util`
- * `parseArgs` option specs (each command adds its own).
+ * `parseArgs` option specs (each command adds its own; `sample` and `compare` also
+ * `DATA_ARG_SPECS`).
  */
 export const SAMPLER_ARG_SPECS = {
-  sigma: { type: 'string' },
   'mu-prior': { type: 'string' },
   'tau-prior': { type: 'string' },
   chains: { type: 'string' },
@@ -26,8 +72,7 @@ export const SAMPLER_ARG_SPECS = {
 
 /** Help lines of the shared options (defaults may differ per command). */
 export function samplerOptionsHelp(defaults: { chains: number; warmup: number | 'auto'; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS }): string {
-  return `  --sigma S              measurement sd when the data has none
-  --mu-prior normal:LOC,SCALE          (default normal:0,5)
+  return `  --mu-prior normal:LOC,SCALE          (default normal:0,5)
   --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
   --chains N             (default ${defaults.chains})
   --warmup N|auto[:MAX]  warmup iterations, or auto: stop when the step size and trajectory length have
@@ -46,7 +91,10 @@ export function samplerOptionsHelp(defaults: { chains: number; warmup: number | 
 
 /** The shared sampler options, validated. */
 export interface SamplerOptions {
-  sigma?: number;
+  /** The likelihood family (`--likelihood`; default normal). */
+  family: Family;
+  /** Values of the family's column options given (`{ '--sigma': 10 }`), for `loadData`'s `options`. */
+  columnOptions: Record<string, number>;
   priors: Priors;
   chains: number;
   /** Warmup iterations, or `auto` (stop when adaptation has settled and the chains have mixed, at most `warmupMax`). */
@@ -100,14 +148,10 @@ export function outputPath(flag: string, path: string | undefined, ext: string):
  * input never leaves an output file behind). `defaults` lets a command pick its own sizes.
  */
 export function parseSamplerOptions(
-  values: { [K in keyof typeof SAMPLER_ARG_SPECS]?: (typeof SAMPLER_ARG_SPECS)[K]['type'] extends 'boolean' ? boolean : string },
+  values: { [K in keyof typeof SAMPLER_ARG_SPECS]?: (typeof SAMPLER_ARG_SPECS)[K]['type'] extends 'boolean' ? boolean : string } & { readonly [data: string]: unknown },
   defaults: { chains: number; warmup: number | 'auto'; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS },
 ): SamplerOptions {
-  let sigma: number | undefined;
-  if (values.sigma !== undefined) {
-    sigma = Number(values.sigma);
-    if (values.sigma.trim() === '' || !Number.isFinite(sigma) || sigma <= 0) throw new InputError('--sigma', `must be a number > 0, got '${clip(values.sigma)}'`);
-  }
+  const { family, columnOptions } = parseDataOptions(values);
   const chains = intOption('--chains', values.chains, defaults.chains, 1);
   const { warmup, warmupMax } = parseWarmup(values.warmup, defaults.warmup);
   const draws = intOption('--draws', values.draws, defaults.draws, 1);
@@ -128,7 +172,37 @@ export function parseSamplerOptions(
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
   };
-  return { sigma, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+  return { family, columnOptions, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+}
+
+/**
+ * `--likelihood` and the column options (`DATA_ARG_SPECS`) of a `parseArgs` result: the
+ * family, and the value of each column option given, checked against the family's column.
+ *
+ * @throws InputError naming the flag: an unknown likelihood, a column option that the
+ *   family has no column for (`--sigma` with binomial), a value out of the column's bounds.
+ */
+export function parseDataOptions(values: { readonly [flag: string]: unknown }): { family: Family; columnOptions: Record<string, number> } {
+  const id = values.likelihood;
+  const family = familyOf(typeof id === 'string' ? id.trim() : undefined, '--likelihood');
+  const columnOptions: Record<string, number> = {};
+  for (const flag of COLUMN_OPTIONS) {
+    const text = values[flag.replace(/^--/, '')];
+    if (typeof text !== 'string') continue;
+    const spec = family.columns.find((c) => c.option === flag);
+    if (!spec) {
+      const owners = FAMILIES.filter((f) => f.columns.some((c) => c.option === flag)).map((f) => f.id);
+      const cols = family.columns.map((c) => c.name);
+      throw new InputError(
+        flag,
+        `the ${family.id} likelihood has no column that ${flag} gives (${flag} is for the ${owners.join(', ')} likelihood); its columns: ${cols.length ? cols.join(', ') : 'none besides group and y'}`,
+      );
+    }
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v) || columnProblem(spec, v)) throw new InputError(flag, `must be a ${boundedText(spec)}, got '${clip(text)}'`);
+    columnOptions[flag] = v;
+  }
+  return { family, columnOptions };
 }
 
 /** A path a command reads, and the flag that named it (`--data`; `input` for a positional). */

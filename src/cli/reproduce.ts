@@ -27,7 +27,7 @@ export const REPRODUCE_DEFAULTS = { chains: 1024, warmup: 1000, draws: 1000 } as
 /** Default output directory. */
 export const DEFAULT_REPORT_DIR = 'funnelweb-study';
 
-const { sigma: _sigma, ...ARG_SPECS } = SAMPLER_ARG_SPECS;
+const ARG_SPECS = SAMPLER_ARG_SPECS;
 
 const HELP = `funnelweb reproduce — run the seed study (weak, strong and unbalanced data; centered, non-centered, mixed:2,6)
 
@@ -36,7 +36,7 @@ its conclusions checked) and DIR/<data>_<param>.summary.json for each of the sev
 
 Options:
   --out DIR              output directory (default ${DEFAULT_REPORT_DIR})
-${samplerOptionsHelp(REPRODUCE_DEFAULTS).replace(/^ {2}--sigma.*\n/m, '')}`;
+${samplerOptionsHelp(REPRODUCE_DEFAULTS)}`;
 
 /** `funnelweb reproduce`: returns the exit code. */
 export async function runReproduce(argv: string[]): Promise<number> {

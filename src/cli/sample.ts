@@ -13,20 +13,21 @@ import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary, terminalLabel } from './diagnose.ts';
 import { countProgress, diagnosticsProgress, progressBar } from './progress.ts';
-import { checkOutputPaths, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
+import { checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
 import { GET_WEBGPU_HINT, requestGpu, type Gpu } from '../gpu/device.ts';
 import { availableParallelism } from 'node:os';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
 import type { Progress } from '../sampler/sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
 
-const HELP = `funnelweb sample — ChEES-HMC for the hierarchical normal model, thousands of chains at once
+const HELP = `funnelweb sample — ChEES-HMC for hierarchical models, thousands of chains at once
 
-  mu ~ Normal(m, s);  tau ~ HalfNormal(S) | HalfCauchy(S);  theta_k ~ Normal(mu, tau);  y_i ~ Normal(theta[g_i], sigma_i)
+  mu ~ Normal(m, s);  tau ~ HalfNormal(S) | HalfCauchy(S);  theta_k ~ Normal(mu, tau);  y_i given theta[g_i] by --likelihood
 
 Options:
-  --data FILE            .json (seed format: y, idx, sigma, K) or .csv (columns group,y[,sigma])   (required)
-  --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
+  --data FILE            .json (seed format: y, idx, K and the likelihood's columns) or .csv (columns
+                         ${DATA_COLUMNS_HELP})   (required)
+${dataOptionsHelp()}  --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
                          | auto (each group's c_k = tau^2/(tau^2+se_k^2), tau learned from the chains in warmup)
                          | auto-binary (the same, rounded to 0 or 1)   (default noncentered)
 ${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
@@ -102,6 +103,7 @@ export async function runSample(argv: string[]): Promise<number> {
       data: { type: 'string' },
       param: { type: 'string' },
       ...SAMPLER_ARG_SPECS,
+      ...DATA_ARG_SPECS,
       summary: { type: 'string' },
       'draws-csv': { type: 'string' },
       out: { type: 'string' },
@@ -114,7 +116,7 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
-  const { sigma, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
+  const { family, columnOptions, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
@@ -129,7 +131,7 @@ export async function runSample(argv: string[]): Promise<number> {
       ...(outPath ? [{ flag: '--out', path: outPath, kind: outFormat === 'zarr' ? ('directory' as const) : ('file' as const) }] : []),
     ],
   );
-  const data = await loadData(values.data, { sigma });
+  const data = await loadData(values.data, { family, options: columnOptions });
   const paramText = (values.param ?? 'noncentered').trim();
   const c = isCenterednessRule(paramText) ? paramText : parseParameterization(paramText, data.labels, '--param');
 

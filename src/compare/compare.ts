@@ -54,7 +54,10 @@ export interface CompareRow {
   readonly wall_s: number;
   readonly rhat_max: number;
   readonly rhat_max_param: string;
-  /** Largest |mean − exact mean| / mcse_mean over parameters, and which parameter. */
+  /**
+   * Largest |mean − exact mean| / mcse_mean over parameters, and which parameter; NaN and ''
+   * where the model has no exact posterior (likelihoods other than normal).
+   */
   readonly exact_deviation_max: number;
   readonly exact_deviation_param: string;
   /** The centeredness c_k used (for a learned one, `auto`: its final value). */
@@ -107,10 +110,12 @@ const pct = (r: number) => `${(100 * r).toPrecision(2)}%`;
 
 /**
  * One comparison row from a run's report (`reportRun`) and the exact posterior of the same
- * data and priors. `divergenceLogTau` is `divergenceLogTauMedian` of the run's recorded
- * divergent positions (NaN when unknown).
+ * data and priors, where one exists (`exactPosterior`: the normal likelihood); without one,
+ * the deviation columns are NaN and a run is judged on its diagnostics alone.
+ * `divergenceLogTau` is `divergenceLogTauMedian` of the run's recorded divergent positions
+ * (NaN when unknown).
  */
-export function compareRow(name: string, report: RunReport, exact: ExactPosterior, divergenceLogTau = NaN): CompareRow {
+export function compareRow(name: string, report: RunReport, exact: ExactPosterior | undefined, divergenceLogTau = NaN): CompareRow {
   const s = report.sampler;
   const wall = report.timing.total_s;
   const scale = report.throughput.ess_scale;
@@ -126,7 +131,7 @@ export function compareRow(name: string, report: RunReport, exact: ExactPosterio
     tailMin = Math.min(tailMin, p.ess_tail);
     const rhat = Number.isFinite(p.rhat) ? p.rhat : Infinity;
     if (rhat > rhatMax) [rhatMax, rhatParam] = [rhat, n];
-    const e = exactFor(n, exact);
+    const e = exact && exactFor(n, exact);
     if (e) {
       const dev = Math.abs(p.mean - e.mean) / p.mcse_mean;
       const d = Number.isFinite(dev) ? dev : Infinity;
@@ -148,7 +153,7 @@ export function compareRow(name: string, report: RunReport, exact: ExactPosterio
   }
   if (!(s.ebfmi_min >= EBFMI_THRESHOLD)) problems.push(`low E-BFMI (min ${s.ebfmi_min.toFixed(2)} < ${EBFMI_THRESHOLD}): the energy is poorly explored`);
   if (!(rhatMax < RHAT_THRESHOLD)) problems.push(`chains not mixed (R-hat ${rhatMax.toFixed(3)} for ${clip(rhatParam, 40)})`);
-  if (!(devMax <= MAX_EXACT_DEVIATION)) problems.push(`posterior mean of ${clip(devParam, 40)} is ${devMax.toFixed(1)} MCSE from the exact value`);
+  if (exact && !(devMax <= MAX_EXACT_DEVIATION)) problems.push(`posterior mean of ${clip(devParam, 40)} is ${devMax.toFixed(1)} MCSE from the exact value`);
   // A learned centeredness (issue 13) is reported beside the data, where the sampler provides it.
   const learned = (report as { centeredness?: { c: number[]; settled_window: number } }).centeredness;
   return {
@@ -172,8 +177,8 @@ export function compareRow(name: string, report: RunReport, exact: ExactPosterio
     wall_s: wall,
     rhat_max: rhatMax,
     rhat_max_param: rhatParam,
-    exact_deviation_max: devMax,
-    exact_deviation_param: devParam,
+    exact_deviation_max: exact ? devMax : NaN,
+    exact_deviation_param: exact ? devParam : '',
     problems,
     clean: problems.length === 0,
   };
@@ -242,7 +247,7 @@ const COLUMNS: readonly [string, (r: CompareRow) => string][] = [
   ['Mgrad/s', (r) => (r.gradient_evals_per_s / 1e6).toFixed(2)],
   ['wall s', (r) => r.wall_s.toFixed(1)],
   ['max R-hat', (r) => r.rhat_max.toFixed(3)],
-  ['max |dev|/MCSE', (r) => `${r.exact_deviation_max.toFixed(1)} ${r.exact_deviation_param}`],
+  ['max |dev|/MCSE', (r) => (Number.isNaN(r.exact_deviation_max) && r.exact_deviation_param === '' ? '' : `${r.exact_deviation_max.toFixed(1)} ${r.exact_deviation_param}`)],
 ];
 
 /** The comparison as a plain-text table (winner marked with *), followed by each row's verdict. */

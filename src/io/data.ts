@@ -1,26 +1,45 @@
 import { MAX_GROUPS, type HierData } from '../model/data.ts';
+import type { ColumnSpec, Family } from '../model/family.ts';
+import { DEFAULT_FAMILY, FAMILIES } from '../model/families/index.ts';
 import { clip, InputError } from '../errors.ts';
 import { splitCsvRecord } from './csv.ts';
 
 /**
- * Loading and validation of observed data into `HierData`.
+ * Loading and validation of observed data into `HierData`, for any likelihood family
+ * (`src/model/families`): the family's `columns` (ColumnSpec) say which per-observation
+ * columns the data has besides `group` and `y`, their bounds, and where a value may come from
+ * when the file has no such column (the column's default `value`, or its CLI `option`).
  *
  * Two formats:
- * - seed JSON (the study's files): `{ "y": [...], "idx": [...], "K": 9, "sigma": 10 }`;
- * - CSV with a header row naming the columns `group`, `y` and optionally `sigma`.
+ * - seed JSON (the study's files): `{ "y": [...], "idx": [...], "K": 9, "sigma": 10 }`, a
+ *   key per column of the family (a number for every observation, or an array of N);
+ * - CSV with a header row naming the columns `group`, `y` and the family's columns.
  *
  * Every malformed input raises `InputError` whose `field` names the place precisely:
  * `weak.json: idx[3]`, `data.csv row 7, column 'y'`, `data.csv header`.
  */
 export interface LoadOptions {
-  /** Measurement sd of every observation when the file gives none (e.g. `--sigma`). */
+  /** The likelihood family whose columns the data has (default: normal). */
+  readonly family?: Family;
+  /**
+   * One value for every observation of a column the file does not give, by the column's CLI
+   * option (`{ '--sigma': 10 }`). An option that none of the family's columns has is an error
+   * naming it.
+   */
+  readonly options?: Readonly<Record<string, number | undefined>>;
+  /** Measurement sd of every observation when the file gives none: `options['--sigma']` (normal family). */
   readonly sigma?: number;
   /** Name used in error messages (default: the file's base name, or `data.json` / `data.csv`). */
   readonly source?: string;
 }
 
-/** Column names a CSV data file may have (case-sensitive, after trimming). */
+/** Column names a CSV data file of the default (normal) family may have (case-sensitive, after trimming). */
 export const CSV_COLUMNS = ['group', 'y', 'sigma'] as const;
+
+/** The column names a CSV file of `family` may have: group, y and the family's columns. */
+export function csvColumns(family: Family): string[] {
+  return ['group', 'y', ...family.columns.map((c) => c.name)];
+}
 
 /**
  * Decimal number syntax accepted in CSV cells: optional sign, digits with an optional
@@ -37,13 +56,83 @@ function describe(v: unknown): string {
   return `${typeof v} ${clip(String(v), 40)}`;
 }
 
-/** Validates the `--sigma` fallback; `undefined` stays `undefined`. */
-function checkOptionSigma(sigma: number | undefined): number | undefined {
-  if (sigma === undefined) return undefined;
-  if (typeof sigma !== 'number' || !Number.isFinite(sigma) || !(sigma > 0)) {
-    throw new InputError('--sigma', `must be a finite number > 0, got ${String(sigma)}`);
+/** A column's bound in words: `> 0`, `>= 1`. */
+export function boundText(spec: Pick<ColumnSpec, 'min' | 'exclusive'>): string {
+  return `${spec.exclusive ? '>' : '>='} ${spec.min}`;
+}
+
+/** A column's value with its bound, in words: `number > 0`, `whole number >= 1`. */
+export function boundedText(spec: Pick<ColumnSpec, 'min' | 'exclusive' | 'integer'>): string {
+  return `${spec.integer ? 'whole number' : 'number'} ${boundText(spec)}`;
+}
+
+/** What a column holds, in words: `positive number` (> 0), `whole number >= 1`. */
+export function valueText(spec: Pick<ColumnSpec, 'min' | 'exclusive' | 'integer'>): string {
+  return spec.min === 0 && spec.exclusive ? `positive ${spec.integer ? 'whole number' : 'number'}` : boundedText(spec);
+}
+
+/** Why `v` (finite) is not a valid value of the column, or undefined when it is. */
+export function columnProblem(spec: ColumnSpec, v: number): string | undefined {
+  if (spec.integer && !Number.isInteger(v)) return `must be a whole number, got ${v}`;
+  if (spec.exclusive ? !(v > spec.min) : !(v >= spec.min)) return `must be ${boundText(spec)}, got ${v}`;
+  return undefined;
+}
+
+/** Why `y` (finite) is not a valid observation of the family, or undefined when it is. */
+export function yProblem(family: Family, y: number): string | undefined {
+  if (!family.yInteger) return undefined;
+  if (!Number.isInteger(y)) return `must be a whole number (a count) for the ${family.id} likelihood, got ${y}`;
+  if (y < 0) return `a count must be >= 0, got ${y}`;
+  return undefined;
+}
+
+/** The family's columns in words for messages: `'trials'`, or `no other columns`. */
+function columnList(family: Family): string {
+  return family.columns.length ? family.columns.map((c) => `'${c.name}'`).join(', ') : 'no other columns';
+}
+
+/** The registered family other than `family` that has a column `name`, if any. */
+function otherFamilyWith(family: Family, name: string): Family | undefined {
+  return FAMILIES.find((f) => f.id !== family.id && f.columns.some((c) => c.name === name));
+}
+
+/**
+ * The values of the family's columns given by CLI options (validated), by column name.
+ *
+ * @throws InputError naming the option: one that no column of the family has, or a value
+ *   out of the column's bounds.
+ */
+function optionValues(family: Family, opts: LoadOptions): Map<string, number> {
+  const given: Record<string, number | undefined> = { ...(opts.sigma !== undefined ? { '--sigma': opts.sigma } : {}), ...opts.options };
+  const out = new Map<string, number>();
+  for (const [flag, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    const spec = family.columns.find((c) => c.option === flag);
+    if (!spec) {
+      const owner = FAMILIES.find((f) => f.id !== family.id && f.columns.some((c) => c.option === flag));
+      throw new InputError(
+        flag,
+        `the ${family.id} likelihood has no column that ${flag} gives${owner ? ` (${flag} belongs to the ${owner.id} likelihood)` : ''}; its columns: ${columnList(family)}`,
+      );
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || columnProblem(spec, v)) throw new InputError(flag, `must be a finite ${boundedText(spec)}, got ${String(v)}`);
+    out.set(spec.name, v);
   }
-  return sigma;
+  return out;
+}
+
+/** HierData from parsed arrays: the column named `sigma` is HierData's own field, the others go to `columns`. */
+function hierData(family: Family, y: Float64Array, group: Int32Array, K: number, labels: string[], cols: Map<string, Float64Array>): HierData {
+  const rest = [...cols].filter(([name]) => name !== 'sigma');
+  return {
+    ...(family.id !== DEFAULT_FAMILY.id ? { likelihood: family.id } : {}),
+    y,
+    group,
+    sigma: cols.get('sigma') ?? new Float64Array(0),
+    ...(rest.length > 0 ? { columns: Object.fromEntries(rest) } : {}),
+    K,
+    labels,
+  };
 }
 
 function indexLabels(K: number): string[] {
@@ -53,17 +142,21 @@ function indexLabels(K: number): string[] {
 /**
  * Parses the seed study's JSON format into validated `HierData`.
  *
- * Keys: `y` (array of finite numbers, N >= 1), `idx` (array of N 0-based integer groups),
- * `K` (optional positive integer; default max(idx) + 1), `sigma` (a positive number, or an
- * array of N positive numbers; if absent, `opts.sigma` is used). Extra keys (`mu`, `tau`,
- * `theta`, ...) are ignored, except `N`, which must equal the number of observations.
- * Groups are labelled "0".."K-1"; groups without observations are allowed.
+ * Keys: `y` (array of finite numbers, N >= 1; whole numbers >= 0 for a count family), `idx`
+ * (array of N 0-based integer groups), `K` (optional positive integer; default max(idx) + 1),
+ * and one key per column of the family (`opts.family`, default normal: `sigma`), each a
+ * number for every observation or an array of N; a column the file does not give takes its
+ * CLI option's value (`opts.options`, `opts.sigma`) or its default. Extra keys (`mu`, `tau`,
+ * `theta`, ...) are ignored, except `N`, which must equal the number of observations, and a
+ * column of another registered family (e.g. `sigma` for binomial data), an error. Groups are
+ * labelled "0".."K-1"; groups without observations are allowed.
  *
  * @throws InputError naming the key and element, e.g. `weak.json: idx[3]`.
  */
 export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
   const source = clip(opts.source ?? 'data.json', 200);
-  const optSigma = checkOptionSigma(opts.sigma);
+  const family = opts.family ?? DEFAULT_FAMILY;
+  const given = optionValues(family, opts);
   const at = (key: string) => `${source}: ${key}`;
   let root: unknown;
   try {
@@ -71,10 +164,16 @@ export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
   } catch (err) {
     throw new InputError(source, `invalid JSON (${clip((err as Error).message, 200)})`);
   }
+  const keys = ['y', 'idx', ...family.columns.map((c) => c.name)];
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
-    throw new InputError(source, `expected a JSON object with keys y, idx, sigma; got ${describe(root)}`);
+    throw new InputError(source, `expected a JSON object with keys ${keys.join(', ')}; got ${describe(root)}`);
   }
   const obj = root as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (keys.includes(key)) continue;
+    const owner = otherFamilyWith(family, key);
+    if (owner) throw new InputError(at(key), `is a column of the ${owner.id} likelihood (--likelihood ${owner.id}), not of ${family.id} (the ${family.id} likelihood's keys: ${[...keys, 'K'].join(', ')})`);
+  }
 
   const numberArray = (key: string): unknown[] => {
     const v = obj[key];
@@ -92,6 +191,8 @@ export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new InputError(at(`y[${i}]`), `expected a finite number, got ${describe(v)}`);
     }
+    const problem = yProblem(family, v);
+    if (problem) throw new InputError(at(`y[${i}]`), problem);
     y[i] = v;
   }
 
@@ -129,31 +230,57 @@ export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
     K = k;
   }
 
-  const sigma = new Float64Array(N);
-  const sRaw = obj.sigma;
-  if (sRaw === undefined) {
-    if (optSigma === undefined) {
-      throw new InputError(at('sigma'), 'missing: the file gives no sigma and no --sigma was given');
-    }
-    sigma.fill(optSigma);
-  } else if (typeof sRaw === 'number') {
-    if (!Number.isFinite(sRaw) || !(sRaw > 0)) throw new InputError(at('sigma'), `must be a finite number > 0, got ${sRaw}`);
-    sigma.fill(sRaw);
-  } else if (Array.isArray(sRaw)) {
-    if (sRaw.length !== N) throw new InputError(at('sigma'), `has ${sRaw.length} entries, but y has ${N}`);
-    for (let i = 0; i < N; i++) {
-      const v = sRaw[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new InputError(at(`sigma[${i}]`), `expected a finite number > 0, got ${describe(v)}`);
+  const cols = new Map<string, Float64Array>();
+  for (const spec of family.columns) {
+    const name = spec.name;
+    const values = new Float64Array(N);
+    const raw = obj[name];
+    if (raw === undefined) {
+      const v = given.get(name) ?? spec.value;
+      if (v === undefined) {
+        throw new InputError(at(name), `missing: the file gives no ${name}${spec.option ? ` and no ${spec.option} was given` : ''}`);
       }
-      if (!(v > 0)) throw new InputError(at(`sigma[${i}]`), `must be > 0, got ${v}`);
-      sigma[i] = v;
+      values.fill(v);
+    } else if (typeof raw === 'number') {
+      if (!Number.isFinite(raw) || columnProblem(spec, raw)) throw new InputError(at(name), `must be a finite ${boundedText(spec)}, got ${raw}`);
+      values.fill(raw);
+    } else if (Array.isArray(raw)) {
+      if (raw.length !== N) throw new InputError(at(name), `has ${raw.length} entries, but y has ${N}`);
+      for (let i = 0; i < N; i++) {
+        const v = raw[i];
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new InputError(at(`${name}[${i}]`), `expected a finite ${boundedText(spec)}, got ${describe(v)}`);
+        }
+        const problem = columnProblem(spec, v);
+        if (problem) throw new InputError(at(`${name}[${i}]`), problem);
+        values[i] = v;
+      }
+    } else {
+      throw new InputError(at(name), `expected a ${valueText(spec)} or an array of them, got ${describe(raw)}`);
     }
-  } else {
-    throw new InputError(at('sigma'), `expected a positive number or an array of them, got ${describe(sRaw)}`);
+    cols.set(name, values);
   }
+  checkObservations(family, y, cols, (i, column) => at(`${column}[${i}]`));
 
-  return { y, group, sigma, K, labels: indexLabels(K) };
+  return hierData(family, y, group, K, indexLabels(K), cols);
+}
+
+/**
+ * Checks every observation with `family.checkObservation` (e.g. y <= trials).
+ *
+ * @throws InputError at `where(i, column)`.
+ */
+function checkObservations(family: Family, y: Float64Array, cols: Map<string, Float64Array>, where: (i: number, column: string) => string): void {
+  let i = 0;
+  const column = (name: string): number => {
+    const c = cols.get(name);
+    if (!c) throw new RangeError(`the ${family.id} likelihood asked for a column '${name}' it does not declare`);
+    return c[i];
+  };
+  for (; i < y.length; i++) {
+    const p = family.checkObservation(y[i], column);
+    if (p) throw new InputError(where(i, p.column), p.problem);
+  }
 }
 
 /** One CSV record: its cells and the 1-based line on which it starts. */
@@ -191,10 +318,14 @@ function isBlank(r: CsvRecord): boolean {
 /**
  * Parses CSV data into validated `HierData`.
  *
- * The header row names the columns `group` and `y`, and optionally `sigma`, in any order
- * (case-sensitive, trimmed). Groups are string labels, numbered in order of first
- * appearance. Without a `sigma` column, `opts.sigma` is used for every observation.
- * Quoted fields follow RFC 4180. Blank lines at the end are ignored.
+ * The header row names the columns `group`, `y` and the family's columns (`opts.family`,
+ * default normal: `sigma`), in any order (case-sensitive, trimmed). A column of the family the
+ * file does not have takes its CLI option's value (`opts.options`, `opts.sigma`) or its
+ * default `value`; any other column is an error (one of another registered family's, e.g.
+ * `sigma` in binomial data, says so). Groups are string labels, numbered in order of first
+ * appearance. Quoted fields follow RFC 4180. Blank lines at the end are ignored. y must be a
+ * whole number >= 0 for a count family; each column is checked against its bounds and each
+ * row with `family.checkObservation` (e.g. y <= trials).
  *
  * Rows are numbered as lines of the file, the header being row 1 (a quoted field spanning
  * lines makes its record's row the line where it starts).
@@ -203,18 +334,26 @@ function isBlank(r: CsvRecord): boolean {
  */
 export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
   const source = clip(opts.source ?? 'data.csv', 200);
-  const optSigma = checkOptionSigma(opts.sigma);
+  const family = opts.family ?? DEFAULT_FAMILY;
+  const given = optionValues(family, opts);
+  const names = csvColumns(family);
   const records = splitCsv(text, source);
   while (records.length > 0 && isBlank(records[records.length - 1])) records.pop();
   const headerField = `${source} header`;
-  if (records.length === 0) throw new InputError(source, "empty file: expected a header row 'group,y[,sigma]'");
+  if (records.length === 0) {
+    const shape = family.columns.map((c) => (c.required && c.option === undefined && c.value === undefined ? `,${c.name}` : `[,${c.name}]`)).join('');
+    throw new InputError(source, `empty file: expected a header row 'group,y${shape}'`);
+  }
   const header = records[0].cells;
   const col = new Map<string, number>();
   header.forEach((name, j) => {
-    if (!(CSV_COLUMNS as readonly string[]).includes(name)) {
+    if (!names.includes(name)) {
+      const owner = otherFamilyWith(family, name);
       throw new InputError(
         `${headerField}, column ${j + 1}`,
-        `unknown column '${clip(name)}' (expected ${CSV_COLUMNS.map((c) => `'${c}'`).join(', ')})`,
+        owner
+          ? `column '${clip(name)}' belongs to the ${owner.id} likelihood (--likelihood ${owner.id}), not to ${family.id} (the ${family.id} likelihood's columns: ${names.map((c) => `'${c}'`).join(', ')})`
+          : `unknown column '${clip(name)}' (expected ${names.map((c) => `'${c}'`).join(', ')})`,
       );
     }
     if (col.has(name)) throw new InputError(`${headerField}, column ${j + 1}`, `duplicate column '${clip(name)}'`);
@@ -223,9 +362,13 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
   for (const required of ['group', 'y']) {
     if (!col.has(required)) throw new InputError(headerField, `missing required column '${required}'`);
   }
-  const hasSigma = col.has('sigma');
-  if (!hasSigma && optSigma === undefined) {
-    throw new InputError(headerField, "no 'sigma' column and no --sigma was given");
+  // Each family column: read from the file, or one value for all (its option, else its default).
+  const fill = new Map<string, number>();
+  for (const spec of family.columns) {
+    if (col.has(spec.name)) continue;
+    const v = given.get(spec.name) ?? spec.value;
+    if (v === undefined) throw new InputError(headerField, `no '${spec.name}' column${spec.option ? ` and no ${spec.option} was given` : ''}`);
+    fill.set(spec.name, v);
   }
 
   const rows = records.slice(1);
@@ -233,10 +376,11 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
   if (N === 0) throw new InputError(source, 'no observations (empty data): only a header row');
   const jGroup = col.get('group')!;
   const jY = col.get('y')!;
-  const jSigma = col.get('sigma');
   const y = new Float64Array(N);
-  const sigma = new Float64Array(N);
   const group = new Int32Array(N);
+  const cols = new Map<string, Float64Array>(family.columns.map((c) => [c.name, new Float64Array(N)]));
+  const read = family.columns.filter((c) => col.has(c.name)).map((spec) => ({ spec, j: col.get(spec.name)!, out: cols.get(spec.name)! }));
+  for (const [name, v] of fill) cols.get(name)!.fill(v);
   const labels: string[] = [];
   const labelIndex = new Map<string, number>();
 
@@ -250,7 +394,13 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
     return v;
   };
 
-  for (let i = 0; i < N; i++) {
+  let i = 0;
+  const columnValue = (name: string): number => {
+    const c = cols.get(name);
+    if (!c) throw new RangeError(`the ${family.id} likelihood asked for a column '${name}' it does not declare`);
+    return c[i];
+  };
+  for (; i < N; i++) {
     const r = rows[i];
     if (isBlank(r)) throw new InputError(`${source} row ${r.line}`, 'blank line inside the data');
     if (r.cells.length !== header.length) {
@@ -267,15 +417,18 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
     }
     group[i] = k;
     y[i] = numberCell(r, jY, 'y');
-    if (jSigma !== undefined) {
-      const s = numberCell(r, jSigma, 'sigma');
-      if (!(s > 0)) throw new InputError(`${source} row ${r.line}, column 'sigma'`, `must be > 0, got ${s}`);
-      sigma[i] = s;
-    } else {
-      sigma[i] = optSigma!;
+    const yBad = yProblem(family, y[i]);
+    if (yBad) throw new InputError(`${source} row ${r.line}, column 'y'`, yBad);
+    for (const { spec, j, out } of read) {
+      const v = numberCell(r, j, spec.name);
+      const problem = columnProblem(spec, v);
+      if (problem) throw new InputError(`${source} row ${r.line}, column '${spec.name}'`, problem);
+      out[i] = v;
     }
+    const p = family.checkObservation(y[i], columnValue);
+    if (p) throw new InputError(`${source} row ${r.line}, column '${p.column}'`, p.problem);
   }
-  return { y, group, sigma, K: labels.length, labels };
+  return hierData(family, y, group, labels.length, labels, cols);
 }
 
 /**

@@ -14,15 +14,23 @@
  * - `posterior`: mu, tau (chain, draw); theta and z (chain, draw, group) with the group
  *   labels as the `group` coordinate; z is the unconstrained per-group coordinate of the
  *   run's parameterization (z_k = c_k mu + tau^{c_k - 1} (theta_k - mu), so z = theta for
- *   centered groups and the standardised offset for non-centered ones).
+ *   centered groups and the standardised offset for non-centered ones); where the likelihood
+ *   family has a per-group outcome (`Family.outcome`: binomial `p`, Poisson `rate`), that
+ *   outcome (chain, draw, group) too.
  * - `sample_stats`: lp, energy, acceptance_rate, step_size, n_steps, diverging
  *   (chain, draw); where transitions diverged, the points at which they diverged
  *   (divergence_chain, divergence_draw, divergence_mu, divergence_tau,
  *   divergence_theta, divergence_z along a `divergence` dimension).
  * - `observed_data`: y (observation) with `obs_group` (the label of each observation's
- *   group) as a coordinate; `constant_data`: sigma (observation).
- * - `posterior_predictive`: y_rep (chain, draw, observation) for the first chains whose
+ *   group) as a coordinate; `constant_data`: the likelihood family's columns (observation):
+ *   sigma (normal), trials (binomial), exposure (Poisson). For a count family (yInteger) y,
+ *   y_rep and the whole-number columns are int64, as PyMC writes discrete data (ArviZ then
+ *   draws their predictive checks as discrete); otherwise float64.
+ * - `posterior_predictive`: y_rep (chain, draw, observation), one draw of the family's
+ *   observation model (`Family.predict`) per posterior draw, for the first chains whose
  *   replicates fit `maxPredictiveValues` (attribute `retained_chains`).
+ *
+ * Every group's attributes name the likelihood (`likelihood`, `likelihood_formula`).
  * - `warmup_sample_stats`: what the adaptation history holds — one value per warmup
  *   iteration for the whole ensemble (ChEES adapts one step size and trajectory length
  *   for all chains), so its variables have a `draw` dimension and no `chain` dimension.
@@ -33,7 +41,9 @@
  */
 import pkg from '../../package.json' with { type: 'json' };
 import type { HierData } from '../model/data.ts';
-import { keyFromSeed, philox4x32Into, toUnit } from '../sampler/rng.ts';
+import type { Family, Variates } from '../model/family.ts';
+import { familyOf } from '../model/families/index.ts';
+import { keyFromSeed, philox4x32Into, toUnit, type PhiloxKey } from '../sampler/rng.ts';
 import type { SampleResult } from '../sampler/sample.ts';
 
 /** FunnelWeb's version (package.json), written as `inference_library_version`. */
@@ -119,39 +129,105 @@ function isoUtc(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00');
 }
 
-/** Samples the observation model y_rep_i ~ Normal(theta[g_i], sigma_i) with Philox + Box–Muller. */
-function predictive(result: SampleResult, data: HierData, seed: number, chains: number): Float32Array | Float64Array {
+/** 2^-53, for 53-bit uniforms from two 32-bit words. */
+const TWO_POW_M53 = 2 ** -53;
+
+/**
+ * The posterior predictive variates of one posterior draw (chain c, draw d): a stream of
+ * Philox4x32-10 blocks, counter (PREDICTIVE_STREAM, c, d, b) for b = 0, 1, 2, ..., keyed by
+ * the seed, read word by word in order across the observations.
+ *
+ * - `normal()`: Box–Muller on two words u1, u2 (each `toUnit`, 23 bits, in (0, 1)):
+ *   sqrt(-2 log u1) cos(2 pi u2), and the sine of the same pair on the next call. A family
+ *   that takes one normal per observation (normal) so gives observations 4b..4b+3 the four
+ *   normals of block b, as FunnelWeb has always written y_rep.
+ * - `uniform()`: two words as one 53-bit uniform in (0, 1) (the inversion of a count
+ *   variate needs more than 23 bits in its tails).
+ */
+export class PredictiveVariates implements Variates {
+  private readonly words = new Uint32Array(4);
+  private next = 4;
+  private block = 0;
+  private spare = NaN;
+  private c = 0;
+  private d = 0;
+
+  constructor(private readonly key: PhiloxKey) {}
+
+  /** Starts the stream of posterior draw (chain, draw). */
+  start(chain: number, draw: number): void {
+    this.c = chain;
+    this.d = draw;
+    this.block = 0;
+    this.next = 4;
+    this.spare = NaN;
+  }
+
+  private word(): number {
+    if (this.next === 4) {
+      philox4x32Into(PREDICTIVE_STREAM, this.c, this.d, this.block++, this.key[0], this.key[1], this.words);
+      this.next = 0;
+    }
+    return this.words[this.next++];
+  }
+
+  normal(): number {
+    if (!Number.isNaN(this.spare)) {
+      const z = this.spare;
+      this.spare = NaN;
+      return z;
+    }
+    const r = Math.sqrt(-2 * Math.log(toUnit(this.word())));
+    const a = 2 * Math.PI * toUnit(this.word());
+    this.spare = r * Math.sin(a);
+    return r * Math.cos(a);
+  }
+
+  uniform(): number {
+    const hi = this.word() >>> 5; // 27 bits
+    const lo = this.word() >>> 6; // 26 bits
+    return (hi * 2 ** 26 + lo) * TWO_POW_M53 + TWO_POW_M53 / 2;
+  }
+}
+
+/**
+ * One posterior predictive draw of every observation for every retained posterior draw of the
+ * first `chains` chains: y_rep[(c * draws + d) * N + i] = family.predict(data, i,
+ * theta[g_i] of (c, d)), with the variates of `PredictiveVariates`.
+ *
+ * Stored as int64 for a count family (whole numbers; float64 in the odd case of a value that
+ * int64 cannot hold exactly, a count beyond 2^53), else as float32, or float64 where theta is
+ * (shifted data: 1000 + 1e-5 noise would round in float32).
+ */
+function predictive(result: SampleResult, data: HierData, family: Family, seed: number, chains: number): Float32Array | Float64Array | BigInt64Array {
   const { draws } = result;
   const N = data.y.length;
-  const key = keyFromSeed(seed);
   const theta = data.labels.map((l) => result.params[`theta[${l}]`]);
-  // float64 where theta is (shifted data: 1000 + 1e-5 noise would round in float32)
-  const out = new (theta.some((t) => t instanceof Float64Array) ? Float64Array : Float32Array)(chains * draws * N);
-  const w = new Uint32Array(4);
-  const z = new Float64Array(4);
-  const TWO_PI = 2 * Math.PI;
+  const size = chains * draws * N;
+  const out = new (family.yInteger || theta.some((t) => t instanceof Float64Array) ? Float64Array : Float32Array)(size);
+  const rng = new PredictiveVariates(keyFromSeed(seed));
+  const group = data.group;
   for (let c = 0; c < chains; c++) {
     for (let d = 0; d < draws; d++) {
       const i = c * draws + d;
       const base = i * N;
-      // Observations 4b..4b+3 take the four normals of Philox counter (stream, c, d, b).
-      for (let b = 0; b * 4 < N; b++) {
-        philox4x32Into(PREDICTIVE_STREAM, c, d, b, key[0], key[1], w);
-        const r0 = Math.sqrt(-2 * Math.log(toUnit(w[0])));
-        const a0 = TWO_PI * toUnit(w[1]);
-        const r1 = Math.sqrt(-2 * Math.log(toUnit(w[2])));
-        const a1 = TWO_PI * toUnit(w[3]);
-        z[0] = r0 * Math.cos(a0);
-        z[1] = r0 * Math.sin(a0);
-        z[2] = r1 * Math.cos(a1);
-        z[3] = r1 * Math.sin(a1);
-        for (let l = 0; l < 4 && 4 * b + l < N; l++) {
-          const o = 4 * b + l;
-          out[base + o] = theta[data.group[o]][i] + data.sigma[o] * z[l];
-        }
+      rng.start(c, d);
+      for (let o = 0; o < N; o++) {
+        out[base + o] = family.predict(data, o, theta[group[o]][i], rng);
       }
     }
   }
+  return family.yInteger ? asInt64(out) : out;
+}
+
+/**
+ * Whole numbers as int64 (what PyMC writes for discrete data, and what ArviZ takes as
+ * discrete), or the values as they are where one is not a whole number int64 holds exactly.
+ */
+function asInt64<T extends Float32Array | Float64Array>(values: T): BigInt64Array | T {
+  for (let i = 0; i < values.length; i++) if (!Number.isSafeInteger(values[i])) return values;
+  const out = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]);
   return out;
 }
 
@@ -174,6 +250,8 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
   const iLogTau = result.model.layout.global('log_tau');
   const iZ0 = result.model.layout.group(0);
   const seed = opts.seed ?? 0;
+  const family = familyOf(data.likelihood);
+  const outcome = family.outcome;
   const common: Record<string, AttrValue> = {
     created_at: isoUtc(opts.createdAt ?? new Date()),
     inference_library: 'funnelweb',
@@ -181,6 +259,8 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     creation_library: 'funnelweb',
     creation_library_version: FUNNELWEB_VERSION,
     creation_library_language: 'TypeScript',
+    likelihood: family.id,
+    likelihood_formula: family.formula,
   };
   const runAttrs: Record<string, AttrValue> = {
     ...common,
@@ -211,6 +291,16 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     const t = result.params[`theta[${l}]`];
     for (let i = 0; i < CD; i++) theta[i * K + k] = t[i];
   });
+  // The family's per-group outcome (p, rate), as the run stored it (float32, from theta in float64).
+  const outcomeVars: IdVariable[] = [];
+  if (outcome) {
+    const o = new Float32Array(CD * K);
+    labels.forEach((l, k) => {
+      const t = result.params[`${outcome.name}[${l}]`];
+      for (let i = 0; i < CD; i++) o[i * K + k] = t[i];
+    });
+    outcomeVars.push({ name: outcome.name, dims: ['chain', 'draw', 'group'], data: o, attrs: { description: `${outcome.help} of each group` } });
+  }
   const posterior = checkGroup({
     name: 'posterior',
     dims: { chain: C, draw: Dr, group: K },
@@ -227,6 +317,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
         data: z,
         attrs: { description: 'unconstrained coordinate of each group: z_k = c_k mu + tau^(c_k - 1) (theta_k - mu), c = centeredness' },
       },
+      ...outcomeVars,
     ],
     attrs: runAttrs,
   });
@@ -301,18 +392,20 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     variables: [
       indexCoord('observation', N),
       { name: 'obs_group', dims: ['observation'], data: obsGroup },
-      { name: 'y', dims: ['observation'], data: data.y, coordinates: ['obs_group'] },
+      { name: 'y', dims: ['observation'], data: family.yInteger ? asInt64(data.y) : data.y, coordinates: ['obs_group'] },
     ],
     attrs: common,
+  });
+  // The family's columns; the one named sigma is HierData's own field, the others are in `columns`.
+  const columnVars: IdVariable[] = family.columns.map((spec) => {
+    const values = spec.name === 'sigma' ? data.sigma : data.columns?.[spec.name];
+    if (!values || values.length !== N) throw new Error(`constant_data: the data have no ${spec.name} column of ${N} values`);
+    return { name: spec.name, dims: ['observation'], data: spec.integer ? asInt64(values) : values, coordinates: ['obs_group'], attrs: { description: spec.help } };
   });
   const constant = checkGroup({
     name: 'constant_data',
     dims: { observation: N },
-    variables: [
-      indexCoord('observation', N),
-      { name: 'obs_group', dims: ['observation'], data: obsGroup },
-      { name: 'sigma', dims: ['observation'], data: data.sigma, coordinates: ['obs_group'] },
-    ],
+    variables: [indexCoord('observation', N), { name: 'obs_group', dims: ['observation'], data: obsGroup }, ...columnVars],
     attrs: common,
   });
 
@@ -320,6 +413,8 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
   const maxValues = opts.maxPredictiveValues ?? MAX_PREDICTIVE_VALUES;
   const ppChains = Math.max(0, Math.min(C, Math.floor(maxValues / Math.max(1, Dr * N))));
   const groups: IdGroup[] = [posterior, sampleStats];
+  // The observation model with y_rep for y and obs_group for g_i: "y_rep ~ Normal(theta[obs_group], sigma)".
+  const replicate = family.formula.replace(/^y_i ~ /, 'y_rep ~ ').replace(/\[g_i\]/g, '[obs_group]').replace(/_i\b/g, '');
   if (ppChains > 0) {
     groups.push(
       checkGroup({
@@ -330,7 +425,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
           indexCoord('draw', Dr),
           indexCoord('observation', N),
           { name: 'obs_group', dims: ['observation'], data: obsGroup },
-          { name: 'y_rep', dims: ['chain', 'draw', 'observation'], data: predictive(result, data, seed, ppChains), coordinates: ['obs_group'] },
+          { name: 'y_rep', dims: ['chain', 'draw', 'observation'], data: predictive(result, data, family, seed, ppChains), coordinates: ['obs_group'] },
         ],
         attrs: {
           ...common,
@@ -338,8 +433,8 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
           max_values: maxValues,
           note:
             ppChains < C
-              ? `y_rep ~ Normal(theta[obs_group], sigma) for chains 0..${ppChains - 1} of the ${C} in posterior (bounded to ${maxValues} values)`
-              : 'y_rep ~ Normal(theta[obs_group], sigma) for every draw in posterior',
+              ? `${replicate} for chains 0..${ppChains - 1} of the ${C} in posterior (bounded to ${maxValues} values)`
+              : `${replicate} for every draw in posterior`,
         },
       }),
     );

@@ -1,7 +1,10 @@
 /**
  * Unconstrained sampler positions (mu, s = log tau, z_0..z_{K-1}) to the named draws users
  * see: mu, tau = e^s, log_tau = s, theta_k = mu + tau^(1-c_k) (z_k - c_k mu) (Gorinova,
- * Moore & Hoffman 2020), computed in float64 and stored as float32, chain-major.
+ * Moore & Hoffman 2020), and where the likelihood family has a per-group outcome
+ * (`Family.outcome`: binomial p = inv_logit(theta), Poisson rate = e^theta) that outcome of
+ * each theta_k, named `<outcome>[<label>]`; computed in float64 and stored as float32,
+ * chain-major.
  *
  * `rowConstrainer` works on any range of rows, so a backend can fill the draws chunk by
  * chunk while the device samples the next one (the WebGPU backend does, as it unpacks each
@@ -10,9 +13,11 @@
 import { thetaOf, type HierModel } from '../model/model.ts';
 import type { RecordedDraws } from './backend.ts';
 
-/** Names of the constrained draws, in their order: mu, tau, log_tau, theta[label]. */
+/** Names of the constrained draws, in their order: mu, tau, log_tau, theta[label], then the family's outcome[label] (if any). */
 export function constrainedNames(model: HierModel): string[] {
-  return ['mu', 'tau', 'log_tau', ...model.stats.labels.map((l) => `theta[${l}]`)];
+  const { labels, family } = model.stats;
+  const outcome = family.outcome;
+  return ['mu', 'tau', 'log_tau', ...labels.map((l) => `theta[${l}]`), ...(outcome ? labels.map((l) => `${outcome.name}[${l}]`) : [])];
 }
 
 /**
@@ -41,7 +46,10 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
   const iLogTau = model.layout.global('log_tau');
   const iZ0 = model.layout.group(0);
   const [muOut, tauOut, sOut] = out;
-  const theta = out.slice(3);
+  const theta = out.slice(3, 3 + K);
+  const outcome = model.stats.family.outcome;
+  const of = outcome?.of;
+  const outcomeOut = outcome ? out.slice(3 + K, 3 + 2 * K) : [];
   // 0: non-centered (tau^1), 1: centered (tau^0), 2: partial (its own power)
   const kind = Uint8Array.from(c, (ck) => (ck === 0 ? 0 : ck === 1 ? 1 : 2));
   return (pos, from, to) => {
@@ -56,7 +64,10 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
       for (let k = 0; k < K; k++) {
         const z = pos[row + iZ0 + k];
         const kk = kind[k];
-        theta[k][i] = kk === 0 ? mu + tau * z : kk === 1 ? z : thetaOf(mu, s, z, c[k]);
+        const t = kk === 0 ? mu + tau * z : kk === 1 ? z : thetaOf(mu, s, z, c[k]);
+        theta[k][i] = t;
+        // From theta in float64, before it is rounded to float32.
+        if (of) outcomeOut[k][i] = of(t);
       }
     }
   };

@@ -20,7 +20,14 @@ export interface RunReport {
    * (`model/scale.ts`); every parameter here is in the data's own units, `sampler.step_size`
    * and `sampler.trajectory_length` in the sampler's.
    */
-  data: { groups: number; labels: string[]; parameterization: number[]; units?: { shift: number; scale: number } };
+  data: {
+    /** The likelihood family's id (`--likelihood`: normal, binomial, ...); `reportRun` always sets it (absent: normal). */
+    likelihood?: string;
+    groups: number;
+    labels: string[];
+    parameterization: number[];
+    units?: { shift: number; scale: number };
+  };
   /**
    * Set when the run produced no posterior (no chain moved from its start): why. The CLI then
    * exits 1; the files it writes say so too.
@@ -178,6 +185,7 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
     },
     partial: result.partial,
     data: {
+      likelihood: result.model.stats.family.id,
       groups: result.model.stats.K,
       labels: [...result.model.stats.labels],
       parameterization: Array.from(result.model.c),
