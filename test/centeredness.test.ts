@@ -10,7 +10,10 @@ import {
   CHANGE_TOLERANCE,
   dersimonianLairdTau2,
   ensembleTau2,
+  ensembleTheta,
   init,
+  precisionAt,
+  seDependsOnTheta,
   parameterizationAdvice,
   SNAP_DISTANCE,
   update,
@@ -108,6 +111,56 @@ describe('the centeredness rule', () => {
     expect(r.state.settledIteration).toBe(75);
     expect(r.state.updates.map((x) => x.changed)).toEqual([true, false]);
     expect(r.state.updates[1].tau).toBeCloseTo(Math.sqrt(4.1), 12);
+  });
+
+  it('non-normal families: se_k is the Fisher information at the ensemble\'s median theta_k; the normal family keeps its data se', () => {
+    // Binomial: 0 of 2 (weak), 1,500 of 5,000 (strong), 3 of 10, and a group without data.
+    const data = {
+      likelihood: 'binomial',
+      y: Float64Array.from([0, 1500, 3]),
+      group: Int32Array.from([0, 1, 2]),
+      sigma: new Float64Array(0),
+      columns: { trials: Float64Array.from([2, 5000, 10]) },
+      K: 4,
+      labels: ['a', 'b', 'c', 'd'],
+    };
+    const st = groupStats(data);
+    expect(seDependsOnTheta(st)).toBe(true);
+    expect(seDependsOnTheta(groupStats(seedData('weak')))).toBe(false);
+    // T p (1 - p) at theta; 0 without data; the data's precision where theta is not finite.
+    const theta = [-1, 0.3, 2, 0];
+    const p = precisionAt(st, theta);
+    for (const k of [0, 1, 2]) {
+      const pk = 1 / (1 + Math.exp(-theta[k]));
+      expect(p[k]).toBeCloseTo(data.columns.trials[k] * pk * (1 - pk), 9);
+    }
+    expect(p[3]).toBe(0);
+    expect(precisionAt(st, [NaN, 0, 0, 0])[0]).toBe(st.precision[0]);
+    // Median over chains of theta_k = mu + tau^(1-c) (z - c mu): three chains, K = 4.
+    const layout = makeLayout(4);
+    const c = Float64Array.from([0, 1, 0.5, 0]);
+    const pos = Float64Array.from([
+      [1, Math.log(2), 0.5, 3, 1, 7],
+      [0, 0, -1, 2, 4, NaN],
+      [2, Math.log(0.5), 2, 1, 0, 7],
+    ].flat());
+    const th = ensembleTheta(pos, 3, layout, c);
+    // chain 0: mu 1, tau 2: theta = 1 + 2 * 0.5, 3, 1 + sqrt(2) (1 - 0.5), 1 + 2 * 7
+    // chain 1: mu 0, tau 1: -1, 2, 4, NaN;  chain 2: mu 2, tau 0.5: 3, 1, 2 + sqrt(0.5) (0 - 1), 2 + 3.5
+    expect(th[0]).toBeCloseTo(2, 12);
+    expect(th[1]).toBeCloseTo(2, 12);
+    expect(th[2]).toBeCloseTo(1 + Math.SQRT2 * 0.5, 12);
+    expect(th[3]).toBeCloseTo((15 + 5.5) / 2, 12);
+    // At tau = 0.5: the 5,000-trial group is centered, the 2-trial group non-centered, at the
+    // data's estimate and at the ensemble's theta alike; the 0-of-2 group's data estimate
+    // (p = 0.17) and a posterior theta of 0 (p = 1/2) give it different information.
+    const s0 = init(st, 1000, 'auto');
+    const r = update(s0, st, 75, 0.25, precisionAt(st, [0, -0.85, -1, 0]));
+    expect(Array.from(r.state.c.subarray(0, 2))).toEqual([0, 1]);
+    const atData = centerednessFor(st, 4, false);
+    const atZero = centerednessFor(st, 4, false, precisionAt(st, [0, -0.85, -1, 0]));
+    expect(atData[0]).not.toBe(atZero[0]);
+    expect(atZero[0]).toBeCloseTo((4 * 0.5) / (4 * 0.5 + 1), 12);
   });
 
   it('advises the cure for a fixed parameterization from the posterior tau', () => {
@@ -262,6 +315,27 @@ describe('auto runs', () => {
     const bin = await sample({ ...opts, parameterization: 'auto-binary', seed: 4, backend: 'cpu' });
     expect(bin.model.c.every((v) => v === 0 || v === 1)).toBe(true);
     expect(bin.centeredness!.rule).toBe('auto-binary');
+  });
+
+  it('cpu, binomial: the rule reads the Fisher information at the ensemble\'s theta; heavily informed groups centered, weak ones non-centered', async () => {
+    // Trials 5,000 and 2,000 (se ~ 0.03) against 2 and 3 (se ~ 1.5): with tau ~ 0.5 the rule
+    // gives c ~ 1 and c ~ 0.1.
+    const trials = [5000, 2, 2000, 3, 40, 400, 2, 5000];
+    const succ = [1500, 0, 700, 2, 10, 90, 1, 1100];
+    const data = {
+      likelihood: 'binomial',
+      y: Float64Array.from(succ),
+      group: Int32Array.from(succ, (_, k) => k),
+      sigma: new Float64Array(0),
+      columns: { trials: Float64Array.from(trials) },
+      K: 8,
+      labels: succ.map((_, k) => String(k)),
+    };
+    const r = await sample({ data, parameterization: 'auto', chains: 64, warmup: 200, draws: 100, seed: 6, backend: 'cpu' });
+    const c = r.model.c;
+    for (const k of [0, 2, 7]) expect(c[k], `group ${k} (${trials[k]} trials)`).toBe(1);
+    for (const k of [1, 3, 6]) expect(c[k], `group ${k} (${trials[k]} trials)`).toBeLessThan(0.2);
+    expect(r.centeredness!.updates.length).toBe(4);
   });
 
   it.skipIf(!gpu)('webgpu: same seed, same draws with auto (device adaptation runs stop at the window ends)', async () => {

@@ -1,5 +1,7 @@
 import type { GroupStats } from '../model/suffstats.ts';
 import type { Centeredness } from '../model/parameterization.ts';
+import type { ModelLayout } from '../model/layout.ts';
+import { thetaOf } from '../model/model.ts';
 
 /**
  * Per-group centeredness learned during warmup (`--param auto`, `auto-binary`).
@@ -24,6 +26,17 @@ import type { Centeredness } from '../model/parameterization.ts';
  *
  * A strongly informed group (se_k << tau) gets c_k ~ 1 (centred), a weakly informed one
  * (se_k >> tau) c_k ~ 0 (non-centred).
+ *
+ * Other likelihoods. For a binomial or Poisson group the likelihood is not Gaussian in
+ * theta_k; the rule takes its normal approximation at the current state, se_k = the Fisher
+ * information^-1/2 at theta_k (`family.approx`; binomial: (T p (1 - p))^-1/2, Poisson:
+ * (E e^theta)^-1/2), the local curvature of the conditional posterior that the
+ * parameterization has to match. Before warmup theta_k is the data estimate (the empirical
+ * logit or log rate, `GroupStats.se`); at each window end it is the median over chains of
+ * theta_k (`ensembleTheta`), so that a group whose data estimate is extreme (0 of 2, where
+ * the Haldane estimate says p = 0.17 but the hierarchy pulls p to the population's) gets the
+ * information at the theta it is sampled at. The normal family's information is free of
+ * theta (a location family: `family.scalable`), and its se_k stays the data's, bit for bit.
  *
  * tau. The rule needs tau, which is what is being sampled. Before warmup it is estimated
  * from the data by DerSimonian & Laird's moment estimator (1986, "Meta-analysis in clinical
@@ -99,13 +112,14 @@ export function dersimonianLairdTau2(stats: GroupStats): number {
 /**
  * The centeredness of every group for a given tau^2 (see the module comment):
  * c_k = tau^2 / (tau^2 + se_k^2) = tau^2 P_k / (tau^2 P_k + 1), snapped within
- * SNAP_DISTANCE of 0 or 1, or rounded to 0 or 1 when `binary`.
+ * SNAP_DISTANCE of 0 or 1, or rounded to 0 or 1 when `binary`. `precision` (1/se_k^2)
+ * defaults to the data's (`stats.precision`); `precisionAt` gives it at a theta.
  */
-export function centerednessFor(stats: GroupStats, tau2: number, binary: boolean): Centeredness {
+export function centerednessFor(stats: GroupStats, tau2: number, binary: boolean, precision: ArrayLike<number> = stats.precision): Centeredness {
   const c = new Float64Array(stats.K);
   const t2 = Number.isFinite(tau2) && tau2 > 0 ? tau2 : 0;
   for (let k = 0; k < stats.K; k++) {
-    const r = t2 * stats.precision[k];
+    const r = t2 * precision[k];
     let v = r > 0 ? r / (r + 1) : 0;
     if (binary) v = v >= 0.5 ? 1 : 0;
     else if (v <= SNAP_DISTANCE) v = 0;
@@ -132,6 +146,67 @@ export function ensembleTau2(positions: ArrayLike<number>, chains: number, dim: 
   // exp is monotone: the median of tau^2 is exp(2 median(s)).
   const med = s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
   return Math.exp(2 * med);
+}
+
+/**
+ * Does the family's se_k depend on theta_k? Not for a location family in theta (normal,
+ * `family.scalable`: its Fisher information is the data's precision at every theta), whose
+ * rule then reads `stats.precision` as it always did.
+ */
+export function seDependsOnTheta(stats: GroupStats): boolean {
+  return !stats.family.scalable;
+}
+
+/**
+ * 1/se_k^2 of every group at theta_k = `theta[k]`: the family's Fisher information there
+ * (`family.approx(fields, k, theta_k).se^-2`); 0 for a group without data, and the data's
+ * `stats.precision[k]` where theta_k is not finite.
+ */
+export function precisionAt(stats: GroupStats, theta: ArrayLike<number>): Float64Array {
+  const fields = { K: stats.K, n: stats.n, a: stats.a, b: stats.b, logConst: stats.logConst };
+  const out = new Float64Array(stats.K);
+  for (let k = 0; k < stats.K; k++) {
+    if (!(stats.n[k] > 0)) continue;
+    if (!Number.isFinite(theta[k])) {
+      out[k] = stats.precision[k];
+      continue;
+    }
+    const se = stats.family.approx(fields, k, theta[k]).se;
+    const p = 1 / (se * se);
+    out[k] = Number.isFinite(p) ? p : stats.precision[k];
+  }
+  return out;
+}
+
+/**
+ * theta_k of the ensemble: for every group the median over chains of theta_k =
+ * mu + tau^(1 - c_k) (z_k - c_k mu) (`thetaOf`), from chain-major positions laid out as
+ * `layout` under centeredness `c`. Non-finite values are ignored; NaN for a group where none
+ * is finite.
+ */
+export function ensembleTheta(positions: ArrayLike<number>, chains: number, layout: ModelLayout, c: Centeredness): Float64Array {
+  const D = layout.dim;
+  const iMu = layout.global('mu');
+  const iS = layout.global('log_tau');
+  const out = new Float64Array(layout.K);
+  const col = new Float64Array(chains);
+  for (let k = 0; k < layout.K; k++) {
+    const iz = layout.group(k);
+    let n = 0;
+    for (let ch = 0; ch < chains; ch++) {
+      const row = ch * D;
+      const t = thetaOf(positions[row + iMu], positions[row + iS], positions[row + iz], c[k]);
+      if (Number.isFinite(t)) col[n++] = t;
+    }
+    if (n === 0) {
+      out[k] = NaN;
+      continue;
+    }
+    const v = col.subarray(0, n).sort();
+    const m = n >> 1;
+    out[k] = n % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+  }
+  return out;
 }
 
 /** One re-estimate of c (at a window end). */
@@ -186,11 +261,19 @@ export function init(stats: GroupStats, warmup: number, rule: CenterednessRule):
 
 /**
  * The re-estimate at the end of a window (after `iteration` warmup iterations) from the
- * ensemble's tau^2. Returns the next state; `changed` says whether c moved (then every
- * chain's state must be transformed to it, see `reparameterizePositions`).
+ * ensemble's tau^2 and, for a family whose se depends on theta, the groups' precision at the
+ * ensemble's theta (`precisionAt(stats, ensembleTheta(...))`; default: the data's). Returns
+ * the next state; `changed` says whether c moved (then every chain's state must be
+ * transformed to it, see `reparameterizePositions`).
  */
-export function update(state: CenterednessState, stats: GroupStats, iteration: number, tau2: number): { state: CenterednessState; changed: boolean } {
-  const next = Number.isFinite(tau2) ? centerednessFor(stats, tau2, state.rule === 'auto-binary') : state.c;
+export function update(
+  state: CenterednessState,
+  stats: GroupStats,
+  iteration: number,
+  tau2: number,
+  precision: ArrayLike<number> = stats.precision,
+): { state: CenterednessState; changed: boolean } {
+  const next = Number.isFinite(tau2) ? centerednessFor(stats, tau2, state.rule === 'auto-binary', precision) : state.c;
   let change = 0;
   for (let k = 0; k < next.length; k++) change = Math.max(change, Math.abs(next[k] - state.c[k]));
   const changed = change > CHANGE_TOLERANCE;

@@ -4,7 +4,9 @@ import type { Backend } from './backend.ts';
 
 /**
  * `--param auto`'s step at the end of a warmup window (see `adaptation/centeredness.ts` for
- * the rule): reads every chain's position, estimates tau^2 from the ensemble, and when c
+ * the rule): reads every chain's position, estimates tau^2 from the ensemble (and, for a
+ * family whose se_k depends on theta, each group's se_k at the ensemble's median theta_k,
+ * `ensembleTheta` and `precisionAt`; the normal family keeps its data se), and when c
  * moves, transforms every chain's state exactly to the new coordinates (theta, mu and tau
  * unchanged; z recomputed in float64; the backend re-evaluates log p and its gradient), so
  * no chain is lost and the target is the same. Returns the model now in use.
@@ -18,7 +20,10 @@ export async function centerednessWindowEnd(
   // Float32 on WebGPU: the transform runs in float64 from the stored values.
   const positions = Float64Array.from(await backend.positions());
   const tau2 = centeredness.ensembleTau2(positions, backend.chains, model.dim, model.layout.global('log_tau'));
-  const r = centeredness.update(state, model.stats, iteration, tau2);
+  const precision = centeredness.seDependsOnTheta(model.stats)
+    ? centeredness.precisionAt(model.stats, centeredness.ensembleTheta(positions, backend.chains, model.layout, model.c))
+    : model.stats.precision;
+  const r = centeredness.update(state, model.stats, iteration, tau2, precision);
   if (!r.changed) return { model, state: r.state, changed: false };
   const next = withCenteredness(model, r.state.c);
   await backend.reparameterize(next, reparameterizePositions(model, next, positions, backend.chains));
