@@ -50,6 +50,46 @@ export interface RecordedDraws {
   readonly constrained?: readonly Float32Array[];
 }
 
+/**
+ * The first `n` draws of every retained chain (chain-major, repacked) when a backend
+ * recorded more slots than were filled (an aborted run); `rec` itself when it holds `n`.
+ */
+export function truncateDraws(rec: RecordedDraws, n: number, D: number): RecordedDraws {
+  if (rec.draws === n) return rec;
+  if (n > rec.draws) throw new RangeError(`truncateDraws: ${n} draws asked of ${rec.draws} recorded`);
+  const R = rec.retainedChains;
+  const cut = <T extends Float32Array | Float64Array | Uint8Array>(a: T, width: number): T => {
+    const out = new (a.constructor as { new (len: number): T })(R * n * width);
+    for (let c = 0; c < R; c++) out.set(a.subarray(c * rec.draws * width, (c * rec.draws + n) * width), c * n * width);
+    return out;
+  };
+  // Divergences recorded at draws >= n (none, as recording stops with the draws) are dropped.
+  let kept = 0;
+  for (let i = 0; i < rec.divergentDraw.length; i++) if (rec.divergentDraw[i] < n) kept++;
+  const divPos = new (rec.divergentPositions.constructor as { new (len: number): Float32Array | Float64Array })(kept * D);
+  const divChain = new Int32Array(kept);
+  const divDraw = new Int32Array(kept);
+  for (let i = 0, j = 0; i < rec.divergentDraw.length; i++) {
+    if (rec.divergentDraw[i] >= n) continue;
+    divPos.set(rec.divergentPositions.subarray(i * D, (i + 1) * D), j * D);
+    divChain[j] = rec.divergentChain[i];
+    divDraw[j++] = rec.divergentDraw[i];
+  }
+  return {
+    retainedChains: R,
+    draws: n,
+    positions: cut(rec.positions, D),
+    ...(rec.constrained ? { constrained: rec.constrained.map((a) => cut(a, 1)) } : {}),
+    logDensity: cut(rec.logDensity, 1),
+    energy: cut(rec.energy, 1),
+    acceptProb: cut(rec.acceptProb, 1),
+    divergent: cut(rec.divergent, 1),
+    divergentPositions: divPos,
+    divergentChain: divChain,
+    divergentDraw: divDraw,
+  };
+}
+
 /** Totals over *all* chains (not only retained ones) for the sampling phase. */
 export interface SamplingTotals {
   readonly divergences: number;

@@ -5,18 +5,17 @@ import { groupStats } from '../model/suffstats.ts';
 import { chooseScale, logDensityOffset, scaleData, scalePriors, unscalePositions, type DataScale } from '../model/scale.ts';
 import { InputError, RunError } from '../errors.ts';
 import { DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
-import { chees as makeChees, DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE, type CheesState } from '../adaptation/chees.ts';
-import { DEFAULT_DUAL_AVERAGING } from '../adaptation/dual_averaging.ts';
+import { DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
 import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
-import * as metric from '../adaptation/metric.ts';
-import { MAX_AUTO_WARMUP, warmupStop, type WarmupCheck } from '../adaptation/warmup_stop.ts';
+import { MAX_AUTO_WARMUP, type WarmupCheck } from '../adaptation/warmup_stop.ts';
 import { initialPositions, keyFromSeed } from './rng.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { constrainDraws, namedConstrained } from './constrain.ts';
-import { MAX_DEVICE_WARMUP, type AdaptationHistory, type Backend, type DeviceFault, type RecordedDraws, type SamplingTotals } from './backend.ts';
+import { truncateDraws, type AdaptationHistory, type Backend, type DeviceFault, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 import * as centeredness from '../adaptation/centeredness.ts';
-import { centerednessReport, centerednessWindowEnd, type CenterednessReport } from './auto_centeredness.ts';
+import { centerednessReport, type CenterednessReport } from './auto_centeredness.ts';
+import { runWarmup } from './warmup.ts';
 
 /*
  * The defaults are chosen for what a user gets: min bulk ESS per second of the whole
@@ -56,13 +55,7 @@ export const DEFAULT_DRAWS = 1000;
  * acceptance are counted over all of them).
  */
 export const DEFAULT_DRAW_BUDGET = 2 ** 26;
-/**
- * Initial step size before dual averaging (mu = log(10 eps0), Hoffman & Gelman 2014).
- * Chains start uniform on (-2, 2), so the first iterations are far from the typical set.
- */
-export const INITIAL_STEP_SIZE = 0.1;
-/** Warmup fractions at which the diagonal metric is re-estimated (when enabled). */
-export const METRIC_WINDOW_ENDS = [0.15, 0.3, 0.6] as const;
+export { INITIAL_STEP_SIZE, METRIC_WINDOW_ENDS, WARMUP_SYNC_SECONDS } from './warmup.ts';
 /**
  * Most iterations between progress reports during sampling (one host sync each); fewer
  * where iterations are slow, so that a report comes about every SAMPLING_SYNC_SECONDS.
@@ -78,12 +71,6 @@ export const SAMPLING_SYNC_INTERVAL = 32;
  * SAMPLING_SYNC_INTERVAL iterations well before that (the main job: about 70 ms).
  */
 export const SAMPLING_SYNC_SECONDS = 0.5;
-/**
- * Wall time aimed at per device warmup run: runs are sized from the last one's time per
- * iteration, so that progress and an abort are never more than about this far apart
- * (a run's length does not change the draws).
- */
-export const WARMUP_SYNC_SECONDS = 0.25;
 
 export type BackendKind = 'auto' | 'webgpu' | 'cpu';
 
@@ -398,9 +385,6 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     const f = backend.deviceFault ? await backend.deviceFault(false) : null;
     if (f) throw new RunError(faultMessage(f, where()));
   };
-  // Seconds per leapfrog step (all chains) of the last warmup run or iteration: the first
-  // sampling syncs are sized from it.
-  let secondsPerStep = 0;
   try {
     await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
     // The jitter sequence's length is fixed before warmup (with auto, from the cap), so
@@ -408,168 +392,39 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     const total = warmup + draws;
     const bits = haltonBitsFor(total);
     const cheesParams = { ...DEFAULT_CHEES, targetAccept };
-    const adapter = makeChees(cheesParams);
-    let state: CheesState = adapter.init({ stepSize: INITIAL_STEP_SIZE });
-    let invMass: Float64Array = new Float64Array(D).fill(1);
-    const stopRule = auto ? warmupStop() : undefined;
-    let stopState = stopRule?.init();
-    const checks: WarmupCheck[] = [];
-    let stoppedAt: number | null = null;
-    /**
-     * The stopping rule at a check iteration (`it` iterations done, a multiple of the check
-     * interval): reads the positions, returns true when warmup ends here.
-     */
-    const checkStop = async (it: number): Promise<boolean> => {
-      if (!stopRule || it % stopRule.params.interval !== 0 || it >= warmup) return false;
-      const r = stopRule.update(stopState!, { iteration: it, tuned: adapter.final(state), positions: await backend.positions(), chains, dim: D });
-      stopState = r.state;
-      checks.push(r.check);
-      return r.check.stop;
-    };
-    const windowEnds = options.adaptMetric ? METRIC_WINDOW_ENDS.map((f) => Math.floor(f * warmup)) : [];
-    let window = metric.init(D, chains);
-    let history: AdaptationHistory = {
-      stepSize: new Float64Array(warmup),
-      trajectoryLength: new Float64Array(warmup),
-      numSteps: new Int32Array(warmup),
-      meanAccept: new Float64Array(warmup),
-      harmonicMeanAccept: new Float64Array(warmup),
-      divergences: new Int32Array(warmup),
-    };
-    let warmupEvals = 0;
-    let warmupDivergences = 0;
-    /** Progress after warmup iteration `it` (0-based), with the step size and T adapted after it. */
-    const reportWarmup = (it: number, stepSize: number, trajectoryLength: number, accept: number, stopped = false) => {
-      warmupDone = it + 1;
-      options.onProgress?.({
-        phase: 'warmup',
-        iteration: it + 1,
-        total: stopped ? it + 1 : warmup,
-        divergences: warmupDivergences,
-        stepSize,
-        trajectoryLength,
-        numSteps: history.numSteps[it],
-        elapsedSeconds: now() - t0,
-        acceptRate: accept,
-        ...(stopped ? { warmupStopped: true } : {}),
-      });
-    };
-    const windowEndsC = learned?.windowEnds ?? [];
-    /** The next iteration count after `it` at which c is re-estimated (or the end of warmup). */
-    const nextWindowEnd = (it: number) => windowEndsC.find((e) => e > it) ?? warmup;
-    /**
-     * With auto centeredness, after `done` iterations at a window end: re-estimate c and move
-     * the chains to it. The step size and trajectory length adapt on from their current
-     * values: restarting dual averaging there (as after a metric window) cost 2–10% more
-     * warmup gradient evaluations and gave no better step size (weak and unbalanced data,
-     * 4,096 chains). A change restarts the warmup stopping rule (its position snapshots are
-     * in the old coordinates) and the metric window.
-     */
-    const centerednessStep = async (done: number): Promise<void> => {
-      if (!learned || !windowEndsC.includes(done)) return;
-      const r = await centerednessWindowEnd(backend, model, learned, done);
-      model = r.model;
-      learned = r.state;
-      if (!r.changed) return;
-      if (windowEnds.length) window = metric.init(D, chains);
-      if (stopRule) stopState = stopRule.reset();
-    };
-    const onDevice = !options.adaptMetric && backend.warmupOnDevice ? backend.warmupOnDevice.bind(backend) : undefined;
     stage = 'warmup';
-    if (onDevice) {
-      // Adaptation on the device: runs of up to MAX_DEVICE_WARMUP iterations, sized to
-      // about WARMUP_SYNC_SECONDS, per round trip (a report per iteration at least, however
-      // slow: one transition is one dispatch).
-      let runLength = 4;
-      for (let it = 0; it < warmup; ) {
-        signal?.throwIfAborted();
-        // With auto, runs end at the check iterations (so the checks see the same state however runs are sized).
-        const toCheck = stopRule ? stopRule.params.interval - (it % stopRule.params.interval) : Infinity;
-        const count = Math.min(runLength, warmup - it, toCheck, nextWindowEnd(it) - it);
-        const tRun = now();
-        const jitter = Float64Array.from({ length: count + 1 }, (_, i) => trajectoryJitter(it + i, 1, bits));
-        const r = await onDevice({ first: it, count, state, chees: cheesParams, dualAveraging: DEFAULT_DUAL_AVERAGING, jitter, invMass });
-        await failIfFaulted();
-        const perIteration = (now() - tRun) / count;
-        const runSteps = r.numSteps.reduce((a, b) => a + b, 0);
-        secondsPerStep = (now() - tRun) / Math.max(1, runSteps);
-        // The next run is sized for the leapfrog steps its iterations will take at the adapted
-        // step size and trajectory length (while the step size collapses early in warmup, L
-        // grows many-fold from one run to the next), and grows at most 4x per run.
-        const nextL = numLeapfrogSteps(1, r.state.trajectoryLength, r.state.stepSize, cheesParams.maxLeapfrogSteps);
-        const growth = Math.max(1, nextL / Math.max(1, runSteps / count));
-        runLength = Math.max(1, Math.min(MAX_DEVICE_WARMUP, 4 * count, Math.floor(WARMUP_SYNC_SECONDS / Math.max(perIteration * growth, 1e-6))));
-        for (const k of Object.keys(history) as (keyof AdaptationHistory)[]) history[k].set(r[k], it);
-        state = r.state;
-        await centerednessStep(it + count);
-        const stop = await checkStop(it + count);
-        // Progress for each iteration of the run; an abort takes effect between reports.
-        for (let i = 0; i < count; i++) {
-          if (i > 0) signal?.throwIfAborted();
-          const last = i === count - 1;
-          warmupEvals += chains * r.numSteps[i];
-          warmupDivergences += r.divergences[i];
-          reportWarmup(it + i, last ? r.state.stepSize : r.stepSize[i + 1], last ? r.state.trajectoryLength : r.trajectoryLength[i + 1], r.meanAccept[i], last && stop);
-        }
-        it += count;
-        if (stop) {
-          stoppedAt = it;
-          break;
-        }
-      }
-    } else {
-      for (let it = 0; it < warmup; it++) {
-        signal?.throwIfAborted();
-        const tIteration = now();
-        const u = trajectoryJitter(it, 1, bits);
-        const L = numLeapfrogSteps(u, state.trajectoryLength, state.stepSize);
-        history.stepSize[it] = state.stepSize;
-        history.trajectoryLength[it] = state.trajectoryLength;
-        history.numSteps[it] = L;
-        backend.step({ iteration: it, stepSize: state.stepSize, numSteps: L, invMass });
-        warmupEvals += chains * L;
-        const stats = await backend.ensembleStats();
-        history.meanAccept[it] = stats.meanAccept;
-        history.harmonicMeanAccept[it] = stats.harmonicMeanAccept;
-        history.divergences[it] = stats.numDivergent;
-        warmupDivergences += stats.numDivergent;
-        await failIfFaulted();
-        secondsPerStep = (now() - tIteration) / Math.max(1, L);
-        state = adapter.update(state, stats, u);
-        if (windowEnds.length) {
-          window = metric.update(window, stats);
-          if (windowEnds.includes(it + 1)) {
-            invMass = metric.final(window);
-            window = metric.init(D, chains);
-            // A new metric changes the scale: restart dual averaging from the current values,
-            // and the stopping rule from here.
-            state = adapter.init({ stepSize: state.stepSize, trajectoryLength: state.trajectoryLength });
-            if (stopRule) stopState = stopRule.reset();
-          }
-        }
-        await centerednessStep(it + 1);
-        // With a metric, stop only after its last window.
-        const stop = (!windowEnds.length || it + 1 > windowEnds[windowEnds.length - 1]) && (await checkStop(it + 1));
-        reportWarmup(it, state.stepSize, state.trajectoryLength, stats.meanAccept, stop);
-        if (stop) {
-          stoppedAt = it + 1;
-          break;
-        }
-      }
-    }
-    if (stoppedAt !== null) {
-      warmup = stoppedAt;
-      const h = history;
-      history = {
-        stepSize: h.stepSize.slice(0, warmup),
-        trajectoryLength: h.trajectoryLength.slice(0, warmup),
-        numSteps: h.numSteps.slice(0, warmup),
-        meanAccept: h.meanAccept.slice(0, warmup),
-        harmonicMeanAccept: h.harmonicMeanAccept.slice(0, warmup),
-        divergences: h.divergences.slice(0, warmup),
-      };
-    }
-    const tuned = warmup > 0 ? adapter.final(state) : { stepSize: state.stepSize, trajectoryLength: state.trajectoryLength };
+    const w = await runWarmup({
+      backend,
+      model,
+      warmup,
+      bits,
+      chees: cheesParams,
+      adaptMetric: options.adaptMetric ?? false,
+      auto,
+      ...(learned ? { learned } : {}),
+      ...(signal ? { signal } : {}),
+      failIfFaulted,
+      onIteration: (r) => {
+        warmupDone = r.iteration;
+        options.onProgress?.({
+          phase: 'warmup',
+          iteration: r.iteration,
+          total: r.stopped ? r.iteration : warmup,
+          divergences: r.divergences,
+          stepSize: r.stepSize,
+          trajectoryLength: r.trajectoryLength,
+          numSteps: r.numSteps,
+          elapsedSeconds: now() - t0,
+          acceptRate: r.acceptRate,
+          ...(r.stopped ? { warmupStopped: true } : {}),
+        });
+      },
+    });
+    ({ model, learned, warmup } = w);
+    const { tuned, invMass, stoppedAt } = w;
+    // Seconds per leapfrog step (all chains): warmup's last run's, then between reports. The
+    // first sampling syncs are sized from it.
+    let secondsPerStep = w.secondsPerStep;
     const tWarm = now();
 
     stage = 'sampling';
@@ -684,7 +539,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
       chains,
       retainedChains: records.retainedChains,
       warmup,
-      ...(auto ? { warmupAuto: { max: total - draws, stoppedAt, checks } } : {}),
+      ...(auto ? { warmupAuto: { max: total - draws, stoppedAt, checks: w.checks } } : {}),
       draws: completed,
       partial,
       ...(fault !== undefined ? { fault } : {}),
@@ -698,8 +553,8 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
       trajectoryLength: tuned.trajectoryLength,
       invMass,
       numSteps: partial ? numSteps.slice(0, completed) : numSteps,
-      adaptation: history,
-      warmupGradientEvals: warmupEvals,
+      adaptation: w.history,
+      warmupGradientEvals: w.gradientEvals,
       ...(learned ? { centeredness: centerednessReport(learned) } : {}),
       timing: { compile_s: tCompiled - t0, warmup_s: tWarm - tCompiled, sampling_s: tDone - tWarm, total_s: tDone - t0 },
     };
@@ -717,44 +572,4 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
 /** "the GPU device was lost during warmup at iteration 12: destroyed (device was destroyed)". */
 export function faultMessage(f: DeviceFault, where: string): string {
   return `the GPU device ${f.lost ? 'was lost' : 'reported an error'} during ${where}: ${f.reason}`;
-}
-
-/**
- * The first `n` draws of every retained chain (chain-major, repacked) when a backend
- * recorded more slots than were filled (an aborted run); `rec` itself when it holds `n`.
- */
-export function truncateDraws(rec: RecordedDraws, n: number, D: number): RecordedDraws {
-  if (rec.draws === n) return rec;
-  if (n > rec.draws) throw new RangeError(`truncateDraws: ${n} draws asked of ${rec.draws} recorded`);
-  const R = rec.retainedChains;
-  const cut = <T extends Float32Array | Float64Array | Uint8Array>(a: T, width: number): T => {
-    const out = new (a.constructor as { new (len: number): T })(R * n * width);
-    for (let c = 0; c < R; c++) out.set(a.subarray(c * rec.draws * width, (c * rec.draws + n) * width), c * n * width);
-    return out;
-  };
-  // Divergences recorded at draws >= n (none, as recording stops with the draws) are dropped.
-  let kept = 0;
-  for (let i = 0; i < rec.divergentDraw.length; i++) if (rec.divergentDraw[i] < n) kept++;
-  const divPos = new (rec.divergentPositions.constructor as { new (len: number): Float32Array | Float64Array })(kept * D);
-  const divChain = new Int32Array(kept);
-  const divDraw = new Int32Array(kept);
-  for (let i = 0, j = 0; i < rec.divergentDraw.length; i++) {
-    if (rec.divergentDraw[i] >= n) continue;
-    divPos.set(rec.divergentPositions.subarray(i * D, (i + 1) * D), j * D);
-    divChain[j] = rec.divergentChain[i];
-    divDraw[j++] = rec.divergentDraw[i];
-  }
-  return {
-    retainedChains: R,
-    draws: n,
-    positions: cut(rec.positions, D),
-    ...(rec.constrained ? { constrained: rec.constrained.map((a) => cut(a, 1)) } : {}),
-    logDensity: cut(rec.logDensity, 1),
-    energy: cut(rec.energy, 1),
-    acceptProb: cut(rec.acceptProb, 1),
-    divergent: cut(rec.divergent, 1),
-    divergentPositions: divPos,
-    divergentChain: divChain,
-    divergentDraw: divDraw,
-  };
 }
