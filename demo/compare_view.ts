@@ -77,8 +77,9 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
     ['gradient evals/s', (r) => short(r.gradient_evals_per_s)],
     ['wall time, s', (r) => fmt(r.wall_s, 3)],
     ['max R-hat', (r) => fmt(r.rhat_max, 4)],
-    ['max |z| vs exact', (r) => `${fmt(r.exact_deviation_max, 2)} (${r.exact_deviation_param})`, '|posterior mean − exact mean| / MCSE, largest over the parameters'],
+    ['max |z| vs exact', (r) => (r.exact_deviation_param ? `${fmt(r.exact_deviation_max, 2)} (${r.exact_deviation_param})` : ''), '|posterior mean − exact mean| / MCSE, largest over the parameters'],
   ];
+  const noExact = runs.find((r) => r.run.exact === null)?.run.noExact;
   const tr = el('tr');
   for (const [name, , title] of cols) {
     const th = el('th', name);
@@ -90,11 +91,17 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
   const body = el('tbody');
   runs.forEach(({ run }, i) => {
     const row = el('tr', undefined, i === w ? 'winner' : 'loser');
-    cols.forEach(([, f], j) => row.append(el(j === 0 ? 'th' : 'td', f(run.row))));
+    cols.forEach(([, f], j) => {
+      const cell = el(j === 0 ? 'th' : 'td', f(run.row));
+      if (j === cols.length - 1 && run.exact === null) cell.title = run.noExact ?? 'no exact posterior';
+      row.append(cell);
+    });
     body.append(row);
   });
   table.append(body);
   byId('compare-table').replaceChildren(table);
+  // Where there is no exact posterior, the deviation column stays empty, with the reason.
+  if (noExact !== undefined) byId('compare-table').append(el('p', `max |z| vs exact is empty: ${noExact} (quadrature exists for the normal likelihood only); runs are judged on divergences, E-BFMI and R-hat.`, 'note'));
 }
 
 function describeCentered(r: CompareRow): string {

@@ -1,18 +1,24 @@
 /**
  * The form: reads the modeller's choices into validated `RunRequest`s (raising the
  * library's `InputError`, with the field named, for anything malformed), keeps the
- * dependent controls in step (generator, custom data, one checkbox per group for the mixed
- * form), and mirrors every setting in the page's URL (`settings.ts`), so that a reload
- * keeps them and a link reproduces the experiment.
+ * dependent controls in step (likelihood, generator, custom data, one checkbox per group for
+ * the mixed form), and mirrors every setting in the page's URL (`settings.ts`), so that a
+ * reload keeps them and a link reproduces the experiment.
+ *
+ * The likelihood choice lists `FAMILIES`; the generator's and the pasted data's inputs are
+ * made from the chosen family's `columns` (one numeric input per column, starting at its
+ * `example`), so a new family appears on the page without an edit here.
  */
 import type { HierData } from '../src/model/data.ts';
+import type { Family } from '../src/model/family.ts';
+import { FAMILIES, familyOf } from '../src/model/families/index.ts';
 import { isCenterednessRule } from '../src/adaptation/centeredness.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { InputError } from '../src/errors.ts';
 import type { BackendKind } from '../src/sampler/sample.ts';
-import { chooseData, describeData, isSeedName, RECOMMENDED_PARAMETERIZATION, type DataChoice, type DataSourceName } from './data_source.ts';
+import { chooseData, csvHeader, describeData, fixedLikelihood, isSeedName, RECOMMENDED_PARAMETERIZATION, type DataChoice, type DataSourceName } from './data_source.ts';
 import { byId } from './dom.ts';
-import type { GeneratorSettings } from './generate.ts';
+import { columnStart, generatorFor, type GeneratorSettings } from './generate.ts';
 import type { RunRequest } from './protocol.ts';
 import { PARAM_KINDS, readUrlSettings, writeUrlSettings, type ParamKind, type Settings } from './settings.ts';
 
@@ -33,12 +39,30 @@ function readNumber(id: string, field: string): number {
   return v;
 }
 
-function readSigma(): number | undefined {
-  const text = input('sigma').value.trim();
-  if (text === '') return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v) || !(v > 0)) throw new InputError('sigma', `must be a finite number > 0, got '${text}'`);
-  return v;
+/** The chosen likelihood family. */
+export function currentFamily(): Family {
+  return familyOf(select('likelihood').value, 'likelihood');
+}
+
+/** The family the column inputs were made for (they are remade when the choice changes). */
+let columnsFamily: Family | null = null;
+
+/** The generator's input of column `name`, and the pasted data's fallback input. */
+const genColumnId = (name: string) => `gen-${name}`;
+const fallbackId = (name: string) => `fallback-${name}`;
+
+/** Values for the pasted data's columns that the text may leave out, by column name (blank inputs left out). */
+function readFallback(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of currentFamily().columns) {
+    if (c.option === undefined) continue;
+    const text = input(fallbackId(c.name)).value.trim();
+    if (text === '') continue;
+    const v = Number(text);
+    if (!Number.isFinite(v)) throw new InputError(c.name, `must be a finite number, got '${text}'`);
+    out[c.name] = v;
+  }
+  return out;
 }
 
 /** `n` or `lo-hi` observations per group. */
@@ -54,11 +78,13 @@ function readGroupSizes(): [number, number] {
 
 export function readGenerator(): GeneratorSettings {
   const [nLo, nHi] = readGroupSizes();
+  const family = currentFamily();
   return {
+    likelihood: family.id,
     K: readInt('gen-k', 'generator K', 1),
     nLo,
     nHi,
-    sigma: readNumber('gen-sigma', 'generator sigma'),
+    columns: Object.fromEntries(family.columns.map((c) => [c.name, readNumber(genColumnId(c.name), `generator ${c.name}`)])),
     mu: readNumber('gen-mu', 'generator mu'),
     tau: readNumber('gen-tau', 'generator tau'),
     seed: readInt('gen-seed', 'generator seed', 0, 2 ** 32 - 1),
@@ -74,13 +100,15 @@ let cached: { key: string; choice: DataChoice } | null = null;
 /** The chosen data set, parsed and validated. */
 export function readData(): DataChoice {
   const name = select('dataset').value as DataSourceName;
-  const key = JSON.stringify([name, name === 'generated' ? readGenerator() : null, name === 'custom' ? [byId<HTMLTextAreaElement>('data-text').value, customSource, input('sigma').value] : null]);
+  const custom = name === 'custom' ? { text: byId<HTMLTextAreaElement>('data-text').value, likelihood: currentFamily().id, fallback: readFallback() } : null;
+  const key = JSON.stringify([name, name === 'generated' ? readGenerator() : null, custom && [custom, customSource]]);
   if (cached?.key === key) return cached.choice;
   const choice = chooseData(name, {
     generator: name === 'generated' ? readGenerator() : ({} as GeneratorSettings),
-    text: byId<HTMLTextAreaElement>('data-text').value,
+    text: custom?.text ?? '',
     textSource: customSource,
-    sigma: name === 'custom' ? readSigma() : undefined,
+    likelihood: custom?.likelihood,
+    fallback: custom?.fallback,
   });
   cached = { key, choice };
   return choice;
@@ -160,11 +188,57 @@ function syncVisibility(): void {
   const name = select('dataset').value;
   byId('generator').hidden = name !== 'generated';
   byId('custom-data').hidden = name !== 'custom';
+  byId('fallback-columns').hidden = !currentFamily().columns.some((c) => c.option !== undefined);
   const kind = select('param-kind').value;
   const cmp = new Set(compareKinds());
   byId('mixed-box').hidden = kind !== 'mixed' && !cmp.has('mixed');
   byId('partial-box').hidden = kind !== 'partial' && !cmp.has('partial');
 }
+
+/** A labelled numeric input for a column. */
+function columnInput(id: string, label: string, value: string, help: string, placeholder = ''): HTMLLabelElement {
+  const l = document.createElement('label');
+  const e = document.createElement('input');
+  e.id = id;
+  e.type = 'text';
+  e.inputMode = 'decimal';
+  e.value = value;
+  e.placeholder = placeholder;
+  l.title = help;
+  l.append(`${label} `, e);
+  return l;
+}
+
+/**
+ * Makes the generator's and the pasted data's column inputs for the chosen family (when it
+ * is not the one they were made for), from `values` where given, else each column's
+ * starting value; shows the family's formula. Returns whether the family changed.
+ */
+function syncFamily(values: { genColumns?: Record<string, string>; fallback?: Record<string, string> } = {}): boolean {
+  const family = currentFamily();
+  byId('family-formula').textContent = family.formula;
+  byId('model-formula').textContent = `mu ~ N(0, 5), tau ~ HalfNormal(5), theta_k ~ N(mu, tau), ${family.formula}`;
+  if (family === columnsFamily) return false;
+  columnsFamily = family;
+  byId('gen-columns').replaceChildren(
+    ...family.columns.map((c) => columnInput(genColumnId(c.name), c.name, values.genColumns?.[c.name] ?? String(columnStart(c)), c.help)),
+  );
+  byId('fallback-columns').replaceChildren(
+    ...family.columns
+      .filter((c) => c.option !== undefined)
+      .map((c) => columnInput(fallbackId(c.name), `${c.name} when the data give none`, values.fallback?.[c.name] ?? '', c.help, `e.g. ${columnStart(c)}`)),
+  );
+  for (const c of family.columns) {
+    input(genColumnId(c.name)).addEventListener('change', () => onColumnChange());
+    if (c.option !== undefined) input(fallbackId(c.name)).addEventListener('change', () => onColumnChange());
+  }
+  byId<HTMLTextAreaElement>('data-text').placeholder = `${csvHeader(family)}\na,…\nb,…`;
+  byId('custom-format').textContent = csvHeader(family);
+  return true;
+}
+
+/** Set by `initControls`: what a change of a column input does. */
+let onColumnChange: () => void = () => {};
 
 /** Shows the data set's description, or the reason it does not parse; returns the data when they parse. */
 function describeChoice(): DataChoice | null {
@@ -184,15 +258,14 @@ function describeChoice(): DataChoice | null {
 }
 
 /** Ids of the plain inputs mirrored in the URL, with their URL keys. */
-const FIELDS: readonly (readonly [keyof Settings, string])[] = [
+const FIELDS: readonly (readonly [Exclude<keyof Settings, 'genColumns' | 'fallback'>, string])[] = [
   ['data', 'dataset'],
+  ['likelihood', 'likelihood'],
   ['genK', 'gen-k'],
   ['genN', 'gen-n'],
-  ['genSigma', 'gen-sigma'],
   ['genMu', 'gen-mu'],
   ['genTau', 'gen-tau'],
   ['genSeed', 'gen-seed'],
-  ['sigma', 'sigma'],
   ['param', 'param-kind'],
   ['partial', 'partial'],
   ['chains', 'chains'],
@@ -206,8 +279,11 @@ const FIELDS: readonly (readonly [keyof Settings, string])[] = [
 export function currentSettings(): Settings {
   const s: Record<string, string> = {};
   for (const [key, id] of FIELDS) s[key] = (byId(id) as HTMLInputElement).value;
+  const family = currentFamily();
   return {
-    ...(s as unknown as Settings),
+    ...(s as unknown as Omit<Settings, 'genColumns' | 'fallback' | 'text' | 'mixed' | 'compare'>),
+    genColumns: Object.fromEntries(family.columns.map((c) => [c.name, input(genColumnId(c.name)).value])),
+    fallback: Object.fromEntries(family.columns.filter((c) => c.option !== undefined).map((c) => [c.name, input(fallbackId(c.name)).value])),
     text: byId<HTMLTextAreaElement>('data-text').value,
     mixed: mixedGroups().join(','),
     compare: Array.from(byId('compare-set').querySelectorAll<HTMLInputElement>('input:checked'), (c) => c.value).join(','),
@@ -234,19 +310,37 @@ export function saveSettings(): void {
   writeUrlSettings(currentSettings());
 }
 
+/** A bundled data set fixes the likelihood (the choice shows it, disabled); the others take the form's. */
+function syncLikelihoodChoice(): void {
+  const fixed = fixedLikelihood(select('dataset').value as DataSourceName);
+  const lik = select('likelihood');
+  if (fixed !== undefined) lik.value = fixed;
+  lik.disabled = fixed !== undefined;
+}
+
 /**
  * Wires the form: dependent controls, file upload, the URL. `onData` is called with each
  * newly valid data set (for the strip plot), `null` when the data do not parse.
  */
 export function initControls(onData: (choice: DataChoice | null) => void): void {
+  select('likelihood').replaceChildren(...FAMILIES.map((f) => new Option(`${f.id} (${f.link} link)`, f.id)));
   const url = readUrlSettings(location.search);
   applySettings(url);
+  syncLikelihoodChoice();
+  syncFamily(url);
   const refresh = (recommend: boolean) => {
     const name = select('dataset').value;
     if (recommend && isSeedName(name)) {
       const rec = RECOMMENDED_PARAMETERIZATION[name];
       select('param-kind').value = rec.split(':')[0];
       cached = null;
+    }
+    syncLikelihoodChoice();
+    if (syncFamily()) {
+      // Another family: the generator's truth on its scale (theta is a logit or a log rate there).
+      const g = generatorFor(currentFamily());
+      input('gen-mu').value = String(g.mu);
+      input('gen-tau').value = String(g.tau);
     }
     const choice = describeChoice();
     const ticks = recommend && isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : mixedGroups();
@@ -255,8 +349,10 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
     saveSettings();
     onData(choice);
   };
+  onColumnChange = () => refresh(false);
   select('dataset').addEventListener('change', () => refresh(true));
-  for (const id of ['gen-k', 'gen-n', 'gen-sigma', 'gen-mu', 'gen-tau', 'gen-seed', 'sigma']) input(id).addEventListener('change', () => refresh(false));
+  select('likelihood').addEventListener('change', () => refresh(false));
+  for (const id of ['gen-k', 'gen-n', 'gen-mu', 'gen-tau', 'gen-seed']) input(id).addEventListener('change', () => refresh(false));
   byId<HTMLTextAreaElement>('data-text').addEventListener('input', () => {
     customSource = 'pasted data';
     refresh(false);

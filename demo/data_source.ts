@@ -1,16 +1,20 @@
 /**
  * Where the page's data come from: the study's three seed data sets (bundled as text), the
- * classic eight schools, the generator (`generate.ts`), or text the modeller pastes or
- * uploads, in the seed JSON format or as CSV `group,y[,sigma]`. Parsing is
+ * classic eight schools and the surgical mortality data (binomial), the generator
+ * (`generate.ts`, any likelihood family), or text the modeller pastes or uploads, in the
+ * seed JSON format or as CSV `group,y` and the family's columns. Parsing is
  * `src/io/data.ts`'s, so the page reports the same `InputError`s as the CLI.
  */
 import { parseCsv, parseSeedJson } from '../src/io/data.ts';
 import type { HierData } from '../src/model/data.ts';
+import type { Family } from '../src/model/family.ts';
+import { familyOf } from '../src/model/families/index.ts';
 import { InputError } from '../src/errors.ts';
 import { generateData, type GeneratorSettings } from './generate.ts';
 import weakJson from './data/weak.json?raw';
 import strongJson from './data/strong.json?raw';
 import unbalancedJson from './data/unbalanced.json?raw';
+import surgicalCsv from './data/surgical.csv?raw';
 
 export const SEED_SETS = {
   weak: { text: weakJson, note: 'Weakly informed groups: one noisy observation each (sigma = 10)' },
@@ -42,6 +46,17 @@ export function eightSchools(): HierData {
 }
 
 /**
+ * Surgical mortality in 12 hospitals (Spiegelhalter et al., BUGS Examples Volume 1,
+ * "Surgical: institutional ranking"): deaths y_j among n_j cardiac operations on babies,
+ * one binomial observation per hospital; the CLI's `demo/data/surgical.csv`.
+ */
+export const SURGICAL = { text: surgicalCsv, likelihood: 'binomial' } as const;
+
+export function surgical(): HierData {
+  return parseCsv(SURGICAL.text, { source: 'surgical.csv', family: familyOf(SURGICAL.likelihood) });
+}
+
+/**
  * The parameterization the study found best for each seed set (SEED.md): non-centered for
  * weak data, centered for strong data, groups 2 and 6 centered for unbalanced data.
  */
@@ -66,14 +81,24 @@ export interface DataChoice {
   readonly truth?: { readonly mu: number; readonly tau: number };
 }
 
-export type DataSourceName = SeedName | 'eight' | 'generated' | 'custom';
+export type DataSourceName = SeedName | 'eight' | 'surgical' | 'generated' | 'custom';
+
+/** The likelihood of a data source whose data fix it (the bundled sets); undefined where the form's choice applies. */
+export function fixedLikelihood(name: DataSourceName): string | undefined {
+  if (isSeedName(name) || name === 'eight') return familyOf(undefined).id;
+  if (name === 'surgical') return SURGICAL.likelihood;
+  return undefined;
+}
 
 /** What `chooseData` needs besides the source's name. */
 export interface DataInputs {
   readonly generator: GeneratorSettings;
   readonly text: string;
   readonly textSource: string;
-  readonly sigma?: number;
+  /** The likelihood of pasted or uploaded data (default: normal). */
+  readonly likelihood?: string;
+  /** A value for every observation of a column the text does not give, by column name (e.g. sigma). */
+  readonly fallback?: Readonly<Record<string, number>>;
 }
 
 /** The chosen data set, parsed and validated (throws InputError with the CLI's messages). */
@@ -83,39 +108,60 @@ export function chooseData(name: DataSourceName, inputs: DataInputs): DataChoice
     return { data: seedData(name), note: SEED_SETS[name].note, truth: { mu: raw.mu, tau: raw.tau } };
   }
   if (name === 'eight') return { data: eightSchools(), note: 'Eight schools (Rubin 1981): coaching effects and their standard errors' };
+  if (name === 'surgical') return { data: surgical(), note: 'Surgical mortality (BUGS examples): deaths in cardiac operations at 12 hospitals' };
   if (name === 'generated') {
     const g = inputs.generator;
     const sizes = g.nLo === g.nHi ? `${g.nLo}` : `${g.nLo} to ${g.nHi}`;
+    const cols = Object.entries(g.columns).map(([c, v]) => `${c} = ${v}, `).join('');
     return {
       data: generateData(g).data,
-      note: `Generated: K = ${g.K}, ${sizes} observations per group, sigma = ${g.sigma}, true mu = ${g.mu}, tau = ${g.tau}, seed ${g.seed}`,
+      note: `Generated (${g.likelihood}): K = ${g.K}, ${sizes} observations per group, ${cols}true mu = ${g.mu}, tau = ${g.tau}, seed ${g.seed}`,
       truth: { mu: g.mu, tau: g.tau },
     };
   }
-  return { data: parseDataText(inputs.text, inputs.textSource, inputs.sigma), note: `Your data (${inputs.textSource})` };
+  return { data: parseDataText(inputs.text, inputs.textSource, inputs.likelihood, inputs.fallback), note: `Your data (${inputs.textSource})` };
+}
+
+/** The CSV header a family's data have: `group,y,sigma`, `group,y,trials`. */
+export function csvHeader(family: Family): string {
+  return ['group', 'y', ...family.columns.map((c) => c.name)].join(',');
 }
 
 /**
  * Parses pasted or uploaded text: a JSON object (first non-blank character `{`) in the seed
- * format, anything else as CSV. `sigma` is the fallback measurement sd when the text gives
- * none (undefined: the text must give it).
+ * format, anything else as CSV, with the columns of `likelihood`'s family. `fallback` gives
+ * a column's value for every observation when the text has none (the form's "sigma when the
+ * data give none"); a column without one must be in the text, unless it has a default.
  *
  * @throws InputError naming the file, row and column (or key) at fault.
  */
-export function parseDataText(text: string, source: string, sigma?: number): HierData {
+export function parseDataText(text: string, source: string, likelihood?: string, fallback: Readonly<Record<string, number>> = {}): HierData {
+  const family = familyOf(likelihood, 'likelihood');
   const trimmed = text.trimStart();
-  if (trimmed === '') throw new InputError(source, 'no data: paste CSV (group,y[,sigma]) or seed JSON, or choose a file');
-  return trimmed.startsWith('{') ? parseSeedJson(text, { source, sigma }) : parseCsv(text, { source, sigma });
+  if (trimmed === '') throw new InputError(source, `no data: paste CSV (${csvHeader(family)}) or seed JSON, or choose a file`);
+  const options: Record<string, number> = {};
+  for (const c of family.columns) if (c.option !== undefined && fallback[c.name] !== undefined) options[c.option] = fallback[c.name];
+  const opts = { source, family, options };
+  return trimmed.startsWith('{') ? parseSeedJson(text, opts) : parseCsv(text, opts);
 }
 
-/** One line describing a data set: groups, observations, and the range of sigma. */
+/** A column's values: `sigma` is HierData's own field, the others are in `columns`. */
+export function columnValues(data: HierData, name: string): Float64Array | undefined {
+  return name === 'sigma' ? data.sigma : data.columns?.[name];
+}
+
+/** One line describing a data set: likelihood, groups, observations, and the range of each column. */
 export function describeData(data: HierData): string {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const s of data.sigma) {
-    lo = Math.min(lo, s);
-    hi = Math.max(hi, s);
-  }
-  const sig = lo === hi ? `sigma = ${lo}` : `sigma in [${lo}, ${hi}]`;
-  return `K = ${data.K} groups, N = ${data.y.length} observations, ${sig}`;
+  const family = familyOf(data.likelihood);
+  const ranges = family.columns.map((c) => {
+    const v = columnValues(data, c.name) ?? new Float64Array(0);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of v) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    return lo === hi ? `${c.name} = ${lo}` : `${c.name} in [${lo}, ${hi}]`;
+  });
+  return [`${family.id} likelihood`, `K = ${data.K} groups`, `N = ${data.y.length} observations`, ...ranges].join(', ');
 }

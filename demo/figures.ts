@@ -4,17 +4,26 @@
  * a sample, and says so), histograms, autocorrelations, posterior predictive intervals and
  * the per-chain E-BFMI. The page's main thread then only draws, so no task there runs long.
  *
+ * The funnels, traces, tau, autocorrelation and E-BFMI are the hierarchy's and the same for
+ * every likelihood family. The data and the predictive check are shown on the family's
+ * outcome scale where it has one (binomial: p), with draws of new observations made by the
+ * family itself (`family.predict`); the exact posterior exists for the normal family only,
+ * and the figures leave it out otherwise.
+ *
  * Every array is chain-major on input (chain * draws + draw), as `sample()` returns them.
  */
 import { autocorrelation } from '../src/diagnostics/acf.ts';
 import type { Summary } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
+import type { Family } from '../src/model/family.ts';
+import { familyOf } from '../src/model/families/index.ts';
 import { thetaOf, type HierModel } from '../src/model/model.ts';
 import type { ModelLayout } from '../src/model/layout.ts';
 import type { ExactPosterior } from '../src/model/posterior.ts';
 import { logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
-import { keyFromSeed, philox4x32, toUnit } from '../src/sampler/rng.ts';
+import { keyFromSeed } from '../src/sampler/rng.ts';
 import type { SampleResult } from '../src/sampler/sample.ts';
+import { counterVariates } from './generate.ts';
 
 /** Most draws per funnel panel (a strided subset of all retained draws; the same draws in every panel). */
 export const MAX_FUNNEL_POINTS = 3000;
@@ -28,6 +37,13 @@ export const ACF_CHAINS = 64;
 export const MAX_ACF_LAG = 60;
 /** Draws used per group for the posterior predictive intervals (strided). */
 export const PPC_DRAWS = 20_000;
+/**
+ * Most new observations drawn for the predictive check in all: with many groups each gets
+ * fewer draws (at least PPC_MIN_DRAWS), so a binomial draw's cost times 1,000 groups stays
+ * within a second or two.
+ */
+export const PPC_BUDGET = 2_000_000;
+export const PPC_MIN_DRAWS = 1000;
 /** Observations drawn per group in the data strip plot and the predictive check (strided beyond). */
 export const MAX_POINTS_PER_GROUP = 200;
 /** Philox stream of the y_rep draws (counter word 3), apart from the sampler's. */
@@ -62,7 +78,7 @@ export interface TauData {
   /** Histogram of the tau draws (density scale), bin edges (bins + 1). */
   readonly edges: Float64Array;
   readonly density: Float64Array;
-  /** Exact posterior density and prior density of tau on a grid of tau. */
+  /** Exact posterior density (empty where the likelihood has none) and prior density of tau on a grid of tau. */
   readonly grid: Float64Array;
   readonly exact: Float64Array;
   readonly prior: Float64Array;
@@ -70,13 +86,19 @@ export interface TauData {
 }
 
 export interface PpcData {
-  /** Per group: the 5, 25, 50, 75, 95% quantiles of y_rep (a new observation of the group). */
+  /** Per group: the 5, 25, 50, 75, 95% quantiles of y_rep (a new observation of the group), on `scale`. */
   readonly q: Float64Array;
-  /** Observed values shown (strided per group), with their group. */
+  /** Observed values shown (strided per group), with their group, on `scale`. */
   readonly obsGroup: Float64Array;
   readonly obsY: Float64Array;
   /** Observations per group. */
   readonly n: Int32Array;
+  /** The axis: `y`, or the family's outcome (`p`, `rate`) of each observation. */
+  readonly scale: string;
+  /** The columns a new observation of group k has, in words (`sigma`, `trials`: each group's median). */
+  readonly columns: string;
+  /** The outcome's posterior per group (the same quantiles), where the family has one: p[k], rate[k]. */
+  readonly outcome?: { readonly name: string; readonly q: Float64Array };
 }
 
 export interface AcfData {
@@ -170,18 +192,24 @@ function binCount(n: number): number {
  * posterior density p(tau | y) = p(s | y) / tau from the quadrature grid in s = log tau, and
  * the prior density.
  */
-export function tauData(result: SampleResult, exact: ExactPosterior, trueTau?: number): TauData {
+export function tauData(result: SampleResult, exact: ExactPosterior | null, trueTau?: number): TauData {
   const tau = result.params.tau;
-  const { grid } = exact;
-  // Upper end: where the exact CDF passes 0.995 (grid weights sum to 1).
-  let acc = 0;
-  let hi = Math.exp(grid.s[grid.s.length - 1]);
-  for (let i = 0; i < grid.s.length; i++) {
-    acc += grid.weight[i];
-    if (acc >= 0.995) {
-      hi = Math.exp(grid.s[i]);
-      break;
+  let hi: number;
+  if (exact) {
+    // Upper end: where the exact CDF passes 0.995 (grid weights sum to 1).
+    const { grid } = exact;
+    let acc = 0;
+    hi = Math.exp(grid.s[grid.s.length - 1]);
+    for (let i = 0; i < grid.s.length; i++) {
+      acc += grid.weight[i];
+      if (acc >= 0.995) {
+        hi = Math.exp(grid.s[i]);
+        break;
+      }
     }
+  } else {
+    // No exact posterior: the draws' 99.5% point.
+    hi = quantileOf(Float64Array.from(tau).sort(), 0.995);
   }
   if (trueTau !== undefined) hi = Math.max(hi, trueTau * 1.1);
   const bins = binCount(tau.length);
@@ -198,12 +226,14 @@ export function tauData(result: SampleResult, exact: ExactPosterior, trueTau?: n
   const gx: number[] = [];
   const gy: number[] = [];
   const gp: number[] = [];
-  for (let i = 0; i < grid.s.length; i++) {
-    const t = Math.exp(grid.s[i]);
+  // The exact posterior's grid in s = log tau, or (without one) 200 points of tau up to hi.
+  const s = exact ? exact.grid.s : Float64Array.from({ length: 200 }, (_, i) => Math.log((hi * (i + 1)) / 200));
+  for (let i = 0; i < s.length; i++) {
+    const t = Math.exp(s[i]);
     if (t > hi) break;
     gx.push(t);
-    gy.push(grid.density[i] / t);
-    gp.push(Math.exp(logTauPriorUnconstrained(prior, grid.s[i]).value - grid.s[i] + logNorm));
+    if (exact) gy.push(exact.grid.density[i] / t);
+    gp.push(Math.exp(logTauPriorUnconstrained(prior, s[i]).value - s[i] + logNorm));
   }
   return { edges, density, grid: Float64Array.from(gx), exact: Float64Array.from(gy), prior: Float64Array.from(gp), trueTau };
 }
@@ -219,22 +249,60 @@ function quantileOf(sorted: Float64Array, p: number): number {
 export const PPC_LEVELS = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
 
 /**
- * Posterior predictive check per group: y_rep ~ Normal(theta_k, sigma_k) for a new
- * observation of group k, theta_k from the draws and sigma_k the group's median measurement
- * sd (all sigma are equal in the study's data), against the observed y of the group.
- * The normals are Philox draws keyed by the run's seed: the same run draws the same check.
+ * Each observation's own estimate on the outcome scale: y itself where theta is the outcome
+ * (no `outcome`: normal), else the family's estimate of theta from that one observation
+ * (`approx`; binomial: the empirical logit with half counts) mapped to the outcome (p =
+ * (y + 1/2)/(trials + 1)). Works for any family from its contract; `(y, column)` takes the
+ * observation's y and its column values by name. Count families' estimates are cached by y
+ * and columns (a predictive check asks for the same few values many times).
+ */
+export function observationOutcome(family: Family): (y: number, column: (name: string) => number) => number {
+  const of = family.outcome?.of;
+  if (!of) return (y) => y;
+  const yOne = new Float64Array(1);
+  const cols = Object.fromEntries(family.columns.map((c) => [c.name, new Float64Array(1)]));
+  const { sigma = new Float64Array(0), ...columns } = cols;
+  const one: HierData = { likelihood: family.id, y: yOne, group: new Int32Array(1), sigma, columns, K: 1, labels: ['0'] };
+  const cache = new Map<string, number>();
+  return (y, column) => {
+    const key = family.yInteger ? [y, ...family.columns.map((c) => column(c.name))].join(',') : '';
+    const hit = family.yInteger ? cache.get(key) : undefined;
+    if (hit !== undefined) return hit;
+    yOne[0] = y;
+    for (const c of family.columns) cols[c.name][0] = column(c.name);
+    const v = of(family.approx(family.reduce(one), 0).estimate);
+    if (family.yInteger && cache.size < 100_000) cache.set(key, v);
+    return v;
+  };
+}
+
+/** A column's values: `sigma` is HierData's own field, the others are in `columns`. */
+function columnOf(data: HierData, name: string): Float64Array {
+  return name === 'sigma' ? data.sigma : data.columns![name];
+}
+
+/**
+ * Posterior predictive check per group: a new observation of group k, y_rep =
+ * family.predict at theta_k from the draws, with each column at the group's median (the
+ * normal family's sigma_k; all sigma are equal in the study's data), against the observed y
+ * of the group; on the outcome scale where the family has one (`observationOutcome`), where
+ * the outcome's posterior (p[k]) is given too. The variates are Philox draws keyed by the
+ * run's seed: the same run draws the same check.
  */
 export function ppcData(result: SampleResult, data: HierData, seed: number): PpcData {
+  const family = familyOf(data.likelihood);
   const K = data.K;
   const n = new Int32Array(K);
   for (let i = 0; i < data.y.length; i++) n[data.group[i]]++;
   const byGroup: number[][] = Array.from({ length: K }, () => []);
   for (let i = 0; i < data.y.length; i++) byGroup[data.group[i]].push(i);
-  const sigmaK = byGroup.map((idx) => {
-    if (idx.length === 0) return 0;
-    const s = Float64Array.from(idx, (i) => data.sigma[i]).sort();
-    return quantileOf(s, 0.5);
-  });
+  const names = family.columns.map((c) => c.name);
+  const values = names.map((c) => columnOf(data, c));
+  // Each group's median of each column (0 for a group without data: it draws nothing real).
+  const medians = byGroup.map((idx) =>
+    values.map((v) => (idx.length === 0 ? 0 : quantileOf(Float64Array.from(idx, (i) => v[i]).sort(), 0.5))),
+  );
+  const toScale = observationOutcome(family);
   const obsGroup: number[] = [];
   const obsY: number[] = [];
   for (let k = 0; k < K; k++) {
@@ -242,25 +310,47 @@ export function ppcData(result: SampleResult, data: HierData, seed: number): Ppc
     const { stride } = strided(idx.length, MAX_POINTS_PER_GROUP);
     for (let j = 0; j < idx.length; j += stride) {
       obsGroup.push(k);
-      obsY.push(data.y[idx[j]]);
+      obsY.push(toScale(data.y[idx[j]], (c) => values[names.indexOf(c)][idx[j]]));
     }
   }
-  const key = keyFromSeed(seed);
+  // One observation, its columns set per group, for family.predict.
+  const cols = Object.fromEntries(names.map((c) => [c, new Float64Array(1)]));
+  const { sigma = new Float64Array(0), ...columns } = cols;
+  const one: HierData = { likelihood: family.id, y: new Float64Array(1), group: new Int32Array(1), sigma, columns, K: 1, labels: ['0'] };
+  // Draw j of group k: blocks (k, j, b, PPC_STREAM).
+  const rng = counterVariates(keyFromSeed(seed), 0, PPC_STREAM, 2);
   const total = result.params.mu.length;
-  const { stride, count } = strided(total, PPC_DRAWS);
-  const q = new Float64Array(K * PPC_LEVELS.length);
+  const { stride, count } = strided(total, Math.min(PPC_DRAWS, Math.max(PPC_MIN_DRAWS, Math.floor(PPC_BUDGET / K))));
+  const L = PPC_LEVELS.length;
+  const q = new Float64Array(K * L);
+  const oq = family.outcome ? new Float64Array(K * L) : undefined;
   const rep = new Float64Array(count);
+  const out = new Float64Array(count);
   for (let k = 0; k < K; k++) {
-    const th = result.params[result.paramNames[3 + k]];
+    const th = result.params[`theta[${data.labels[k]}]`];
+    names.forEach((c, m) => (cols[c][0] = medians[k][m]));
+    const column = (c: string) => cols[c][0];
     for (let j = 0, i = 0; i < total; i += stride, j++) {
-      const w = philox4x32([k, j, 0, PPC_STREAM], key);
-      const normal = Math.sqrt(-2 * Math.log(toUnit(w[0]))) * Math.cos(2 * Math.PI * toUnit(w[1]));
-      rep[j] = th[i] + sigmaK[k] * normal;
+      rep[j] = toScale(family.predict(one, 0, th[i], rng.start(k, j)), column);
+      if (oq) out[j] = family.outcome!.of(th[i]);
     }
     rep.sort();
-    PPC_LEVELS.forEach((p, l) => (q[k * PPC_LEVELS.length + l] = quantileOf(rep, p)));
+    // A group without data has no columns to draw at; on an outcome scale its new observation is left out (NaN).
+    PPC_LEVELS.forEach((p, l) => (q[k * L + l] = n[k] === 0 && family.outcome ? NaN : quantileOf(rep, p)));
+    if (oq) {
+      out.sort();
+      PPC_LEVELS.forEach((p, l) => (oq[k * L + l] = quantileOf(out, p)));
+    }
   }
-  return { q, obsGroup: Float64Array.from(obsGroup), obsY: Float64Array.from(obsY), n };
+  return {
+    q,
+    obsGroup: Float64Array.from(obsGroup),
+    obsY: Float64Array.from(obsY),
+    n,
+    scale: family.outcome?.name ?? 'y',
+    columns: names.join(', '),
+    ...(oq && { outcome: { name: family.outcome!.name, q: oq } }),
+  };
 }
 
 /** Autocorrelation of mu and tau averaged over the first ACF_CHAINS chains, lags 0..MAX_ACF_LAG. */
@@ -284,7 +374,7 @@ export function acfData(result: SampleResult): AcfData {
 }
 
 /** Every figure of a run, for the page. */
-export function runFigures(result: SampleResult, summary: Summary, exact: ExactPosterior, data: HierData, seed: number, trueTau?: number): RunFigures {
+export function runFigures(result: SampleResult, summary: Summary, exact: ExactPosterior | null, data: HierData, seed: number, trueTau?: number): RunFigures {
   return {
     labels: result.model.stats.labels,
     c: Float64Array.from(result.model.c),

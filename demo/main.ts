@@ -10,7 +10,7 @@
 import type { Progress } from '../src/sampler/sample.ts';
 import { compareKinds, initControls, readRequest, currentSettings } from './controls.ts';
 import { appendCompareFunnels, clearCompare, drawCompareSummary, drawOverlay, type ComparedRun } from './compare_view.ts';
-import { seedData, type DataChoice } from './data_source.ts';
+import type { DataChoice } from './data_source.ts';
 import { byId } from './dom.ts';
 import { rankRows } from '../src/compare/compare.ts';
 import { AdaptationPlots, chartElements, chartPng, nextTask, unmountWithin, type AdaptationTrace } from './plots.ts';
@@ -37,7 +37,7 @@ const LONG_TASK_LIMIT_MS = 200;
 type PageState = 'loading' | 'idle' | 'running' | 'done' | 'stopped' | 'error';
 
 export interface FunnelWebHook {
-  /** GPU kernel vs float64 reference on `points` random points of the weak data set. */
+  /** Every likelihood family's GPU kernel vs the float64 reference on `points` random points each. */
   selfTest(points?: number): Promise<SelfTestResult>;
   state(): PageState;
   /** Redraws of the live adaptation plots since the page loaded. */
@@ -324,13 +324,11 @@ async function drawSelectedOverlay(runs: ComparedRun[]): Promise<void> {
 
 async function onSelfTest(): Promise<void> {
   showError(null);
-  progressLine('GPU self-test: 256 random points, weak data, centered and non-centered…');
+  progressLine('GPU self-test: every likelihood\'s kernel at 256 random points, centered and non-centered…');
   try {
-    const r = await selfTest(seedData('weak'));
-    progressLine(
-      `GPU self-test ${r.passed ? 'passed' : 'FAILED'}: max scaled error ${r.maxRelError.toExponential(2)} ` +
-        `(tolerance ${r.tolerance.toExponential(2)}) on ${r.adapter}`,
-    );
+    const r = await selfTest();
+    const each = r.families.map((f) => `${f.family} ${f.maxRelError.toExponential(2)}${f.passed ? '' : ' FAILED'}`).join(', ');
+    progressLine(`GPU self-test ${r.passed ? 'passed' : 'FAILED'}: max scaled error ${each} (tolerance ${r.tolerance.toExponential(2)}) on ${r.adapter}`);
   } catch (err) {
     progressLine('GPU self-test failed.');
     showError((err as Error).message);
@@ -426,7 +424,7 @@ function watchLongTasks(): void {
 }
 
 window.funnelweb = {
-  selfTest: (points?: number) => selfTest(seedData('weak'), points),
+  selfTest: (points?: number) => selfTest(points),
   state: () => state,
   liveUpdates: () => liveUpdates,
   longestTask: () => longestInRuns,

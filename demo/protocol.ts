@@ -31,7 +31,9 @@ export interface RunRequest {
 export interface RunDone {
   readonly report: RunReport;
   readonly summary: Summary;
-  readonly exact: ExactPosterior;
+  /** The exact posterior (quadrature), or null where the likelihood has none (`noExact` says why). */
+  readonly exact: ExactPosterior | null;
+  readonly noExact?: string;
   readonly figures: RunFigures;
   readonly row: CompareRow;
   readonly paramNames: readonly string[];

@@ -10,7 +10,9 @@ import { EBFMI_THRESHOLD } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
 import { groupStats } from '../src/model/suffstats.ts';
 import { SAMPLING_SYNC_INTERVAL } from '../src/sampler/sample.ts';
-import { coordinateName, MAX_POINTS_PER_GROUP, PPC_LEVELS, type FunnelData, type RunFigures } from './figures.ts';
+import { familyOf } from '../src/model/families/index.ts';
+import { coordinateName, MAX_POINTS_PER_GROUP, observationOutcome, PPC_LEVELS, type FunnelData, type RunFigures } from './figures.ts';
+import { columnValues } from './data_source.ts';
 import type uPlot from 'uplot';
 import {
   barChart,
@@ -123,9 +125,20 @@ export async function drawFunnels(box: HTMLElement, f: FunnelData, labels: reado
   }
 }
 
-/** The data strip plot: every observation by group (jittered), and each group's ybar_k ± 2 se_k. */
+/**
+ * The data strip plot: every observation by group (jittered), and each group's estimate ±
+ * 2 se from its own data (the normal family: the precision-weighted mean ybar_k ± 2 se_k).
+ * On the family's outcome scale where it has one (binomial: each observation's (y + 1/2) /
+ * (trials + 1), and inv_logit of the group's empirical logit ± 2 se).
+ */
 export function drawDataStrip(el: HTMLElement, data: HierData): void {
   const K = data.K;
+  const family = familyOf(data.likelihood);
+  const of = family.outcome?.of ?? ((t: number) => t);
+  const scale = family.outcome?.name ?? 'y';
+  const toScale = observationOutcome(family);
+  const cols = family.columns.map((c) => c.name);
+  const values = cols.map((c) => columnValues(data, c)!);
   const stats = groupStats(data);
   const byGroup = new Int32Array(K);
   const xs: number[] = [];
@@ -136,25 +149,27 @@ export function drawDataStrip(el: HTMLElement, data: HierData): void {
     const stride = Math.max(1, Math.ceil(counts[k] / MAX_POINTS_PER_GROUP));
     if (byGroup[k]++ % stride !== 0) continue;
     xs.push(k + jitter(xs.length, 0.22));
-    ys.push(data.y[i]);
+    ys.push(toScale(data.y[i], (c) => values[cols.indexOf(c)][i]));
   }
-  const lo = Float64Array.from({ length: K }, (_, k) => (counts[k] ? stats.ybar[k] - 2 * stats.se[k] : NaN));
-  const hi = Float64Array.from({ length: K }, (_, k) => (counts[k] ? stats.ybar[k] + 2 * stats.se[k] : NaN));
+  const mid = Float64Array.from({ length: K }, (_, k) => (counts[k] ? of(stats.ybar[k]) : NaN));
+  const lo = Float64Array.from({ length: K }, (_, k) => (counts[k] ? of(stats.ybar[k] - 2 * stats.se[k]) : NaN));
+  const hi = Float64Array.from({ length: K }, (_, k) => (counts[k] ? of(stats.ybar[k] + 2 * stats.se[k]) : NaN));
   const yr = rangeOf([ys, lo, hi], 0.06);
   const thinned = xs.length < data.y.length ? ` (up to ${MAX_POINTS_PER_GROUP} shown per group)` : '';
   const splits = labelSplits(K);
+  const groupMark = family.outcome ? `the group's ${scale} ± 2 se (on the ${family.link} scale)` : 'ybar_k ± 2 se_k (precision-weighted mean)';
   canvasChart(el, {
-    title: `Data: ${n0(data.y.length)} observations in ${K} groups${thinned}; black: ybar_k ± 2 se_k`,
+    title: `Data: ${n0(data.y.length)} observations in ${K} groups${thinned}; black: ${family.outcome ? `each group's ${scale} ± 2 se` : 'ybar_k ± 2 se_k'}`,
     xLabel: 'group (observations)',
-    yLabel: 'y',
+    yLabel: family.outcome ? `${scale} (${family.outcome.help})` : 'y',
     xRange: [-0.5, K - 0.5],
     yRange: yr,
     height: 230,
     xSplits: splits,
     xValues: splits.map((k) => `${data.labels[k]} (${counts[k]})`),
     legend: [
-      { label: 'observation', color: PALETTE[0] },
-      { label: 'ybar_k ± 2 se_k (precision-weighted mean)', color: EXACT_COLOR },
+      { label: family.outcome ? `observation's ${scale}` : 'observation', color: PALETTE[0] },
+      { label: groupMark, color: EXACT_COLOR },
     ],
     draw: (u) => {
       drawDots(u, { label: 'y', x: xs, y: ys, color: 'rgba(0, 114, 178, 0.55)', radius: 2.2 });
@@ -171,7 +186,7 @@ export function drawDataStrip(el: HTMLElement, data: HierData): void {
         ctx.lineTo(x, p.y(hi[k]));
         ctx.stroke();
         ctx.beginPath();
-        ctx.arc(x, p.y(stats.ybar[k]), 3 * p.dpr, 0, 2 * Math.PI);
+        ctx.arc(x, p.y(mid[k]), 3 * p.dpr, 0, 2 * Math.PI);
         ctx.fill();
       }
     },
@@ -199,14 +214,15 @@ function drawTau(el: HTMLElement, f: RunFigures): void {
   let top = 0;
   for (const a of [t.density, t.exact, t.prior]) for (const v of a) if (Number.isFinite(v)) top = Math.max(top, v);
   const hi = t.edges[t.edges.length - 1];
+  const hasExact = t.exact.length > 0;
   const legend = [
     { label: 'draws (histogram)', color: PALETTE[0] },
-    { label: 'exact posterior', color: EXACT_COLOR },
+    ...(hasExact ? [{ label: 'exact posterior', color: EXACT_COLOR }] : []),
     { label: 'prior', color: PRIOR_COLOR },
     ...(t.trueTau !== undefined ? [{ label: `true tau = ${t.trueTau}`, color: TRUTH_COLOR }] : []),
   ];
   canvasChart(el, {
-    title: 'tau: posterior draws vs exact posterior (quadrature) and prior',
+    title: hasExact ? 'tau: posterior draws vs exact posterior (quadrature) and prior' : 'tau: posterior draws and prior (no exact posterior for this likelihood)',
     xLabel: 'tau',
     yLabel: 'density',
     xRange: [0, hi],
@@ -242,49 +258,60 @@ function drawTau(el: HTMLElement, f: RunFigures): void {
         ctx.setLineDash([]);
       };
       curve(t.prior, PRIOR_COLOR, [6, 4]);
-      curve(t.exact, EXACT_COLOR, []);
+      if (hasExact) curve(t.exact, EXACT_COLOR, []);
       if (t.trueTau !== undefined) vline(u, t.trueTau, TRUTH_COLOR, [3, 3]);
     },
   });
 }
 
-/** Posterior predictive check: y_rep's 50% and 90% intervals per group, with the observations. */
+/**
+ * Posterior predictive check: y_rep's 50% and 90% intervals per group, with the
+ * observations; on the outcome scale where the family has one, beside the outcome's
+ * posterior (p[k]: 50% and 90% intervals, median).
+ */
 function drawPpc(el: HTMLElement, f: RunFigures): void {
-  const { q, obsGroup, obsY } = f.ppc;
+  const { q, obsGroup, obsY, scale, columns, outcome } = f.ppc;
   const L = PPC_LEVELS.length;
   const K = f.labels.length;
   const splits = labelSplits(K);
   const xs = Float64Array.from(obsGroup, (g, i) => g + 0.18 + jitter(i, 0.1));
+  const OUTCOME_COLOR = PALETTE[2];
   canvasChart(el, {
-    title: 'Posterior predictive check: a new observation of each group',
+    title: outcome
+      ? `Posterior predictive check: ${scale} of a new observation of each group (at its median ${columns}), and ${outcome.name}[k]`
+      : 'Posterior predictive check: a new observation of each group',
     xLabel: 'group',
-    yLabel: 'y',
+    yLabel: scale,
     xRange: [-0.5, K - 0.5],
-    yRange: rangeOf([q, obsY], 0.05),
+    yRange: rangeOf(outcome ? [q, obsY, outcome.q] : [q, obsY], 0.05),
     height: 260,
     xSplits: splits,
     xValues: splits.map((k) => f.labels[k]),
     legend: [
-      { label: 'y_rep 50% and 90% intervals, median', color: PALETTE[1] },
-      { label: `observed y (≤ ${MAX_POINTS_PER_GROUP} per group)`, color: PALETTE[0] },
+      { label: `${outcome ? `new observation's ${scale}` : 'y_rep'} 50% and 90% intervals, median`, color: PALETTE[1] },
+      ...(outcome ? [{ label: `${outcome.name}[k] posterior 50% and 90% intervals, median`, color: OUTCOME_COLOR }] : []),
+      { label: `observed ${outcome ? scale : 'y'} (≤ ${MAX_POINTS_PER_GROUP} per group)`, color: PALETTE[0] },
     ],
     draw: (u) => {
       const p = pos(u);
       const ctx = u.ctx;
       const w = Math.max(3, Math.min(14, (p.x(1) - p.x(0)) * 0.25));
-      for (let k = 0; k < K; k++) {
-        const x = p.x(k - 0.12);
-        const at = (l: number) => p.y(q[k * L + l]);
-        ctx.strokeStyle = PALETTE[1];
+      const interval = (values: Float64Array, k: number, x: number, color: string, fill: string, median: string) => {
+        const at = (l: number) => p.y(values[k * L + l]);
+        ctx.strokeStyle = color;
         ctx.lineWidth = 2 * p.dpr;
         ctx.beginPath();
         ctx.moveTo(x, at(0));
         ctx.lineTo(x, at(4));
         ctx.stroke();
-        ctx.fillStyle = 'rgba(230, 159, 0, 0.55)';
+        ctx.fillStyle = fill;
         ctx.fillRect(x - w / 2, at(3), w, at(1) - at(3));
-        ctx.fillStyle = '#7a4f00';
+        ctx.fillStyle = median;
         ctx.fillRect(x - w / 2, at(2) - p.dpr, w, 2 * p.dpr);
+      };
+      for (let k = 0; k < K; k++) {
+        interval(q, k, p.x(k - 0.12), PALETTE[1], 'rgba(230, 159, 0, 0.55)', '#7a4f00');
+        if (outcome) interval(outcome.q, k, p.x(k - 0.32), OUTCOME_COLOR, 'rgba(0, 158, 115, 0.45)', '#00563f');
       }
       drawDots(u, { label: 'y', x: xs, y: obsY, color: 'rgba(0, 114, 178, 0.6)', radius: 2 });
     },
@@ -388,6 +415,9 @@ export async function drawRun(run: RunDone, byId: (id: string) => HTMLElement): 
   drawTau(byId('plot-tau'), f);
   await nextTask();
   drawPpc(byId('plot-ppc'), f);
+  byId('ppc-note').textContent = f.ppc.outcome
+    ? `on the outcome scale ${f.ppc.scale}: new observations drawn by the likelihood; an observation's ${f.ppc.scale} is its own estimate`
+    : '';
   await nextTask();
   drawAcf(byId('plot-acf'), f);
   await nextTask();

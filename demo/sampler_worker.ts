@@ -6,7 +6,7 @@
  */
 import { summarize, type Summary } from '../src/diagnostics/index.ts';
 import { drawsCsvChunks } from '../src/io/draws_csv_write.ts';
-import { exactPosterior } from '../src/model/posterior.ts';
+import { exactPosterior, type ExactPosterior } from '../src/model/posterior.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { sample, SAMPLING_SYNC_INTERVAL, type SampleResult } from '../src/sampler/sample.ts';
 import { figureBuffers, MAX_FUNNEL_POINTS, runFigures } from './figures.ts';
@@ -33,6 +33,16 @@ function liveChains(request: RunRequest): number {
   const snapshots = Math.max(1, Math.ceil(request.draws / SAMPLING_SYNC_INTERVAL));
   return Math.min(request.chains, Math.max(8, Math.ceil(MAX_FUNNEL_POINTS / snapshots)));
 }
+/** The exact posterior of the request's data, or why there is none (RangeError: a likelihood without one). */
+function exactOf(request: RunRequest, priors: Parameters<typeof exactPosterior>[1]): { exact: ExactPosterior | null; noExact?: string } {
+  try {
+    return { exact: exactPosterior(request.data, priors) };
+  } catch (err) {
+    if (err instanceof RangeError) return { exact: null, noExact: err.message };
+    throw err;
+  }
+}
+
 /** The finished run, for exports. */
 let finished: { request: RunRequest; result: SampleResult; summary: Summary; reportJson: string } | null = null;
 
@@ -63,15 +73,15 @@ async function run(request: RunRequest): Promise<void> {
       acceptProb: records.acceptProb,
     });
     const { report } = reportRun(result, request.seed, summary);
-    const exact = exactPosterior(request.data, result.model.priors);
+    const { exact, noExact } = exactOf(request, result.model.priors);
     const figures = runFigures(result, summary, exact, request.data, request.seed, request.truth?.tau);
-    const row = compareRow(request.parameterization, report, exact, divergenceLogTauMedian(records.divergentPositions, result.model.dim, result.model.layout.global('log_tau')));
+    const row = compareRow(request.parameterization, report, exact ?? undefined, divergenceLogTauMedian(records.divergentPositions, result.model.dim, result.model.layout.global('log_tau')));
     const h = result.adaptation;
     const adaptation = { stepSize: h.stepSize.slice(), trajectoryLength: h.trajectoryLength.slice(), divergences: h.divergences.slice() };
     const summarySeconds = (performance.now() - t0) / 1000;
     finished = { request, result, summary, reportJson: JSON.stringify(report, null, 2) + '\n' };
     scope.postMessage(
-      { type: 'done', report, summary, exact, figures, row, paramNames: result.paramNames, adaptation, requestedDraws: result.requestedDraws, summarySeconds },
+      { type: 'done', report, summary, exact, ...(noExact !== undefined && { noExact }), figures, row, paramNames: result.paramNames, adaptation, requestedDraws: result.requestedDraws, summarySeconds },
       [...figureBuffers(figures), adaptation.stepSize.buffer, adaptation.trajectoryLength.buffer, adaptation.divergences.buffer],
     );
   } catch (err) {

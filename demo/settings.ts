@@ -1,7 +1,13 @@
 /**
  * The page's settings as URL query parameters: data choice (or the generator's parameters,
- * or short pasted data), parameterizations, compare set and sampler options. A link holds
- * the whole experiment; `history.replaceState` keeps the current settings across reloads.
+ * or short pasted data), likelihood, parameterizations, compare set and sampler options. A
+ * link holds the whole experiment; `history.replaceState` keeps the current settings across
+ * reloads.
+ *
+ * The likelihood family's columns have keys of their own, made from the column's name, so a
+ * new family's columns travel without an edit here: the generator's value of column `c` is
+ * `g<c>` (`gsigma`, `gtrials`), the pasted data's fallback value of `c` is `<c>` (`sigma`).
+ * Both are the keys that links made before families existed use for sigma.
  */
 
 /** The parameterizations the page offers (`auto` where the library has it). */
@@ -11,14 +17,17 @@ export type ParamKind = (typeof PARAM_KINDS)[number];
 /** Every setting, as the form's text. */
 export interface Settings {
   data: string;
+  likelihood: string;
   genK: string;
   genN: string;
-  genSigma: string;
   genMu: string;
   genTau: string;
   genSeed: string;
+  /** The generator's value of each of the family's columns, by column name. */
+  genColumns: Record<string, string>;
   text: string;
-  sigma: string;
+  /** The value of each column the pasted data may leave out (empty: none), by column name. */
+  fallback: Record<string, string>;
   param: string;
   mixed: string;
   partial: string;
@@ -30,6 +39,9 @@ export interface Settings {
   backend: string;
 }
 
+/** The settings with one text value each (the columns' maps apart). */
+type Scalar = Exclude<keyof Settings, 'genColumns' | 'fallback'>;
+
 /**
  * Longest pasted data kept in the URL (characters). Browsers take URLs of tens of
  * kilobytes, but links get cut by mail clients and chat; longer data stay on the page only
@@ -38,16 +50,15 @@ export interface Settings {
 export const MAX_URL_TEXT = 2000;
 
 /** URL keys: short, stable names (changing one breaks old links). */
-const KEYS: Record<keyof Settings, string> = {
+const KEYS: Record<Scalar, string> = {
   data: 'data',
+  likelihood: 'lik',
   genK: 'K',
   genN: 'n',
-  genSigma: 'gsigma',
   genMu: 'gmu',
   genTau: 'gtau',
   genSeed: 'gseed',
   text: 'text',
-  sigma: 'sigma',
   param: 'param',
   mixed: 'mixed',
   partial: 'partial',
@@ -59,30 +70,48 @@ const KEYS: Record<keyof Settings, string> = {
   backend: 'backend',
 };
 
+/** The URL key of the generator's value of column `name`. */
+const genKey = (name: string) => `g${name}`;
+
 /** Which settings matter for which data source (the others stay out of the URL). */
-const GENERATOR_KEYS: readonly (keyof Settings)[] = ['genK', 'genN', 'genSigma', 'genMu', 'genTau', 'genSeed'];
-const CUSTOM_KEYS: readonly (keyof Settings)[] = ['text', 'sigma'];
+const GENERATOR_KEYS: readonly Scalar[] = ['genK', 'genN', 'genMu', 'genTau', 'genSeed'];
+const CUSTOM_KEYS: readonly Scalar[] = ['text'];
+/** Sources whose likelihood the form chooses (the bundled sets fix theirs). */
+const CHOSEN_LIKELIHOOD = ['generated', 'custom'];
 
 /** The query string of `s` (without '?'). */
 export function encodeSettings(s: Settings): string {
   const q = new URLSearchParams();
-  for (const key of Object.keys(KEYS) as (keyof Settings)[]) {
+  for (const key of Object.keys(KEYS) as Scalar[]) {
     if (GENERATOR_KEYS.includes(key) && s.data !== 'generated') continue;
     if (CUSTOM_KEYS.includes(key) && s.data !== 'custom') continue;
+    if (key === 'likelihood' && !CHOSEN_LIKELIHOOD.includes(s.data)) continue;
     if (key === 'text' && s.text.length > MAX_URL_TEXT) continue;
     if (key === 'partial' && s.partial === '') continue;
     q.set(KEYS[key], s[key]);
+    if (key === 'genSeed') for (const [name, v] of Object.entries(s.genColumns)) q.set(genKey(name), v);
+    if (key === 'text') for (const [name, v] of Object.entries(s.fallback)) if (v !== '') q.set(name, v);
   }
   return q.toString();
 }
 
-/** The settings a query string names (absent keys are left out). */
+/**
+ * The settings a query string names (absent keys are left out). A key that is no setting's
+ * is a column's: `g<c>` the generator's value of column c, any other the pasted data's
+ * fallback value (the form reads only its family's columns).
+ */
 export function decodeSettings(search: string): Partial<Settings> {
   const q = new URLSearchParams(search);
   const out: Partial<Settings> = {};
-  for (const key of Object.keys(KEYS) as (keyof Settings)[]) {
+  const known = new Set(Object.values(KEYS));
+  for (const key of Object.keys(KEYS) as Scalar[]) {
     const v = q.get(KEYS[key]);
     if (v !== null) out[key] = v;
+  }
+  for (const [k, v] of q) {
+    if (known.has(k) || k === '') continue;
+    if (k.startsWith('g') && k.length > 1) (out.genColumns ??= {})[k.slice(1)] = v;
+    else (out.fallback ??= {})[k] = v;
   }
   return out;
 }

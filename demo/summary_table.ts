@@ -106,13 +106,17 @@ export function renderSummaryTable(target: HTMLElement, run: RunDone): void {
   for (const name of run.paramNames) {
     const p = summary.params[name];
     if (!p) continue;
-    const ex = exactFor(name, exact);
+    const ex = exact ? exactFor(name, exact) : undefined;
     const z = ex ? (p.mean - ex.mean) / p.mcse_mean : NaN;
     const tr = el('tr');
     tr.append(el('th', name));
     for (const v of [p.mean, p.sd, p.q5, p.q50, p.q95]) tr.append(el('td', fmt(v)));
-    for (const v of ex ? [ex.mean, ex.sd] : [NaN, NaN]) tr.append(el('td', fmt(v), 'exact'));
-    tr.append(el('td', fmt(z, 2), Math.abs(z) > BIAS_Z_THRESHOLD ? 'bad' : undefined));
+    for (const v of ex ? [ex.mean, ex.sd] : [NaN, NaN]) {
+      const td = el('td', ex ? fmt(v) : '', 'exact');
+      if (!exact) td.title = run.noExact ?? 'no exact posterior';
+      tr.append(td);
+    }
+    tr.append(el('td', exact ? fmt(z, 2) : '', Math.abs(z) > BIAS_Z_THRESHOLD ? 'bad' : undefined));
     tr.append(el('td', fmt(p.ess_bulk, 4)), el('td', fmt(p.ess_tail, 4)));
     tr.append(el('td', fmt(p.rhat, 4), p.rhat > RHAT_THRESHOLD ? 'bad' : undefined));
     tr.append(el('td', fmt((p.ess_bulk * scale) / secs, 4)));
@@ -120,6 +124,9 @@ export function renderSummaryTable(target: HTMLElement, run: RunDone): void {
     body.append(tr);
   }
   table.append(body);
-  const note = el('p', `z = (mean − exact mean) / MCSE: |z| > ${BIAS_Z_THRESHOLD} (red) means the draws disagree with the exact posterior; R-hat above ${RHAT_THRESHOLD} is red too. Hover a row for any estimate's caveats.`, 'note');
+  const exactNote = exact
+    ? `z = (mean − exact mean) / MCSE: |z| > ${BIAS_Z_THRESHOLD} (red) means the draws disagree with the exact posterior; R-hat above ${RHAT_THRESHOLD} is red too.`
+    : `The exact columns are empty: ${run.noExact ?? 'no exact posterior'} (quadrature exists for the normal likelihood only). R-hat above ${RHAT_THRESHOLD} is red.`;
+  const note = el('p', `${exactNote} Hover a row for any estimate's caveats.`, 'note');
   target.replaceChildren(table, note);
 }
