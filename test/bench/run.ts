@@ -21,13 +21,19 @@
  *     --scaling-chains / --scaling-groups pick the grid,
  *     --wide-kernel registers|stream and --threads-per-chain N the wide kernel.
  *
+ *  9. families (`--only families` for this alone; not in the default set: about 2 minutes
+ *     on SwiftShader): per-group gradient throughput of every registered likelihood family
+ *     against the normal family's, K = 9 and 1,000 (--scaling-groups), 1,024 and 4,096
+ *     chains (--scaling-chains), each (K, chains) one process with every family's backend,
+ *     best of --families-rounds (3) interleaved rounds (test/bench/families.ts).
+ *
  *  8. (only when asked: --only auto) learned centeredness (`--param auto`, `auto-binary`)
  *     beside the fixed forms on the seed data and on wide unbalanced data (AUTO_CASES;
  *     `--cases` picks a subset, `--auto-chains N` the chains of the wide sets, default
  *     4,096). Its ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares
  *     the forms apart from the machine's speed; a partial c costs the kernel more per gradient.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,scaling[,defaults,auto], --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,scaling[,defaults,auto,families], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -39,6 +45,7 @@ import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type Ca
 import { benchDefaults } from './defaults.ts';
 import { STAN_CASES, afterSampling, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 import { benchCompile, benchScaling } from './scaling.ts';
+import { benchFamilies } from './families.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +61,7 @@ const { values } = parseArgs({
     'scaling-groups': { type: 'string' },
     'wide-kernel': { type: 'string' },
     'threads-per-chain': { type: 'string' },
+    'families-rounds': { type: 'string' },
   },
 });
 /** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
@@ -190,6 +198,22 @@ if (only.has('scaling')) {
   if (sq && !values['scaling-groups']) await benchScaling({ ...common, chains: [4096], groups: [10000], iterations: 1 });
   console.log('\n   Compile time against K');
   await benchCompile([1, 9, 16, 17, 64, 100, 128, 129, 500, 1000, 2000, 10000], 300);
+  console.log();
+}
+
+if (only.has('families')) {
+  console.log('9. Likelihood families: per-group gradient throughput against the normal family (each K x chains a fresh process)');
+  gpu?.device.destroy();
+  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
+  await benchFamilies({
+    groups: list(values['scaling-groups'], [9, 1000]),
+    chains: list(values['scaling-chains'], [1024, 4096]),
+    steps: 20,
+    iterations: 3,
+    rounds: Number(values['families-rounds'] ?? (quick ? 2 : 3)),
+    timeout: 300,
+    wideKernel: values['wide-kernel'],
+  });
   console.log();
 }
 

@@ -10,7 +10,12 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 /** Chains x (groups + 8) per timed cell at least (transitions are added up to 100). */
-const WORK_PER_CELL = 4e6;
+export const WORK_PER_CELL = 4e6;
+
+/** Timed transitions of a cell: at least `min`, enough that small cells do not time dispatch latency alone. */
+export function cellIterations(K: number, chains: number, min: number): number {
+  return Math.min(100, Math.max(min, Math.ceil(WORK_PER_CELL / (chains * (K + 8)))));
+}
 
 export interface ScalingOptions {
   readonly chains: readonly number[];
@@ -25,7 +30,8 @@ export interface ScalingOptions {
   readonly threadsPerChain?: number;
 }
 
-async function child(script: string, args: string[], timeout: number): Promise<Record<string, unknown>> {
+/** Runs a probe script of this folder in a fresh process and returns its last JSON line (or `{error}`). */
+export async function child(script: string, args: string[], timeout: number): Promise<Record<string, unknown>> {
   const path = new URL(script, import.meta.url).pathname;
   try {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', path, ...args], { timeout: timeout * 1000, env: process.env, maxBuffer: 1 << 20 });
@@ -36,7 +42,7 @@ async function child(script: string, args: string[], timeout: number): Promise<R
   }
 }
 
-const f = (x: unknown, d: number) => (typeof x === 'number' ? x.toFixed(d) : '-');
+export const f = (x: unknown, d: number) => (typeof x === 'number' ? x.toFixed(d) : '-');
 
 export async function benchScaling(o: ScalingOptions): Promise<void> {
   console.log(`   L = ${o.steps}, at least ${o.iterations} timed transitions per cell, synthetic noncentered data (test/bench/synthetic.ts)`);
@@ -45,8 +51,7 @@ export async function benchScaling(o: ScalingOptions): Promise<void> {
   const perGroup = new Map<string, number>();
   for (const K of o.groups) {
     for (const chains of o.chains) {
-      // Enough transitions that small cells are not timing dispatch latency alone.
-      const iterations = Math.min(100, Math.max(o.iterations, Math.ceil(WORK_PER_CELL / (chains * (K + 8)))));
+      const iterations = cellIterations(K, chains, o.iterations);
       const args = [String(K), String(chains), String(o.steps), String(iterations), o.wideKernel ?? '', o.threadsPerChain ? String(o.threadsPerChain) : ''];
       const r = await child('./scaling_probe.ts', args, o.timeout);
       if (r.error) {
