@@ -21,8 +21,8 @@
  *     --scaling-chains / --scaling-groups pick the grid,
  *     --wide-kernel registers|stream and --threads-per-chain N the wide kernel.
  *
- *  9. families (`--only families` for this alone; not in the default set: about 2 minutes
- *     on SwiftShader): per-group gradient throughput of every registered likelihood family
+ *  9. families (`--only families` for this alone; not in the default set: 4.7 minutes
+ *     on the 2-core SwiftShader machine, busy): per-group gradient throughput of every registered likelihood family
  *     against the normal family's, K = 9 and 1,000 (--scaling-groups), 1,024 and 4,096
  *     chains (--scaling-chains), each (K, chains) one process with every family's backend,
  *     best of --families-rounds (3) interleaved rounds (test/bench/families.ts).
