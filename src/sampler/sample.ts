@@ -95,7 +95,7 @@ export interface SampleOptions {
   readonly adaptMetric?: boolean;
   /**
    * The WebGPU backend's wide-model kernel (more than 16 groups): 'registers' or 'stream'
-   * (default: 'stream' on software adapters, 'registers' on GPUs; see gpu_backend.ts).
+   * (default: 'stream' on software adapters, 'registers' on GPUs; see gpu/kernels.ts).
    */
   readonly wideKernel?: 'registers' | 'stream';
   /** Chains grouped into this many superchains sharing a start (nested R-hat). */
