@@ -55,8 +55,35 @@ export function wgslStructs(modules: readonly ShaderModule[], consts: Readonly<R
   });
 }
 
+/**
+ * The module-scope declarations a struct's layout can depend on (structs, consts, aliases),
+ * without the functions: wgsl_reflect parses whole function bodies too, which cost about
+ * 0.2 s of each process's start-up (the transition and adaptation sources, SwiftShader
+ * machine) and change no layout.
+ */
+function layoutDeclarations(code: string): string {
+  const out: string[] = [];
+  const lines = code.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^struct\s/.test(line)) {
+      // A struct ends at its closing brace in the first column (as every shader writes it).
+      let j = i;
+      while (j < lines.length && !/^\}/.test(lines[j])) j++;
+      out.push(...lines.slice(i, j + 1));
+      i = j;
+    } else if (/^(const|alias)\s/.test(line)) {
+      let j = i;
+      while (j < lines.length && !/;\s*(\/\/.*)?$/.test(lines[j])) j++;
+      out.push(...lines.slice(i, j + 1));
+      i = j;
+    }
+  }
+  return out.join('\n');
+}
+
 function describe(code: string): WgslStructs {
-  const defs = makeShaderDataDefinitions(code);
+  const defs = makeShaderDataDefinitions(layoutDeclarations(code));
   const struct = (name: string): StructDefinition => {
     const s = defs.structs[name];
     if (!s) throw new Error(`the WGSL declares no struct ${name}`);
