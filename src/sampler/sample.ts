@@ -8,7 +8,8 @@ import { DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
 import { DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
 import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
 import { MAX_AUTO_WARMUP, type WarmupCheck } from '../adaptation/warmup_stop.ts';
-import { initialPositions, keyFromSeed } from './rng.ts';
+import { keyFromSeed } from './rng.ts';
+import { startingPositions } from './init.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { constrainDraws, namedConstrained } from './constrain.ts';
 import { truncateDraws, type AdaptationHistory, type Backend, type DeviceFault, type RecordedDraws, type SamplingTotals } from './backend.ts';
@@ -386,7 +387,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     if (f) throw new RunError(faultMessage(f, where()));
   };
   try {
-    await backend.init(initialPositions(keyFromSeed(seed), chains, data.K, superchains));
+    await backend.init(startingPositions(model, keyFromSeed(seed), chains, superchains));
     // The jitter sequence's length is fixed before warmup (with auto, from the cap), so
     // where warmup stops does not change the jitter of any iteration.
     const total = warmup + draws;

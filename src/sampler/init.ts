@@ -1,0 +1,39 @@
+import type { HierModel } from '../model/model.ts';
+import { initialPositions, type PhiloxKey } from './rng.ts';
+
+/**
+ * Where the chains start: uniform on (-2, 2) in every unconstrained coordinate (Stan's
+ * default; `initialPositions`), in the units the model runs in.
+ *
+ * For a family whose data are moved to standardized units (normal, `model/scale.ts`) those
+ * units already put the data near 0 with spread O(1), and the box is used as it is. A family
+ * whose theta has fixed units (a logit, a log rate) gets the same box about the centre of its
+ * data instead, m = the median of the groups' own estimates (`family.approx`): mu = m + u_mu and
+ * z_k = u_k + c_k m, so theta_k = m + u_mu + tau^(1-c_k) (u_k - c_k u_mu) whatever c_k; and log
+ * tau in (-2, 0), tau within (e^-2, 1), since theta's spread is O(1) on these scales. From the
+ * plain box, rates of e^(mu + tau z) up to e^16 times the data's put chains where every
+ * trajectory diverges, and with one step size for all chains they never leave (3 of 256
+ * chains on a Poisson set with exposures up to 200).
+ */
+export function startingPositions(model: HierModel, key: PhiloxKey, chains: number, superchains?: number): Float64Array {
+  const K = model.stats.K;
+  const q = initialPositions(key, chains, K, superchains);
+  if (model.stats.family.scalable) return q;
+  const est: number[] = [];
+  for (let k = 0; k < K; k++) if (model.stats.n[k] > 0 && Number.isFinite(model.stats.ybar[k])) est.push(model.stats.ybar[k]);
+  est.sort((a, b) => a - b);
+  const h = est.length >> 1;
+  const m = est.length === 0 ? 0 : est.length % 2 ? est[h] : 0.5 * (est[h - 1] + est[h]);
+  const { layout, c } = model;
+  const iMu = layout.global('mu');
+  const iLogTau = layout.global('log_tau');
+  const D = layout.dim;
+  for (let ch = 0; ch < chains; ch++) {
+    const row = ch * D;
+    q[row + iMu] += m;
+    // (-2, 2) -> (-2, 0)
+    q[row + iLogTau] = -1 + 0.5 * q[row + iLogTau];
+    for (let k = 0; k < K; k++) q[row + layout.group(k)] += c[k] * m;
+  }
+  return q;
+}
