@@ -75,8 +75,9 @@ describe('npm pack, installed into an empty folder', () => {
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-    // no tsx at run time; h5wasm, zarrita and @zarrita/storage read and write InferenceData; uPlot is inlined into reproduce's report
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', '@zarrita/storage', 'h5wasm', 'uplot', 'webgpu', 'zarrita']);
+    // no tsx at run time; h5wasm, zarrita and @zarrita/storage read and write InferenceData; uPlot is inlined into reproduce's report;
+    // webgpu-utils lays out the structs the host packs from their WGSL (src/gpu/structs.ts)
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', '@zarrita/storage', 'h5wasm', 'uplot', 'webgpu', 'webgpu-utils', 'zarrita']);
     expect(readFileSync(join(pkg, 'dist', 'cli', 'bin.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
