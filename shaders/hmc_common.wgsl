@@ -10,7 +10,7 @@ const MAX_ENERGY_ERROR: f32 = 1000.0;
 const FLAG_RECORD: u32 = 2u;
 
 // Most transitions per chain in one dispatch (sampling batches iterations; warmup runs one,
-// since adaptation needs its statistics). Matches MAX_BATCH in src/sampler/gpu_backend.ts.
+// since adaptation needs its statistics). The host reads it from StepParams.num_steps (src/sampler/gpu/params.ts).
 const MAX_BATCH: u32 = 32u;
 
 // Warmup only: the iteration, step size and leapfrog steps of the transition, written by
