@@ -6,18 +6,24 @@ import { makeLayout } from '../src/model/layout.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   centerednessFor,
+  centerednessOver,
   centerednessWindowEnds,
   CHANGE_TOLERANCE,
   dersimonianLairdTau2,
   ensembleTau2,
   ensembleTheta,
   init,
+  logTauRange,
   precisionAt,
   seDependsOnTheta,
   parameterizationAdvice,
   SNAP_DISTANCE,
+  TAIL_PROBABILITY,
   update,
+  type LogTauRange,
 } from '../src/adaptation/centeredness.ts';
+import { exactPosterior } from '../src/model/posterior.ts';
+import { readFileSync } from 'node:fs';
 import { constrain, logDensity, logDensityGrad, makeModel, reparameterizationLogJacobian, reparameterizePositions, withCenteredness, type HierModel } from '../src/model/model.ts';
 import { groupStats, type GroupStats } from '../src/model/suffstats.ts';
 import { mulberry32 } from '../src/gpu/kernel_check.ts';
@@ -76,6 +82,67 @@ describe('the centeredness rule', () => {
     expect(Array.from(centerednessFor(empty, NaN, false))).toEqual([0, 0]);
   });
 
+  it('balances the scale of z_k over the range of log tau: the secant slope of g_k(s) = log sqrt(1 + e^{2s}/se_k^2)', () => {
+    const se = [0.5, 1.5, 2, 3, 10, 0.01];
+    const st = stats(se);
+    const range: LogTauRange = { lo: Math.log(0.05), median: Math.log(2), hi: Math.log(8) };
+    const g = (s: number, x: number) => 0.5 * Math.log(1 + Math.exp(2 * s) / (x * x));
+    const c = centerednessOver(st, range, false);
+    for (let k = 0; k < se.length; k++) {
+      const v = (g(range.hi, se[k]) - g(range.lo, se[k])) / (range.hi - range.lo);
+      const want = v <= SNAP_DISTANCE ? 0 : v >= 1 - SNAP_DISTANCE ? 1 : v;
+      expect(c[k], `group ${k}`).toBeCloseTo(want, 12);
+      if (want > 0 && want < 1) {
+        // The conditional sd of z_k, tau^c / sqrt(1 + tau^2/se^2), is equal at both ends.
+        const sd = (s: number) => Math.exp(c[k] * s - g(s, se[k]));
+        expect(sd(range.lo) / sd(range.hi)).toBeCloseTo(1, 12);
+      }
+    }
+    // The secant lies below the tangent rule for a strongly informed group (the neck at small tau).
+    expect(c[0]).toBeLessThan(centerednessFor(st, 4, false)[0]);
+    // A range of one point is the tangent rule there; binary rounds.
+    const point = { lo: Math.log(2), median: Math.log(2), hi: Math.log(2) };
+    expect(Array.from(centerednessOver(st, point, false))).toEqual(Array.from(centerednessFor(st, 4, false)));
+    expect(Array.from(centerednessOver(st, range, true))).toEqual(Array.from(c, (v) => (v >= 0.5 ? 1 : 0)));
+  });
+
+  it('takes the range of log tau from the marginal posterior: quantiles of the exact one for normal data', () => {
+    const data = seedData('weak');
+    const r = logTauRange(groupStats(data));
+    const exact = exactPosterior(data);
+    expect(r.median).toBeCloseTo(exact.logTau.q50, 2);
+    // The grid's cumulative mass at lo and hi.
+    const { s, weight } = exact.grid;
+    let below = 0;
+    let above = 0;
+    for (let i = 0; i < s.length; i++) {
+      if (s[i] < r.lo) below += weight[i];
+      if (s[i] > r.hi) above += weight[i];
+    }
+    expect(below / TAIL_PROBABILITY).toBeGreaterThan(0.7);
+    expect(below / TAIL_PROBABILITY).toBeLessThan(1.3);
+    expect(above / TAIL_PROBABILITY).toBeGreaterThan(0.7);
+    expect(above / TAIL_PROBABILITY).toBeLessThan(1.3);
+  });
+
+  it('picks the expected c on the seed sets and the surgical data (binomial)', () => {
+    expect(Array.from(init(groupStats(seedData('weak')), 1000, 'auto').c)).toEqual(new Array(9).fill(0));
+    expect(Array.from(init(groupStats(seedData('strong')), 1000, 'auto').c)).toEqual(new Array(9).fill(1));
+    const unb = init(groupStats(seedData('unbalanced')), 1000, 'auto').c;
+    expect(unb[2]).toBe(1);
+    expect(unb[6]).toBeGreaterThan(0.5);
+    expect(unb[6]).toBeLessThan(0.8);
+    expect(unb[4]).toBe(0);
+    // Surgical (posterior tau ~0.1-0.9, positive density at 0): the tangent rule at the
+    // median tau centred the se ~0.15 hospitals; over the tail the run visits, every c is
+    // at most ~0.4.
+    const raw = JSON.parse(readFileSync(new URL('./reference/data/binomial_surgical.json', import.meta.url), 'utf8'));
+    const surgical = groupStats({ likelihood: 'binomial', y: Float64Array.from(raw.y), group: Int32Array.from(raw.group), sigma: new Float64Array(0), columns: { trials: Float64Array.from(raw.trials) }, K: raw.K, labels: raw.labels });
+    const s = init(surgical, 1000, 'auto');
+    expect(Math.max(...s.c)).toBeLessThan(0.4);
+    expect(Math.max(...centerednessFor(surgical, s.initialTau ** 2, false))).toBe(1);
+  });
+
   it('estimates tau^2 by DerSimonian–Laird before warmup (checked by hand) and by the ensemble median of tau^2 after', () => {
     // ybar = 0, 1, 2, 3 with se = 1: w = 1, ybar_w = 1.5, Q = 2.25 + 0.25 + 0.25 + 2.25 = 5,
     // tau^2 = (5 - 3) / (4 - 4/4) = 2/3.
@@ -97,20 +164,29 @@ describe('the centeredness rule', () => {
     const st = stats([1, 2, 3]);
     let s = init(st, 1000, 'auto');
     expect(s.c.length).toBe(3);
+    expect(Array.from(s.c)).toEqual(Array.from(centerednessOver(st, s.range, false)));
+    // The same range: nothing moves (the normal family's c is final from the start).
     let r = update(s, st, 75, 4);
-    expect(r.changed).toBe(true);
-    expect(Array.from(r.state.c)).toEqual(Array.from(centerednessFor(st, 4, false)));
+    expect(r.changed).toBe(false);
     s = r.state;
-    // tau^2 4 -> 4.1 moves every c by less than the tolerance: not applied.
-    r = update(s, st, 150, 4.1);
-    const moved = Math.max(...Array.from(centerednessFor(st, 4.1, false), (v, k) => Math.abs(v - s.c[k])));
+    // Another range (as the model's priors would give): applied.
+    const range = { lo: Math.log(0.5), median: Math.log(2), hi: Math.log(4) };
+    r = update(s, st, 75, 4, st.precision, range);
+    expect(r.changed).toBe(true);
+    expect(Array.from(r.state.c)).toEqual(Array.from(centerednessOver(st, range, false)));
+    s = r.state;
+    // A range moving every c by less than the tolerance: not applied.
+    const near = { ...range, hi: Math.log(4.1) };
+    r = update(s, st, 150, 4.1, st.precision, near);
+    const moved = Math.max(...Array.from(centerednessOver(st, near, false), (v, k) => Math.abs(v - s.c[k])));
+    expect(moved).toBeGreaterThan(0);
     expect(moved).toBeLessThan(CHANGE_TOLERANCE);
     expect(r.changed).toBe(false);
     expect(r.state.c).toBe(s.c);
-    expect(r.state.settledWindow).toBe(1);
+    expect(r.state.settledWindow).toBe(2);
     expect(r.state.settledIteration).toBe(75);
-    expect(r.state.updates.map((x) => x.changed)).toEqual([true, false]);
-    expect(r.state.updates[1].tau).toBeCloseTo(Math.sqrt(4.1), 12);
+    expect(r.state.updates.map((x) => x.changed)).toEqual([false, true, false]);
+    expect(r.state.updates[2].tau).toBeCloseTo(Math.sqrt(4.1), 12);
   });
 
   it('non-normal families: se_k is the Fisher information at the ensemble\'s median theta_k; the normal family keeps its data se', () => {
@@ -155,7 +231,8 @@ describe('the centeredness rule', () => {
     // data's estimate and at the ensemble's theta alike; the 0-of-2 group's data estimate
     // (p = 0.17) and a posterior theta of 0 (p = 1/2) give it different information.
     const s0 = init(st, 1000, 'auto');
-    const r = update(s0, st, 75, 0.25, precisionAt(st, [0, -0.85, -1, 0]));
+    const atHalf = { lo: Math.log(0.5), median: Math.log(0.5), hi: Math.log(0.5) };
+    const r = update(s0, st, 75, 0.25, precisionAt(st, [0, -0.85, -1, 0]), atHalf);
     expect(Array.from(r.state.c.subarray(0, 2))).toEqual([0, 1]);
     const atData = centerednessFor(st, 4, false);
     const atZero = centerednessFor(st, 4, false, precisionAt(st, [0, -0.85, -1, 0]));
@@ -319,7 +396,8 @@ describe('auto runs', () => {
 
   it('cpu, binomial: the rule reads the Fisher information at the ensemble\'s theta; heavily informed groups centered, weak ones non-centered', async () => {
     // Trials 5,000 and 2,000 (se ~ 0.03) against 2 and 3 (se ~ 1.5): with tau ~ 0.5 the rule
-    // gives c ~ 1 and c ~ 0.1.
+    // gives c ~ 1 and, for the small groups, the mean of w_k over the range of tau the run
+    // visits (up to tau's 1 - 1e-5 quantile, where w_k is larger than at the median), 0.25-0.36.
     const trials = [5000, 2, 2000, 3, 40, 400, 2, 5000];
     const succ = [1500, 0, 700, 2, 10, 90, 1, 1100];
     const data = {
@@ -334,7 +412,7 @@ describe('auto runs', () => {
     const r = await sample({ data, parameterization: 'auto', chains: 64, warmup: 200, draws: 100, seed: 6, backend: 'cpu' });
     const c = r.model.c;
     for (const k of [0, 2, 7]) expect(c[k], `group ${k} (${trials[k]} trials)`).toBe(1);
-    for (const k of [1, 3, 6]) expect(c[k], `group ${k} (${trials[k]} trials)`).toBeLessThan(0.2);
+    for (const k of [1, 3, 6]) expect(c[k], `group ${k} (${trials[k]} trials)`).toBeLessThan(0.4);
     expect(r.centeredness!.updates.length).toBe(4);
   });
 

@@ -60,9 +60,14 @@ const CASES: Case[] = [
     chains: 512,
     warmup: 300,
     draws: 300,
-    // Groups 2 and 6 (1,000 and 100 observations) centered, group 4 (one) non-centered.
+    // Group 2 (1,000 observations, se 0.32) centered, group 4 (one) non-centered. Group 6
+    // (100, se 1) is partial (~0.63): the rule balances its scale over tau down to the 1e-5
+    // quantile (~0.2), where a centred z_6 would narrow 5-fold (the tangent rule at the
+    // median tau, 3.6, centred it).
     expectC: (c) => {
-      expect([c[2], c[6]]).toEqual([1, 1]);
+      expect(c[2]).toBe(1);
+      expect(c[6]).toBeGreaterThan(0.5);
+      expect(c[6]).toBeLessThan(0.8);
       expect(c[4]).toBeLessThan(0.3);
     },
   },
@@ -110,7 +115,8 @@ describe.skipIf(!gpu)('webgpu --param auto with the automatic warmup (the defaul
     // Window ends come from the warmup cap (75, 150, ...); those before the stop ran.
     expect(cr.updates.length).toBeGreaterThanOrEqual(1);
     for (const u of cr.updates) expect(u.iteration).toBeLessThanOrEqual(result.warmup);
-    expect([result.model.c[2], result.model.c[6]]).toEqual([1, 1]);
+    expect(result.model.c[2]).toBe(1);
+    expect(result.model.c[6]).toBeGreaterThan(0.5);
     expect(Math.max(...Object.values(report.params).map((p) => p.rhat)), report.warnings.join(' | ')).toBeLessThan(1.01);
     expect(report.sampler.divergences).toBeLessThanOrEqual(RARE_DIVERGENCES * 512 * 300);
     checkExact(report, data);
@@ -128,8 +134,9 @@ describe('cpu --param auto: posterior vs exact quadrature', () => {
 
 describe('cpu --param auto, binomial: posterior vs a long Stan run (test/reference)', () => {
   // 30 groups of 2 to 2,000 trials: the rule, reading each group's Fisher information at the
-  // ensemble's theta, must center the 2,000-trial group (se ~ 0.05 against tau ~ 0.7) and
-  // leave the 2-trial groups non-centered (se ~ 1.6).
+  // ensemble's theta, must center the 1,000- to 2,000-trial groups (se ~ 0.05 against tau ~
+  // 0.7) and leave the 2-trial groups (se ~ 1.6) non-centered or nearly: averaged over the
+  // range of tau the run visits (to its 1 - 1e-5 quantile, ~1.6) their c is ~0.25.
   const ref = referencesOf(familyOf('binomial')).find((r) => r.name === 'binomial_synthetic')!;
   it('binomial_synthetic × auto (float64 CPU backend, 256 chains, must be clean)', async () => {
     const result = await sample({ data: ref.data, parameterization: 'auto', chains: 256, warmup: 300, draws: 200, seed: SEED, backend: 'cpu' });
@@ -139,7 +146,7 @@ describe('cpu --param auto, binomial: posterior vs a long Stan run (test/referen
     ref.data.group.forEach((k, i) => (trials[k] += ref.data.columns!.trials[i]));
     for (let k = 0; k < ref.data.K; k++) {
       if (trials[k] >= 1000) expect(c[k], `${ref.data.labels[k]}: ${trials[k]} trials`).toBe(1);
-      if (trials[k] <= 2) expect(c[k], `${ref.data.labels[k]}: ${trials[k]} trials`).toBe(0);
+      if (trials[k] <= 2) expect(c[k], `${ref.data.labels[k]}: ${trials[k]} trials`).toBeLessThan(0.3);
     }
     // R-hat 1.010-1.014 at this length (mu mixes slowly with 21 of 30 groups centered after a
     // 300-iteration warmup); the means and sds are held to Stan's below.

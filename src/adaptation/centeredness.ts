@@ -2,6 +2,8 @@ import type { GroupStats } from '../model/suffstats.ts';
 import type { Centeredness } from '../model/parameterization.ts';
 import type { ModelLayout } from '../model/layout.ts';
 import { thetaOf } from '../model/model.ts';
+import { logMarginalTau } from '../model/posterior.ts';
+import { DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
 
 /**
  * Per-group centeredness learned during warmup (`--param auto`, `auto-binary`).
@@ -38,14 +40,36 @@ import { thetaOf } from '../model/model.ts';
  * information at the theta it is sampled at. The normal family's information is free of
  * theta (a location family: `family.scalable`), and its se_k stays the data's, bit for bit.
  *
- * tau. The rule needs tau, which is what is being sampled. Before warmup it is estimated
- * from the data by DerSimonian & Laird's moment estimator (1986, "Meta-analysis in clinical
- * trials", Control. Clin. Trials 7, eq. 8; `dersimonianLairdTau2`), so that the first
- * warmup window already runs in a sensible parameterization (rounded to 0 or 1, see
- * `init`); at the end of each window in
- * CENTEREDNESS_WINDOW_ENDS, from the ensemble of chains: tau^2 = the median over chains of
- * their current tau^2 (`ensembleTau2`; a median, so that the few chains still far out in
- * the funnel early in warmup do not move it).
+ * The tails. That c_k = w_k is optimal at one tau; the chains visit a range of tau. Given
+ * tau = e^s (and mu), z_k has conditional sd tau^c_k / sqrt(1 + tau^2 / se_k^2), i.e.
+ * log sd = c_k s - g_k(s) with g_k(s) = log sqrt(1 + e^{2s} / se_k^2), whose slope is w_k(s).
+ * With a half-normal (or half-Cauchy) prior and a likelihood finite at tau = 0 the posterior
+ * density of tau is positive at 0, so for c_k > 0 the sd goes to 0 like tau^c_k: a funnel
+ * neck, which a run of millions of transitions reaches (the surgical data: the tangent rule
+ * centred the hospitals with se ~0.15 and diverged in hundreds of 4 M transitions). The rule
+ * is therefore the secant slope of g_k over [lo, hi], the TAIL_PROBABILITY and
+ * 1 - TAIL_PROBABILITY quantiles of the posterior of s:
+ *
+ *   c_k = (g_k(hi) - g_k(lo)) / (hi - lo)   (the mean of w_k(s) over s in [lo, hi]),
+ *
+ * the c that makes the sd of z_k equal at both ends; as c_k s - g_k(s) is concave in s, it is
+ * also the c that minimises the range (max/min ratio) of that sd over [lo, hi] (a smaller c
+ * deepens the upper end, a larger one the lower). Where the posterior of tau is far from 0
+ * against se_k (the strongly informed seed set) w_k is ~1 over the whole range and c_k = 1
+ * as before; weakly informed groups stay near 0. The quantiles come from the approximate
+ * marginal posterior of log tau (`logTauRange`: each group's likelihood as Normal(estimate_k,
+ * se_k), mu and theta integrated out by `posterior.ts`'s `logMarginalTau`; exact for the
+ * normal family) under the model's priors, which the ensemble could not show (4,096 chains
+ * do not reach a 1e-5 quantile in one snapshot).
+ *
+ * Start and window ends. `init` computes the range from the data and priors and starts from
+ * the rule's c (snapped), so for the normal family the first window already runs in the final
+ * parameterization. At the end of each window in CENTEREDNESS_WINDOW_ENDS c is recomputed
+ * with the model's priors and, for a family whose se depends on theta, each group's se_k at
+ * the ensemble's median theta_k; the ensemble's median tau^2 (`ensembleTau2`) is recorded in
+ * the update as a check of the approximate marginal's median. DerSimonian & Laird's moment
+ * estimate (`dersimonianLairdTau2`, 1986, Control. Clin. Trials 7, eq. 8), which started
+ * earlier versions of the rule, is kept for callers of the library.
  *
  * Snapping. c_k within SNAP_DISTANCE of 0 or 1 is set to 0 or 1 (`auto`); `auto-binary`
  * rounds every c_k to 0 or 1. A partial c costs the GPU kernel an exp per block of four
@@ -68,6 +92,17 @@ export const CENTEREDNESS_WINDOW_ENDS = [0.075, 0.15, 0.3, 0.5] as const;
 export const SNAP_DISTANCE = 0.2;
 /** A new c is applied only when some group's c moves by more than this. */
 export const CHANGE_TOLERANCE = 0.05;
+/**
+ * The tail of the posterior of log tau the rule balances over: c equalises the conditional
+ * scale of z_k at the TAIL_PROBABILITY and 1 - TAIL_PROBABILITY quantiles (`logTauRange`).
+ * Measured (CPU backend, default warmup and target acceptance; docs/auto-centeredness.md):
+ * 1e-5 removes the surgical data's neck divergences (0 of 512,000 transitions at 512 chains,
+ * 1 of 4.1 M at 4,096, against 99 and hundreds with the tangent rule) and keeps the
+ * unbalanced seed set's 1,000-observation group centred (tau's 1e-5 quantile, 0.20, is still
+ * near its se, 0.32); 3e-6 gave surgical 0 of 4.1 M too but moved that group to c = 0.73 and
+ * cost the set 40% of its ESS per gradient, 1e-6 60%.
+ */
+export const TAIL_PROBABILITY = 1e-5;
 
 export type CenterednessRule = 'auto' | 'auto-binary';
 
@@ -120,11 +155,111 @@ export function centerednessFor(stats: GroupStats, tau2: number, binary: boolean
   const t2 = Number.isFinite(tau2) && tau2 > 0 ? tau2 : 0;
   for (let k = 0; k < stats.K; k++) {
     const r = t2 * precision[k];
-    let v = r > 0 ? r / (r + 1) : 0;
-    if (binary) v = v >= 0.5 ? 1 : 0;
-    else if (v <= SNAP_DISTANCE) v = 0;
-    else if (v >= 1 - SNAP_DISTANCE) v = 1;
-    c[k] = v;
+    c[k] = snap(r > 0 ? r / (r + 1) : 0, binary);
+  }
+  return c;
+}
+
+/** c snapped within SNAP_DISTANCE of 0 or 1 (`auto`), or rounded at 1/2 (`binary`). */
+function snap(v: number, binary: boolean): number {
+  if (binary) return v >= 0.5 ? 1 : 0;
+  if (v <= SNAP_DISTANCE) return 0;
+  if (v >= 1 - SNAP_DISTANCE) return 1;
+  return v;
+}
+
+/**
+ * g_k(s) = log sqrt(1 + e^{2s} P_k) = softplus(2 s + log P_k) / 2: minus the log of the
+ * conditional sd of the non-centred z_k (c = 0) given tau = e^s; its slope is the tangent
+ * rule's w_k(s) = tau^2 P_k / (1 + tau^2 P_k).
+ */
+function logScaleGain(s: number, P: number): number {
+  const x = 2 * s + Math.log(P);
+  return 0.5 * (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+}
+
+/**
+ * The range of log tau the rule balances over: the TAIL_PROBABILITY and 1 - TAIL_PROBABILITY
+ * quantiles (`lo`, `hi`) and the median of the marginal posterior of s = log tau.
+ */
+export interface LogTauRange {
+  readonly lo: number;
+  readonly median: number;
+  readonly hi: number;
+}
+
+/** Coarse and fine grid spacings in s, and how far below its maximum log f the grid ends. */
+const RANGE_COARSE = 0.25;
+const RANGE_FINE = 0.02;
+const RANGE_LOG_DROP = 40;
+/** The coarse search spans log(prior scale) - 60 to + 40 (HalfCauchy with no data: f ~ e^-s). */
+const RANGE_BELOW = 60;
+const RANGE_ABOVE = 40;
+
+/**
+ * Quantiles of the marginal posterior of s = log tau with every group's likelihood taken as
+ * its normal approximation Normal(estimate_k, se_k) (`GroupStats.ybar`, `.precision`: the
+ * data's own for the normal family, where this is exact; `family.approx` at the data
+ * estimate otherwise), from `logMarginalTau` (mu and theta integrated out in closed form) on
+ * a grid: a coarse pass finds where log f is within RANGE_LOG_DROP of its maximum, a fine
+ * one integrates it there by the trapezoid rule; quantiles interpolate the cumulative sums
+ * linearly. O(K) per grid point, a few thousand points.
+ */
+export function logTauRange(stats: GroupStats, priors: Priors = DEFAULT_PRIORS, tail: number = TAIL_PROBABILITY): LogTauRange {
+  const lf = (s: number) => logMarginalTau(stats, priors, s);
+  const centre = Math.log(priors.tau.scale);
+  const n0 = Math.round((RANGE_BELOW + RANGE_ABOVE) / RANGE_COARSE) + 1;
+  const coarse = new Float64Array(n0);
+  let top = -Infinity;
+  for (let i = 0; i < n0; i++) {
+    const v = lf(centre - RANGE_BELOW + i * RANGE_COARSE);
+    coarse[i] = Number.isFinite(v) ? v : -Infinity;
+    top = Math.max(top, coarse[i]);
+  }
+  if (!Number.isFinite(top)) return { lo: centre, median: centre, hi: centre };
+  let i0 = 0;
+  while (i0 < n0 - 1 && coarse[i0] < top - RANGE_LOG_DROP) i0++;
+  let i1 = n0 - 1;
+  while (i1 > 0 && coarse[i1] < top - RANGE_LOG_DROP) i1--;
+  const a = centre - RANGE_BELOW + Math.max(0, i0 - 1) * RANGE_COARSE;
+  const b = centre - RANGE_BELOW + Math.min(n0 - 1, i1 + 1) * RANGE_COARSE;
+  const n = Math.max(2, Math.round((b - a) / RANGE_FINE) + 1);
+  const h = (b - a) / (n - 1);
+  const f = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = lf(a + i * h);
+    f[i] = Number.isFinite(v) ? Math.exp(v - top) : 0;
+  }
+  const cum = new Float64Array(n);
+  for (let i = 1; i < n; i++) cum[i] = cum[i - 1] + 0.5 * h * (f[i - 1] + f[i]);
+  const total = cum[n - 1];
+  const quantile = (p: number): number => {
+    const target = p * total;
+    let i = 1;
+    while (i < n - 1 && cum[i] < target) i++;
+    const d = cum[i] - cum[i - 1];
+    const t = d > 0 ? (target - cum[i - 1]) / d : 0;
+    return a + (i - 1 + Math.min(1, Math.max(0, t))) * h;
+  };
+  return { lo: quantile(tail), median: quantile(0.5), hi: quantile(1 - tail) };
+}
+
+/**
+ * The centeredness that balances the scale of every z_k over the range of log tau the run
+ * visits (see the module comment): c_k = (g_k(hi) - g_k(lo)) / (hi - lo), the secant slope
+ * of g_k(s) = log sqrt(1 + e^{2s} P_k) (`logScaleGain`) over [lo, hi] = `range` (the tangent
+ * rule's w_k at the median where the range is a point), 0 for a group without data; snapped
+ * within SNAP_DISTANCE of 0 or 1, or rounded to 0 or 1 when `binary`. `precision` (1/se_k^2)
+ * defaults to the data's (`stats.precision`).
+ */
+export function centerednessOver(stats: GroupStats, range: LogTauRange, binary: boolean, precision: ArrayLike<number> = stats.precision): Centeredness {
+  const { lo, hi } = range;
+  if (!(hi - lo > 1e-9)) return centerednessFor(stats, Math.exp(2 * range.median), binary, precision);
+  const c = new Float64Array(stats.K);
+  for (let k = 0; k < stats.K; k++) {
+    const P = precision[k];
+    const v = P > 0 && Number.isFinite(P) ? (logScaleGain(hi, P) - logScaleGain(lo, P)) / (hi - lo) : 0;
+    c[k] = snap(Math.min(1, Math.max(0, v)), binary);
   }
   return c;
 }
@@ -223,8 +358,10 @@ export interface CenterednessState {
   readonly rule: CenterednessRule;
   /** The current centeredness. */
   readonly c: Centeredness;
-  /** The DerSimonian–Laird tau the initial c came from. */
+  /** The approximate marginal posterior median of tau (`logTauRange`) of the initial c. */
   readonly initialTau: number;
+  /** The range of log tau the current c balances over (`logTauRange`). */
+  readonly range: LogTauRange;
   /** Warmup iterations after which c is re-estimated (ascending). */
   readonly windowEnds: readonly number[];
   readonly updates: readonly CenterednessUpdate[];
@@ -241,17 +378,18 @@ export function centerednessWindowEnds(warmup: number): number[] {
 }
 
 /**
- * The initial c, from the data alone: the rule at DerSimonian–Laird's tau, rounded to 0 or
- * 1 (a mixed model, which the kernels run fastest) whatever the rule — the start is a guess
- * (the moment estimate is noisy: 8.0 for the weak seed set, whose posterior median tau is
- * 3.6), and the first window end refines it from the ensemble.
+ * The initial c, from the data and priors alone: the rule over the range of log tau of the
+ * approximate marginal posterior (`logTauRange`, exact for the normal family), each group's
+ * se_k its data estimate's. `priors` are the model's (the sampler's units); the window ends
+ * recompute the range with the model's priors in any case.
  */
-export function init(stats: GroupStats, warmup: number, rule: CenterednessRule): CenterednessState {
-  const tau2 = dersimonianLairdTau2(stats);
+export function init(stats: GroupStats, warmup: number, rule: CenterednessRule, priors: Priors = DEFAULT_PRIORS): CenterednessState {
+  const range = logTauRange(stats, priors);
   return {
     rule,
-    c: centerednessFor(stats, tau2, true),
-    initialTau: Math.sqrt(tau2),
+    c: centerednessOver(stats, range, rule === 'auto-binary'),
+    initialTau: Math.exp(range.median),
+    range,
     windowEnds: centerednessWindowEnds(warmup),
     updates: [],
     settledWindow: 0,
@@ -260,11 +398,14 @@ export function init(stats: GroupStats, warmup: number, rule: CenterednessRule):
 }
 
 /**
- * The re-estimate at the end of a window (after `iteration` warmup iterations) from the
- * ensemble's tau^2 and, for a family whose se depends on theta, the groups' precision at the
- * ensemble's theta (`precisionAt(stats, ensembleTheta(...))`; default: the data's). Returns
- * the next state; `changed` says whether c moved (then every chain's state must be
- * transformed to it, see `reparameterizePositions`).
+ * The re-estimate at the end of a window (after `iteration` warmup iterations): the rule over
+ * `range` (default: the state's) with each group's precision `precision` (for a family whose
+ * se depends on theta, the Fisher information at the ensemble's median theta,
+ * `precisionAt(stats, ensembleTheta(...))`; default: the data's). `tau2`, the ensemble's
+ * median tau^2 (`ensembleTau2`), is recorded in the update (a check of the approximate
+ * marginal's median). Returns the next state; `changed` says whether c moved by more than
+ * CHANGE_TOLERANCE in some group (then every chain's state must be transformed to it, see
+ * `reparameterizePositions`).
  */
 export function update(
   state: CenterednessState,
@@ -272,8 +413,9 @@ export function update(
   iteration: number,
   tau2: number,
   precision: ArrayLike<number> = stats.precision,
+  range: LogTauRange = state.range,
 ): { state: CenterednessState; changed: boolean } {
-  const next = Number.isFinite(tau2) ? centerednessFor(stats, tau2, state.rule === 'auto-binary', precision) : state.c;
+  const next = centerednessOver(stats, range, state.rule === 'auto-binary', precision);
   let change = 0;
   for (let k = 0; k < next.length; k++) change = Math.max(change, Math.abs(next[k] - state.c[k]));
   const changed = change > CHANGE_TOLERANCE;
@@ -282,6 +424,7 @@ export function update(
     state: {
       ...state,
       c: changed ? next : state.c,
+      range: changed ? range : state.range,
       updates,
       settledWindow: changed ? updates.length : state.settledWindow,
       settledIteration: changed ? iteration : state.settledIteration,

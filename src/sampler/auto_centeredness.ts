@@ -23,7 +23,9 @@ export async function centerednessWindowEnd(
   const precision = centeredness.seDependsOnTheta(model.stats)
     ? centeredness.precisionAt(model.stats, centeredness.ensembleTheta(positions, backend.chains, model.layout, model.c))
     : model.stats.precision;
-  const r = centeredness.update(state, model.stats, iteration, tau2, precision);
+  // The range of log tau from the model's priors (those of the sampler's units).
+  const range = centeredness.logTauRange(model.stats, model.priors);
+  const r = centeredness.update(state, model.stats, iteration, tau2, precision, range);
   if (!r.changed) return { model, state: r.state, changed: false };
   const next = withCenteredness(model, r.state.c);
   await backend.reparameterize(next, reparameterizePositions(model, next, positions, backend.chains));
