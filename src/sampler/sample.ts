@@ -361,9 +361,10 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   const param = options.parameterization;
   const rule = typeof param === 'string' && centeredness.isCenterednessRule(param.trim()) ? (param.trim() as centeredness.CenterednessRule) : undefined;
   // With `auto` centeredness: the learned c's state (window ends from the warmup cap).
-  let learned = rule !== undefined ? centeredness.init(groupStats(data), warmup, rule) : undefined;
+  const priors = options.priors ?? DEFAULT_PRIORS;
+  let learned = rule !== undefined ? centeredness.init(groupStats(data), warmup, rule, priors) : undefined;
   const c = learned ? learned.c : typeof param === 'string' || param === undefined ? parseParameterization(param ?? 'noncentered', data.labels, 'parameterization') : param;
-  let model = makeModel(data, c, options.priors ?? DEFAULT_PRIORS);
+  let model = makeModel(data, c, priors);
   const D = model.dim;
   const budget = options.drawBudget ?? DEFAULT_DRAW_BUDGET;
   let retained = Math.min(chains, Math.floor(budget / (draws * (D + 3))));
