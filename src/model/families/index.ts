@@ -2,9 +2,10 @@ import { clip, InputError } from '../../errors.ts';
 import type { Family } from '../family.ts';
 import { normal } from './normal.ts';
 import { binomial } from './binomial.ts';
+import { poisson } from './poisson.ts';
 
 /** The registered likelihood families, by `--likelihood` id; the first is the default. */
-export const FAMILIES: readonly Family[] = [normal, binomial];
+export const FAMILIES: readonly Family[] = [normal, binomial, poisson];
 
 /** The default family (`normal`). */
 export const DEFAULT_FAMILY: Family = FAMILIES[0];
