@@ -4,7 +4,7 @@
  * test/reference/make_references.R with the models under test/reference/stan/), `sample()`
  * with `--param auto` must give every posterior mean (mu, tau, log tau, each theta) within
  * MEAN_Z_TOL combined MCSE of Stan's, every sd within SD_REL_TOL (or SD_MCSE_TOL combined
- * MCSE of the sd, test/reference/references.ts), and no divergence after warmup: 4,096 chains on a hardware WebGPU adapter (512 on SwiftShader, see WEBGPU_CHAINS)
+ * MCSE of the sd, test/reference/references.ts), and no divergence after warmup: 4,096 chains on a hardware WebGPU adapter (1,024 on SwiftShader, see WEBGPU_CHAINS)
  * with the default warmup, and 256 float64 chains on the CPU backend (a shorter fixed
  * warmup). A family added to the registry with its reference files is checked here with no
  * edit to this file. (The normal family is checked against exact quadrature in
@@ -30,7 +30,7 @@ afterAll(() => gpu?.device.destroy());
 
 const SEED = 20240611;
 /**
- * 4,096 chains on a GPU; on SwiftShader (a CPU Vulkan driver, CI's adapter) 512: there the
+ * 4,096 chains on a GPU; on SwiftShader (a CPU Vulkan driver, CI's adapter) 1,024: there the
  * step of the surgical funnel (~0.011 in float32, ~74 leapfrog steps) makes 4,096 chains
  * take ~140 s per data set on two cores.
  */
