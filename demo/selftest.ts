@@ -8,7 +8,7 @@
  * "GPU self-test" button.
  */
 import { requestGpu } from '../src/gpu/device.ts';
-import { FLOAT32_KERNEL_TOLERANCE, maxKernelError, mulberry32, randomKernelPoints } from '../src/gpu/kernel_check.ts';
+import { FLOAT32_KERNEL_TOLERANCE, maxKernelError, mulberry32, randomModelPoints } from '../src/gpu/kernel_check.ts';
 import { FAMILIES } from '../src/model/families/index.ts';
 import type { HierData } from '../src/model/data.ts';
 import { makeModel } from '../src/model/model.ts';
@@ -35,8 +35,9 @@ export interface SelfTestResult {
 }
 
 /**
- * Evaluates each family's kernel at `points` random float32 positions (mu in [-5, 10], log
- * tau in [-4, 3], z in [-4, 4]) for the centered and the non-centered model of its data,
+ * Evaluates each family's kernel at `points` random float32 positions (`randomModelPoints`:
+ * theta_k in [-8, 8], mu in [-3, 3], log tau in [-3, 1.5]) for the centered and the
+ * non-centered model of its data,
  * and returns the largest scaled errors.
  */
 export async function selfTest(points = 256): Promise<SelfTestResult> {
@@ -49,7 +50,7 @@ export async function selfTest(points = 256): Promise<SelfTestResult> {
       let finite = true;
       for (const cValue of [0, 1]) {
         const model = makeModel(data, new Float64Array(data.K).fill(cValue));
-        const check = await maxKernelError(gpu.device, model, randomKernelPoints(rng, points, model.dim), points);
+        const check = await maxKernelError(gpu.device, model, randomModelPoints(model, rng, points), points);
         worst = Math.max(worst, check.worst);
         finite &&= check.finite;
       }

@@ -297,7 +297,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRED)('demo page in headless Chrom
   it('offers every likelihood; picks binomial, runs the surgical data and shows each hospital without an exact posterior', async () => {
     await page.goto(`${baseUrl}?data=weak&param=noncentered&backend=webgpu&chains=256&warmup=500&draws=200&seed=7`);
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
-    expect(await page.$$eval('#likelihood option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['normal', 'binomial']);
+    expect(await page.$$eval('#likelihood option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(FAMILIES.map((f) => f.id));
     // The generator takes the chosen family's columns, each at its typical value, and its truth on the logit scale.
     await page.selectOption('#dataset', 'generated');
     await page.selectOption('#likelihood', 'binomial');

@@ -16,7 +16,7 @@ import type { Family, GroupFields, Variates } from '../src/model/family.ts';
 import type { HierData } from '../src/model/data.ts';
 import { logDensityGrad, logJointPerObservation, makeModel, unconstrain, withCenteredness, type HierModel } from '../src/model/model.ts';
 import { DEFAULT_PRIORS } from '../src/model/priors.ts';
-import { FLOAT32_KERNEL_TOLERANCE, mulberry32 } from '../src/gpu/kernel_check.ts';
+import { FLOAT32_KERNEL_TOLERANCE, float32ErrorScales, mulberry32, randomModelPoints } from '../src/gpu/kernel_check.ts';
 import { gpuLogDensityGrad } from '../src/gpu/logdensity.ts';
 import { isWideModel } from '../src/gpu/layout.ts';
 import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
@@ -145,65 +145,8 @@ function expectation(family: Family, data: HierData, i: number, theta: number, f
   return { values, mass };
 }
 
-/** Points (mu, s, theta) with theta_k in [-8, 8] (mu in [-3, 3], log tau in [-3, 1.5]), as unconstrained float32 positions of `model`. */
-function randomPoints(model: HierModel, seed: number, points: number): Float64Array {
-  const u = mulberry32(seed);
-  const D = model.dim;
-  const out = new Float64Array(points * D);
-  for (let p = 0; p < points; p++) {
-    const mu = -3 + 6 * u();
-    const tau = Math.exp(-3 + 4.5 * u());
-    const theta = Array.from({ length: model.stats.K }, () => -8 + 16 * u());
-    const q = unconstrain(model, mu, tau, theta);
-    for (let d = 0; d < D; d++) out[p * D + d] = Math.fround(q[d]);
-  }
-  return out;
-}
-
-/**
- * Magnitude of each output of the float32 log-density at q (the analogue of
- * kernel_check.ts's float32ErrorScales for any family): 1 + |value| + the sum of |terms| it
- * adds up, where a group's likelihood term counts its sensitivity to float32 rounding of
- * each input, |theta l'| (theta itself rounded at |mu| + |b d|) + |a dl/da| + |b dl/db|,
- * and its derivative likewise.
- */
-function errorScales(model: HierModel, q: ArrayLike<number>, lp: number, g: Float64Array): { lp: number; grad: Float64Array } {
-  const { c, stats } = model;
-  const family = stats.family;
-  const L = model.layout;
-  let lpAbs = Math.abs(lp) + 1;
-  const gAbs = new Float64Array(model.dim).fill(1);
-  const mu = q[L.global('mu')];
-  const s = q[L.global('log_tau')];
-  for (let k = 0; k < stats.K; k++) {
-    const ck = c[k];
-    const aInv = Math.exp(-ck * s);
-    const b = Math.exp((1 - ck) * s);
-    const d = q[L.group(k)] - ck * mu;
-    const u = d * aInv;
-    const th = mu + b * d;
-    const fa = stats.a[k];
-    const fb = stats.b[k];
-    const r = Math.abs(mu) + Math.abs(b * d);
-    const { l, d: l1 } = lik(family, fa, fb, th);
-    const l2 = fd((t) => lik(family, fa, fb, t).d, th, 1e-4 * (1 + Math.abs(th)));
-    const sens = (which: 'l' | 'd') => {
-      const v = (a: number, bb: number) => lik(family, a, bb, th)[which];
-      const ha = 1e-6 * Math.abs(fa);
-      const hb = 1e-6 * Math.abs(fb);
-      return (fa !== 0 ? Math.abs(fa * fd((x) => v(x, fb), fa, ha)) : 0) + (fb !== 0 ? Math.abs(fb * fd((x) => v(fa, x), fb, hb)) : 0);
-    };
-    const Sl = Math.abs(l) + Math.abs(l1) * r + sens('l');
-    const Sd = Math.abs(l1) + Math.abs(l2) * r + sens('d');
-    lpAbs += 0.5 * u * u + Math.abs(ck * s) + Sl;
-    gAbs[L.group(k)] += Math.abs(u * aInv) + Sd * b;
-    gAbs[L.global('mu')] += Math.abs(ck * u * aInv) + Sd * (1 + ck * b);
-    gAbs[L.global('log_tau')] += ck * (u * u + 1) + Sd * (2 - ck) * b * Math.abs(d) + Math.abs(l1) * b * Math.abs(d);
-  }
-  gAbs[L.global('mu')] += Math.abs(g[L.global('mu')]) + 10;
-  gAbs[L.global('log_tau')] += Math.abs(g[L.global('log_tau')]) + Math.exp(2 * s) + 10;
-  return { lp: lpAbs, grad: gAbs };
-}
+/** Points (mu, s, theta) with theta_k in [-8, 8] as float32 positions of `model` (kernel_check.ts). */
+const randomPoints = (model: HierModel, seed: number, points: number) => randomModelPoints(model, mulberry32(seed), points);
 
 /** Centeredness vectors of the checks: all non-centered, all centered, and a mix of 0, 1 and 0.3. */
 function centerednessCases(K: number): [string, Float64Array][] {
@@ -432,7 +375,7 @@ describe.each(FAMILIES)('family $id', (family) => {
       for (let p = 0; p < lp.length; p++) {
         const q = positions.subarray(p * D, (p + 1) * D);
         const ref = logDensityGrad(model, q, g);
-        const sc = errorScales(model, q, ref, g);
+        const sc = float32ErrorScales(model, q, ref, g);
         worst = Math.max(worst, Math.abs(lp[p] - ref) / sc.lp);
         if (grad) for (let d = 0; d < D; d++) worst = Math.max(worst, Math.abs(grad[p * D + d] - g[d]) / sc.grad[d]);
       }
@@ -482,7 +425,7 @@ describe.each(FAMILIES)('family $id', (family) => {
             if (!movedA || !movedB) continue; // rejected by one of them (energies differ in float32)
             compared++;
             const lp = logDensityGrad(model, q0, gr);
-            const sc = errorScales(model, q0, lp, gr);
+            const sc = float32ErrorScales(model, q0, lp, gr);
             for (let d = 0; d < D; d++) {
               // Besides the gradient's error: rounding of q1, and the momentum's (float32
               // Box–Muller on the device, ~1e-4 relative: 1e-3 of |EPS p| <= |q1 - q0| + EPS^2/2 |grad|).

@@ -1,4 +1,4 @@
-import { logDensityGrad, type HierModel } from '../model/model.ts';
+import { logDensityGrad, unconstrain, type HierModel } from '../model/model.ts';
 import { gpuLogDensityGrad } from './logdensity.ts';
 
 /**
@@ -36,29 +36,76 @@ export function randomKernelPoints(rng: () => number, points: number, D: number)
   return pos;
 }
 
-/** Magnitude of each output at q: 1 + |value| + the sum of |terms| it adds up. */
+/** Central finite difference of f at x with step h. */
+const fd = (f: (x: number) => number, x: number, h: number) => (f(x + h) - f(x - h)) / (2 * h);
+
+/** The family's log-likelihood of fields (a, b) at theta and its theta-derivative. */
+function lik(model: HierModel, a: number, b: number, theta: number): { l: number; d: number } {
+  const g = new Float64Array(1);
+  const l = model.stats.family.logLik(a, b, theta, g);
+  return { l, d: g[0] };
+}
+
+/**
+ * Magnitude of each output of the float32 log-density at q: 1 + |value| + the sum of |terms|
+ * it adds up, where a group's likelihood term (any family) counts its sensitivity to float32
+ * rounding of each input, |theta l'| (theta itself rounded at |mu| + |b d|) + |a dl/da| +
+ * |b dl/db|, and its derivative likewise (l'' by finite differences).
+ */
 export function float32ErrorScales(model: HierModel, q: ArrayLike<number>, lp: number, g: Float64Array): { lp: number; grad: Float64Array } {
   const { c, stats } = model;
+  const L = model.layout;
+  const iMu = L.global('mu');
+  const iLogTau = L.global('log_tau');
   let lpAbs = Math.abs(lp) + 1;
   const gAbs = new Float64Array(model.dim).fill(1);
-  const mu = q[0];
-  const s = q[1];
+  const mu = q[iMu];
+  const s = q[iLogTau];
   for (let k = 0; k < stats.K; k++) {
     const ck = c[k];
     const aInv = Math.exp(-ck * s);
     const b = Math.exp((1 - ck) * s);
-    const d = q[2 + k] - ck * mu;
+    const d = q[L.group(k)] - ck * mu;
     const u = d * aInv;
-    const r = Math.abs(mu) + Math.abs(b * d) + Math.abs(stats.ybar[k]);
-    const Pr = stats.precision[k] * r;
-    lpAbs += 0.5 * u * u + Math.abs(ck * s) + 0.5 * Pr * r;
-    gAbs[2 + k] += Math.abs(u * aInv) + Pr * b;
-    gAbs[0] += Math.abs(ck * u * aInv) + Pr * (1 + ck * b);
-    gAbs[1] += ck * (u * u + 1) + Pr * (1 - ck) * b * Math.abs(d) + Pr * b * Math.abs(d);
+    const th = mu + b * d;
+    const fa = stats.a[k];
+    const fb = stats.b[k];
+    const r = Math.abs(mu) + Math.abs(b * d);
+    const { l, d: l1 } = lik(model, fa, fb, th);
+    const l2 = fd((t) => lik(model, fa, fb, t).d, th, 1e-4 * (1 + Math.abs(th)));
+    const sens = (which: 'l' | 'd') => {
+      const v = (a: number, bb: number) => lik(model, a, bb, th)[which];
+      return (fa !== 0 ? Math.abs(fa * fd((x) => v(x, fb), fa, 1e-6 * Math.abs(fa))) : 0) + (fb !== 0 ? Math.abs(fb * fd((x) => v(fa, x), fb, 1e-6 * Math.abs(fb))) : 0);
+    };
+    const Sl = Math.abs(l) + Math.abs(l1) * r + sens('l');
+    const Sd = Math.abs(l1) + Math.abs(l2) * r + sens('d');
+    lpAbs += 0.5 * u * u + Math.abs(ck * s) + Sl;
+    gAbs[L.group(k)] += Math.abs(u * aInv) + Sd * b;
+    gAbs[iMu] += Math.abs(ck * u * aInv) + Sd * (1 + ck * b);
+    gAbs[iLogTau] += ck * (u * u + 1) + Sd * (2 - ck) * b * Math.abs(d) + Math.abs(l1) * b * Math.abs(d);
   }
-  gAbs[0] += Math.abs(g[0]) + 10;
-  gAbs[1] += Math.abs(g[1]) + Math.exp(2 * s) + 10;
+  gAbs[iMu] += Math.abs(g[iMu]) + 10;
+  gAbs[iLogTau] += Math.abs(g[iLogTau]) + Math.exp(2 * s) + 10;
   return { lp: lpAbs, grad: gAbs };
+}
+
+/**
+ * `points` float32-exact positions of `model` (chain-major) with every theta_k in [-8, 8],
+ * mu in [-3, 3] and log tau in [-3, 1.5], mapped to its coordinates by `unconstrain`: a
+ * range every family's likelihood is finite on in float32 (e^theta of a log link included),
+ * unlike the raw coordinate box of `randomKernelPoints`, where theta reaches mu + e^3 * 4.
+ */
+export function randomModelPoints(model: HierModel, rng: () => number, points: number): Float64Array {
+  const D = model.dim;
+  const out = new Float64Array(points * D);
+  for (let p = 0; p < points; p++) {
+    const mu = -3 + 6 * rng();
+    const tau = Math.exp(-3 + 4.5 * rng());
+    const theta = Array.from({ length: model.stats.K }, () => -8 + 16 * rng());
+    const q = unconstrain(model, mu, tau, theta);
+    for (let d = 0; d < D; d++) out[p * D + d] = Math.fround(q[d]);
+  }
+  return out;
 }
 
 /**
