@@ -232,7 +232,9 @@ describe.skipIf(!gpu)('funnelweb compare and reproduce: signals keep the finishe
 
   it('reproduce, SIGTERM during the second run: the first run\'s summary kept, no report.html; exit 143', async () => {
     const dir = fresh('repro');
-    const r = await signalAt(['reproduce', '--out', dir, '--chains', '64', '--warmup', '50', '--draws', '100'], / 2\/7 /, 'SIGTERM');
+    // Enough draws that run 2 is still sampling when the signal is handled (with 100 it could
+    // finish first under load, and the signal then met its summary being written).
+    const r = await signalAt(['reproduce', '--out', dir, '--chains', '64', '--warmup', '50', '--draws', '2000'], / 2\/7 /, 'SIGTERM');
     expect(r.code, r.stderr).toBe(143);
     expectNoStackTrace(r.stderr);
     expect(acks(r.stderr, 'SIGTERM')).toEqual([expect.stringContaining('stopping run 2 of 7')]);
