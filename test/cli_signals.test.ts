@@ -242,7 +242,7 @@ describe.skipIf(!gpu)('funnelweb compare and reproduce: signals keep the finishe
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/\.summary\.json$/);
-    expect(JSON.parse(readFileSync(join(dir, files[0]), 'utf8')).sampler.draws).toBe(100);
+    expect(JSON.parse(readFileSync(join(dir, files[0]), 'utf8')).sampler.draws).toBe(2000);
   });
 });
 
