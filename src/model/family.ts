@@ -131,3 +131,23 @@ export function softplus(x: number): number {
 export function invLogit(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
+
+/**
+ * The fields of a family whose statistics are per-group sums of per-observation terms (counts:
+ * a_k = sum y_i, b_k = sum of a column), with the theta-free terms summed into `logConst`; O(N).
+ */
+export function sumByGroup(data: HierData, column: Float64Array, logConstOf: (y: number, x: number) => number): GroupFields {
+  const { K, y, group } = data;
+  const n = new Int32Array(K);
+  const a = new Float64Array(K);
+  const b = new Float64Array(K);
+  let logConst = 0;
+  for (let i = 0; i < y.length; i++) {
+    const k = group[i];
+    n[k]++;
+    a[k] += y[i];
+    b[k] += column[i];
+    logConst += logConstOf(y[i], column[i]);
+  }
+  return { K, n, a, b, logConst };
+}

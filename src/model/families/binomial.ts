@@ -1,5 +1,5 @@
 import type { HierData } from '../data.ts';
-import { invLogit, softplus, type Family, type GroupFields, type Variates } from '../family.ts';
+import { invLogit, softplus, sumByGroup, type Family, type GroupFields, type Variates } from '../family.ts';
 import { lgamma, pbeta } from '../../diagnostics/special.ts';
 
 /**
@@ -27,20 +27,7 @@ export const binomial: Family = {
     return y > t ? { column: 'y', problem: `${y} successes is more than the ${t} trials` } : undefined;
   },
   reduce(data: HierData): GroupFields {
-    const { K, y, group } = data;
-    const trials = data.columns!.trials;
-    const n = new Int32Array(K);
-    const a = new Float64Array(K);
-    const b = new Float64Array(K);
-    let logConst = 0;
-    for (let i = 0; i < y.length; i++) {
-      const k = group[i];
-      n[k]++;
-      a[k] += y[i];
-      b[k] += trials[i];
-      logConst += logChoose(trials[i], y[i]);
-    }
-    return { K, n, a, b, logConst };
+    return sumByGroup(data, data.columns!.trials, (y, t) => logChoose(t, y));
   },
   logLik(a, b, theta, grad) {
     grad[0] = a - b * invLogit(theta);

@@ -1,5 +1,5 @@
 import type { HierData } from '../data.ts';
-import type { Family, GroupFields, Variates } from '../family.ts';
+import { sumByGroup, type Family, type GroupFields, type Variates } from '../family.ts';
 import { lgamma } from '../../diagnostics/special.ts';
 
 /**
@@ -24,20 +24,7 @@ export const poisson: Family = {
   outcome: { name: 'rate', of: Math.exp, help: 'event rate exp(theta) per unit exposure' },
   checkObservation: () => undefined,
   reduce(data: HierData): GroupFields {
-    const { K, y, group } = data;
-    const exposure = data.columns!.exposure;
-    const n = new Int32Array(K);
-    const a = new Float64Array(K);
-    const b = new Float64Array(K);
-    let logConst = 0;
-    for (let i = 0; i < y.length; i++) {
-      const k = group[i];
-      n[k]++;
-      a[k] += y[i];
-      b[k] += exposure[i];
-      logConst += y[i] * Math.log(exposure[i]) - lgamma(y[i] + 1);
-    }
-    return { K, n, a, b, logConst };
+    return sumByGroup(data, data.columns!.exposure, (y, e) => y * Math.log(e) - lgamma(y + 1));
   },
   logLik(a, b, theta, grad) {
     const m = b * Math.exp(theta);
