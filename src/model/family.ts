@@ -71,9 +71,10 @@ export interface Family {
   /**
    * Normal approximation of group k's likelihood in theta: estimate and standard error (se =
    * Fisher information^-1/2 at `at`, or at the estimate when `at` is undefined); se =
-   * Infinity for a group without data. `auto` uses it as the group's se_k.
+   * Infinity for a group without data; `precision` = se^-2 where the family has it exactly
+   * (normal: P_k, not 1/(P_k^-1/2)^2 rounded). `auto` uses it as the group's se_k.
    */
-  approx(f: GroupFields, k: number, at?: number): { estimate: number; se: number };
+  approx(f: GroupFields, k: number, at?: number): { estimate: number; se: number; precision?: number };
   /** One posterior predictive draw of observation i given its group's theta. */
   predict(data: HierData, i: number, theta: number, rng: Variates): number;
 }

@@ -51,12 +51,7 @@ export function groupStats(data: HierData): GroupStats {
     const a = family.approx(f, k);
     ybar[k] = f.n[k] > 0 ? a.estimate : 0;
     se[k] = f.n[k] > 0 ? a.se : Infinity;
-    precision[k] = f.n[k] > 0 ? 1 / (a.se * a.se) : 0;
-  }
-  // The normal family's own fields are its approximation; keep them bit for bit.
-  if (family.id === 'normal') {
-    ybar.set(f.a);
-    precision.set(f.b);
+    precision[k] = f.n[k] > 0 ? (a.precision ?? 1 / (a.se * a.se)) : 0;
   }
   return { K, family, n: f.n, a: f.a, b: f.b, precision, ybar, se, logConst: f.logConst, labels: data.labels };
 }

@@ -55,7 +55,7 @@ export const normal: Family = {
     return -0.5 * r * r - Math.log(s) - 0.5 * Math.log(2 * Math.PI);
   },
   approx(f, k) {
-    return { estimate: f.a[k], se: f.n[k] > 0 ? 1 / Math.sqrt(f.b[k]) : Infinity };
+    return { estimate: f.a[k], se: f.n[k] > 0 ? 1 / Math.sqrt(f.b[k]) : Infinity, precision: f.b[k] };
   },
   predict(data, i, theta, rng) {
     return theta + data.sigma[i] * rng.normal();
