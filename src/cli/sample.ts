@@ -28,7 +28,8 @@ Options:
   --data FILE            .json (seed format: y, idx, K and the likelihood's columns) or .csv (columns
                          ${DATA_COLUMNS_HELP})   (required)
 ${dataOptionsHelp()}  --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
-                         | auto (each group's c_k = tau^2/(tau^2+se_k^2), tau learned from the chains in warmup)
+                         | auto (each group's c_k: the mean of tau^2/(tau^2+se_k^2) over the posterior's range of log tau, se_k
+                           from the family's Fisher information, re-estimated in warmup; docs/auto-centeredness.md)
                          | auto-binary (the same, rounded to 0 or 1)   (default noncentered)
 ${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
