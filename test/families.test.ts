@@ -16,7 +16,7 @@ import type { Family, GroupFields, Variates } from '../src/model/family.ts';
 import type { HierData } from '../src/model/data.ts';
 import { logDensityGrad, logJointPerObservation, makeModel, unconstrain, withCenteredness, type HierModel } from '../src/model/model.ts';
 import { DEFAULT_PRIORS } from '../src/model/priors.ts';
-import { FLOAT32_KERNEL_TOLERANCE, float32ErrorScales, mulberry32, randomModelPoints } from '../src/gpu/kernel_check.ts';
+import { FLOAT32_KERNEL_TOLERANCE, familyLik, fd, float32ErrorScales, mulberry32, randomModelPoints } from '../src/gpu/kernel_check.ts';
 import { gpuLogDensityGrad } from '../src/gpu/logdensity.ts';
 import { isWideModel } from '../src/gpu/layout.ts';
 import { createCpuBackend } from '../src/sampler/cpu_backend.ts';
@@ -96,15 +96,8 @@ function randomData(family: Family, seed: number, K: number, empty: readonly num
 
 const fieldsOf = (family: Family, data: HierData): GroupFields => family.reduce(data);
 
-/** d/dx of f at x by central differences (step h). */
-const fd = (f: (x: number) => number, x: number, h: number) => (f(x + h) - f(x - h)) / (2 * h);
-
-/** The family's log-likelihood of fields (a, b) at theta and its theta-derivative. */
-function lik(family: Family, a: number, b: number, theta: number): { l: number; d: number } {
-  const g = new Float64Array(1);
-  const l = family.logLik(a, b, theta, g);
-  return { l, d: g[0] };
-}
+/** The family's log-likelihood of fields (a, b) at theta and its theta-derivative (kernel_check.ts). */
+const lik = familyLik;
 
 /** Observation i's log-likelihood at theta with y_i replaced by `y`. */
 function obsLogLik(family: Family, data: HierData, i: number, y: number, theta: number): number {

@@ -1,3 +1,4 @@
+import { medianSorted } from '../diagnostics/quantile.ts';
 import type { GroupStats } from '../model/suffstats.ts';
 import type { Centeredness } from '../model/parameterization.ts';
 import type { ModelLayout } from '../model/layout.ts';
@@ -337,9 +338,7 @@ export function ensembleTheta(positions: ArrayLike<number>, chains: number, layo
       out[k] = NaN;
       continue;
     }
-    const v = col.subarray(0, n).sort();
-    const m = n >> 1;
-    out[k] = n % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+    out[k] = medianSorted(col.subarray(0, n).sort());
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { logDensityGrad, unconstrain, type HierModel } from '../model/model.ts';
+import type { Family } from '../model/family.ts';
 import { gpuLogDensityGrad } from './logdensity.ts';
 
 /**
@@ -37,13 +38,15 @@ export function randomKernelPoints(rng: () => number, points: number, D: number)
 }
 
 /** Central finite difference of f at x with step h. */
-const fd = (f: (x: number) => number, x: number, h: number) => (f(x + h) - f(x - h)) / (2 * h);
+export const fd = (f: (x: number) => number, x: number, h: number) => (f(x + h) - f(x - h)) / (2 * h);
+
+/** Scratch for the family's d l / d theta. */
+const likGrad = new Float64Array(1);
 
 /** The family's log-likelihood of fields (a, b) at theta and its theta-derivative. */
-function lik(model: HierModel, a: number, b: number, theta: number): { l: number; d: number } {
-  const g = new Float64Array(1);
-  const l = model.stats.family.logLik(a, b, theta, g);
-  return { l, d: g[0] };
+export function familyLik(family: Family, a: number, b: number, theta: number): { l: number; d: number } {
+  const l = family.logLik(a, b, theta, likGrad);
+  return { l, d: likGrad[0] };
 }
 
 /**
@@ -71,10 +74,11 @@ export function float32ErrorScales(model: HierModel, q: ArrayLike<number>, lp: n
     const fa = stats.a[k];
     const fb = stats.b[k];
     const r = Math.abs(mu) + Math.abs(b * d);
-    const { l, d: l1 } = lik(model, fa, fb, th);
-    const l2 = fd((t) => lik(model, fa, fb, t).d, th, 1e-4 * (1 + Math.abs(th)));
+    const family = stats.family;
+    const { l, d: l1 } = familyLik(family, fa, fb, th);
+    const l2 = fd((t) => familyLik(family, fa, fb, t).d, th, 1e-4 * (1 + Math.abs(th)));
     const sens = (which: 'l' | 'd') => {
-      const v = (a: number, bb: number) => lik(model, a, bb, th)[which];
+      const v = (a: number, bb: number) => familyLik(family, a, bb, th)[which];
       return (fa !== 0 ? Math.abs(fa * fd((x) => v(x, fb), fa, 1e-6 * Math.abs(fa))) : 0) + (fb !== 0 ? Math.abs(fb * fd((x) => v(fa, x), fb, 1e-6 * Math.abs(fb))) : 0);
     };
     const Sl = Math.abs(l) + Math.abs(l1) * r + sens('l');

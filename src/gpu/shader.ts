@@ -63,7 +63,7 @@ export function loadShader(module: ShaderModule): Promise<string> {
 }
 
 function constLine(name: string, c: ShaderConst): string {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`bad shader constant name ${name}`);
+  if (!/^[A-Z][0-9A-Z_]*$/.test(name)) throw new Error(`bad shader constant name ${name}`);
   if (c.type === 'bool') return `const ${name}: bool = ${c.value};`;
   if (c.type === 'u32') {
     if (!Number.isInteger(c.value) || c.value < 0 || c.value > 0xffffffff) throw new Error(`${name} must be a u32`);

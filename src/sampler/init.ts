@@ -1,5 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { initialPositions, type PhiloxKey } from './rng.ts';
+import { medianFinite } from '../diagnostics/quantile.ts';
 
 /**
  * Where the chains start: uniform on (-2, 2) in every unconstrained coordinate (Stan's
@@ -19,11 +20,8 @@ export function startingPositions(model: HierModel, key: PhiloxKey, chains: numb
   const K = model.stats.K;
   const q = initialPositions(key, chains, K, superchains);
   if (model.stats.family.scalable) return q;
-  const est: number[] = [];
-  for (let k = 0; k < K; k++) if (model.stats.n[k] > 0 && Number.isFinite(model.stats.ybar[k])) est.push(model.stats.ybar[k]);
-  est.sort((a, b) => a - b);
-  const h = est.length >> 1;
-  const m = est.length === 0 ? 0 : est.length % 2 ? est[h] : 0.5 * (est[h - 1] + est[h]);
+  const withData = model.stats.ybar.filter((_, k) => model.stats.n[k] > 0);
+  const m = withData.length > 0 ? medianFinite(withData) : 0;
   const { layout, c } = model;
   const iMu = layout.global('mu');
   const iLogTau = layout.global('log_tau');
