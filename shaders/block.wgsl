@@ -4,17 +4,19 @@
 //
 // Per lane (group k), with c = c_k, tau = e^s, a = tau^-c, b = tau^(1-c), d = z - c mu,
 // u = d a, theta = mu + b d, and the family's log-likelihood l(theta) and l'(theta) (`lik`, one
-// module of shaders/lik/; Gorinova, Moore & Hoffman 2020 for the hierarchy):
+// module of shaders/lik/, called as family_lik with fg = family_shared(x) of the family
+// global x; Gorinova, Moore & Hoffman 2020 for the hierarchy):
 //   lp  = -u^2/2 - c s + l
 //   dz  = -u a + l' b
 //   dmu = c u a + l' (1 - c b)
 //   ds  = c (u^2 - 1) + l' (1 - c) b d
+//   dx  = dl/dx (a family global's share; 0 without one)
 // Padding lanes have c = 0, no data (the family's lik gives 0 there) and z = 0 (their
 // momentum is masked), so every term is exactly 0 there. Mirrors logDensityGrad in
 // src/model/model.ts (the float64 reference).
 //
 // Requires: const BINARY_C: bool (every c_k is 0 or 1: a lane-wise choice between the two
-// forms, no exp); the family's `lik`; prior.wgsl for the priors' terms. The kernels declare
+// forms, no exp); the family's `lik` and its adapter; prior.wgsl for the priors' terms. The kernels declare
 // binding 1 (the group data) in their own layout.
 
 // Per block of four groups: the family's two fields (src/model/family.ts: normal ybar and
@@ -32,9 +34,10 @@ struct BlockTerms {
   g_z: vec4f,
   g_mu: vec4f,
   g_s: vec4f,
+  g_x: vec4f,
 }
 
-fn block_terms(x: vec4f, gb: GroupBlock, mu: f32, s: f32, tau: f32, inv_tau: f32) -> BlockTerms {
+fn block_terms(x: vec4f, gb: GroupBlock, mu: f32, s: f32, tau: f32, inv_tau: f32, fg: vec4f) -> BlockTerms {
   var out: BlockTerms;
   if (BINARY_C) {
     let cen = gb.c != vec4f(0.0);
@@ -42,7 +45,8 @@ fn block_terms(x: vec4f, gb: GroupBlock, mu: f32, s: f32, tau: f32, inv_tau: f32
     let b = select(vec4f(tau), vec4f(1.0), cen);            // tau^(1-c)
     let d = select(x, x - mu, cen);                         // z - c mu
     let u = d * a_inv;
-    let l = lik(mu + b * d, gb.fa, gb.fb);
+    let l = family_lik(mu + b * d, gb.fa, gb.fb, fg);
+    out.g_x = l.dg;
     let ua = u * a_inv;
     out.lp = select(vec4f(0.0), vec4f(-s), cen) + (-0.5 * u * u + l.lp);
     out.g_z = -ua + l.d * b;
@@ -54,7 +58,8 @@ fn block_terms(x: vec4f, gb: GroupBlock, mu: f32, s: f32, tau: f32, inv_tau: f32
     let b = tau * a_inv;
     let d = x - c * mu;
     let u = d * a_inv;
-    let l = lik(mu + b * d, gb.fa, gb.fb);
+    let l = family_lik(mu + b * d, gb.fa, gb.fb, fg);
+    out.g_x = l.dg;
     out.lp = -0.5 * u * u - c * s + l.lp;
     out.g_z = -u * a_inv + l.d * b;
     out.g_mu = c * u * a_inv + l.d * (1.0 - c * b);

@@ -12,7 +12,8 @@
 // nothing (barriers need uniform control flow when TPC > 1).
 //
 // Buffers as hmc.wgsl (block-major vec4, block j of chain c at j * B + c), plus: the
-// diagonal inverse mass in the storage buffer `inv_mass` (NV z blocks, then (mu, s, 1, 1));
+// diagonal inverse mass in the storage buffer `inv_mass` (NV z blocks, then (mu, s, x, 1), x
+// a family's global, whose d/dx over the chain's blocks is a second chain_sum);
 // q' and p during a trajectory in `scratch`, chain by chain (block j of chain c at
 // 2 (c NV + j) and the next vec4: each thread's stream is contiguous, 2-24% faster on
 // SwiftShader than lanes B apart, whose every load is a lane-by-lane gather anyway). The
@@ -90,6 +91,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let ms = state[NV * B + chain];
   var mu_c = ms.x;
   var s_c = ms.y;
+  // The family global x (FAMILY_GLOBAL; lane 2 of the globals block), else 0.
+  var xg_c = 0.0;
+  if (FAMILY_GLOBAL) {
+    xg_c = ms.z;
+  }
   var lp_c = 0.0;
   var totals_add = vec4f(0.0);
   var last = vec4f(0.0);
@@ -105,18 +111,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     // half kick, block by block: q' = q, p = M^(1/2) n + eps/2 grad.
     var mu = mu_c;
     var s = s_c;
+    var xg = xg_c;
+    var fg = family_shared(xg);
     var tau = exp(s);
     var inv_tau = 1.0 / tau;
+    var part_x = 0.0;
     var part = vec4f(0.0);
     for (var j = t; j < NV; j += TPC) {
       let gb = group_block(j);
       let x = state[j * B + chain];
       let im = block_inv_mass(j);
-      let bt = block_terms(x, gb, mu, s, tau, inv_tau);
+      let bt = block_terms(x, gb, mu, s, tau, inv_tau, fg);
       // Padding lanes (past K) get no momentum, so their z stays 0.
       let mask = select(vec4f(0.0), vec4f(1.0), vec4u(4u * j) + vec4u(0u, 1u, 2u, 3u) < vec4u(step.num_groups));
       let p = mask * normals4(step.key, it, chain, j) * momentum_scale(im);
       part += lane_sums(bt, im * p * p);
+      if (FAMILY_GLOBAL) {
+        part_x += dot(bt.g_x, vec4f(1.0));
+      }
       if (live) {
         if (WARMUP) {
           warm[j * B + chain] = x;
@@ -129,16 +141,35 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     sums++;
     let pri0 = prior_terms(mu, s, tau);
     lp_c = d0.x + pri0.x;
+    // The family global's terms: d/dx summed over the chain's blocks, its own terms, and its
+    // momentum (lane 0 of block NV + 1's normals, src/sampler/rng.ts).
+    var g_x0 = 0.0;
+    var p_x = 0.0;
+    if (FAMILY_GLOBAL) {
+      let dx = chain_sum(vec4f(part_x, 0.0, 0.0, 0.0), li, cw, t, sums & 1u);
+      sums++;
+      let fgl = family_global(xg, fg);
+      lp_c += fgl.x;
+      g_x0 = dx.x + fgl.y;
+      p_x = normals4(step.key, it, chain, NV + 1u).x * momentum_scale(ims).z;
+    }
     var lp = lp_c;
     let nms = normals2_uniform(step.key, it, chain, NV);
     var p_mu = nms.x * momentum_scale(ims).x;
     var p_s = nms.y * momentum_scale(ims).y;
-    let h0 = -lp + 0.5 * (ims.x * p_mu * p_mu + ims.y * p_s * p_s + d0.w);
+    var kin_g = ims.x * p_mu * p_mu + ims.y * p_s * p_s;
+    if (FAMILY_GLOBAL) {
+      kin_g += ims.z * p_x * p_x;
+    }
+    let h0 = -lp + 0.5 * (kin_g + d0.w);
     if (WARMUP && writer) {
-      warm[NV * B + chain] = vec4f(mu, s, 0.0, 0.0);
+      warm[NV * B + chain] = vec4f(mu, s, xg, 0.0);
     }
     p_mu += half * (d0.y + pri0.y);
     p_s += half * (d0.z + pri0.z);
+    if (FAMILY_GLOBAL) {
+      p_x += half * g_x0;
+    }
 
     // Leapfrog with the momentum at half steps, as hmc.wgsl: one pass over the blocks per
     // step moves q', evaluates the block's gradient there and applies the closing and the
@@ -153,9 +184,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         kick = select(half, 0.0, n + 1u == num_steps);
       }
       var step_part = vec4f(0.0);
+      var step_x = 0.0;
       if (running) {
         mu += eps * ims.x * p_mu;
         s += eps * ims.y * p_s;
+        if (FAMILY_GLOBAL) {
+          xg += eps * ims.z * p_x;
+          fg = family_shared(xg);
+        }
         tau = exp(s);
         inv_tau = 1.0 / tau;
         for (var j = t; j < NV; j += TPC) {
@@ -164,9 +200,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
           let pi = zi + 1u;
           let p = scratch[pi];
           let x = scratch[zi] + eps * im * p;
-          let bt = block_terms(x, group_block(j), mu, s, tau, inv_tau);
+          let bt = block_terms(x, group_block(j), mu, s, tau, inv_tau, fg);
           let ps = p + half * bt.g_z;
           step_part += lane_sums(bt, im * ps * ps);
+          if (FAMILY_GLOBAL) {
+            step_x += dot(bt.g_x, vec4f(1.0));
+          }
           if (live) {
             scratch[zi] = x;
             scratch[pi] = ps + kick * bt.g_z;
@@ -175,6 +214,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       }
       let d = chain_sum(step_part, li, cw, t, sums & 1u);
       sums++;
+      var dx = 0.0;
+      if (FAMILY_GLOBAL) {
+        dx = chain_sum(vec4f(step_x, 0.0, 0.0, 0.0), li, cw, t, sums & 1u).x;
+        sums++;
+      }
       if (running) {
         let pri = prior_terms(mu, s, tau);
         lp = d.x + pri.x;
@@ -182,11 +226,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         let g_s = d.z + pri.z;
         let ps_mu = p_mu + half * g_mu;
         let ps_s = p_s + half * g_s;
-        h = -lp + 0.5 * (ims.x * ps_mu * ps_mu + ims.y * ps_s * ps_s + d.w);
+        var kin = ims.x * ps_mu * ps_mu + ims.y * ps_s * ps_s;
+        var g_x = 0.0;
+        var ps_x = 0.0;
+        if (FAMILY_GLOBAL) {
+          let fgl = family_global(xg, fg);
+          lp += fgl.x;
+          g_x = dx + fgl.y;
+          ps_x = p_x + half * g_x;
+          kin += ims.z * ps_x * ps_x;
+        }
+        h = -lp + 0.5 * (kin + d.w);
         steps_taken = n + 1u;
         divergent = !is_finite(h) || h - h0 > MAX_ENERGY_ERROR;
         p_mu = ps_mu + kick * g_mu;
         p_s = ps_s + kick * g_s;
+        if (FAMILY_GLOBAL) {
+          p_x = ps_x + kick * g_x;
+        }
       }
     }
 
@@ -200,6 +257,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       energy = h;
       mu_c = mu;
       s_c = s;
+      xg_c = xg;
       lp_c = lp;
     }
     let div = select(0.0, 1.0, divergent);
@@ -242,10 +300,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       // The chain's count of non-finite blocks (every thread takes part in the sum).
       let bad = chain_sum(vec4f(nonfinite, 0.0, 0.0, 0.0), li, cw, t, sums & 1u);
       sums++;
-      let finite = bad.x == 0.0 && is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
+      let finite = bad.x == 0.0 && is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s) && is_finite(xg) && is_finite(p_x);
       if (writer) {
-        warm[(S + NV) * B + chain] = vec4f(mu, s, 0.0, 0.0);
-        warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, 0.0, 0.0);
+        warm[(S + NV) * B + chain] = vec4f(mu, s, xg, 0.0);
+        warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, ims.z * p_x, 0.0);
       }
       let valid = !divergent && finite;
       last = vec4f(accept_prob, div, energy, select(0.0, 1.0, valid));
@@ -254,12 +312,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       totals_add += vec4f(div, accept_prob, f32(steps_taken), 0.0);
     }
     if (writer) {
-      state[NV * B + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+      state[NV * B + chain] = vec4f(mu_c, s_c, xg_c, lp_c);
       if (record) {
-        rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+        rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, xg_c, lp_c);
         rec[stats_base + slot * R + chain] = vec4f(lp_c, energy, accept_prob, div);
         if (divergent) {
-          rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, 0.0, 0.0);
+          rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, xg, 0.0);
         }
       }
     }

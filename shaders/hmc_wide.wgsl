@@ -18,8 +18,10 @@
 // On SwiftShader every storage access with a run-time index is a lane-by-lane gather,
 // which is why nothing is streamed through memory inside a trajectory.
 //
-// Buffers as hmc.wgsl (block-major vec4, block j of chain c at j * B + c), except the
-// diagonal inverse mass, in the storage buffer `inv_mass` (NV z blocks, then (mu, s, 1, 1)).
+// Buffers as hmc.wgsl (block-major vec4, block j of chain c at j * B + c; the globals block
+// (mu, s, x, log p), x a family's global), except the diagonal inverse mass, in the storage
+// buffer `inv_mass` (NV z blocks, then the globals' (mu, s, x, 1)). A family global's
+// d/dx over the chain's blocks is a second chain_sum (FAMILY_GLOBAL only).
 //
 // Requires: const TPC, CPW, WG, BPT: u32, const DIAG_METRIC, WARMUP, BINARY_C: bool, the
 // priors; block.wgsl, chain_sum(_one).wgsl, philox.wgsl, hmc_wide_common.wgsl.
@@ -87,6 +89,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let ms = state[NV * B + chain];
   var mu_c = ms.x;
   var s_c = ms.y;
+  // The family global x (FAMILY_GLOBAL; lane 2 of the globals block), else 0.
+  var xg_c = 0.0;
+  if (FAMILY_GLOBAL) {
+    xg_c = ms.z;
+  }
   var lp_c = 0.0;
   var moved = false;
   var totals_add = vec4f(0.0);
@@ -103,14 +110,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     // half kick, block by block.
     var mu = mu_c;
     var s = s_c;
+    var xg = xg_c;
+    var fg = family_shared(xg);
     var tau = exp(s);
     var inv_tau = 1.0 / tau;
+    var part_x = 0.0;
     var z = zc;
     var p: array<vec4f, BPT>;
     var part = vec4f(0.0);
     for (var i = 0u; i < BPT; i++) { // @unroll
       let j = t + i * TPC;
-      let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau);
+      let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau, fg);
       var pj = vec4f(0.0);
       if (j < NV) {
         pj = gbs[i].mask * normals4(step.key, it, chain, j) * momentum_scale(im[i]);
@@ -119,22 +129,44 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         }
       }
       part += lane_sums(bt, im[i] * pj * pj);
+      if (FAMILY_GLOBAL) {
+        part_x += dot(bt.g_x, vec4f(1.0));
+      }
       p[i] = pj + half * bt.g_z;
     }
     let d0 = chain_sum(part, li, cw, t, sums & 1u);
     sums++;
     let pri0 = prior_terms(mu, s, tau);
     lp_c = d0.x + pri0.x;
+    // The family global's terms: d/dx summed over the chain's blocks, its own terms, and its
+    // momentum (lane 0 of block NV + 1's normals, src/sampler/rng.ts).
+    var g_x0 = 0.0;
+    var p_x = 0.0;
+    if (FAMILY_GLOBAL) {
+      let dx = chain_sum(vec4f(part_x, 0.0, 0.0, 0.0), li, cw, t, sums & 1u);
+      sums++;
+      let fgl = family_global(xg, fg);
+      lp_c += fgl.x;
+      g_x0 = dx.x + fgl.y;
+      p_x = normals4(step.key, it, chain, NV + 1u).x * momentum_scale(ims).z;
+    }
     var lp = lp_c;
     let nms = normals2_uniform(step.key, it, chain, NV);
     var p_mu = nms.x * momentum_scale(ims).x;
     var p_s = nms.y * momentum_scale(ims).y;
-    let h0 = -lp + 0.5 * (ims.x * p_mu * p_mu + ims.y * p_s * p_s + d0.w);
+    var kin_g = ims.x * p_mu * p_mu + ims.y * p_s * p_s;
+    if (FAMILY_GLOBAL) {
+      kin_g += ims.z * p_x * p_x;
+    }
+    let h0 = -lp + 0.5 * (kin_g + d0.w);
     if (WARMUP && writer) {
-      warm[NV * B + chain] = vec4f(mu, s, 0.0, 0.0);
+      warm[NV * B + chain] = vec4f(mu, s, xg, 0.0);
     }
     p_mu += half * (d0.y + pri0.y);
     p_s += half * (d0.z + pri0.z);
+    if (FAMILY_GLOBAL) {
+      p_x += half * g_x0;
+    }
 
     // Leapfrog with the momentum at half steps, as hmc.wgsl: each step moves the blocks,
     // evaluates their gradient there and applies the closing and the next opening half
@@ -149,21 +181,34 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         kick = select(half, 0.0, n + 1u == num_steps);
       }
       var step_part = vec4f(0.0);
+      var step_x = 0.0;
       if (running) {
         mu += eps * ims.x * p_mu;
         s += eps * ims.y * p_s;
+        if (FAMILY_GLOBAL) {
+          xg += eps * ims.z * p_x;
+          fg = family_shared(xg);
+        }
         tau = exp(s);
         inv_tau = 1.0 / tau;
         for (var i = 0u; i < BPT; i++) { // @unroll
           z[i] += eps * im[i] * p[i];
-          let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau);
+          let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau, fg);
           let ps = p[i] + half * bt.g_z;
           step_part += lane_sums(bt, im[i] * ps * ps);
+          if (FAMILY_GLOBAL) {
+            step_x += dot(bt.g_x, vec4f(1.0));
+          }
           p[i] = ps + kick * bt.g_z;
         }
       }
       let d = chain_sum(step_part, li, cw, t, sums & 1u);
       sums++;
+      var dx = 0.0;
+      if (FAMILY_GLOBAL) {
+        dx = chain_sum(vec4f(step_x, 0.0, 0.0, 0.0), li, cw, t, sums & 1u).x;
+        sums++;
+      }
       if (running) {
         let pri = prior_terms(mu, s, tau);
         lp = d.x + pri.x;
@@ -171,11 +216,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         let g_s = d.z + pri.z;
         let ps_mu = p_mu + half * g_mu;
         let ps_s = p_s + half * g_s;
-        h = -lp + 0.5 * (ims.x * ps_mu * ps_mu + ims.y * ps_s * ps_s + d.w);
+        var kin = ims.x * ps_mu * ps_mu + ims.y * ps_s * ps_s;
+        var g_x = 0.0;
+        var ps_x = 0.0;
+        if (FAMILY_GLOBAL) {
+          let fgl = family_global(xg, fg);
+          lp += fgl.x;
+          g_x = dx + fgl.y;
+          ps_x = p_x + half * g_x;
+          kin += ims.z * ps_x * ps_x;
+        }
+        h = -lp + 0.5 * (kin + d.w);
         steps_taken = n + 1u;
         divergent = !is_finite(h) || h - h0 > MAX_ENERGY_ERROR;
         p_mu = ps_mu + kick * g_mu;
         p_s = ps_s + kick * g_s;
+        if (FAMILY_GLOBAL) {
+          p_x = ps_x + kick * g_x;
+        }
       }
     }
 
@@ -190,6 +248,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       zc = z;
       mu_c = mu;
       s_c = s;
+      xg_c = xg;
       lp_c = lp;
       moved = true;
     }
@@ -225,10 +284,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       // The chain's count of non-finite blocks (every thread takes part in the sum).
       let bad = chain_sum(vec4f(nonfinite, 0.0, 0.0, 0.0), li, cw, t, sums & 1u);
       sums++;
-      let finite = bad.x == 0.0 && is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
+      let finite = bad.x == 0.0 && is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s) && is_finite(xg) && is_finite(p_x);
       if (writer) {
-        warm[(S + NV) * B + chain] = vec4f(mu, s, 0.0, 0.0);
-        warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, 0.0, 0.0);
+        warm[(S + NV) * B + chain] = vec4f(mu, s, xg, 0.0);
+        warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, ims.z * p_x, 0.0);
       }
       let valid = !divergent && finite;
       last = vec4f(accept_prob, div, energy, select(0.0, 1.0, valid));
@@ -237,10 +296,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       totals_add += vec4f(div, accept_prob, f32(steps_taken), 0.0);
     }
     if (writer && record) {
-      rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+      rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, xg_c, lp_c);
       rec[stats_base + slot * R + chain] = vec4f(lp_c, energy, accept_prob, div);
       if (divergent) {
-        rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, 0.0, 0.0);
+        rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, xg, 0.0);
       }
     }
   }
@@ -253,7 +312,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       }
     }
     if (t == 0u) {
-      state[NV * B + chain] = vec4f(mu_c, s_c, lp_c, 0.0);
+      state[NV * B + chain] = vec4f(mu_c, s_c, xg_c, lp_c);
     }
   }
   if (writer) {

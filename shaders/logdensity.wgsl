@@ -1,7 +1,7 @@
 // FunnelWeb — batched log-density and gradient: one invocation per chain.
 // Positions and gradients are block-major vec4 arrays: block j of chain c at j * B + c,
-// blocks 0..NV-1 hold z (four groups each) and block NV holds (mu, s, 0, 0).
-// Output block NV of `grads` holds (d/dmu, d/ds, log p, 0).
+// blocks 0..NV-1 hold z (four groups each) and block NV holds (mu, s, x, 0), x the family
+// global (0 without one). Output block NV of `grads` holds (d/dmu, d/ds, d/dx, log p).
 //
 // Requires: const NV: u32, const WG: u32 (workgroup size); model.wgsl.
 
@@ -27,9 +27,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     z[j] = positions[j * B + chain];
   }
   let ms = positions[NV * B + chain];
-  let out = log_density_grad(ms.x, ms.y, z);
+  let out = log_density_grad(ms.x, ms.y, ms.z, z);
   for (var j = 0u; j < NV; j++) { // @unroll
     grads[j * B + chain] = out.g_z[j];
   }
-  grads[NV * B + chain] = vec4f(out.g_mu, out.g_s, out.lp, 0.0);
+  grads[NV * B + chain] = vec4f(out.g_mu, out.g_s, out.g_x, out.lp);
 }

@@ -4,7 +4,9 @@
 // c_k (Gorinova, Moore & Hoffman 2020):  z_k ~ Normal(c_k mu, tau^c_k),
 // theta_k = mu + tau^(1-c_k) (z_k - c_k mu); the data enter through the family's `lik`
 // (shaders/lik/, e.g. -P_k (theta_k - ybar_k)^2 / 2 for normal data, no float32
-// cancellation) and the chain rule of block.wgsl. The z coordinates are packed four to a
+// cancellation; called as family_lik, shaders/lik_plain.wgsl or lik_global.wgsl) and the
+// chain rule of block.wgsl. A family with a global parameter x (FAMILY_GLOBAL; the normal
+// family's log sigma) adds family_global(x) and d/dx = its derivative + sum_k dl_k/dx. The z coordinates are packed four to a
 // vec4 ("block"); NV = ceil(K/4) blocks. Padding lanes have c = 0, no data and z = 0 (their
 // momentum is masked), so every term below is exactly 0 there without a mask. Mirrors
 // src/model/model.ts (the float64 reference).
@@ -12,7 +14,7 @@
 // Requires (from the composer, src/gpu/shader.ts; values from src/gpu/layout.ts):
 //   const NV: u32; const BINARY_C: bool (every c_k is 0 or 1: tau^-c and tau^(1-c) then need
 //   no exp per block); prior.wgsl and its constants MU_LOC, MU_SCALE, TAU_SCALE: f32,
-//   TAU_HALF_CAUCHY: bool; the family's `lik`;
+//   TAU_HALF_CAUCHY: bool; the family's `lik` and its adapter (FAMILY_GLOBAL: bool);
 //   const GROUPS_CONST: bool and the group data GROUP_A, GROUP_B, GROUP_C, GROUP_MASK
 //   (array<vec4f, NV>) baked in when the block loops unroll. Compile-time data costs no
 //   memory traffic and folds; larger models read the `groups` buffer instead.
@@ -39,13 +41,18 @@ struct Density {
   lp: f32,
   g_mu: f32,
   g_s: f32,
+  // d/dx of the family global (0 without one).
+  g_x: f32,
   g_z: array<vec4f, NV>,
 }
 
-fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
+fn log_density_grad(mu: f32, s: f32, x_g: f32, z: array<vec4f, NV>) -> Density {
   var out: Density;
   let tau = exp(s);
   let inv_tau = 1.0 / tau;
+  // What every block's likelihood needs of the family global (nothing without one).
+  let fg = family_shared(x_g);
+  var gx4 = vec4f(0.0);
   // Priors: mu ~ Normal(loc, scale); tau prior plus the log-Jacobian s of tau = e^s.
   let prior = prior_terms(mu, s, tau);
   var lp4 = vec4f(0.0);
@@ -67,19 +74,25 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
     let c_block = GROUPS_CONST && BINARY_C && full && all(GROUP_C[j] == vec4f(1.0));
     if (nc_block) {
       // c = 0: theta = mu + tau z.
-      let l = lik(mu + tau * x, gb.fa, gb.fb);
+      let l = family_lik(mu + tau * x, gb.fa, gb.fb, fg);
       lp4 += -0.5 * x * x + l.lp;
       out.g_z[j] = -x + l.d * tau;
       gmu4 += l.d;
       gs4 += l.d * tau * x;
+      if (FAMILY_GLOBAL) {
+        gx4 += l.dg;
+      }
     } else if (c_block) {
       // c = 1: theta = z, u = (z - mu) / tau.
       let u = (x - mu) * inv_tau;
-      let l = lik(x, gb.fa, gb.fb);
+      let l = family_lik(x, gb.fa, gb.fb, fg);
       lp4 += -0.5 * u * u + l.lp - s;
       out.g_z[j] = -u * inv_tau + l.d;
       gmu4 += u * inv_tau;
       gs4 += u * u - 1.0;
+      if (FAMILY_GLOBAL) {
+        gx4 += l.dg;
+      }
     } else if (BINARY_C && GROUPS_CONST) {
       // A baked block of both kinds or with padding lanes: lane by lane, each lane with its
       // own form and padding lanes skipped (constant conditions per lane, so each lane
@@ -96,7 +109,11 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
           th[l] = mu + tau * x[l];
         }
       }
-      let lk = lik(th, gb.fa, gb.fb);
+      let lk = family_lik(th, gb.fa, gb.fb, fg);
+      if (FAMILY_GLOBAL) {
+        // Padding lanes: no data, so dg is exactly 0 there.
+        gx4 += lk.dg;
+      }
       var g4 = vec4f(0.0);
       for (var l = 0u; l < 4u; l++) { // @unroll
         let xl = x[l];
@@ -124,12 +141,15 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
       let b = select(vec4f(tau), vec4f(1.0), cen);            // tau^(1-c)
       let d = select(x, x - mu, cen);                         // z - c mu
       let u = d * a_inv;
-      let l = lik(mu + b * d, gb.fa, gb.fb);
+      let l = family_lik(mu + b * d, gb.fa, gb.fb, fg);
       let ua = u * a_inv;
       lp4 += select(vec4f(0.0), vec4f(-s), cen) + (-0.5 * u * u + l.lp);
       out.g_z[j] = -ua + l.d * b;
       gmu4 += select(l.d, ua, cen);
       gs4 += select(l.d * b * d, u * u - 1.0, cen);
+      if (FAMILY_GLOBAL) {
+        gx4 += l.dg;
+      }
     } else {
       let c = gb.c;
       // tau^-c: a single scalar exp when the block's groups share one c (padding lanes
@@ -144,16 +164,25 @@ fn log_density_grad(mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
       let b = tau * a_inv;                                    // tau^(1-c)
       let d = x - c * mu;
       let u = d * a_inv;
-      let l = lik(mu + b * d, gb.fa, gb.fb);
+      let l = family_lik(mu + b * d, gb.fa, gb.fb, fg);
       lp4 += -0.5 * u * u - c * s + l.lp;
       out.g_z[j] = -u * a_inv + l.d * b;
       gmu4 += c * u * a_inv + l.d * (1.0 - c * b);
       gs4 += c * (u * u - 1.0) + l.d * (1.0 - c) * b * d;
+      if (FAMILY_GLOBAL) {
+        gx4 += l.dg;
+      }
     }
   }
   let ones = vec4f(1.0);
   out.lp = prior.x + dot(lp4, ones);
   out.g_mu = prior.y + dot(gmu4, ones);
   out.g_s = prior.z + dot(gs4, ones);
+  if (FAMILY_GLOBAL) {
+    // The family's theta-free term and the global's prior (with its log-Jacobian).
+    let fgl = family_global(x_g, fg);
+    out.lp += fgl.x;
+    out.g_x = fgl.y + dot(gx4, ones);
+  }
   return out;
 }

@@ -12,9 +12,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { FAMILIES } from '../src/model/families/index.ts';
-import type { Family, GroupFields, Variates } from '../src/model/family.ts';
+import { familyGlobals, type Family, type GroupFields, type Variates } from '../src/model/family.ts';
 import type { HierData } from '../src/model/data.ts';
-import { logDensityGrad, logJointPerObservation, makeModel, unconstrain, withCenteredness, type HierModel } from '../src/model/model.ts';
+import { familyGlobalOf, logDensityGrad, logJointPerObservation, makeModel, unconstrain, withCenteredness, type HierModel } from '../src/model/model.ts';
 import { DEFAULT_PRIORS } from '../src/model/priors.ts';
 import { FLOAT32_KERNEL_TOLERANCE, familyLik, fd, float32ErrorScales, mulberry32, randomModelPoints } from '../src/gpu/kernel_check.ts';
 import { gpuLogDensityGrad } from '../src/gpu/logdensity.ts';
@@ -100,10 +100,15 @@ const fieldsOf = (family: Family, data: HierData): GroupFields => family.reduce(
 const lik = familyLik;
 
 /** Observation i's log-likelihood at theta with y_i replaced by `y`. */
-function obsLogLik(family: Family, data: HierData, i: number, y: number, theta: number): number {
+function obsLogLik(family: Family, data: HierData, i: number, y: number, theta: number, x?: number): number {
   const yy = Float64Array.from(data.y);
   yy[i] = y;
-  return family.logLikObservation({ ...data, y: yy }, i, theta);
+  return family.logLikObservation({ ...data, y: yy }, i, theta, x);
+}
+
+/** A value of the family's global (log sigma) in [-2, 1.5], or undefined for a family without one. */
+function globalValue(family: Family, u: () => number): number | undefined {
+  return familyGlobals(family).length ? -2 + 3.5 * u() : undefined;
 }
 
 /**
@@ -111,14 +116,14 @@ function obsLogLik(family: Family, data: HierData, i: number, y: number, theta: 
  * over y = 0, 1, ... (count families, until the mass left is below 1e-14 or y leaves the
  * support), or Simpson's rule over y (continuous families: on center +- 40 `spread`).
  */
-function expectation(family: Family, data: HierData, i: number, theta: number, f: ((y: number) => number)[], center = 0, spread = 1): { values: number[]; mass: number } {
+function expectation(family: Family, data: HierData, i: number, theta: number, f: ((y: number) => number)[], center = 0, spread = 1, x?: number): { values: number[]; mass: number } {
   const values = f.map(() => 0);
   let mass = 0;
   if (family.yInteger) {
     const column = (name: string) => (name === 'sigma' ? data.sigma[i] : data.columns![name][i]);
     for (let y = 0; y < 1e7; y++) {
       if (family.checkObservation(y, column)) break;
-      const p = Math.exp(obsLogLik(family, data, i, y, theta));
+      const p = Math.exp(obsLogLik(family, data, i, y, theta, x));
       mass += p;
       f.forEach((fn, j) => (values[j] += p * fn(y)));
       if (y > center && 1 - mass < 1e-14 && p < 1e-16) break;
@@ -130,7 +135,7 @@ function expectation(family: Family, data: HierData, i: number, theta: number, f
     for (let j = 0; j <= n; j++) {
       const y = lo + j * h;
       const w = ((j === 0 || j === n ? 1 : j % 2 ? 4 : 2) * h) / 3;
-      const p = Math.exp(obsLogLik(family, data, i, y, theta));
+      const p = Math.exp(obsLogLik(family, data, i, y, theta, x));
       mass += w * p;
       f.forEach((fn, m) => (values[m] += w * p * fn(y)));
     }
@@ -170,7 +175,7 @@ async function oneTransition(b: Backend, stepSize: number): Promise<{ positions:
 }
 
 describe.each(FAMILIES)('family $id', (family) => {
-  it('logLik: its derivative agrees with finite differences (theta in [-8, 8], random small data sets)', () => {
+  it('logLik: its derivatives agree with finite differences (theta in [-8, 8], a family global in [-2, 1.5], random small data sets)', () => {
     let worst = 0;
     for (let set = 0; set < 20; set++) {
       const f = fieldsOf(family, randomData(family, 100 + set, 6));
@@ -178,11 +183,26 @@ describe.each(FAMILIES)('family $id', (family) => {
       for (let k = 0; k < f.K; k++) {
         for (let j = 0; j < 10; j++) {
           const th = -8 + 16 * u();
-          const { l, d } = lik(family, f.a[k], f.b[k], th);
-          const num = fd((t) => lik(family, f.a[k], f.b[k], t).l, th, 1e-4);
+          const x = globalValue(family, u);
+          const { l, d, dx } = lik(family, f.a[k], f.b[k], th, x);
+          const num = fd((t) => lik(family, f.a[k], f.b[k], t, x).l, th, 1e-4);
           const err = Math.abs(num - d) / (1 + Math.abs(d) + Math.abs(l));
           worst = Math.max(worst, err);
           expect(err, `k ${k} theta ${th}: ${d} vs ${num}`).toBeLessThan(1e-6);
+          if (x !== undefined) {
+            const numx = fd((t) => lik(family, f.a[k], f.b[k], th, t).l, x, 1e-5);
+            const errx = Math.abs(numx - dx) / (1 + Math.abs(dx) + Math.abs(l));
+            worst = Math.max(worst, errx);
+            expect(errx, `k ${k} theta ${th} x ${x}: d/dx ${dx} vs ${numx}`).toBeLessThan(1e-6);
+          }
+        }
+      }
+      if (family.logLikGlobal) {
+        const g = new Float64Array(1);
+        for (const x of [-2, -0.4, 0, 0.8, 1.5]) {
+          const v = family.logLikGlobal(f.stats!, x, g);
+          const num = fd((t) => family.logLikGlobal!(f.stats!, t, new Float64Array(1)), x, 1e-5);
+          expect(Math.abs(num - g[0]) / (1 + Math.abs(g[0]) + Math.abs(v)), `global term at x ${x}`).toBeLessThan(1e-6);
         }
       }
     }
@@ -199,12 +219,14 @@ describe.each(FAMILIES)('family $id', (family) => {
       const u = mulberry32(400 + set);
       for (let j = 0; j < 5; j++) {
         const theta = Array.from({ length: 7 }, () => -8 + 16 * u());
+        const x = globalValue(family, u);
         let stat = f.logConst;
-        for (let k = 0; k < 7; k++) stat += lik(family, f.a[k], f.b[k], theta[k]).l;
+        for (let k = 0; k < 7; k++) stat += lik(family, f.a[k], f.b[k], theta[k], x).l;
+        if (x !== undefined) stat += family.logLikGlobal!(f.stats!, x, new Float64Array(1));
         let obs = 0;
         let scale = 0;
         for (let i = 0; i < data.y.length; i++) {
-          const v = family.logLikObservation(data, i, theta[data.group[i]]);
+          const v = family.logLikObservation(data, i, theta[data.group[i]], x);
           obs += v;
           scale += Math.abs(v);
         }
@@ -247,11 +269,13 @@ describe.each(FAMILIES)('family $id', (family) => {
         const mu = q[L.global('mu')];
         const s = q[L.global('log_tau')];
         const theta = Array.from({ length: 9 }, (_, k) => mu + Math.exp((1 - c[k]) * s) * (q[L.group(k)] - c[k] * mu));
-        // dtheta_k/dz_k = tau^(1-c_k), dtau/ds = tau.
-        let jac = s;
+        // dtheta_k/dz_k = tau^(1-c_k), dtau/ds = tau; a family global's sigma = e^x: dsigma/dx = sigma.
+        const fg = familyGlobalOf(model);
+        const x = fg ? q[fg.index] : undefined;
+        let jac = s + (x ?? 0);
         for (let k = 0; k < 9; k++) jac += (1 - c[k]) * s;
         const lp = logDensityGrad(model, q, g);
-        const joint = logJointPerObservation(data, DEFAULT_PRIORS, mu, Math.exp(s), theta) + jac;
+        const joint = logJointPerObservation(data, DEFAULT_PRIORS, mu, Math.exp(s), theta, x) + jac;
         offset ??= lp - joint;
         expect(Math.abs(lp - joint - offset), `point ${p}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(lp)));
       }
@@ -447,18 +471,19 @@ describe.each(FAMILIES)('family $id', (family) => {
       const m5 = makeModel(small, c5);
       const m8 = makeModel(wide, Float64Array.from([...c5, 0, 0, 0]));
       const p5 = randomPoints(m5, 951, POINTS);
-      const p8 = new Float64Array(POINTS * 10);
+      const [D5, D8] = [m5.dim, m8.dim];
+      const p8 = new Float64Array(POINTS * D8);
       for (let p = 0; p < POINTS; p++) {
-        p5[p * 7 + m5.layout.group(2)] = 0; // the empty group at z = 0 under c = 0: prior term 0 too
-        p8.set(p5.subarray(p * 7, (p + 1) * 7), p * 10);
+        p5[p * D5 + m5.layout.group(2)] = 0; // the empty group at z = 0 under c = 0: prior term 0 too
+        p8.set(p5.subarray(p * D5, (p + 1) * D5), p * D8);
       }
       const [o5, o8] = [await gpuLogDensityGrad(gpu!.device, m5, p5, POINTS), await gpuLogDensityGrad(gpu!.device, m8, p8, POINTS)];
       for (let p = 0; p < POINTS; p++) {
         expect(o8.logDensity[p]).toBe(o5.logDensity[p]);
-        expect(Array.from(o8.grad.subarray(p * 10, p * 10 + 7))).toEqual(Array.from(o5.grad.subarray(p * 7, (p + 1) * 7)));
+        expect(Array.from(o8.grad.subarray(p * D8, p * D8 + D5))).toEqual(Array.from(o5.grad.subarray(p * D5, (p + 1) * D5)));
         // Exactly zero (either sign: -u a + 0 b is -0 at u = 0).
-        expect(Array.from(o8.grad.subarray(p * 10 + 7, (p + 1) * 10)).every((v) => v === 0)).toBe(true);
-        expect(o5.grad[p * 7 + m5.layout.group(2)] === 0).toBe(true);
+        expect(Array.from(o8.grad.subarray(p * D8 + D5, (p + 1) * D8)).every((v) => v === 0)).toBe(true);
+        expect(o5.grad[p * D5 + m5.layout.group(2)] === 0).toBe(true);
       }
     });
 
@@ -471,10 +496,11 @@ describe.each(FAMILIES)('family $id', (family) => {
         const m24 = makeModel(wide, Float64Array.from([...c21, 0, 0, 0]));
         const chains = 64;
         const p21 = randomPoints(m21, 961, chains);
-        const p24 = new Float64Array(chains * 26);
+        const [D21, D24] = [m21.dim, m24.dim];
+        const p24 = new Float64Array(chains * D24);
         for (let ch = 0; ch < chains; ch++) {
-          p21[ch * 23 + m21.layout.group(6)] = 0;
-          p24.set(p21.subarray(ch * 23, (ch + 1) * 23), ch * 26);
+          p21[ch * D21 + m21.layout.group(6)] = 0;
+          p24.set(p21.subarray(ch * D21, (ch + 1) * D21), ch * D24);
         }
         const out: Float64Array[] = [];
         for (const [m, p] of [[m21, p21], [m24, p24]] as const) {
@@ -496,7 +522,9 @@ describe.each(FAMILIES)('family $id', (family) => {
     const f = fieldsOf(family, data);
     for (let k = 0; k < 5; k++) {
       for (const at of [-4, -0.5, 0, 1.2, 3.5]) {
-        const { se } = family.approx(f, k, at);
+        // A family global at a typical value (its Fisher information in theta depends on it).
+        const x = familyGlobals(family).length ? 0.4 : undefined;
+        const { se } = family.approx(f, k, at, x);
         if (f.n[k] === 0) {
           expect(se).toBe(Infinity);
           continue;
@@ -505,10 +533,10 @@ describe.each(FAMILIES)('family $id', (family) => {
         for (let i = 0; i < data.y.length; i++) {
           if (data.group[i] !== k) continue;
           // Score of the observation at y, by central differences in theta.
-          const score = (y: number) => fd((t) => obsLogLik(family, data, i, y, t), at, 1e-5);
-          const sd = 1 / Math.sqrt(1e-300 + Math.abs(fd((t) => obsLogLik(family, data, i, data.y[i], t), at, 1e-3) - fd((t) => obsLogLik(family, data, i, data.y[i], t), at + 1e-3, 1e-3)) / 1e-3);
+          const score = (y: number) => fd((t) => obsLogLik(family, data, i, y, t, x), at, 1e-5);
+          const sd = 1 / Math.sqrt(1e-300 + Math.abs(fd((t) => obsLogLik(family, data, i, data.y[i], t, x), at, 1e-3) - fd((t) => obsLogLik(family, data, i, data.y[i], t, x), at + 1e-3, 1e-3)) / 1e-3);
           const center = family.yInteger ? 0 : at;
-          info += expectation(family, data, i, at, [(y) => score(y) ** 2], center, Math.max(sd, 1e-3)).values[0];
+          info += expectation(family, data, i, at, [(y) => score(y) ** 2], center, Math.max(sd, 1e-3), x).values[0];
         }
         expect(Math.abs(se ** -2 / info - 1), `group ${k} at ${at}: se^-2 ${se ** -2} vs Fisher ${info}`).toBeLessThan(1e-5);
       }

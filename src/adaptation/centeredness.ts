@@ -1,10 +1,11 @@
 import { medianSorted } from '../diagnostics/quantile.ts';
-import type { GroupStats } from '../model/suffstats.ts';
+import { fieldsOf, type GroupStats } from '../model/suffstats.ts';
 import type { Centeredness } from '../model/parameterization.ts';
 import type { ModelLayout } from '../model/layout.ts';
 import { thetaOf } from '../model/model.ts';
 import { logMarginalTau } from '../model/posterior.ts';
 import { DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
+import { familyGlobals } from '../model/family.ts';
 
 /**
  * Per-group centeredness learned during warmup (`--param auto`, `auto-binary`).
@@ -294,12 +295,46 @@ export function seDependsOnTheta(stats: GroupStats): boolean {
 }
 
 /**
- * 1/se_k^2 of every group at theta_k = `theta[k]`: the family's Fisher information there
- * (`family.approx(fields, k, theta_k).se^-2`); 0 for a group without data, and the data's
+ * Does the family's se_k depend on the sampler's state: on theta_k (`seDependsOnTheta`) or on
+ * a global parameter of the family (the normal family's unknown sigma: se_k = sigma/sqrt(n_k))?
+ */
+export function seDependsOnState(stats: GroupStats): boolean {
+  return seDependsOnTheta(stats) || familyGlobals(stats.family).length > 0;
+}
+
+/**
+ * The median over chains of coordinate `index` (a family's global, e.g. log sigma) of
+ * chain-major positions with `dim` coordinates each; non-finite values are ignored (NaN when
+ * none is finite).
+ */
+export function ensembleMedian(positions: ArrayLike<number>, chains: number, dim: number, index: number): number {
+  const col = new Float64Array(chains);
+  let n = 0;
+  for (let ch = 0; ch < chains; ch++) {
+    const v = positions[ch * dim + index];
+    if (Number.isFinite(v)) col[n++] = v;
+  }
+  return n > 0 ? medianSorted(col.subarray(0, n).sort()) : NaN;
+}
+
+/**
+ * The statistics with each group's normal approximation taken at the precision `precision`
+ * (se_k = precision^-1/2, estimates unchanged): what `logTauRange` reads when se_k depends on
+ * a family global (the range of log tau at the ensemble's sigma).
+ */
+export function withPrecision(stats: GroupStats, precision: ArrayLike<number>): GroupStats {
+  const p = Float64Array.from(precision);
+  return { ...stats, precision: p, se: p.map((v, k) => (stats.n[k] > 0 && v > 0 ? 1 / Math.sqrt(v) : Infinity)) };
+}
+
+/**
+ * 1/se_k^2 of every group at theta_k = `theta[k]` (and the family global `x`, for a family
+ * with one): the family's Fisher information there (`family.approx(fields, k, theta_k,
+ * x).se^-2`); 0 for a group without data, and the data's
  * `stats.precision[k]` where theta_k is not finite.
  */
-export function precisionAt(stats: GroupStats, theta: ArrayLike<number>): Float64Array {
-  const fields = { K: stats.K, n: stats.n, a: stats.a, b: stats.b, logConst: stats.logConst };
+export function precisionAt(stats: GroupStats, theta: ArrayLike<number>, x?: number): Float64Array {
+  const fields = fieldsOf(stats);
   const out = new Float64Array(stats.K);
   for (let k = 0; k < stats.K; k++) {
     if (!(stats.n[k] > 0)) continue;
@@ -307,7 +342,7 @@ export function precisionAt(stats: GroupStats, theta: ArrayLike<number>): Float6
       out[k] = stats.precision[k];
       continue;
     }
-    const se = stats.family.approx(fields, k, theta[k]).se;
+    const se = stats.family.approx(fields, k, theta[k], Number.isFinite(x) ? x : undefined).se;
     const p = 1 / (se * se);
     out[k] = Number.isFinite(p) ? p : stats.precision[k];
   }

@@ -1,4 +1,4 @@
-import { logDensityGrad, unconstrain, type HierModel } from '../model/model.ts';
+import { familyGlobalOf, logDensityGrad, unconstrain, type HierModel } from '../model/model.ts';
 import type { Family } from '../model/family.ts';
 import { gpuLogDensityGrad } from './logdensity.ts';
 
@@ -40,13 +40,17 @@ export function randomKernelPoints(rng: () => number, points: number, D: number)
 /** Central finite difference of f at x with step h. */
 export const fd = (f: (x: number) => number, x: number, h: number) => (f(x + h) - f(x - h)) / (2 * h);
 
-/** Scratch for the family's d l / d theta. */
-const likGrad = new Float64Array(1);
+/** Scratch for the family's d l / d theta and d l / d x. */
+const likGrad = new Float64Array(2);
 
-/** The family's log-likelihood of fields (a, b) at theta and its theta-derivative. */
-export function familyLik(family: Family, a: number, b: number, theta: number): { l: number; d: number } {
-  const l = family.logLik(a, b, theta, likGrad);
-  return { l, d: likGrad[0] };
+/**
+ * The family's log-likelihood of fields (a, b) at theta (and its global x, for a family with
+ * one), its theta-derivative and its x-derivative (0 without a global).
+ */
+export function familyLik(family: Family, a: number, b: number, theta: number, x?: number): { l: number; d: number; dx: number } {
+  likGrad[1] = 0;
+  const l = family.logLik(a, b, theta, likGrad, x);
+  return { l, d: likGrad[0], dx: x === undefined ? 0 : likGrad[1] };
 }
 
 /**
@@ -64,6 +68,8 @@ export function float32ErrorScales(model: HierModel, q: ArrayLike<number>, lp: n
   const gAbs = new Float64Array(model.dim).fill(1);
   const mu = q[iMu];
   const s = q[iLogTau];
+  const fg = familyGlobalOf(model);
+  const x = fg ? q[fg.index] : undefined;
   for (let k = 0; k < stats.K; k++) {
     const ck = c[k];
     const aInv = Math.exp(-ck * s);
@@ -75,10 +81,10 @@ export function float32ErrorScales(model: HierModel, q: ArrayLike<number>, lp: n
     const fb = stats.b[k];
     const r = Math.abs(mu) + Math.abs(b * d);
     const family = stats.family;
-    const { l, d: l1 } = familyLik(family, fa, fb, th);
-    const l2 = fd((t) => familyLik(family, fa, fb, t).d, th, 1e-4 * (1 + Math.abs(th)));
+    const { l, d: l1, dx } = familyLik(family, fa, fb, th, x);
+    const l2 = fd((t) => familyLik(family, fa, fb, t, x).d, th, 1e-4 * (1 + Math.abs(th)));
     const sens = (which: 'l' | 'd') => {
-      const v = (a: number, bb: number) => familyLik(family, a, bb, th)[which];
+      const v = (a: number, bb: number) => familyLik(family, a, bb, th, x)[which];
       return (fa !== 0 ? Math.abs(fa * fd((x) => v(x, fb), fa, 1e-6 * Math.abs(fa))) : 0) + (fb !== 0 ? Math.abs(fb * fd((x) => v(fa, x), fb, 1e-6 * Math.abs(fb))) : 0);
     };
     const Sl = Math.abs(l) + Math.abs(l1) * r + sens('l');
@@ -87,6 +93,15 @@ export function float32ErrorScales(model: HierModel, q: ArrayLike<number>, lp: n
     gAbs[L.group(k)] += Math.abs(u * aInv) + Sd * b;
     gAbs[iMu] += Math.abs(ck * u * aInv) + Sd * (1 + ck * b);
     gAbs[iLogTau] += ck * (u * u + 1) + Sd * (2 - ck) * b * Math.abs(d) + Math.abs(l1) * b * Math.abs(d);
+    // The family global: its term's error follows the likelihood's (theta's rounding) and its own.
+    if (fg) gAbs[fg.index] += Math.abs(dx) * 4 + Sl + Sd * r;
+  }
+  if (fg && x !== undefined) {
+    // The theta-free term g(x) and the prior, e.g. N |x| + SS e^{-2x}: their own size.
+    const st = stats.familyStats!;
+    const scale = Math.abs(st[0] ?? 0) * (1 + Math.abs(x)) + Math.abs(st[1] ?? 0) * Math.exp(-2 * x) * 4 + Math.exp(2 * Math.abs(x)) + 10;
+    lpAbs += scale;
+    gAbs[fg.index] += Math.abs(g[fg.index]) + scale;
   }
   gAbs[iMu] += Math.abs(g[iMu]) + 10;
   gAbs[iLogTau] += Math.abs(g[iLogTau]) + Math.exp(2 * s) + 10;
@@ -106,7 +121,8 @@ export function randomModelPoints(model: HierModel, rng: () => number, points: n
     const mu = -3 + 6 * rng();
     const tau = Math.exp(-3 + 4.5 * rng());
     const theta = Array.from({ length: model.stats.K }, () => -8 + 16 * rng());
-    const q = unconstrain(model, mu, tau, theta);
+    // A family global (log sigma) in [-2, 1.5].
+    const q = unconstrain(model, mu, tau, theta, familyGlobalOf(model) ? -2 + 3.5 * rng() : undefined);
     for (let d = 0; d < D; d++) out[p * D + d] = Math.fround(q[d]);
   }
   return out;

@@ -1,13 +1,15 @@
-import type { HierModel } from '../model/model.ts';
-import { makeLayout } from '../model/layout.ts';
+import { familyGlobalOf, type HierModel } from '../model/model.ts';
+import { makeLayout, type ModelLayout } from '../model/layout.ts';
+import type { ShaderConst, ShaderModule } from './shader.ts';
 import { numZBlocks } from '../sampler/rng.ts';
 
 /**
  * GPU memory layout of the model and of chain states.
  *
  * z coordinates are packed four groups to a vec4 block: NV = ceil(K/4) blocks, then one
- * extra block (mu, log tau, aux, aux). Per-chain arrays are block-major: block j of
- * chain c at vec4 index j * B + c, so neighbouring invocations read neighbouring memory.
+ * extra block holding the layout's globals in its lanes (mu, log tau, a family's global or
+ * 0), lane 3 free (the kernels keep log p there). Per-chain arrays are block-major: block j
+ * of chain c at vec4 index j * B + c, so neighbouring invocations read neighbouring memory.
  */
 export { numZBlocks } from '../sampler/rng.ts';
 
@@ -51,10 +53,19 @@ export function packGroupsCompact(model: HierModel): Float32Array<ArrayBuffer> {
   return out;
 }
 
-/** Chain-major float64 positions (chains x D) -> block-major vec4 float32 ((NV+1) x B x 4). */
-export function packPositions(K: number, chains: number, positions: ArrayLike<number>): Float32Array<ArrayBuffer> {
+/** The layout of `model`, or of a K-group model without a family global. */
+function layoutOf(of: ModelLayout | number): ModelLayout {
+  return typeof of === 'number' ? makeLayout(of) : of;
+}
+
+/**
+ * Chain-major float64 positions (chains x D) of a model laid out as `of` (its layout, or K for
+ * a model without a family global) -> block-major vec4 float32 ((NV+1) x B x 4).
+ */
+export function packPositions(of: ModelLayout | number, chains: number, positions: ArrayLike<number>): Float32Array<ArrayBuffer> {
+  const layout = layoutOf(of);
+  const K = layout.K;
   const NV = numZBlocks(K);
-  const layout = makeLayout(K);
   const D = layout.dim;
   const z0 = layout.group(0);
   const G = layout.groupStart;
@@ -71,20 +82,21 @@ export function packPositions(K: number, chains: number, positions: ArrayLike<nu
 
 /**
  * Block-major vec4 array ((NV+1) x B x 4, for `chains` chains starting at chain 0 of a
- * buffer holding `stride` chains) -> chain-major D-vectors, written into `out` at
- * element offset (c * D) for chain c. Returns lane 2 of the last block per chain (aux).
+ * buffer holding `stride` chains) of a model laid out as `of` -> chain-major D-vectors,
+ * written into `out` at element offset (c * D) for chain c.
  */
 export function unpackPositions(
-  K: number,
+  of: ModelLayout | number,
   stride: number,
   chains: number,
   packed: Float32Array,
   out: Float32Array | Float64Array,
   outOffset = 0,
-  outChainStride = K + 2,
+  outChainStride = layoutOf(of).dim,
 ): void {
+  const layout = layoutOf(of);
+  const K = layout.K;
   const NV = numZBlocks(K);
-  const layout = makeLayout(K);
   const z0 = layout.group(0);
   const G = layout.groupStart;
   for (let c = 0; c < chains; c++) {
@@ -128,6 +140,7 @@ export function modelShaderConsts(model: HierModel) {
   };
   const { mu, tau } = model.priors;
   return {
+    ...familyShaderConsts(model),
     NV: { type: 'u32', value: NV },
     BINARY_C: { type: 'bool', value: model.c.every((c) => c === 0 || c === 1) },
     MU_LOC: { type: 'f32', value: mu.loc },
@@ -140,4 +153,34 @@ export function modelShaderConsts(model: HierModel) {
     GROUP_C: { type: 'vec4f[]', value: field(2) },
     GROUP_MASK: { type: 'vec4f[]', value: field(3) },
   } as const;
+}
+
+/** FG_PRIOR_KIND of shaders/lik_global.wgsl, by ScalePrior kind. */
+const SCALE_PRIOR_KINDS = { halfnormal: 0, halfcauchy: 1, exponential: 2 } as const;
+
+/**
+ * Constants of the model's likelihood family for the kernels: FAMILY_GLOBAL (whether it has a
+ * global parameter, lane 2 of the globals block), and for such a family its statistics
+ * FAMILY_STATS and the prior of the global (shaders/lik_global.wgsl).
+ */
+export function familyShaderConsts(model: HierModel): Record<string, ShaderConst> {
+  const fg = familyGlobalOf(model);
+  if (!fg) return { FAMILY_GLOBAL: { type: 'bool', value: false } };
+  const st = model.stats.familyStats ?? new Float64Array(0);
+  const v = Float64Array.from({ length: 4 }, (_, i) => st[i] ?? 0);
+  return {
+    FAMILY_GLOBAL: { type: 'bool', value: true },
+    FAMILY_STATS: { type: 'vec4f', value: v },
+    FG_PRIOR_KIND: { type: 'u32', value: SCALE_PRIOR_KINDS[fg.prior.kind] },
+    FG_PRIOR_SCALE: { type: 'f32', value: fg.prior.scale },
+  };
+}
+
+/**
+ * The shader modules of the model's likelihood: the family's WGSL and the adapter the kernels
+ * call (`family_lik`, `family_shared`, `family_global`): shaders/lik_plain.wgsl for a family
+ * without a global parameter, shaders/lik_global.wgsl with one.
+ */
+export function likModules(model: HierModel): ShaderModule[] {
+  return [model.stats.family.shader, familyGlobalOf(model) ? 'lik_global' : 'lik_plain'];
 }

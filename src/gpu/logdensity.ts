@@ -1,6 +1,6 @@
 import type { HierModel } from '../model/model.ts';
 import { composeShader, createComputePipeline, dispatchGrid } from './shader.ts';
-import { modelShaderConsts, numZBlocks, packGroups, packPositions, unpackPositions } from './layout.ts';
+import { likModules, modelShaderConsts, numZBlocks, packGroups, packPositions, unpackPositions } from './layout.ts';
 import { withErrorScopes } from './device.ts';
 import { gpuWait } from './wait.ts';
 
@@ -27,7 +27,7 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
   const K = model.stats.K;
   const D = model.dim;
   const NV = numZBlocks(K);
-  const code = await composeShader(['prior', model.stats.family.shader, 'model', 'logdensity'], {
+  const code = await composeShader(['prior', ...likModules(model), 'model', 'logdensity'], {
     ...modelShaderConsts(model),
     WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE },
   });
@@ -46,7 +46,7 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
     try {
       device.queue.writeBuffer(groupBuf, 0, groups);
       device.queue.writeBuffer(batchBuf, 0, new Uint32Array([chains, grid.rowStride, 0, 0]));
-      device.queue.writeBuffer(posBuf, 0, packPositions(K, chains, positions));
+      device.queue.writeBuffer(posBuf, 0, packPositions(model.layout, chains, positions));
       const bind = device.createBindGroup({
         label: 'logdensity bindings',
         layout: pipeline.getBindGroupLayout(0),
@@ -64,9 +64,9 @@ export async function gpuLogDensityGrad(device: GPUDevice, model: HierModel, pos
       const packed = new Float32Array(readBuf.getMappedRange().slice(0));
       readBuf.unmap();
       const grad = new Float32Array(chains * D);
-      unpackPositions(K, chains, chains, packed, grad);
+      unpackPositions(model.layout, chains, chains, packed, grad);
       const logDensity = new Float32Array(chains);
-      for (let c = 0; c < chains; c++) logDensity[c] = packed[(NV * chains + c) * 4 + 2];
+      for (let c = 0; c < chains; c++) logDensity[c] = packed[(NV * chains + c) * 4 + 3];
       return { logDensity, grad };
     } finally {
       for (const b of buffers) b.destroy();

@@ -19,6 +19,8 @@ const SHADER_URLS = {
   hmc_wide: new URL('../../shaders/hmc_wide.wgsl', import.meta.url),
   hmc_stream: new URL('../../shaders/hmc_stream.wgsl', import.meta.url),
   hmc_wide_common: new URL('../../shaders/hmc_wide_common.wgsl', import.meta.url),
+  lik_plain: new URL('../../shaders/lik_plain.wgsl', import.meta.url),
+  lik_global: new URL('../../shaders/lik_global.wgsl', import.meta.url),
   reduce: new URL('../../shaders/reduce.wgsl', import.meta.url),
   reduce_blocks: new URL('../../shaders/reduce_blocks.wgsl', import.meta.url),
   reduce_wide: new URL('../../shaders/reduce_wide.wgsl', import.meta.url),
@@ -32,6 +34,8 @@ export type ShaderConst =
   | { readonly type: 'u32'; readonly value: number }
   | { readonly type: 'f32'; readonly value: number }
   | { readonly type: 'bool'; readonly value: boolean }
+  /** A `const` vec4f (4 values, rounded to float32). */
+  | { readonly type: 'vec4f'; readonly value: ArrayLike<number> }
   /** A `const` array of vec4f (length a positive multiple of 4), values rounded to float32. */
   | { readonly type: 'vec4f[]'; readonly value: ArrayLike<number> };
 
@@ -68,6 +72,10 @@ function constLine(name: string, c: ShaderConst): string {
   if (c.type === 'u32') {
     if (!Number.isInteger(c.value) || c.value < 0 || c.value > 0xffffffff) throw new Error(`${name} must be a u32`);
     return `const ${name}: u32 = ${c.value}u;`;
+  }
+  if (c.type === 'vec4f') {
+    if (c.value.length !== 4) throw new Error(`${name} must hold 4 values`);
+    return `const ${name} = vec4f(${[0, 1, 2, 3].map((k) => f32Literal(name, c.value[k])).join(', ')});`;
   }
   if (c.type === 'vec4f[]') {
     const v = c.value;

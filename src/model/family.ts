@@ -1,4 +1,5 @@
 import type { HierData } from './data.ts';
+import type { ScalePrior } from './priors.ts';
 
 /**
  * The likelihood family of a hierarchical model: what varies between the normal, binomial and
@@ -23,6 +24,19 @@ import type { HierData } from './data.ts';
  *   fn lik(theta: vec4f, a: vec4f, b: vec4f) -> Lik   // struct Lik { lp: vec4f, d: vec4f }
  *
  * that mirrors `logLik` in float32 lane by lane; `families/index.ts` registers both.
+ *
+ * A family may bring its own global parameter (`globals`, at most `MAX_FAMILY_GLOBALS`; the
+ * normal family with unknown sd: x = log sigma). Its likelihood then depends on x too: the
+ * per-group term l_k(theta_k, x) through `logLik`'s fifth argument (d/dx in `grad[1]`), and
+ * a term free of theta, g(x) (`logLikGlobal`, from the family's global statistics
+ * `GroupFields.stats`, e.g. N and the within-group sum of squares). Its WGSL module then has
+ *
+ *   struct Lik { lp: vec4f, d: vec4f, dg: vec4f }                 // dg = d lp / d x, per lane
+ *   fn lik(theta: vec4f, a: vec4f, b: vec4f, g: vec4f) -> Lik      // g = lik_shared(x)
+ *   fn lik_shared(x: f32) -> vec4f    // what every block's lik needs of x, once per gradient
+ *   fn lik_global(x: f32, g: vec4f) -> vec2f   // g(x) and g'(x); FAMILY_STATS: vec4f holds `stats`
+ *
+ * and the kernels add the prior of the global (with its log-Jacobian) themselves.
  */
 export interface Family {
   /** `--likelihood` value and registry key. */
@@ -62,21 +76,46 @@ export interface Family {
    * log-likelihood of group k's data at theta (up to `GroupFields.logConst`) and, in
    * `grad[0]`, its derivative in theta; float64 twin of the WGSL `lik`.
    */
-  logLik(a: number, b: number, theta: number, grad: Float64Array): number;
+  logLik(a: number, b: number, theta: number, grad: Float64Array, x?: number): number;
+  /**
+   * The family's own global parameters (unconstrained coordinates after mu and log tau in the
+   * layout); none when absent. At most `MAX_FAMILY_GLOBALS`.
+   */
+  readonly globals?: readonly FamilyGlobal[];
+  /**
+   * The theta-free terms of the log-likelihood that depend on the family global x (up to
+   * `GroupFields.logConst`), from the global statistics `stats`; d/dx in `grad[0]`. Required
+   * with `globals`.
+   */
+  logLikGlobal?(stats: Float64Array, x: number, grad: Float64Array): number;
+  /**
+   * Where the likelihood is exactly normal in theta given the family global x: the normal
+   * family's fields at x (a = ybar_k, b = precision P_k, logConst such that sum_k
+   * normal.logLik(a_k, b_k, theta_k) + logConst = the log-likelihood at (theta, x)). The
+   * exact posterior then integrates x by quadrature (`posterior.ts`).
+   */
+  conditionalNormal?(f: GroupFields, x: number): GroupFields;
+  /**
+   * Where the family does not come from `--likelihood` directly: it stands for the family
+   * `family` when that family's column `whenMissing` is absent and no option gives it (the
+   * normal likelihood without sigma: sigma becomes a parameter).
+   */
+  readonly replaces?: { readonly family: string; readonly whenMissing: string };
   /**
    * Normalized log-likelihood of observation i at theta, straight from the definition: the
    * test oracle for `reduce` + `logLik`.
    */
-  logLikObservation(data: HierData, i: number, theta: number): number;
+  logLikObservation(data: HierData, i: number, theta: number, x?: number): number;
   /**
    * Normal approximation of group k's likelihood in theta: estimate and standard error (se =
    * Fisher information^-1/2 at `at`, or at the estimate when `at` is undefined); se =
    * Infinity for a group without data; `precision` = se^-2 where the family has it exactly
-   * (normal: P_k, not 1/(P_k^-1/2)^2 rounded). `auto` uses it as the group's se_k.
+   * (normal: P_k, not 1/(P_k^-1/2)^2 rounded). `auto` uses it as the group's se_k. `x`: the
+   * family global (for a family with `globals`; undefined: a typical value from the data).
    */
-  approx(f: GroupFields, k: number, at?: number): { estimate: number; se: number; precision?: number };
-  /** One posterior predictive draw of observation i given its group's theta. */
-  predict(data: HierData, i: number, theta: number, rng: Variates): number;
+  approx(f: GroupFields, k: number, at?: number, x?: number): { estimate: number; se: number; precision?: number };
+  /** One posterior predictive draw of observation i given its group's theta (and the family global x). */
+  predict(data: HierData, i: number, theta: number, rng: Variates, x?: number): number;
 }
 
 /** A per-observation data column of a family. */
@@ -104,8 +143,41 @@ export interface GroupFields {
   readonly n: Int32Array;
   readonly a: Float64Array;
   readonly b: Float64Array;
-  /** Sum of the terms free of theta: sum_k logLik(a_k, b_k, theta_k) + logConst = sum_i logLikObservation. */
+  /**
+   * Sum of the terms free of theta (and of the family global): sum_k logLik(a_k, b_k, theta_k, x)
+   * + logLikGlobal(stats, x) + logConst = sum_i logLikObservation(i, theta, x).
+   */
   readonly logConst: number;
+  /** The family's global statistics (at most 4 numbers, e.g. N and the within-group sum of squares); for `logLikGlobal`. */
+  readonly stats?: Float64Array;
+}
+
+/** Most globals a family may bring: the kernels hold the hierarchy's two and one of the family's in one vec4 (the fourth lane carries log p). */
+export const MAX_FAMILY_GLOBALS = 1;
+
+/**
+ * A global parameter of a family, e.g. the normal family's residual sd when it is unknown:
+ * sampled as the unconstrained x = log sigma, reported as both.
+ */
+export interface FamilyGlobal {
+  /** Name of the unconstrained coordinate (layout, outputs): 'log_sigma'. */
+  readonly name: string;
+  /** The parameter on its natural scale: name (output), map from x, help text. */
+  readonly constrained: { readonly name: string; readonly of: (x: number) => number; readonly help: string };
+  /**
+   * x is the log of a scale in y's units: when the data move to y' = (y - shift) / scale
+   * (`scale.ts`), x' = x - log(scale), and the prior's scale divides by `scale`.
+   */
+  readonly logScaleOfY: boolean;
+  /** The CLI option that sets its prior (a prior on the constrained value) and the default prior. */
+  readonly prior: { readonly option: string; readonly default: ScalePrior };
+  /** Interval (centre +- width/2) in x where chains start, from the data (`sampler/init.ts`). */
+  start(f: GroupFields): { readonly centre: number; readonly width: number };
+}
+
+/** The family's globals (none for most families). */
+export function familyGlobals(family: Family): readonly FamilyGlobal[] {
+  return family.globals ?? [];
 }
 
 export interface Outcome {

@@ -4,32 +4,40 @@ import type { Centeredness } from './parameterization.ts';
 import { InputError } from '../errors.ts';
 import { makeLayout, type ModelLayout } from './layout.ts';
 import { familyOf } from './families/index.ts';
-import { DEFAULT_PRIORS, logTauPriorUnconstrained, type Priors } from './priors.ts';
+import { familyGlobals, type FamilyGlobal } from './family.ts';
+import { DEFAULT_PRIORS, logScalePriorUnconstrained, logTauPriorUnconstrained, type Priors, type ScalePrior } from './priors.ts';
 
 /**
  * A hierarchical model (its likelihood family in `stats.family`) in unconstrained coordinates
- *   q = (mu, s = log tau, z_0, ..., z_{K-1}),   dimension D = K + 2,
+ *   q = (mu, s = log tau[, x], z_0, ..., z_{K-1}),   dimension D = K + 2 (+ 1 for a family global x),
  * with per-group centeredness c (see `parameterization.ts`).
  */
 export interface HierModel {
   readonly stats: GroupStats;
   readonly c: Centeredness;
   readonly priors: Priors;
-  /** Number of unconstrained coordinates, K + 2 (= layout.dim). */
+  /** Number of unconstrained coordinates, K + globals (= layout.dim). */
   readonly dim: number;
   /** Where each coordinate lives (`layout.ts`). */
   readonly layout: ModelLayout;
 }
 
-/** Index of mu, log tau and z_0 in an unconstrained position vector (`layout.ts`; for this module's loops). */
+/** Index of mu and log tau in an unconstrained position vector (`layout.ts`; for this module's loops); z_0 is at `layout.groupStart`. */
 const MU = 0;
 const LOG_TAU = 1;
-const Z0 = 2;
 
 export function makeModel(data: HierData, c: Centeredness, priors: Priors = DEFAULT_PRIORS): HierModel {
   if (c.length !== data.K) throw new InputError('parameterization', `has ${c.length} groups, data has ${data.K}`);
-  const layout = makeLayout(data.K);
-  return { stats: groupStats(data), c, priors, dim: layout.dim, layout };
+  const stats = groupStats(data);
+  const layout = makeLayout(data.K, familyGlobals(stats.family).map((g) => g.name));
+  return { stats, c, priors, dim: layout.dim, layout };
+}
+
+/** The family's global parameter of a model (at most one: `MAX_FAMILY_GLOBALS`), its index and prior; undefined when the family has none. */
+export function familyGlobalOf(model: HierModel): { readonly global: FamilyGlobal; readonly index: number; readonly prior: ScalePrior } | undefined {
+  const g = familyGlobals(model.stats.family)[0];
+  if (g === undefined) return undefined;
+  return { global: g, index: model.layout.global(g.name), prior: model.priors.family?.[g.name] ?? g.prior.default };
 }
 
 /** Names of the unconstrained coordinates: mu, log_tau, z[<label>]. */
@@ -51,10 +59,16 @@ export function unconstrainedNames(model: HierModel): string[] {
  *   d/dmu   = -(mu - m0)/s0^2 + sum_k [ c_k u_k tau^{-c_k} + l'_k (1 - c_k b_k) ]
  *   d/ds    = d/ds[log p_tau + s] + sum_k [ c_k (u_k^2 - 1) + l'_k (1 - c_k) b_k d_k ]
  *
+ * A family with a global parameter x (`family.ts`; the normal family's log sigma) adds
+ * log p_x(e^x) + x (its prior and log-Jacobian) and its theta-free term g(x), and l_k
+ * depends on x too:
+ *   d/dx    = d/dx[log p_x + x] + g'(x) + sum_k dl_k/dx.
+ *
  * `grad` (length D) is overwritten; the return value is log p(q).
  */
 export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Float64Array): number {
   const { stats, c, priors } = model;
+  const Z0 = model.layout.groupStart;
   const family = stats.family;
   const fa = stats.a;
   const fb = stats.b;
@@ -66,14 +80,18 @@ export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Flo
   let gmu = -muz / priors.mu.scale;
   let gs = tauPrior.grad;
   const dl = likGrad;
+  const fg = familyGlobalOf(model);
+  const x = fg ? q[fg.index] : undefined;
+  let gx = 0;
   for (let k = 0; k < stats.K; k++) {
     const ck = c[k];
     const aInv = Math.exp(-ck * s);
     const b = Math.exp((1 - ck) * s);
     const d = q[Z0 + k] - ck * mu;
     const u = d * aInv;
-    const l = family.logLik(fa[k], fb[k], mu + b * d, dl);
+    const l = family.logLik(fa[k], fb[k], mu + b * d, dl, x);
     const g = dl[0];
+    if (fg) gx += dl[1];
     lp += -0.5 * u * u - ck * s + l;
     grad[Z0 + k] = -u * aInv + g * b;
     gmu += ck * u * aInv + g * (1 - ck * b);
@@ -81,24 +99,34 @@ export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Flo
   }
   grad[MU] = gmu;
   grad[LOG_TAU] = gs;
+  if (fg && x !== undefined) {
+    const prior = logScalePriorUnconstrained(fg.prior, x);
+    lp += prior.value + family.logLikGlobal!(stats.familyStats!, x, dl);
+    grad[fg.index] = gx + prior.grad + dl[0];
+  }
   return lp;
 }
 
 /** Scratch for the family's d l / d theta. */
-const likGrad = new Float64Array(1);
+const likGrad = new Float64Array(2);
 
 /** Log-density alone (allocates a scratch gradient). */
 export function logDensity(model: HierModel, q: ArrayLike<number>): number {
   return logDensityGrad(model, q, new Float64Array(model.dim));
 }
 
-/** Maps an unconstrained position to (mu, tau, theta). */
-export function constrain(model: HierModel, q: ArrayLike<number>): { mu: number; tau: number; theta: Float64Array } {
+/**
+ * Maps an unconstrained position to (mu, tau, theta) and, for a family with a global
+ * parameter, its unconstrained value `x` (e.g. log sigma).
+ */
+export function constrain(model: HierModel, q: ArrayLike<number>): { mu: number; tau: number; theta: Float64Array; x?: number } {
   const mu = q[MU];
   const s = q[LOG_TAU];
   const theta = new Float64Array(model.stats.K);
+  const Z0 = model.layout.groupStart;
   for (let k = 0; k < theta.length; k++) theta[k] = thetaOf(mu, s, q[Z0 + k], model.c[k]);
-  return { mu, tau: Math.exp(s), theta };
+  const fg = familyGlobalOf(model);
+  return fg ? { mu, tau: Math.exp(s), theta, x: q[fg.index] } : { mu, tau: Math.exp(s), theta };
 }
 
 /** theta = mu + tau^(1-c) (z - c mu), tau = e^s: one group's constrained value at centeredness c. */
@@ -106,12 +134,18 @@ export function thetaOf(mu: number, s: number, z: number, c: number): number {
   return mu + Math.exp((1 - c) * s) * (z - c * mu);
 }
 
-/** Inverse of `constrain`: the unconstrained position of (mu, tau, theta) under centeredness c. */
-export function unconstrain(model: HierModel, mu: number, tau: number, theta: ArrayLike<number>): Float64Array {
+/** Inverse of `constrain`: the unconstrained position of (mu, tau, theta[, x]) under centeredness c. */
+export function unconstrain(model: HierModel, mu: number, tau: number, theta: ArrayLike<number>, x?: number): Float64Array {
   const q = new Float64Array(model.dim);
   const s = Math.log(tau);
   q[MU] = mu;
   q[LOG_TAU] = s;
+  const fg = familyGlobalOf(model);
+  if (fg) {
+    if (x === undefined) throw new RangeError(`the ${model.stats.family.id} likelihood has the global ${fg.global.name}: give its value`);
+    q[fg.index] = x;
+  }
+  const Z0 = model.layout.groupStart;
   for (let k = 0; k < model.stats.K; k++) {
     const ck = model.c[k];
     q[Z0 + k] = ck * mu + Math.exp(-(1 - ck) * s) * (theta[k] - mu);
@@ -125,7 +159,7 @@ export function unconstrain(model: HierModel, mu: number, tau: number, theta: Ar
  * log-likelihood; independent of the sufficient-statistic path. Used in tests to check that
  * path and the reparameterization's Jacobian.
  */
-export function logJointPerObservation(data: HierData, priors: Priors, mu: number, tau: number, theta: ArrayLike<number>): number {
+export function logJointPerObservation(data: HierData, priors: Priors, mu: number, tau: number, theta: ArrayLike<number>, x?: number): number {
   const lnorm = (x: number, m: number, sd: number) => -0.5 * ((x - m) / sd) ** 2 - Math.log(sd) - 0.5 * Math.log(2 * Math.PI);
   let lp = lnorm(mu, priors.mu.loc, priors.mu.scale);
   const t = tau / priors.tau.scale;
@@ -134,7 +168,19 @@ export function logJointPerObservation(data: HierData, priors: Priors, mu: numbe
     : Math.log(2 / (Math.PI * priors.tau.scale)) - Math.log1p(t * t);
   for (let k = 0; k < data.K; k++) lp += lnorm(theta[k], mu, tau);
   const family = familyOf(data.likelihood);
-  for (let i = 0; i < data.y.length; i++) lp += family.logLikObservation(data, i, theta[data.group[i]]);
+  for (let i = 0; i < data.y.length; i++) lp += family.logLikObservation(data, i, theta[data.group[i]], x);
+  // A family global's prior, on its natural scale (sigma = e^x), fully normalized.
+  const g = familyGlobals(family)[0];
+  if (g !== undefined) {
+    if (x === undefined) throw new RangeError(`the ${family.id} likelihood has the global ${g.name}: give its value`);
+    const p = priors.family?.[g.name] ?? g.prior.default;
+    const v = Math.exp(x);
+    lp += p.kind === 'exponential'
+      ? -Math.log(p.scale) - v / p.scale
+      : p.kind === 'halfnormal'
+        ? Math.log(2) + lnorm(v, 0, p.scale)
+        : Math.log(2 / (Math.PI * p.scale)) - Math.log1p((v / p.scale) ** 2);
+  }
   return lp;
 }
 
@@ -164,6 +210,7 @@ export function reparameterizePositions(from: HierModel, to: HierModel, position
   if (positions.length !== chains * D) throw new RangeError(`expected ${chains * D} position values, got ${positions.length}`);
   const out = Float64Array.from(positions);
   const K = from.stats.K;
+  const Z0 = from.layout.groupStart;
   for (let ch = 0; ch < chains; ch++) {
     const row = ch * D;
     const mu = out[row + MU];

@@ -17,9 +17,24 @@ export interface TauPrior {
   readonly scale: number;
 }
 
+/**
+ * Prior of a positive scale parameter that a likelihood family brings (the normal family's
+ * sigma when unknown): HalfNormal(scale), HalfCauchy(scale) or Exponential(rate = 1/scale).
+ */
+export interface ScalePrior {
+  readonly kind: 'halfnormal' | 'halfcauchy' | 'exponential';
+  /** Scale (> 0); for the exponential, 1 / rate. */
+  readonly scale: number;
+}
+
 export interface Priors {
   readonly mu: MuPrior;
   readonly tau: TauPrior;
+  /**
+   * Priors of the family's globals, by coordinate name (`family.ts` FamilyGlobal, e.g.
+   * 'log_sigma' -> the prior of sigma); a global without an entry has its family's default.
+   */
+  readonly family?: Readonly<Record<string, ScalePrior>>;
 }
 
 /** The seed study's priors: mu ~ Normal(0, 5), tau ~ HalfNormal(5). */
@@ -72,4 +87,39 @@ export function logTauPriorNormalizer(prior: TauPrior): number {
   return prior.kind === 'halfnormal'
     ? Math.log(2) - Math.log(prior.scale) - 0.5 * Math.log(2 * Math.PI)
     : Math.log(2) - Math.log(Math.PI * prior.scale);
+}
+
+/** Parses `halfnormal:S`, `halfcauchy:S` (S > 0) or `exponential:R` (rate R > 0). */
+export function parseScalePrior(text: string, field: string): ScalePrior {
+  const m = /^(halfnormal|halfcauchy|exponential):(.+)$/.exec(text.trim());
+  if (!m) throw new InputError(field, `expected 'halfnormal:S', 'halfcauchy:S' or 'exponential:R', got '${clip(text)}'`);
+  const v = parseNumber(field, m[2]);
+  if (!(v > 0)) throw new InputError(field, `${m[1] === 'exponential' ? 'rate' : 'scale'} must be > 0, got ${v}`);
+  const kind = m[1] as ScalePrior['kind'];
+  return { kind, scale: kind === 'exponential' ? 1 / v : v };
+}
+
+/** The text form `parseScalePrior` reads (`exponential:R` with R = 1 / scale). */
+export function formatScalePrior(p: ScalePrior): string {
+  return p.kind === 'exponential' ? `exponential:${1 / p.scale}` : `${p.kind}:${p.scale}`;
+}
+
+/**
+ * log p(e^x) + x for x = log sigma (the prior of sigma plus the log-Jacobian of sigma = e^x),
+ * up to an additive constant (`logScalePriorNormalizer`), and its derivative in x; t = e^x / S:
+ *   HalfNormal(S):    -t^2/2 + x,          d/dx = 1 - t^2
+ *   HalfCauchy(S):    -log(1 + t^2) + x,   d/dx = 1 - 2 t^2/(1 + t^2)
+ *   Exponential(1/S): -t + x,              d/dx = 1 - t
+ */
+export function logScalePriorUnconstrained(prior: ScalePrior, x: number): { value: number; grad: number } {
+  if (prior.kind === 'exponential') {
+    const t = Math.exp(x) / prior.scale;
+    return { value: -t + x, grad: 1 - t };
+  }
+  return logTauPriorUnconstrained({ kind: prior.kind, scale: prior.scale }, x);
+}
+
+/** log of the normalizing constant of a ScalePrior density on sigma > 0 (Exponential: 1/S). */
+export function logScalePriorNormalizer(prior: ScalePrior): number {
+  return prior.kind === 'exponential' ? -Math.log(prior.scale) : logTauPriorNormalizer({ kind: prior.kind, scale: prior.scale });
 }

@@ -1,5 +1,5 @@
 import type { HierData } from './data.ts';
-import type { Family } from './family.ts';
+import type { Family, GroupFields } from './family.ts';
 import { familyOf } from './families/index.ts';
 
 /**
@@ -37,6 +37,8 @@ export interface GroupStats {
    */
   readonly logConst: number;
   readonly labels: readonly string[];
+  /** The family's global statistics (`GroupFields.stats`; families with a global parameter, e.g. N and the within-group sum of squares). */
+  readonly familyStats?: Float64Array;
 }
 
 /** Reduces data to per-group sufficient statistics in float64. */
@@ -53,5 +55,10 @@ export function groupStats(data: HierData): GroupStats {
     se[k] = f.n[k] > 0 ? a.se : Infinity;
     precision[k] = f.n[k] > 0 ? (a.precision ?? 1 / (a.se * a.se)) : 0;
   }
-  return { K, family, n: f.n, a: f.a, b: f.b, precision, ybar, se, logConst: f.logConst, labels: data.labels };
+  return { K, family, n: f.n, a: f.a, b: f.b, precision, ybar, se, logConst: f.logConst, labels: data.labels, ...(f.stats ? { familyStats: f.stats } : {}) };
+}
+
+/** The family's fields of the statistics (`family.approx`, a family global's start). */
+export function fieldsOf(stats: GroupStats): GroupFields {
+  return { K: stats.K, n: stats.n, a: stats.a, b: stats.b, logConst: stats.logConst, ...(stats.familyStats ? { stats: stats.familyStats } : {}) };
 }

@@ -1,12 +1,13 @@
 import * as centeredness from '../adaptation/centeredness.ts';
-import { reparameterizePositions, withCenteredness, type HierModel } from '../model/model.ts';
+import { familyGlobalOf, reparameterizePositions, withCenteredness, type HierModel } from '../model/model.ts';
 import type { Backend } from './backend.ts';
 
 /**
  * `--param auto`'s step at the end of a warmup window (see `adaptation/centeredness.ts` for
  * the rule): reads every chain's position, estimates tau^2 from the ensemble (and, for a
  * family whose se_k depends on theta, each group's se_k at the ensemble's median theta_k,
- * `ensembleTheta` and `precisionAt`; the normal family keeps its data se), and when c
+ * `ensembleTheta` and `precisionAt`, and for one with a global parameter at its ensemble
+ * median, e.g. se_k = sigma/sqrt(n_k); the normal family with known sd keeps its data se), and when c
  * moves, transforms every chain's state exactly to the new coordinates (theta, mu and tau
  * unchanged; z recomputed in float64; the backend re-evaluates log p and its gradient), so
  * no chain is lost and the target is the same. Returns the model now in use.
@@ -20,11 +21,15 @@ export async function centerednessWindowEnd(
   // Float32 on WebGPU: the transform runs in float64 from the stored values.
   const positions = Float64Array.from(await backend.positions());
   const tau2 = centeredness.ensembleTau2(positions, backend.chains, model.dim, model.layout.global('log_tau'));
-  const precision = centeredness.seDependsOnTheta(model.stats)
-    ? centeredness.precisionAt(model.stats, centeredness.ensembleTheta(positions, backend.chains, model.layout, model.c))
+  // A family global (the normal family's log sigma) at the ensemble's median.
+  const fg = familyGlobalOf(model);
+  const x = fg ? centeredness.ensembleMedian(positions, backend.chains, model.dim, fg.index) : undefined;
+  const precision = centeredness.seDependsOnState(model.stats)
+    ? centeredness.precisionAt(model.stats, centeredness.ensembleTheta(positions, backend.chains, model.layout, model.c), x)
     : model.stats.precision;
-  // The range of log tau from the model's priors (those of the sampler's units).
-  const range = centeredness.logTauRange(model.stats, model.priors);
+  // The range of log tau from the model's priors (those of the sampler's units); where se_k
+  // depends on a family global, at its ensemble value.
+  const range = centeredness.logTauRange(fg ? centeredness.withPrecision(model.stats, precision) : model.stats, model.priors);
   const r = centeredness.update(state, model.stats, iteration, tau2, precision, range);
   if (!r.changed) return { model, state: r.state, changed: false };
   const next = withCenteredness(model, r.state.c);

@@ -214,7 +214,7 @@ class CpuBackend implements Backend {
         g[d] = this.grad[row + d];
         this.initial[row + d] = q[d];
       }
-      momentumNormals(key, iteration, c, this.K, p);
+      momentumNormals(key, iteration, c, this.K, p, model.layout.groupStart);
       for (let d = 0; d < D; d++) p[d] /= Math.sqrt(invMass[d]);
 
       velocityVerlet(model, q, p, g, this.logDensity[c], stepSize, invMass, numSteps, vv);

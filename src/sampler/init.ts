@@ -1,4 +1,5 @@
-import type { HierModel } from '../model/model.ts';
+import { familyGlobalOf, type HierModel } from '../model/model.ts';
+import { fieldsOf } from '../model/suffstats.ts';
 import { initialPositions, type PhiloxKey } from './rng.ts';
 import { medianFinite } from '../diagnostics/quantile.ts';
 
@@ -18,7 +19,13 @@ import { medianFinite } from '../diagnostics/quantile.ts';
  */
 export function startingPositions(model: HierModel, key: PhiloxKey, chains: number, superchains?: number): Float64Array {
   const K = model.stats.K;
-  const q = initialPositions(key, chains, K, superchains);
+  const q = initialPositions(key, chains, K, superchains, model.layout.groupStart);
+  // A family's global (log sigma) starts in its family's interval: (-2, 2) -> centre +- width/2.
+  const fg = familyGlobalOf(model);
+  if (fg) {
+    const { centre, width } = fg.global.start(fieldsOf(model.stats));
+    for (let ch = 0; ch < chains; ch++) q[ch * model.dim + fg.index] = centre + (width / 4) * q[ch * model.dim + fg.index];
+  }
   if (model.stats.family.scalable) return q;
   const withData = model.stats.ybar.filter((_, k) => model.stats.n[k] > 0);
   const m = withData.length > 0 ? medianFinite(withData) : 0;

@@ -133,17 +133,24 @@ export function numZBlocks(K: number): number {
 const scratchWords = new Uint32Array(4);
 
 /**
- * Standard normal momentum draws of (iteration `it`, chain `ch`) for the D = K + 2
- * coordinates q = (mu, log tau, z_0..z_{K-1}), written into `out` (length >= K + 2).
+ * Standard normal momentum draws of (iteration `it`, chain `ch`) for the D = G + K
+ * coordinates q = (mu, log tau[, x], z_0..z_{K-1}) of a layout with G = `globals` global
+ * coordinates (`model/layout.ts`; x a family's global), written into `out` (length >= D).
+ * mu and log tau take lanes 0 and 1 of block NZ = ceil(K/4); x takes lane 0 of block NZ + 1.
  *
  * Block b gives w = philox((it, ch, b, 0), key), u_j = toUnit(w_j) and Box–Muller pairs
  *   n0 = r cos(2 pi u1), n1 = r sin(2 pi u1), r = sqrt(-2 ln u0),
  *   n2 = r' cos(2 pi u3), n3 = r' sin(2 pi u3), r' = sqrt(-2 ln u2)
  * (Box & Muller 1958); lane j of the block is n_j.
  */
-export function momentumNormals(key: PhiloxKey, it: number, ch: number, K: number, out: Float64Array): void {
+export function momentumNormals(key: PhiloxKey, it: number, ch: number, K: number, out: Float64Array, globals = 2): void {
   const nz = numZBlocks(K);
   const w = scratchWords;
+  if (globals > 2) {
+    // A family's global (layout coordinate 2): n0 of block NZ + 1, drawn only for such models.
+    philox4x32Into(it, ch, nz + 1, 0, key[0], key[1], w);
+    out[2] = Math.sqrt(-2 * Math.log(toUnit(w[0]))) * Math.cos(TWO_PI * toUnit(w[1]));
+  }
   for (let b = 0; b <= nz; b++) {
     philox4x32Into(it, ch, b, 0, key[0], key[1], w);
     const r0 = Math.sqrt(-2 * Math.log(toUnit(w[0])));
@@ -155,7 +162,7 @@ export function momentumNormals(key: PhiloxKey, it: number, ch: number, K: numbe
       out[1] = r0 * Math.sin(a0);
       continue;
     }
-    const base = 2 + 4 * b;
+    const base = globals + 4 * b;
     const lanes = Math.min(4, K - 4 * b);
     out[base] = r0 * Math.cos(a0);
     if (lanes > 1) out[base + 1] = r0 * Math.sin(a0);
@@ -176,15 +183,16 @@ export function metropolisUniform(key: PhiloxKey, it: number, ch: number, K: num
 
 /**
  * Initial positions, uniform on (-2, 2) in every unconstrained coordinate (Stan's default),
- * chain-major (chain c, coordinate d at c * (K + 2) + d).
+ * chain-major (chain c, coordinate d at c * D + d, D = `globals` + K; the globals take lanes
+ * 0.. of block NZ, a family's global lane 2).
  *
  * Coordinate (block b, lane l) of start s gets -2 + 4 toUnit(philox((2^32 - 1, s, b, 0))[l]),
  * where s is the chain index, or with `superchains` = S (dividing `chains`) the superchain
  * floor(c / (chains / S)): chains of one superchain share their start, as nested R-hat
  * (Margossian et al. 2024) requires.
  */
-export function initialPositions(key: PhiloxKey, chains: number, K: number, superchains?: number): Float64Array {
-  const D = K + 2;
+export function initialPositions(key: PhiloxKey, chains: number, K: number, superchains?: number, globals = 2): Float64Array {
+  const D = K + globals;
   const nz = numZBlocks(K);
   const perStart = superchains === undefined ? 1 : chains / superchains;
   if (superchains !== undefined && !(Number.isInteger(perStart) && superchains >= 1)) {
@@ -199,12 +207,11 @@ export function initialPositions(key: PhiloxKey, chains: number, K: number, supe
     for (let b = 0; b <= nz; b++) {
       philox4x32Into(INIT_ITERATION, start, b, 0, key[0], key[1], w);
       if (b === nz) {
-        out[row] = unif(0);
-        out[row + 1] = unif(1);
+        for (let g = 0; g < globals; g++) out[row + g] = unif(g);
         continue;
       }
       const lanes = Math.min(4, K - 4 * b);
-      for (let l = 0; l < lanes; l++) out[row + 2 + 4 * b + l] = unif(l);
+      for (let l = 0; l < lanes; l++) out[row + globals + 4 * b + l] = unif(l);
     }
   }
   return out;

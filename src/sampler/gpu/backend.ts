@@ -218,7 +218,7 @@ class WebGpuBackend implements Backend {
   /** Writes the initial positions (each transition evaluates log p and its gradient itself). */
   async init(positions: Float64Array): Promise<void> {
     const device = this.gpu.device;
-    await withErrorScopes(device, () => device.queue.writeBuffer(this.stateBuf, 0, packPositions(this.K, this.chains, positions)));
+    await withErrorScopes(device, () => device.queue.writeBuffer(this.stateBuf, 0, packPositions(this.model.layout, this.chains, positions)));
     await gpuWait(() => device.queue.onSubmittedWorkDone());
   }
 
@@ -367,7 +367,7 @@ class WebGpuBackend implements Backend {
       device.queue.submit([enc.finish()]);
       await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
       const out = new Float32Array(this.chains * this.dim);
-      unpackPositions(this.K, this.chains, this.chains, new Float32Array(staging.getMappedRange()), out);
+      unpackPositions(this.model.layout, this.chains, this.chains, new Float32Array(staging.getMappedRange()), out);
       staging.unmap();
       return out;
     } finally {
@@ -424,7 +424,7 @@ class WebGpuBackend implements Backend {
     device.queue.submit([enc.finish()]);
     await gpuWait(() => staging.mapAsync(GPUMapMode.READ));
     const out = new Float32Array(m * this.dim);
-    unpackPositions(this.K, m, m, new Float32Array(staging.getMappedRange()), out);
+    unpackPositions(this.model.layout, m, m, new Float32Array(staging.getMappedRange()), out);
     staging.unmap();
     staging.destroy();
     return out;

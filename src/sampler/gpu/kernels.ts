@@ -6,7 +6,7 @@
 import type { HierModel } from '../../model/model.ts';
 import type { Gpu } from '../../gpu/device.ts';
 import { cachedLayout, composeShader, createComputePipeline, type ShaderConst, type ShaderModule } from '../../gpu/shader.ts';
-import { isWideModel, modelShaderConsts, numZBlocks } from '../../gpu/layout.ts';
+import { familyShaderConsts, isWideModel, likModules, modelShaderConsts, numZBlocks } from '../../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../../gpu/logdensity.ts';
 
 /** Threads per workgroup of the chain reductions (shaders/reduce.wgsl). */
@@ -97,13 +97,14 @@ export function transitionCode(g: Gpu, model: HierModel, diagMetric: boolean, wi
     // arithmetic (shaders/philox.wgsl).
     SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
   } as const;
-  const lik = model.stats.family.shader;
+  const lik = likModules(model);
   const hmcModules: ShaderModule[] = wide
-    ? ['prior', lik, 'block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_common', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide']
-    : ['prior', lik, 'model', 'philox', 'hmc_common', 'hmc'];
+    ? ['prior', ...lik, 'block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_common', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide']
+    : ['prior', ...lik, 'model', 'philox', 'hmc_common', 'hmc'];
   const hmcConsts: Record<string, ShaderConst> = wide
     ? {
         ...common,
+        ...familyShaderConsts(model),
         BINARY_C: mc.BINARY_C,
         MU_LOC: mc.MU_LOC,
         MU_SCALE: mc.MU_SCALE,
