@@ -157,9 +157,9 @@ function centerednessCases(K: number): [string, Float64Array][] {
 }
 
 /** A wide-form backend pair (float64 CPU, WebGPU `form`) at the same positions. */
-async function widePair(model: HierModel, chains: number, positions: Float64Array, form: WideKernel): Promise<[Backend, Backend]> {
+async function widePair(model: HierModel, chains: number, positions: Float64Array, form: WideKernel, threadsPerChain?: number): Promise<[Backend, Backend]> {
   const cpu = await createCpuBackend(model, chains, 11);
-  const g = await createWebGpuBackend(model, chains, 11, gpu!, { wideKernel: form });
+  const g = await createWebGpuBackend(model, chains, 11, gpu!, { wideKernel: form, ...(threadsPerChain ? { threadsPerChain } : {}) });
   await cpu.init(positions);
   await g.init(positions);
   return [cpu, g];
@@ -416,13 +416,15 @@ describe.each(FAMILIES)('family $id', (family) => {
     //   q1 = q0 + EPS p + EPS^2/2 grad log p(q0),
     // so positions agree to EPS^2/2 x the gradient's error plus float32 rounding of q1.
     const EPS = 0.02;
-    for (const form of ['registers', 'stream'] as const) {
-      it.each(centerednessCases(21))(`wide form '${form}', K = 21, %s: log p within float32 tolerance, one leapfrog step as the CPU backend's`, async (_, c) => {
+    // The register form also with 4 threads per chain: its sums over a chain's threads
+    // (shaders/chain_sum.wgsl, a workgroup tree) instead of one thread's own.
+    for (const [form, tpc] of [['registers', undefined], ['registers', 4], ['stream', undefined]] as const) {
+      it.each(centerednessCases(21))(`wide form '${form}'${tpc ? ` (${tpc} threads per chain)` : ''}, K = 21, %s: log p within float32 tolerance, one leapfrog step as the CPU backend's`, async (_, c) => {
         const model = makeModel(randomData(family, 900, 21, [1]), c);
         expect(isWideModel(21)).toBe(true);
         const chains = 128;
         const positions = randomPoints(model, 901, chains);
-        const [cpu, g] = await widePair(model, chains, positions, form);
+        const [cpu, g] = await widePair(model, chains, positions, form, tpc);
         try {
           const still = await oneTransition(g, 0);
           expect(Array.from(still.positions)).toEqual(Array.from(positions));

@@ -61,12 +61,12 @@ interface Cell {
   readonly backend: Backend;
   readonly out: Record<string, unknown>;
   best: number;
+  readonly invMass: Float64Array;
 }
 
 const out: Record<string, unknown> = { K, chains, L, iters, rounds, ...(form && { form }) };
 try {
   const gpu = await requestGpu();
-  const invMass = new Float64Array(K + 2).fill(1);
   const cells: Cell[] = [];
   for (const spec of specs) {
     const family = familyOfSpec(spec);
@@ -79,8 +79,9 @@ try {
     const info = backend as unknown as { wideLayout: { kind: string; tpc: number } | null };
     o.kernel = info.wideLayout ? `${info.wideLayout.kind}/${info.wideLayout.tpc}` : 'baked';
     // Starts at mu = 0, tau = 1, z on (-1, 1): theta near the data's, for every family.
-    const init = initialPositions(keyFromSeed(1), chains, K);
     const { layout } = model;
+    const invMass = new Float64Array(layout.dim).fill(1);
+    const init = initialPositions(keyFromSeed(1), chains, K, undefined, layout.groupStart);
     for (let c = 0; c < chains; c++) {
       const row = c * layout.dim;
       init[row + layout.global('mu')] = 0;
@@ -100,13 +101,13 @@ try {
     backend.beginSampling(1 + rounds * iters, 0);
     backend.step({ iteration: 2, stepSize: STEP_SIZE, numSteps: L, invMass });
     await backend.sync();
-    cells.push({ id: family.id, backend, out: o, best: 0 });
+    cells.push({ id: family.id, backend, out: o, best: 0, invMass });
   }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[(i + r) % cells.length];
       const t1 = performance.now();
-      for (let n = 0; n < iters; n++) cell.backend.step({ iteration: 3 + r * iters + n, stepSize: STEP_SIZE, numSteps: L, invMass });
+      for (let n = 0; n < iters; n++) cell.backend.step({ iteration: 3 + r * iters + n, stepSize: STEP_SIZE, numSteps: L, invMass: cell.invMass });
       await cell.backend.sync();
       cell.best = Math.max(cell.best, (chains * L * iters) / ((performance.now() - t1) / 1000));
     }
