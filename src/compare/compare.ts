@@ -56,7 +56,7 @@ export interface CompareRow {
   readonly rhat_max_param: string;
   /**
    * Largest |mean − exact mean| / mcse_mean over parameters, and which parameter; NaN and ''
-   * where the model has no exact posterior (likelihoods other than normal).
+   * where the model has no exact posterior (likelihoods not normal in theta: `exactPosterior`).
    */
   readonly exact_deviation_max: number;
   readonly exact_deviation_param: string;
@@ -78,11 +78,17 @@ export interface Comparison {
   readonly verdicts: readonly string[];
 }
 
-/** The exact posterior summary of a reported parameter name (mu, tau, log_tau, theta[label]), if it has one. */
+/**
+ * The exact posterior summary of a reported parameter name (mu, tau, log_tau, theta[label], and
+ * a family global under its coordinate's and its constrained name, e.g. log_sigma and sigma),
+ * if it has one.
+ */
 export function exactFor(name: string, exact: ExactPosterior): PosteriorSummary | undefined {
   if (name === 'mu') return exact.mu;
   if (name === 'tau') return exact.tau;
   if (name === 'log_tau') return exact.logTau;
+  const global = exact.globals !== undefined && Object.hasOwn(exact.globals, name) ? exact.globals[name] : undefined;
+  if (global) return global;
   const m = /^theta\[(.*)\]$/.exec(name);
   if (m) {
     const k = exact.labels.indexOf(m[1]);
@@ -110,8 +116,9 @@ const pct = (r: number) => `${(100 * r).toPrecision(2)}%`;
 
 /**
  * One comparison row from a run's report (`reportRun`) and the exact posterior of the same
- * data and priors, where one exists (`exactPosterior`: the normal likelihood); without one,
- * the deviation columns are NaN and a run is judged on its diagnostics alone.
+ * data and priors, where one exists (`exactPosterior`: the normal likelihood, sigma known or
+ * not); without one, the deviation columns are NaN and a run is judged on its diagnostics
+ * alone.
  * `divergenceLogTau` is `divergenceLogTauMedian` of the run's recorded divergent positions
  * (NaN when unknown).
  */

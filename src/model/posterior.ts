@@ -1,6 +1,8 @@
 import type { HierData } from './data.ts';
 import { groupStats, type GroupStats } from './suffstats.ts';
 import { DEFAULT_PRIORS, logTauPriorNormalizer, logTauPriorUnconstrained, type Priors } from './priors.ts';
+import { familyGlobals, type Family } from './family.ts';
+import { exactPosteriorGlobal } from './posterior_global.ts';
 
 /**
  * The exact posterior of the hierarchical normal model by one-dimensional quadrature
@@ -66,6 +68,16 @@ export interface ExactPosterior {
   /** One summary per group, in group order. */
   readonly theta: readonly PosteriorSummary[];
   readonly labels: readonly string[];
+  /**
+   * The family's global parameter (`family.ts` FamilyGlobal; the normal family with unknown
+   * sd): one summary under its coordinate's name ('log_sigma') and one under its constrained
+   * name ('sigma'); absent for a family without one. See `posterior_global.ts`.
+   */
+  readonly globals?: Readonly<Record<string, PosteriorSummary>>;
+  /**
+   * The quadrature grid in s = log tau; with a family global, the marginal density of s on a
+   * uniform grid, from the 2-D rule (`posterior_rule.ts` tauGrid).
+   */
   readonly grid: TauGrid;
   /** log p(y) under the model, fully normalized (all observations, all constants). */
   readonly logMarginalLikelihood: number;
@@ -81,7 +93,7 @@ export interface ExactPosterior {
 export const QUANTILE_LEVELS = [0.05, 0.5, 0.95] as const;
 
 /** Stop extending the grid once log f is this far below its maximum (e^-40 ~ 4e-18). */
-const TAIL_LOG_DROP = 40;
+export const TAIL_LOG_DROP = 40;
 /** Initial grid spacing as a fraction of the curvature sd of s at the mode. */
 const INITIAL_SPACING_PER_SD = 1 / 8;
 /** Accept the grid once halving the spacing changes nothing by more than this (in sds). */
@@ -141,7 +153,7 @@ function erfcLarge(t: number): number {
 }
 
 /** Standard normal density. */
-function normalPdf(x: number): number {
+export function normalPdf(x: number): number {
   return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 }
 
@@ -199,7 +211,7 @@ function finiteTauMomentBound(stats: GroupStats, priors: Priors): number {
 }
 
 /** A point of highest log f, by a coarse scan and golden-section refinement. */
-function findMode(lf: (s: number) => number, stats: GroupStats, priors: Priors): number {
+export function findMode(lf: (s: number) => number, stats: GroupStats, priors: Priors): number {
   // Scan a range wide enough for any scale in the problem.
   let lo = Math.log(priors.tau.scale);
   let hi = lo;
@@ -419,8 +431,8 @@ function mixtureQuantile(p: number, weight: Float64Array, mean: Float64Array, va
 }
 
 /** 5-point Gauss-Legendre nodes and weights on [-1, 1] (Abramowitz & Stegun Table 25.4). */
-const GL_X = [0, -0.5384693101056831, 0.5384693101056831, -0.906179845938664, 0.906179845938664];
-const GL_W = [0.5688888888888889, 0.47862867049936647, 0.47862867049936647, 0.23692688505618908, 0.23692688505618908];
+export const GL_X = [0, -0.5384693101056831, 0.5384693101056831, -0.906179845938664, 0.906179845938664];
+export const GL_W = [0.5688888888888889, 0.47862867049936647, 0.47862867049936647, 0.23692688505618908, 0.23692688505618908];
 
 /**
  * Quantiles of s = log tau. The CDF at each grid node is accumulated from per-interval
@@ -463,6 +475,14 @@ function logTauQuantiles(lf: (s: number) => number, grid: GridResult, levels: re
 }
 
 /**
+ * Whether `exactPosterior` covers the family: the normal family with known sd, or a family
+ * normal in theta given its one global parameter (`Family.conditionalNormal`).
+ */
+export function hasExactPosterior(family: Family): boolean {
+  return family.id === 'normal' || (family.conditionalNormal !== undefined && familyGlobals(family).length === 1);
+}
+
+/**
  * The exact marginal posteriors of mu, tau, log tau and every theta_k, by quadrature over
  * s = log tau with mu and theta integrated out analytically (see the module comment; BDA3
  * §5.4). Works for the HalfNormal and HalfCauchy priors on tau.
@@ -479,10 +499,17 @@ function logTauQuantiles(lf: (s: number) => number, grid: GridResult, levels: re
  *
  * Under HalfCauchy with fewer than two groups with data, the posterior sd of tau (and of
  * empty groups' theta) is infinite and reported as Infinity.
+ *
+ * A family normal in theta given a global parameter of its own (`Family.conditionalNormal`,
+ * one global: the normal likelihood with unknown sigma) is integrated over (log tau, the
+ * global) instead, with the global's summaries in `globals` (`posterior_global.ts`); any
+ * other family has no exact posterior (RangeError).
  */
 export function exactPosterior(data: HierData, priors: Priors = DEFAULT_PRIORS): ExactPosterior {
   const stats = groupStats(data);
-  if (stats.family.id !== 'normal') throw new RangeError(`no exact posterior for the ${stats.family.id} likelihood`);
+  if (!hasExactPosterior(stats.family)) throw new RangeError(`no exact posterior for the ${stats.family.id} likelihood`);
+  // Normal given the family's global x: quadrature over (log tau, x) (posterior_global.ts).
+  if (stats.family.id !== 'normal') return exactPosteriorGlobal(stats, priors);
   const K = stats.K;
   const lf = (x: number) => logMarginalTau(stats, priors, x);
   const bound = finiteTauMomentBound(stats, priors);
