@@ -59,6 +59,7 @@ describe("README's commands", () => {
     dir = mkdtempSync(join(ROOT, 'out', 'readme-'));
     mkdirSync(join(dir, 'demo'));
     symlinkSync(join(ROOT, 'demo', 'data'), join(dir, 'demo', 'data'));
+    symlinkSync(join(ROOT, 'examples'), join(dir, 'examples'));
     for (let i = 1; i <= 4; i++) copyFileSync(join(ROOT, 'test', 'golden', 'cmdstan', `cmdstan_warmup_${i}.csv`), join(dir, `output_${i}.csv`));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

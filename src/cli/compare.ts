@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadData } from '../io/data.ts';
+import { dataWarnings, loadData } from '../io/data.ts';
 import { chooseScale } from '../model/scale.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
@@ -10,7 +10,8 @@ import { clip, EXIT_SIGNAL, InputError, RunError } from '../errors.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { exactPosterior, type ExactPosterior } from '../model/posterior.ts';
-import { DEFAULT_FAMILY } from '../model/families/index.ts';
+import { DEFAULT_FAMILY, familyOf } from '../model/families/index.ts';
+import type { Family } from '../model/family.ts';
 import { sample, type Progress, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { PARALLEL_MIN_DRAWS, summarizeParallel } from '../diagnostics/parallel.ts';
@@ -21,7 +22,7 @@ import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type Co
 import { multiRunProgressBar } from './progress.ts';
 import { fallbackNotice } from './sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
-import { checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions, EXIT_CODES_HELP } from './options.ts';
+import { checkFamilyPriors, checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions, EXIT_CODES_HELP } from './options.ts';
 
 /**
  * Parameterizations compared when no `--param` is given: the two pure forms and the
@@ -44,8 +45,9 @@ ${dataOptionsHelp()}${samplerOptionsHelp()}  --rank-by R            min | tau: t
 
 The winner has the highest ESS/s among runs with clean diagnostics: divergence rate <= 0.1%,
 E-BFMI >= 0.3 in every chain, R-hat < 1.01, and every posterior mean within 4 MCSE of the
-exact posterior (1-D quadrature over tau; the normal likelihood only: for the others the
-max |dev|/MCSE column is empty and the rest decide). Each losing row says why it lost.
+exact posterior (quadrature over tau, and over sigma where the data have no sigma column; the
+normal likelihood only: for the others the max |dev|/MCSE column is empty and the rest decide).
+Each losing row says why it lost.
 `;
 
 /** A file-name-safe form of a parameterization's name (mixed:2,6 -> mixed_2_6). */
@@ -114,20 +116,23 @@ export async function runCase(
   return { name, result, report, summary, row: compareRow(name, report, exact, divLogTau) };
 }
 
-/** The exact posterior of the data (`exactPosterior`), or undefined where the likelihood has none. */
+/**
+ * The exact posterior of the data (`exactPosterior`), or undefined where their likelihood
+ * (`HierData.likelihood`, which may be a family that replaces the requested one) has none.
+ */
 function exactOrWhyNot(data: HierData, opts: SamplerOptions): ExactPosterior | undefined {
   try {
     return exactPosterior(data, opts.priors);
   } catch (err) {
-    // exactPosterior's word for a likelihood without an exact posterior.
-    if (err instanceof RangeError && opts.family.id !== DEFAULT_FAMILY.id) return undefined;
+    // exactPosterior's word for a likelihood without an exact posterior (the default family always has one).
+    if (err instanceof RangeError && familyOf(data.likelihood).id !== DEFAULT_FAMILY.id) return undefined;
     throw err;
   }
 }
 
 /** The line said under the table when there is no exact posterior to compare with. */
-function noExactNote(opts: SamplerOptions): string {
-  return `max |dev|/MCSE is empty: there is no exact posterior for the ${opts.family.id} likelihood (only for ${DEFAULT_FAMILY.id}), so runs are judged on divergences, E-BFMI and R-hat alone.`;
+function noExactNote(family: Family): string {
+  return `max |dev|/MCSE is empty: there is no exact posterior for the ${family.id} likelihood, so runs are judged on divergences, E-BFMI and R-hat alone.`;
 }
 
 /** `funnelweb compare`: returns the exit code (bad input throws InputError: exit 2). */
@@ -167,6 +172,9 @@ export async function runCompare(argv: string[]): Promise<number> {
     ],
   );
   const data = await loadData(values.data, { family: opts.family, options: opts.columnOptions });
+  checkFamilyPriors(opts.priors, data);
+  // The family the data are of (a family that replaces the requested one where a column is missing).
+  const family = familyOf(data.likelihood);
   // Data and priors the sampler cannot compute with are said now (exit 2), before the exact
   // posterior (slow on such data) and before any run or output directory.
   chooseScale(data, opts.priors, opts.backend === 'cpu' ? 'float64' : 'float32');
@@ -181,6 +189,7 @@ export async function runCompare(argv: string[]): Promise<number> {
   if (cases.length === 0) throw new InputError('--param', 'no parameterization to run');
   const dup = cases.find((x, i) => cases.findIndex((y) => slug(y.name) === slug(x.name)) !== i);
   if (dup) throw new InputError('--param', `'${dup.name}' is given twice`);
+  for (const w of dataWarnings(data)) process.stderr.write(`warning: ${w}\n`);
   const createdOut = values.out !== undefined ? await mkdir(values.out, { recursive: true }) : undefined;
 
   const exact = exactOrWhyNot(data, opts);
@@ -229,13 +238,13 @@ export async function runCompare(argv: string[]): Promise<number> {
     const s = opts;
     process.stdout.write(`FunnelWeb compare: ${values.data}, ${s.chains} chains x ${s.draws} draws after ${s.warmup} warmup, seed ${s.seed}; ranked by ${rankBy === 'tau' ? 'tau' : 'min'} bulk-ESS/s (per second of wall time)\n\n`);
     process.stdout.write(formatComparison(cmp));
-    if (exact === undefined) process.stdout.write(`${noExactNote(opts)}\n`);
+    if (exact === undefined) process.stdout.write(`${noExactNote(family)}\n`);
     if (interrupted) process.stderr.write(`interrupted: ${rows.length} of ${cases.length} runs finished\n`);
     if (jsonPath) {
       const doc = {
         data: values.data,
-        likelihood: opts.family.id,
-        ...(exact === undefined ? { exact_note: noExactNote(opts) } : {}),
+        likelihood: family.id,
+        ...(exact === undefined ? { exact_note: noExactNote(family) } : {}),
         chains: s.chains,
         warmup: s.warmup,
         draws: s.draws,

@@ -1,11 +1,43 @@
 import { accessSync, constants as fsConstants, existsSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { clip, InputError } from '../errors.ts';
-import { parseMuPrior, parseTauPrior, DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
-import type { Family } from '../model/family.ts';
-import { DEFAULT_FAMILY, FAMILIES, familyOf } from '../model/families/index.ts';
+import { formatScalePrior, parseMuPrior, parseScalePrior, parseTauPrior, DEFAULT_PRIORS, type Priors, type ScalePrior } from '../model/priors.ts';
+import { familyGlobals, type Family, type FamilyGlobal } from '../model/family.ts';
+import { DEFAULT_FAMILY, FAMILIES } from '../model/families/index.ts';
+import type { HierData } from '../model/data.ts';
 import { boundedText, columnProblem } from '../io/data.ts';
 import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
+
+/**
+ * The likelihoods `--likelihood` chooses: the registered families that stand for no other.
+ * A family with `replaces` (the normal likelihood with sigma unknown) is what its family
+ * means when the data lack the column (`io/data.ts` resolveFamily), not a choice of its own.
+ */
+export const LIKELIHOOD_CHOICES: readonly Family[] = FAMILIES.filter((f) => f.replaces === undefined);
+
+/** The family `family` stands for where the data lack a column (`Family.replaces`), in words: "the normal likelihood without a 'sigma' column or --sigma". */
+function familyInWords(family: Family): string {
+  const r = family.replaces;
+  if (!r) return `the ${family.id} likelihood`;
+  const option = FAMILIES.find((f) => f.id === r.family)?.columns.find((c) => c.name === r.whenMissing)?.option;
+  return `the ${r.family} likelihood without a '${r.whenMissing}' column${option ? ` or ${option}` : ''}`;
+}
+
+/** A family global's prior option (`FamilyGlobal.prior.option`, e.g. `--sigma-prior`), with its global and family. */
+export interface FamilyPriorOption {
+  readonly option: string;
+  readonly global: FamilyGlobal;
+  readonly family: Family;
+}
+
+/** The prior options of every registered family's globals, in registry order. */
+export const FAMILY_PRIOR_OPTIONS: readonly FamilyPriorOption[] = FAMILIES.flatMap((family) => familyGlobals(family).map((global) => ({ option: global.prior.option, global, family })));
+
+/** The distinct prior option flags (`--sigma-prior`). */
+const FAMILY_PRIOR_FLAGS: readonly string[] = [...new Set(FAMILY_PRIOR_OPTIONS.map((o) => o.option))];
+
+/** The text form of a ScalePrior option (`parseScalePrior`). */
+const SCALE_PRIOR_FORMS = 'halfnormal:S|halfcauchy:S|exponential:R';
 
 /**
  * The CLI options that give one value to every observation of a likelihood family's column
@@ -26,10 +58,10 @@ export const DATA_ARG_SPECS: Readonly<Record<string, { readonly type: 'string' }
 /** Help lines of `--likelihood` and the column options, generated from the registered families. */
 export function dataOptionsHelp(): string {
   const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
-  const idWidth = Math.max(...FAMILIES.map((f) => f.id.length)) + 2;
+  const idWidth = Math.max(...LIKELIHOOD_CHOICES.map((f) => f.id.length)) + 2;
   const indent = ' '.repeat(27 + idWidth);
   const lines = [`  --likelihood ID        the observation model of y given its group's theta (default ${DEFAULT_FAMILY.id}):`];
-  for (const f of FAMILIES) {
+  for (const f of LIKELIHOOD_CHOICES) {
     lines.push(`                           ${pad(f.id, idWidth)}${f.formula}`);
     const cols = f.columns.map((c) => {
       const from = [c.option ? `or ${c.option} for every observation` : '', c.value !== undefined ? `${c.value} where the data has no ${c.name} column` : ''].filter(Boolean).join('; ');
@@ -37,18 +69,32 @@ export function dataOptionsHelp(): string {
     });
     for (const c of cols) lines.push(`${indent}${c}`);
     lines.push(`${indent}y: ${f.yInteger ? 'a whole number >= 0 (a count)' : 'any finite number'}${f.outcome ? `; reports ${f.outcome.name}[<group>], the ${f.outcome.help}` : ''}`);
+    // The families that stand for this one where a column is missing (normal without sigma).
+    for (const r of FAMILIES.filter((x) => x.replaces?.family === f.id)) {
+      const globals = familyGlobals(r);
+      const option = f.columns.find((c) => c.name === r.replaces!.whenMissing)?.option;
+      lines.push(`${indent}without a '${r.replaces!.whenMissing}' column${option ? ` (and no ${option})` : ''}: ${r.formula}`);
+      if (globals.length > 0) {
+        lines.push(`${indent}  reports ${globals.map((g) => `${g.constrained.name} (the ${g.constrained.help}) and ${g.name}`).join(', ')}; prior ${globals.map((g) => g.prior.option).join(', ')}`);
+      }
+    }
   }
   for (const flag of COLUMN_OPTIONS) {
     for (const f of FAMILIES) {
       const c = f.columns.find((x) => x.option === flag);
-      if (c) lines.push(`  ${pad(`${flag} ${c.name.charAt(0).toUpperCase()}`, 23)}${f.id} likelihood: the ${c.name} of every observation when the data has no '${c.name}' column`);
+      if (!c) continue;
+      // Where neither gives the column, a family may stand for this one (sigma unknown: a parameter).
+      const r = FAMILIES.find((x) => x.replaces?.family === f.id && x.replaces.whenMissing === c.name);
+      const priors = r ? familyGlobals(r).map((g) => g.prior.option) : [];
+      const neither = r ? `; with neither, ${c.name} is a parameter${priors.length ? ` (${priors.join(', ')})` : ''}` : '';
+      lines.push(`  ${pad(`${flag} ${c.name.charAt(0).toUpperCase()}`, 23)}${f.id} likelihood: the ${c.name} of every observation when the data has no '${c.name}' column${neither}`);
     }
   }
   return lines.join('\n') + '\n';
 }
 
 /** What the --data line of a help text says of the CSV's columns. */
-export const DATA_COLUMNS_HELP = `group, y and the likelihood's columns: ${FAMILIES.map((f) => `${f.id} ${f.columns.map((c) => (c.required && c.value === undefined && c.option === undefined ? c.name : `[${c.name}]`)).join(',') || '-'}`).join('; ')}`;
+export const DATA_COLUMNS_HELP = `group, y and the likelihood's columns: ${LIKELIHOOD_CHOICES.map((f) => `${f.id} ${f.columns.map((c) => (c.required && c.value === undefined && c.option === undefined ? c.name : `[${c.name}]`)).join(',') || '-'}`).join('; ')}`;
 
 /**
  * The sampler options that `sample`, `compare` and `reproduce` share, as `node:util`
@@ -68,13 +114,15 @@ export const SAMPLER_ARG_SPECS = {
   superchains: { type: 'string' },
   quiet: { type: 'boolean' },
   verbose: { type: 'boolean' },
+  // The family globals' prior options (`FAMILY_PRIOR_OPTIONS`: --sigma-prior).
+  ...(Object.fromEntries(FAMILY_PRIOR_FLAGS.map((flag) => [flag.replace(/^--/, ''), { type: 'string' }])) as Readonly<Record<string, { readonly type: 'string' }>>),
 } as const;
 
 /** Help lines of the shared options (defaults may differ per command). */
 export function samplerOptionsHelp(defaults: { chains: number; warmup: number | 'auto'; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS }): string {
   return `  --mu-prior normal:LOC,SCALE          (default normal:0,5)
   --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
-  --chains N             (default ${defaults.chains})
+${familyPriorsHelp()}  --chains N             (default ${defaults.chains})
   --warmup N|auto[:MAX]  warmup iterations, or auto: stop when the step size and trajectory length have
                          settled and the chains have mixed (checked every 50 iterations), at most MAX
                          (default ${defaults.warmup}${defaults.warmup === 'auto' ? `, MAX ${DEFAULT_WARMUP_MAX}` : ''})
@@ -87,6 +135,15 @@ export function samplerOptionsHelp(defaults: { chains: number; warmup: number | 
   --quiet                no progress bar
   --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
 `;
+}
+
+/** Help lines of the family globals' prior options (`--sigma-prior`), with their defaults. */
+function familyPriorsHelp(): string {
+  return FAMILY_PRIOR_OPTIONS.map(
+    ({ option, global: g, family }) =>
+      `  ${option} ${SCALE_PRIOR_FORMS} (default ${formatScalePrior(g.prior.default)})\n` +
+      `                         prior of ${g.constrained.name}, the ${g.constrained.help}, for ${familyInWords(family)}\n`,
+  ).join('');
 }
 
 /** The shared sampler options, validated. */
@@ -168,11 +225,78 @@ export function parseSamplerOptions(
   if (metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${clip(String(values.metric))}'`);
   const superchains = values.superchains === undefined ? undefined : intOption('--superchains', values.superchains, 1, 1);
   if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
-  const priors = {
+  const familyPriors = parseFamilyPriors(values, family, columnOptions);
+  const priors: Priors = {
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
+    ...(familyPriors && { family: familyPriors }),
   };
   return { family, columnOptions, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+}
+
+/**
+ * The family globals' prior options given (`--sigma-prior`), parsed (`parseScalePrior`) into
+ * `Priors.family` by the global's name (`log_sigma`); undefined when none is given.
+ *
+ * @throws InputError naming the option: a malformed prior, or one for a global that the
+ *   likelihood cannot have: `family` has no such global and no family that stands for it
+ *   has (binomial), or the column whose absence makes it a parameter is given by an option
+ *   (`--sigma` with `--sigma-prior`). Whether the data file has that column is known once
+ *   it is read: `checkFamilyPriors`.
+ */
+export function parseFamilyPriors(values: { readonly [flag: string]: unknown }, family: Family, columnOptions: Readonly<Record<string, number>>): Record<string, ScalePrior> | undefined {
+  const out: Record<string, ScalePrior> = {};
+  for (const flag of FAMILY_PRIOR_FLAGS) {
+    const text = values[flag.replace(/^--/, '')];
+    if (typeof text !== 'string') continue;
+    const prior = parseScalePrior(text, flag);
+    const owners = FAMILY_PRIOR_OPTIONS.filter((o) => o.option === flag);
+    // The families the data may turn out to be of: `family`, or one that stands for it when a column is missing.
+    const usable = owners.filter((o) => o.family.id === family.id || o.family.replaces?.family === family.id);
+    if (usable.length === 0) {
+      throw new InputError(flag, `the ${family.id} likelihood has no ${owners[0].global.constrained.name} parameter: ${flag} is for ${owners.map((o) => familyInWords(o.family)).join(', ')}`);
+    }
+    // The column that would make it a parameter by its absence, given by its option (--sigma).
+    const blocked = usable.filter((o) => {
+      const r = o.family.replaces;
+      if (!r || r.family !== family.id) return false;
+      const option = family.columns.find((c) => c.name === r.whenMissing)?.option;
+      return option !== undefined && columnOptions[option] !== undefined;
+    });
+    if (blocked.length === usable.length) {
+      const o = blocked[0];
+      const option = family.columns.find((c) => c.name === o.family.replaces!.whenMissing)!.option!;
+      throw new InputError(flag, `${option} gives ${o.family.replaces!.whenMissing}, so ${o.global.constrained.name} is known and has no prior: ${flag} is for ${familyInWords(o.family)}`);
+    }
+    for (const o of usable) out[o.global.name] = prior;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Checks the family globals' priors given (`Priors.family`, from `parseFamilyPriors`)
+ * against the family the data turned out to be of (`HierData.likelihood`): a prior of a
+ * global that family does not have (`--sigma-prior` with normal data that have a sigma
+ * column) is an error naming its option. Called after the data are read, before any work.
+ *
+ * @throws InputError naming the option (exit 2).
+ */
+export function checkFamilyPriors(priors: Priors, data: HierData, source = 'the data'): void {
+  if (!priors.family) return;
+  const family = FAMILIES.find((f) => f.id === (data.likelihood ?? DEFAULT_FAMILY.id));
+  const have = new Set(family ? familyGlobals(family).map((g) => g.name) : []);
+  for (const name of Object.keys(priors.family)) {
+    if (have.has(name)) continue;
+    const o = FAMILY_PRIOR_OPTIONS.find((x) => x.global.name === name);
+    if (!o) throw new RangeError(`a prior for '${name}', which no registered family has`);
+    const r = o.family.replaces;
+    throw new InputError(
+      o.option,
+      r && family?.id === r.family
+        ? `${source} give ${r.whenMissing} (a '${r.whenMissing}' column), so ${o.global.constrained.name} is known and has no prior: ${o.option} is for ${familyInWords(o.family)}`
+        : `the ${family?.id ?? data.likelihood} likelihood has no ${o.global.constrained.name} parameter: ${o.option} is for ${familyInWords(o.family)}`,
+    );
+  }
 }
 
 /**
@@ -183,8 +307,7 @@ export function parseSamplerOptions(
  *   family has no column for (`--sigma` with binomial), a value out of the column's bounds.
  */
 export function parseDataOptions(values: { readonly [flag: string]: unknown }): { family: Family; columnOptions: Record<string, number> } {
-  const id = values.likelihood;
-  const family = familyOf(typeof id === 'string' ? id.trim() : undefined, '--likelihood');
+  const family = likelihoodOf(values.likelihood);
   const columnOptions: Record<string, number> = {};
   for (const flag of COLUMN_OPTIONS) {
     const text = values[flag.replace(/^--/, '')];
@@ -203,6 +326,22 @@ export function parseDataOptions(values: { readonly [flag: string]: unknown }): 
     columnOptions[flag] = v;
   }
   return { family, columnOptions };
+}
+
+/**
+ * The family of a `--likelihood` value (absent: the default): one of `LIKELIHOOD_CHOICES`.
+ *
+ * @throws InputError naming `--likelihood`: an unknown id, or one that stands for another
+ *   family where a column is missing (`Family.replaces`), which the data choose, not the flag.
+ */
+export function likelihoodOf(id: unknown): Family {
+  if (id === undefined) return DEFAULT_FAMILY;
+  const text = String(id).trim();
+  const f = LIKELIHOOD_CHOICES.find((x) => x.id === text);
+  if (f) return f;
+  const stands = FAMILIES.find((x) => x.id === text && x.replaces);
+  const why = stands ? `: '${stands.id}' is what --likelihood ${stands.replaces!.family} means where the data have no '${stands.replaces!.whenMissing}' column` : '';
+  throw new InputError('--likelihood', `unknown likelihood '${clip(text)}' (expected ${LIKELIHOOD_CHOICES.map((x) => x.id).join(', ')})${why}`);
 }
 
 /** A path a command reads, and the flag that named it (`--data`; `input` for a positional). */

@@ -11,7 +11,7 @@ import { strongConclusion, unbalancedConclusion, weakConclusion, type CaseOutcom
 import { reportHtml } from '../report/html.ts';
 import { OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
 import { multiRunProgressBar } from './progress.ts';
-import { checkOutputPaths, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, EXIT_CODES_HELP } from './options.ts';
+import { checkFamilyPriors, checkOutputPaths, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, EXIT_CODES_HELP } from './options.ts';
 import { runCase, slug } from './compare.ts';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
 import { RunError } from '../errors.ts';
@@ -57,6 +57,8 @@ export async function runReproduce(argv: string[]): Promise<number> {
   const exacts = new Map<string, ExactPosterior>();
   for (const name of SEED_DATA_SETS) {
     const sd = await loadSeedData(name);
+    // The seed data give sigma: a prior of it (--sigma-prior) is an error (exit 2).
+    checkFamilyPriors(opts.priors, sd.data, 'the seed data');
     seeds.set(name, sd);
     exacts.set(name, exactPosterior(sd.data, opts.priors));
   }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
-import { loadData } from '../io/data.ts';
+import { dataWarnings, loadData } from '../io/data.ts';
 import { removePendingTemporaries, writeFileAtomic } from '../io/write.ts';
 import { clip, EXIT_RUN_FAILED, EXIT_SIGNAL, InputError, OutputError, RunError } from '../errors.ts';
 import { writeDrawsCsv } from '../io/draws_csv_write.ts';
@@ -13,7 +13,7 @@ import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary, terminalLabel } from './diagnose.ts';
 import { countProgress, diagnosticsProgress, progressBar } from './progress.ts';
-import { checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
+import { checkFamilyPriors, checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
 import { GET_WEBGPU_HINT, requestGpu, type Gpu } from '../gpu/device.ts';
 import { availableParallelism } from 'node:os';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
@@ -133,8 +133,10 @@ export async function runSample(argv: string[]): Promise<number> {
     ],
   );
   const data = await loadData(values.data, { family, options: columnOptions });
+  checkFamilyPriors(priors, data);
   const paramText = (values.param ?? 'noncentered').trim();
   const c = isCenterednessRule(paramText) ? paramText : parseParameterization(paramText, data.labels, '--param');
+  for (const w of dataWarnings(data)) process.stderr.write(`warning: ${w}\n`);
 
   // Read by src/gpu/native_env.ts before Dawn starts.
   if (verbose) process.env[VERBOSE_ENV] = '1';

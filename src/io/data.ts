@@ -1,5 +1,5 @@
 import { MAX_GROUPS, type HierData } from '../model/data.ts';
-import type { ColumnSpec, Family } from '../model/family.ts';
+import { familyGlobals, type ColumnSpec, type Family } from '../model/family.ts';
 import { DEFAULT_FAMILY, FAMILIES } from '../model/families/index.ts';
 import { clip, InputError } from '../errors.ts';
 import { splitCsvRecord } from './csv.ts';
@@ -14,6 +14,11 @@ import { splitCsvRecord } from './csv.ts';
  * - seed JSON (the study's files): `{ "y": [...], "idx": [...], "K": 9, "sigma": 10 }`, a
  *   key per column of the family (a number for every observation, or an array of N);
  * - CSV with a header row naming the columns `group`, `y` and the family's columns.
+ *
+ * A registered family may stand for another when a column of it is missing
+ * (`Family.replaces`), e.g. the normal likelihood's data without a `sigma` column (or key) and
+ * without `--sigma`: the HierData then has that family's id as `likelihood` (and an empty
+ * `sigma`).
  *
  * Every malformed input raises `InputError` whose `field` names the place precisely:
  * `weak.json: idx[3]`, `data.csv row 7, column 'y'`, `data.csv header`.
@@ -97,6 +102,43 @@ function otherFamilyWith(family: Family, name: string): Family | undefined {
 }
 
 /**
+ * The family the data are of: the registered family that declares it stands for `family` when
+ * the column `replaces.whenMissing` is missing (`has(name)`: the file has the column or an
+ * option gives it), or `family` itself. The normal likelihood without sigma is so the normal
+ * likelihood with sigma unknown.
+ */
+export function resolveFamily(family: Family, has: (column: string) => boolean): Family {
+  return FAMILIES.find((f) => f.replaces !== undefined && f.replaces.family === family.id && !has(f.replaces.whenMissing)) ?? family;
+}
+
+/**
+ * The data's warnings in words (the CLI prints each as `warning: ...` on stderr before
+ * sampling): a family global in y's units (`FamilyGlobal.logScaleOfY`, the residual sd)
+ * that the data cannot inform because no group has 2 or more observations. Its posterior is
+ * then proper (its prior), but only tau^2 + sigma^2 is identified by the data: what they
+ * say of sigma is its prior's.
+ */
+export function dataWarnings(data: HierData): string[] {
+  const family = FAMILIES.find((f) => f.id === (data.likelihood ?? DEFAULT_FAMILY.id));
+  if (!family) return [];
+  const scales = familyGlobals(family).filter((g) => g.logScaleOfY);
+  if (scales.length === 0) return [];
+  const n = new Int32Array(data.K);
+  let repeated = false;
+  for (let i = 0; i < data.group.length && !repeated; i++) repeated = ++n[data.group[i]] >= 2;
+  if (repeated) return [];
+  // Where the family stands for another without one of its columns: how to give that column instead.
+  const r = family.replaces;
+  const column = r && FAMILIES.find((f) => f.id === r.family)?.columns.find((c) => c.name === r.whenMissing);
+  const instead = column ? `; where it is known, give it in a '${column.name}' column${column.option ? ` or with ${column.option}` : ''}` : '';
+  return scales.map(
+    (g) =>
+      `${g.constrained.name} is informed by its prior alone: no group has 2 or more observations, so the data identify only tau^2 + ${g.constrained.name}^2 ` +
+      `(its prior: ${g.prior.option}${instead})`,
+  );
+}
+
+/**
  * The values of the family's columns given by CLI options (validated), by column name.
  *
  * @throws InputError naming the option: one that no column of the family has, or a value
@@ -146,7 +188,9 @@ function indexLabels(K: number): string[] {
  * (array of N 0-based integer groups), `K` (optional positive integer; default max(idx) + 1),
  * and one key per column of the family (`opts.family`, default normal: `sigma`), each a
  * number for every observation or an array of N; a column the file does not give takes its
- * CLI option's value (`opts.options`, `opts.sigma`) or its default. Extra keys (`mu`, `tau`,
+ * CLI option's value (`opts.options`, `opts.sigma`) or its default; normal data with neither
+ * a `sigma` key nor `opts.sigma` are of the family that replaces it then, if one is registered
+ * (`resolveFamily`). Extra keys (`mu`, `tau`,
  * `theta`, ...) are ignored, except `N`, which must equal the number of observations, and a
  * column of another registered family (e.g. `sigma` for binomial data), an error. Groups are
  * labelled "0".."K-1"; groups without observations are allowed.
@@ -155,8 +199,8 @@ function indexLabels(K: number): string[] {
  */
 export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
   const source = clip(opts.source ?? 'data.json', 200);
-  const family = opts.family ?? DEFAULT_FAMILY;
-  const given = optionValues(family, opts);
+  const requested = opts.family ?? DEFAULT_FAMILY;
+  const given = optionValues(requested, opts);
   const at = (key: string) => `${source}: ${key}`;
   let root: unknown;
   try {
@@ -164,16 +208,18 @@ export function parseSeedJson(text: string, opts: LoadOptions = {}): HierData {
   } catch (err) {
     throw new InputError(source, `invalid JSON (${clip((err as Error).message, 200)})`);
   }
-  const keys = ['y', 'idx', ...family.columns.map((c) => c.name)];
+  const keys = ['y', 'idx', ...requested.columns.map((c) => c.name)];
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
     throw new InputError(source, `expected a JSON object with keys ${keys.join(', ')}; got ${describe(root)}`);
   }
   const obj = root as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
     if (keys.includes(key)) continue;
-    const owner = otherFamilyWith(family, key);
-    if (owner) throw new InputError(at(key), `is a column of the ${owner.id} likelihood (--likelihood ${owner.id}), not of ${family.id} (the ${family.id} likelihood's keys: ${[...keys, 'K'].join(', ')})`);
+    const owner = otherFamilyWith(requested, key);
+    if (owner) throw new InputError(at(key), `is a column of the ${owner.id} likelihood (--likelihood ${owner.id}), not of ${requested.id} (the ${requested.id} likelihood's keys: ${[...keys, 'K'].join(', ')})`);
   }
+  // Normal data without sigma: sigma is a parameter (`resolveFamily`).
+  const family = resolveFamily(requested, (name) => obj[name] !== undefined || given.has(name));
 
   const numberArray = (key: string): unknown[] => {
     const v = obj[key];
@@ -321,8 +367,10 @@ function isBlank(r: CsvRecord): boolean {
  * The header row names the columns `group`, `y` and the family's columns (`opts.family`,
  * default normal: `sigma`), in any order (case-sensitive, trimmed). A column of the family the
  * file does not have takes its CLI option's value (`opts.options`, `opts.sigma`) or its
- * default `value`; any other column is an error (one of another registered family's, e.g.
- * `sigma` in binomial data, says so). Groups are string labels, numbered in order of first
+ * default `value`, except that normal data with neither a `sigma` column nor `opts.sigma` are
+ * of the normal likelihood with sigma unknown (`resolveFamily`); any other column is an
+ * error (one of another registered family's, e.g. `sigma` in binomial data, says so). Groups
+ * are string labels, numbered in order of first
  * appearance. Quoted fields follow RFC 4180. Blank lines at the end are ignored. y must be a
  * whole number >= 0 for a count family; each column is checked against its bounds and each
  * row with `family.checkObservation` (e.g. y <= trials).
@@ -334,25 +382,25 @@ function isBlank(r: CsvRecord): boolean {
  */
 export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
   const source = clip(opts.source ?? 'data.csv', 200);
-  const family = opts.family ?? DEFAULT_FAMILY;
-  const given = optionValues(family, opts);
-  const names = csvColumns(family);
+  const requested = opts.family ?? DEFAULT_FAMILY;
+  const given = optionValues(requested, opts);
+  const names = csvColumns(requested);
   const records = splitCsv(text, source);
   while (records.length > 0 && isBlank(records[records.length - 1])) records.pop();
   const headerField = `${source} header`;
   if (records.length === 0) {
-    const shape = family.columns.map((c) => (c.required && c.option === undefined && c.value === undefined ? `,${c.name}` : `[,${c.name}]`)).join('');
+    const shape = requested.columns.map((c) => (c.required && c.option === undefined && c.value === undefined ? `,${c.name}` : `[,${c.name}]`)).join('');
     throw new InputError(source, `empty file: expected a header row 'group,y${shape}'`);
   }
   const header = records[0].cells;
   const col = new Map<string, number>();
   header.forEach((name, j) => {
     if (!names.includes(name)) {
-      const owner = otherFamilyWith(family, name);
+      const owner = otherFamilyWith(requested, name);
       throw new InputError(
         `${headerField}, column ${j + 1}`,
         owner
-          ? `column '${clip(name)}' belongs to the ${owner.id} likelihood (--likelihood ${owner.id}), not to ${family.id} (the ${family.id} likelihood's columns: ${names.map((c) => `'${c}'`).join(', ')})`
+          ? `column '${clip(name)}' belongs to the ${owner.id} likelihood (--likelihood ${owner.id}), not to ${requested.id} (the ${requested.id} likelihood's columns: ${names.map((c) => `'${c}'`).join(', ')})`
           : `unknown column '${clip(name)}' (expected ${names.map((c) => `'${c}'`).join(', ')})`,
       );
     }
@@ -362,6 +410,8 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
   for (const required of ['group', 'y']) {
     if (!col.has(required)) throw new InputError(headerField, `missing required column '${required}'`);
   }
+  // Normal data without sigma: sigma is a parameter (`resolveFamily`).
+  const family = resolveFamily(requested, (name) => col.has(name) || given.has(name));
   // Each family column: read from the file, or one value for all (its option, else its default).
   const fill = new Map<string, number>();
   for (const spec of family.columns) {

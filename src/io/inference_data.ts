@@ -11,7 +11,9 @@
  * `creation_library*`).
  *
  * Groups written:
- * - `posterior`: mu, tau (chain, draw); theta and z (chain, draw, group) with the group
+ * - `posterior`: mu, tau (chain, draw); for a likelihood family with a global parameter
+ *   (`Family.globals`: the normal likelihood with sigma unknown) its constrained value and
+ *   its unconstrained coordinate (sigma, log_sigma) (chain, draw); theta and z (chain, draw, group) with the group
  *   labels as the `group` coordinate; z is the unconstrained per-group coordinate of the
  *   run's parameterization (z_k = c_k mu + tau^{c_k - 1} (theta_k - mu), so z = theta for
  *   centered groups and the standardised offset for non-centered ones); where the likelihood
@@ -19,15 +21,16 @@
  *   outcome (chain, draw, group) too.
  * - `sample_stats`: lp, energy, acceptance_rate, step_size, n_steps, diverging
  *   (chain, draw); where transitions diverged, the points at which they diverged
- *   (divergence_chain, divergence_draw, divergence_mu, divergence_tau,
- *   divergence_theta, divergence_z along a `divergence` dimension).
+ *   (divergence_chain, divergence_draw, divergence_mu, divergence_tau, the family
+ *   globals' divergence_sigma, divergence_theta, divergence_z along a `divergence` dimension).
  * - `observed_data`: y (observation) with `obs_group` (the label of each observation's
  *   group) as a coordinate; `constant_data`: the likelihood family's columns (observation):
  *   sigma (normal), trials (binomial), exposure (Poisson). For a count family (yInteger) y,
  *   y_rep and the whole-number columns are int64, as PyMC writes discrete data (ArviZ then
  *   draws their predictive checks as discrete); otherwise float64.
  * - `posterior_predictive`: y_rep (chain, draw, observation), one draw of the family's
- *   observation model (`Family.predict`) per posterior draw, for the first chains whose
+ *   observation model (`Family.predict`, given the draw's theta and family global) per
+ *   posterior draw, for the first chains whose
  *   replicates fit `maxPredictiveValues` (attribute `retained_chains`).
  *
  * Every group's attributes name the likelihood (`likelihood`, `likelihood_formula`).
@@ -41,7 +44,7 @@
  */
 import pkg from '../../package.json' with { type: 'json' };
 import type { HierData } from '../model/data.ts';
-import type { Family, Variates } from '../model/family.ts';
+import { familyGlobals, type Family, type Variates } from '../model/family.ts';
 import { familyOf } from '../model/families/index.ts';
 import { keyFromSeed, philox4x32Into, toUnit, type PhiloxKey } from '../sampler/rng.ts';
 import type { SampleResult } from '../sampler/sample.ts';
@@ -193,7 +196,8 @@ export class PredictiveVariates implements Variates {
 /**
  * One posterior predictive draw of every observation for every retained posterior draw of the
  * first `chains` chains: y_rep[(c * draws + d) * N + i] = family.predict(data, i,
- * theta[g_i] of (c, d)), with the variates of `PredictiveVariates`.
+ * theta[g_i] of (c, d), rng, x of (c, d)), x the family's global where it has one (log
+ * sigma), with the variates of `PredictiveVariates`.
  *
  * Stored as int64 for a count family (whole numbers; float64 in the odd case of a value that
  * int64 cannot hold exactly, a count beyond 2^53), else as float32, or float64 where theta is
@@ -203,6 +207,10 @@ function predictive(result: SampleResult, data: HierData, family: Family, seed: 
   const { draws } = result;
   const N = data.y.length;
   const theta = data.labels.map((l) => result.params[`theta[${l}]`]);
+  // The family's global (at most one, `MAX_FAMILY_GLOBALS`): its unconstrained draws.
+  const g = familyGlobals(family)[0];
+  const xs = g && result.params[g.name];
+  if (g && !xs) throw new Error(`posterior_predictive: the run has no draws of ${g.name}`);
   const size = chains * draws * N;
   const out = new (family.yInteger || theta.some((t) => t instanceof Float64Array) ? Float64Array : Float32Array)(size);
   const rng = new PredictiveVariates(keyFromSeed(seed));
@@ -212,8 +220,9 @@ function predictive(result: SampleResult, data: HierData, family: Family, seed: 
       const i = c * draws + d;
       const base = i * N;
       rng.start(c, d);
+      const x = xs ? xs[i] : undefined;
       for (let o = 0; o < N; o++) {
-        out[base + o] = family.predict(data, o, theta[group[o]][i], rng);
+        out[base + o] = family.predict(data, o, theta[group[o]][i], rng, x);
       }
     }
   }
@@ -301,6 +310,12 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     });
     outcomeVars.push({ name: outcome.name, dims: ['chain', 'draw', 'group'], data: o, attrs: { description: `${outcome.help} of each group` } });
   }
+  // The family's globals: the constrained value and the coordinate (sigma and log_sigma), as the run stored them.
+  const globals = familyGlobals(family);
+  const globalVars: IdVariable[] = globals.flatMap((g) => [
+    { name: g.constrained.name, dims: ['chain', 'draw'], data: result.params[g.constrained.name], attrs: { description: g.constrained.help } },
+    { name: g.name, dims: ['chain', 'draw'], data: result.params[g.name], attrs: { description: `log of ${g.constrained.name}: the sampler's unconstrained coordinate` } },
+  ]);
   const posterior = checkGroup({
     name: 'posterior',
     dims: { chain: C, draw: Dr, group: K },
@@ -310,6 +325,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
       groupCoord,
       { name: 'mu', dims: ['chain', 'draw'], data: result.params.mu },
       { name: 'tau', dims: ['chain', 'draw'], data: result.params.tau },
+      ...globalVars,
       { name: 'theta', dims: ['chain', 'draw', 'group'], data: theta },
       {
         name: 'z',
@@ -345,6 +361,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     statsDims.group = K;
     const dMu = new Float64Array(nd);
     const dTau = new Float64Array(nd);
+    const dGlobals = globals.map((g) => ({ g, at: result.model.layout.global(g.name), values: new Float64Array(nd) }));
     const dTheta = new Float64Array(nd * K);
     const dZ = new Float64Array(nd * K);
     for (let j = 0; j < nd; j++) {
@@ -353,6 +370,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
       const tau = Math.exp(q[iLogTau]);
       dMu[j] = mu;
       dTau[j] = tau;
+      for (const d of dGlobals) d.values[j] = d.g.constrained.of(q[d.at]);
       for (let k = 0; k < K; k++) {
         const zk = q[iZ0 + k];
         dZ[j * K + k] = zk;
@@ -368,6 +386,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
       { name: 'divergence_draw', dims: ['divergence'], data: drawOf },
       { name: 'divergence_mu', dims: ['divergence'], data: dMu },
       { name: 'divergence_tau', dims: ['divergence'], data: dTau },
+      ...dGlobals.map((d) => ({ name: `divergence_${d.g.constrained.name}`, dims: ['divergence'], data: d.values })),
       { name: 'divergence_theta', dims: ['divergence', 'group'], data: dTheta },
       { name: 'divergence_z', dims: ['divergence', 'group'], data: dZ },
     );

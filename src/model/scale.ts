@@ -17,7 +17,20 @@
  *
  * and the log density the sampler reports (`model.ts`, up to a constant) differs by
  * (1 - sum_k c_k) log scale (the tau prior's +s term and each group's -c_k s term), which
- * `unscaleLogDensity` adds back, so lp__ and energy__ are those of a run in the user's units.
+ * `logDensityOffset` adds back, so lp__ and energy__ are those of a run in the user's units.
+ *
+ * A likelihood family's global in y's log units (`FamilyGlobal.logScaleOfY`: x = log sigma
+ * of the normal likelihood with sigma unknown) moves like log tau, and its prior's scale
+ * divides by `scale` (an exponential's 1/rate too):
+ *
+ *   x = x' + log scale,   sigma' ~ HalfNormal|HalfCauchy(S/scale) | Exponential(rate scale),
+ *
+ * and adds (1 - N) log scale to the offset: +log scale from its prior's log-Jacobian term x
+ * (the prior's own term depends on sigma/S alone), and -N log scale from the likelihood,
+ * which such a family computes as a density in y's units (its -x per observation: the
+ * Jacobian of y = shift + scale y' over the N observations), where the normal family with
+ * sigma known keeps -log sigma_i in its constant. Without a sigma column the data's units
+ * come from their own spread (`FamilyGlobal.start`: a typical sigma from the data).
  *
  * The scale is a power of two (multiplying by it is exact in floating point) and the shift is
  * used only where the data sit far from zero on their own scale; data already near unit
@@ -29,11 +42,13 @@
  * sigma whose range within the data spans more than the exponent range, a prior whose
  * location or scale lies beyond it in the data's units.
  */
-import { familyOf } from './families/index.ts';
+import { FAMILIES, familyOf } from './families/index.ts';
 import type { HierData } from './data.ts';
+import { familyGlobals, type Family, type FamilyGlobal } from './family.ts';
+import { makeLayout } from './layout.ts';
 import type { Centeredness } from './parameterization.ts';
-import type { Priors } from './priors.ts';
-import { groupStats } from './suffstats.ts';
+import { formatScalePrior, type Priors, type ScalePrior } from './priors.ts';
+import { fieldsOf, groupStats } from './suffstats.ts';
 import { clip, InputError } from '../errors.ts';
 
 /** y = shift + scale y' (scale a power of two). */
@@ -82,12 +97,24 @@ function median(values: Float64Array): number {
 }
 
 const pow2 = (x: number) => 2 ** Math.round(Math.log2(x));
+
+/** The family's globals in y's log units (`FamilyGlobal.logScaleOfY`: log sigma). */
+function logScaleGlobals(family: Family): readonly FamilyGlobal[] {
+  return familyGlobals(family).filter((g) => g.logScaleOfY);
+}
+
+/** A global's prior: the one given (`Priors.family`), else its family's default. */
+function globalPrior(priors: Priors, g: FamilyGlobal): ScalePrior {
+  return priors.family?.[g.name] ?? g.prior.default;
+}
 const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? String(Number(x.toPrecision(4))) : x.toExponential(2));
 
 /** An approximate posterior location and spread of the data, in float64, for choosing the units. */
 interface Sketch {
-  /** Power of two near the median sigma: the data divided by it are O(1) in sigma. */
+  /** Power of two near the median sigma (or, sigma unknown, a typical one from the data): the data divided by it are O(1) in sigma. */
   readonly b0: number;
+  /** Sigma unknown (a family global in y's log units): a typical sigma from the data, in the data's units; NaN otherwise. */
+  readonly sigmaHat: number;
   /** Precision-weighted centre of the group means given tau_hat (BDA3 eq. 5.20), in the data's units. */
   readonly centre: number;
   /** The median group mean, in the data's units (0 without data). */
@@ -104,7 +131,13 @@ interface Sketch {
 
 function sketch(data: HierData, priors: Priors, limits: { maxExponent: number }): Sketch {
   const { y, sigma } = data;
-  const b0 = y.length > 0 ? pow2(median(sigma)) : 1;
+  // Sigma unknown: the centre of its chains' start, the log of a typical sigma from the data
+  // (the pooled within-group sd, else the sd of y); 2^round(centre / ln 2) cannot overflow.
+  const scaleGlobal = logScaleGlobals(familyOf(data.likelihood))[0];
+  const logSigmaHat = scaleGlobal && y.length > 0 ? scaleGlobal.start(fieldsOf(groupStats(data))).centre : NaN;
+  const b0 = scaleGlobal
+    ? Number.isFinite(logSigmaHat) ? 2 ** Math.round(logSigmaHat / Math.LN2) : 1
+    : y.length > 0 ? pow2(median(sigma)) : 1;
   const lo = 2 ** -limits.maxExponent;
   const hi = 2 ** limits.maxExponent;
   for (let i = 0; i < sigma.length; i++) {
@@ -138,7 +171,7 @@ function sketch(data: HierData, priors: Priors, limits: { maxExponent: number })
   const combined = (prior * m0 + (dataPrec > 0 ? dataPrec * m : 0)) / prec;
   const centre = prec > 0 && Number.isFinite(combined) ? combined : Number.isFinite(m) ? m : 0;
   const spread = Math.max(prec > 0 ? 1 / Math.sqrt(prec) : 0, tauHat);
-  return { b0, centre: centre * b0, dataCentre: (Number.isFinite(m) ? m : 0) * b0, spread: spread * b0, tauExcess: excess * b0, ybar, se, groups };
+  return { b0, sigmaHat: Math.exp(logSigmaHat), centre: centre * b0, dataCentre: (Number.isFinite(m) ? m : 0) * b0, spread: spread * b0, tauExcess: excess * b0, ybar, se, groups };
 }
 
 /**
@@ -199,12 +232,29 @@ function checkRepresentable(data: HierData, priors: Priors, s: DataScale, sk: Sk
   if (!inRange(tauScale)) {
     throw new InputError('--tau-prior', `scale ${fmt(priors.tau.scale)} cannot be computed with: ${unitsNote}${cure}`);
   }
+  // A family global in y's log units (sigma unknown): its prior against the data, as tau's.
+  for (const g of logScaleGlobals(familyOf(data.likelihood))) {
+    const p = globalPrior(priors, g);
+    const name = g.constrained.name;
+    const text = formatScalePrior(p);
+    // The prior's pull at the data's sigma: t^2/2 (half-normal) or t (exponential) in the log density, t = sigma/S.
+    const t = sk.sigmaHat / p.scale;
+    const limit = p.kind === 'halfnormal' ? maxConflict : p.kind === 'exponential' ? (maxConflict * maxConflict) / 2 : Infinity;
+    if (Number.isFinite(t) && !(t <= limit)) {
+      throw new InputError(g.prior.option, `${name} of the data (about ${fmt(sk.sigmaHat)}) is ${fmt(t)} times the scale of ${text}, more than ${precision} computes with (${fmt(limit)}): widen the prior to the data's units${cure}`);
+    }
+    if (!inRange(p.scale / s.scale)) {
+      throw new InputError(g.prior.option, `${text} cannot be computed with: ${unitsNote}${cure}`);
+    }
+  }
+  // Where the data give sigma, a group's spread is about sigma; where sigma is a parameter, about y.
+  const noise = data.sigma.length > 0 ? 'sigma' : 'y';
   const centre = s.shift !== 0 ? s.shift : sk.centre;
   const ratios = Float64Array.from(sk.ybar, (v, j) => Math.abs(v * sk.b0 - centre) / (sk.se[j] * sk.b0));
   // Most groups beyond the resolution: sigma is too small for the data's spread (or the spread too large for sigma).
   if (ratios.length > 1 && !(median(ratios) <= maxRatio)) {
     throw new InputError(
-      'sigma',
+      noise,
       `the group means spread over about ${fmt(sk.tauExcess || sk.spread)} while their standard errors are about ${fmt(median(sk.se) * sk.b0)}: ` +
         `${fmt(median(ratios))} standard errors apart, more than the ${maxRatio.toLocaleString('en-US')} that ${precision} resolves${cure}`,
     );
@@ -221,7 +271,7 @@ function checkRepresentable(data: HierData, priors: Priors, s: DataScale, sk: Sk
       );
     }
     if (!inRange(se)) {
-      throw new InputError(`sigma (group ${clip(data.labels[k], 40)})`, `its standard error ${fmt(seOrig)} cannot be computed with: ${unitsNote}${cure}`);
+      throw new InputError(`${noise} (group ${clip(data.labels[k], 40)})`, `its standard error ${fmt(seOrig)} cannot be computed with: ${unitsNote}${cure}`);
     }
   }
 }
@@ -232,38 +282,108 @@ export function scaleData(data: HierData, s: DataScale): HierData {
   return { ...data, y: data.y.map((v) => (v - s.shift) / s.scale), sigma: data.sigma.map((v) => v / s.scale) };
 }
 
-/** The priors in standardized units: mu' ~ N((m0 - shift)/scale, s0/scale), tau' with scale S/scale. */
-export function scalePriors(priors: Priors, s: DataScale): Priors {
+/**
+ * The priors in standardized units: mu' ~ N((m0 - shift)/scale, s0/scale), tau' with scale
+ * S/scale, and the prior of each family global in y's log units (sigma) with its scale
+ * divided by `scale` (its family's default where none is given, so that the standardized
+ * model keeps the user's prior). `family`: the data's family; absent, every registered
+ * family's such globals (a prior of a global the model does not have is never read).
+ */
+export function scalePriors(priors: Priors, s: DataScale, family?: Family): Priors {
   if (s.shift === 0 && s.scale === 1) return priors;
+  const globals = family ? logScaleGlobals(family) : FAMILIES.flatMap(logScaleGlobals);
+  const scaled: Record<string, ScalePrior> = { ...priors.family };
+  const done = new Set<string>();
+  for (const g of globals) {
+    // A name once (the first registered family's default, should two share a name).
+    if (done.has(g.name)) continue;
+    done.add(g.name);
+    const p = globalPrior(priors, g);
+    scaled[g.name] = { ...p, scale: p.scale / s.scale };
+  }
   return {
     mu: { ...priors.mu, loc: (priors.mu.loc - s.shift) / s.scale, scale: priors.mu.scale / s.scale },
     tau: { ...priors.tau, scale: priors.tau.scale / s.scale },
+    ...(Object.keys(scaled).length > 0 && { family: scaled }),
   };
 }
 
 /**
- * Maps unconstrained positions (rows of D = K + 2: mu, log tau, z_k) from standardized units
- * to the user's, in place (see the module comment for z).
+ * Maps unconstrained positions (rows of the model's layout, `layout.ts`: mu, log tau, the
+ * family's globals, z_k) from standardized units to the user's, in place (see the module
+ * comment for z and the globals). `family`: the data's family (absent: one without globals,
+ * rows of K + 2).
  */
-export function unscalePositions(pos: Float32Array | Float64Array, c: Centeredness, s: DataScale): void {
+export function unscalePositions(pos: Float32Array | Float64Array, c: Centeredness, s: DataScale, family?: Family): void {
   const K = c.length;
-  const D = K + 2;
+  const layout = makeLayout(K, family ? familyGlobals(family).map((g) => g.name) : []);
+  const D = layout.dim;
+  const iMu = layout.global('mu');
+  const iS = layout.global('log_tau');
+  const iLogScales = Int32Array.from(family ? logScaleGlobals(family) : [], (g) => layout.global(g.name));
+  const z0 = layout.groupStart;
   const logScale = Math.log(s.scale);
   const powers = Float64Array.from(c, (ck) => s.scale ** ck);
   for (let row = 0; row + D <= pos.length; row += D) {
-    const mu = pos[row];
-    pos[row] = s.shift + s.scale * mu;
-    pos[row + 1] = pos[row + 1] + logScale;
+    const mu = pos[row + iMu];
+    pos[row + iMu] = s.shift + s.scale * mu;
+    pos[row + iS] = pos[row + iS] + logScale;
+    for (const i of iLogScales) pos[row + i] = pos[row + i] + logScale;
     for (let k = 0; k < K; k++) {
       const ck = c[k];
-      pos[row + 2 + k] = ck * s.shift + powers[k] * (pos[row + 2 + k] - ck * mu) + ck * s.scale * mu;
+      pos[row + z0 + k] = ck * s.shift + powers[k] * (pos[row + z0 + k] - ck * mu) + ck * s.scale * mu;
     }
   }
 }
 
-/** The constant that turns a standardized run's log density into the user's: (1 - sum c_k) log scale. */
-export function logDensityOffset(c: Centeredness, s: DataScale): number {
+/**
+ * The constant that turns a standardized run's log density into the user's:
+ * (1 - sum c_k) log scale, plus (1 - N) log scale where the family has a global in y's log
+ * units (see the module comment). `family` and `observations` (N): the data's (absent: a
+ * family without such globals).
+ */
+export function logDensityOffset(c: Centeredness, s: DataScale, family?: Family, observations = 0): number {
   let sum = 0;
   for (let k = 0; k < c.length; k++) sum += c[k];
-  return (1 - sum) * Math.log(s.scale);
+  const logScale = Math.log(s.scale);
+  const globals = family ? logScaleGlobals(family).length : 0;
+  // Each such global's prior: +log scale; the likelihood's density in y: -N log scale (once).
+  return (1 - sum) * logScale + globals * logScale - (globals > 0 ? observations * logScale : 0);
+}
+
+/**
+ * A run's constrained draws (`sampler/constrain.ts` names) from standardized units to the
+ * user's: location parameters (mu, theta[...]) as shift + scale v (float64 where there is a
+ * shift: 1000 + 1e-5 v would round to a few values in float32), scales (tau, and sigma of a
+ * family global in y's log units) as scale v, their logs (log_tau, log_sigma) as v + log
+ * scale; scales and logs in place. Throws a RangeError for a name it has no rule for.
+ */
+export function unscaleParams(params: Readonly<Record<string, Float32Array | Float64Array>>, family: Family, s: DataScale): Record<string, Float32Array | Float64Array> {
+  const { shift, scale } = s;
+  const logScale = Math.log(scale);
+  const globals = logScaleGlobals(family);
+  const scales = new Set(['tau', ...globals.map((g) => g.constrained.name)]);
+  const logs = new Set(['log_tau', ...globals.map((g) => g.name)]);
+  const out: Record<string, Float32Array | Float64Array> = {};
+  for (const [name, a] of Object.entries(params)) {
+    if (scales.has(name)) {
+      for (let i = 0; i < a.length; i++) a[i] = scale * a[i];
+      out[name] = a;
+    } else if (logs.has(name)) {
+      for (let i = 0; i < a.length; i++) a[i] = a[i] + logScale;
+      out[name] = a;
+    } else if (name === 'mu' || name.startsWith('theta[')) {
+      if (shift === 0) {
+        for (let i = 0; i < a.length; i++) a[i] = scale * a[i];
+        out[name] = a;
+      } else {
+        const moved = typeof SharedArrayBuffer === 'function' ? new Float64Array(new SharedArrayBuffer(a.length * 8)) : new Float64Array(a.length);
+        for (let i = 0; i < a.length; i++) moved[i] = shift + scale * a[i];
+        out[name] = moved;
+      }
+    } else {
+      throw new RangeError(`no rule for the units of the parameter '${name}' of the ${family.id} likelihood`);
+    }
+  }
+  return out;
 }

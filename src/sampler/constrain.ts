@@ -1,7 +1,10 @@
 /**
- * Unconstrained sampler positions (mu, s = log tau, z_0..z_{K-1}) to the named draws users
- * see: mu, tau = e^s, log_tau = s, theta_k = mu + tau^(1-c_k) (z_k - c_k mu) (Gorinova,
- * Moore & Hoffman 2020), and where the likelihood family has a per-group outcome
+ * Unconstrained sampler positions (mu, s = log tau, the family's globals x, z_0..z_{K-1}:
+ * `model/layout.ts`) to the named draws users see: mu, tau = e^s, log_tau = s; for each
+ * global of the likelihood family (`Family.globals`: the normal likelihood with sigma
+ * unknown has x = log sigma) its constrained value and x (`sigma` = e^x, `log_sigma` = x);
+ * theta_k = mu + tau^(1-c_k) (z_k - c_k mu) (Gorinova, Moore & Hoffman 2020); and where the
+ * likelihood family has a per-group outcome
  * (`Family.outcome`: binomial p = inv_logit(theta), Poisson rate = e^theta) that outcome of
  * each theta_k, named `<outcome>[<label>]`; computed in float64 and stored as float32,
  * chain-major.
@@ -10,14 +13,29 @@
  * chunk while the device samples the next one (the WebGPU backend does, as it unpacks each
  * readback); `constrainDraws` is the whole recording at once. Both give the same bits.
  */
+import { familyGlobals } from '../model/family.ts';
 import { thetaOf, type HierModel } from '../model/model.ts';
 import type { RecordedDraws } from './backend.ts';
 
-/** Names of the constrained draws, in their order: mu, tau, log_tau, theta[label], then the family's outcome[label] (if any). */
+/** The hierarchy's global draws, first of every run's: mu, tau, log_tau. */
+const HIERARCHY_DRAWS = 3;
+
+/**
+ * Names of the constrained draws, in their order: mu, tau, log_tau, each family global's
+ * constrained name and its own (sigma, log_sigma), theta[label], then the family's
+ * outcome[label] (if any).
+ */
 export function constrainedNames(model: HierModel): string[] {
   const { labels, family } = model.stats;
   const outcome = family.outcome;
-  return ['mu', 'tau', 'log_tau', ...labels.map((l) => `theta[${l}]`), ...(outcome ? labels.map((l) => `${outcome.name}[${l}]`) : [])];
+  return [
+    'mu',
+    'tau',
+    'log_tau',
+    ...familyGlobals(family).flatMap((g) => [g.constrained.name, g.name]),
+    ...labels.map((l) => `theta[${l}]`),
+    ...(outcome ? labels.map((l) => `${outcome.name}[${l}]`) : []),
+  ];
 }
 
 /**
@@ -46,10 +64,18 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
   const iLogTau = model.layout.global('log_tau');
   const iZ0 = model.layout.group(0);
   const [muOut, tauOut, sOut] = out;
-  const theta = out.slice(3, 3 + K);
+  // The family's globals: (constrained, x) output pairs after the hierarchy's, from their coordinates.
+  const globals = familyGlobals(model.stats.family).map((g, j) => ({
+    at: model.layout.global(g.name),
+    of: g.constrained.of,
+    constrained: out[HIERARCHY_DRAWS + 2 * j],
+    x: out[HIERARCHY_DRAWS + 2 * j + 1],
+  }));
+  const first = HIERARCHY_DRAWS + 2 * globals.length;
+  const theta = out.slice(first, first + K);
   const outcome = model.stats.family.outcome;
   const of = outcome?.of;
-  const outcomeOut = outcome ? out.slice(3 + K, 3 + 2 * K) : [];
+  const outcomeOut = outcome ? out.slice(first + K, first + 2 * K) : [];
   // 0: non-centered (tau^1), 1: centered (tau^0), 2: partial (its own power)
   const kind = Uint8Array.from(c, (ck) => (ck === 0 ? 0 : ck === 1 ? 1 : 2));
   return (pos, from, to) => {
@@ -61,6 +87,11 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
       muOut[i] = mu;
       tauOut[i] = tau;
       sOut[i] = s;
+      for (const g of globals) {
+        const x = pos[row + g.at];
+        g.constrained[i] = g.of(x);
+        g.x[i] = x;
+      }
       for (let k = 0; k < K; k++) {
         const z = pos[row + iZ0 + k];
         const kk = kind[k];

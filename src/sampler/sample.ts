@@ -2,7 +2,8 @@ import type { HierData } from '../model/data.ts';
 import { makeModel, type HierModel } from '../model/model.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { groupStats } from '../model/suffstats.ts';
-import { chooseScale, logDensityOffset, scaleData, scalePriors, unscalePositions, type DataScale } from '../model/scale.ts';
+import { familyOf } from '../model/families/index.ts';
+import { chooseScale, logDensityOffset, scaleData, scalePriors, unscaleParams, unscalePositions, type DataScale } from '../model/scale.ts';
 import { InputError, RunError } from '../errors.ts';
 import { DEFAULT_PRIORS, type Priors } from '../model/priors.ts';
 import { DEFAULT_CHEES, numLeapfrogSteps, OPTIMAL_TARGET_ACCEPTANCE_RATE } from '../adaptation/chees.ts';
@@ -281,14 +282,15 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   const units = chooseScale(options.data, priors, options.backend === 'cpu' ? 'float64' : 'float32');
   if (units.shift === 0 && units.scale === 1) return sampleInUnits(options);
   const onSnapshot = options.onSnapshot;
+  const family = familyOf(options.data.likelihood);
   const inner = await sampleInUnits({
     ...options,
     data: scaleData(options.data, units),
-    priors: scalePriors(priors, units),
+    priors: scalePriors(priors, units, family),
     ...(onSnapshot && {
       onSnapshot: (snap: PositionSnapshot) => {
         const positions = Float64Array.from(snap.positions);
-        unscalePositions(positions, snap.centeredness, units);
+        unscalePositions(positions, snap.centeredness, units, family);
         onSnapshot({ ...snap, positions });
       },
     }),
@@ -305,28 +307,15 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
  */
 function unscaleResult(r: SampleResult, data: HierData, priors: Priors, units: DataScale): SampleResult {
   const model = makeModel(data, r.model.c, priors);
-  const { shift, scale } = units;
-  const logScale = Math.log(scale);
-  // tau and log tau keep their relative precision in float32; mu and theta, moved by a
-  // shift, are stored in float64 (1000 + 1e-5 x would round to a few values in float32).
-  const params: Record<string, Float32Array | Float64Array> = {};
-  for (const name of r.paramNames) {
-    const a = r.params[name];
-    if (name === 'tau') for (let i = 0; i < a.length; i++) a[i] = scale * a[i];
-    else if (name === 'log_tau') for (let i = 0; i < a.length; i++) a[i] = a[i] + logScale;
-    else if (shift === 0) for (let i = 0; i < a.length; i++) a[i] = scale * a[i];
-    else {
-      const out = typeof SharedArrayBuffer === 'function' ? new Float64Array(new SharedArrayBuffer(a.length * 8)) : new Float64Array(a.length);
-      for (let i = 0; i < a.length; i++) out[i] = shift + scale * a[i];
-      params[name] = out;
-      continue;
-    }
-    params[name] = a;
-  }
+  const { scale } = units;
+  const family = model.stats.family;
+  // tau, sigma and their logs keep their relative precision in float32; mu and theta, moved
+  // by a shift, are stored in float64 (1000 + 1e-5 x would round to a few values in float32).
+  const params = unscaleParams(r.params, family, units);
   const { constrained: _inUnits, ...rec } = r.records;
-  unscalePositions(rec.positions, model.c, units);
-  unscalePositions(rec.divergentPositions, model.c, units);
-  const offset = logDensityOffset(model.c, units);
+  unscalePositions(rec.positions, model.c, units, family);
+  unscalePositions(rec.divergentPositions, model.c, units, family);
+  const offset = logDensityOffset(model.c, units, family, data.y.length);
   for (let i = 0; i < rec.logDensity.length; i++) rec.logDensity[i] += offset;
   // energy = -log p + kinetic energy
   for (let i = 0; i < rec.energy.length; i++) rec.energy[i] -= offset;
