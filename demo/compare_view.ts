@@ -101,7 +101,7 @@ export function drawCompareSummary(byId: (id: string) => HTMLElement, runs: read
   table.append(body);
   byId('compare-table').replaceChildren(table);
   // Where there is no exact posterior, the deviation column stays empty, with the reason.
-  if (noExact !== undefined) byId('compare-table').append(el('p', `max |z| vs exact is empty: ${noExact} (quadrature exists for the normal likelihood only); runs are judged on divergences, E-BFMI and R-hat.`, 'note'));
+  if (noExact !== undefined) byId('compare-table').append(el('p', `max |z| vs exact is empty: ${noExact} (quadrature exists for the normal likelihoods only); runs are judged on divergences, E-BFMI and R-hat.`, 'note'));
 }
 
 function describeCentered(r: CompareRow): string {

@@ -7,18 +7,35 @@
  *
  * The likelihood choice lists `FAMILIES`; the generator's and the pasted data's inputs are
  * made from the chosen family's `columns` (one numeric input per column, starting at its
- * `example`), so a new family appears on the page without an edit here.
+ * `example`) and, for the generator, its global parameters (`familyGlobals`: one input per
+ * global for its true value on the natural scale, e.g. sigma), so a new family appears on
+ * the page without an edit here. Pasted or uploaded data are read with the columns of the
+ * family the loader reads (`loaderFamily`: sigma known or unknown both read as normal data),
+ * and the choice then shows the family the data turned out to be (no sigma column and no
+ * value for it: sigma unknown).
  */
 import type { HierData } from '../src/model/data.ts';
-import type { Family } from '../src/model/family.ts';
+import { familyGlobals, type Family } from '../src/model/family.ts';
 import { FAMILIES, familyOf } from '../src/model/families/index.ts';
 import { isCenterednessRule } from '../src/adaptation/centeredness.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { InputError } from '../src/errors.ts';
 import type { BackendKind } from '../src/sampler/sample.ts';
-import { chooseData, csvHeader, describeData, fixedLikelihood, isSeedName, RECOMMENDED_PARAMETERIZATION, type DataChoice, type DataSourceName } from './data_source.ts';
+import {
+  chooseData,
+  csvHeader,
+  describeData,
+  fixedLikelihood,
+  isSeedName,
+  likelihoodLabel,
+  loaderFamily,
+  RECOMMENDED_PARAMETERIZATION,
+  replacements,
+  type DataChoice,
+  type DataSourceName,
+} from './data_source.ts';
 import { byId } from './dom.ts';
-import { columnStart, generatorFor, type GeneratorSettings } from './generate.ts';
+import { columnStart, generatorFor, globalStart, type GeneratorSettings } from './generate.ts';
 import type { RunRequest } from './protocol.ts';
 import { PARAM_KINDS, readUrlSettings, writeUrlSettings, type ParamKind, type Settings } from './settings.ts';
 
@@ -47,14 +64,23 @@ export function currentFamily(): Family {
 /** The family the column inputs were made for (they are remade when the choice changes). */
 let columnsFamily: Family | null = null;
 
-/** The generator's input of column `name`, and the pasted data's fallback input. */
+/**
+ * The generator's input of column or global `name` (a global by its natural-scale name:
+ * `gen-sigma`, the same input as the normal family's sigma column), and the pasted data's
+ * fallback input.
+ */
 const genColumnId = (name: string) => `gen-${name}`;
 const fallbackId = (name: string) => `fallback-${name}`;
+
+/** The columns pasted data are read with (`loaderFamily` of the chosen family). */
+function dataColumns(): Family['columns'] {
+  return loaderFamily(currentFamily()).columns;
+}
 
 /** Values for the pasted data's columns that the text may leave out, by column name (blank inputs left out). */
 function readFallback(): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const c of currentFamily().columns) {
+  for (const c of dataColumns()) {
     if (c.option === undefined) continue;
     const text = input(fallbackId(c.name)).value.trim();
     if (text === '') continue;
@@ -85,6 +111,7 @@ export function readGenerator(): GeneratorSettings {
     nLo,
     nHi,
     columns: Object.fromEntries(family.columns.map((c) => [c.name, readNumber(genColumnId(c.name), `generator ${c.name}`)])),
+    globals: Object.fromEntries(familyGlobals(family).map((g) => [g.constrained.name, readNumber(genColumnId(g.constrained.name), `generator ${g.constrained.name}`)])),
     mu: readNumber('gen-mu', 'generator mu'),
     tau: readNumber('gen-tau', 'generator tau'),
     seed: readInt('gen-seed', 'generator seed', 0, 2 ** 32 - 1),
@@ -188,7 +215,7 @@ function syncVisibility(): void {
   const name = select('dataset').value;
   byId('generator').hidden = name !== 'generated';
   byId('custom-data').hidden = name !== 'custom';
-  byId('fallback-columns').hidden = !currentFamily().columns.some((c) => c.option !== undefined);
+  byId('fallback-columns').hidden = !dataColumns().some((c) => c.option !== undefined);
   const kind = select('param-kind').value;
   const cmp = new Set(compareKinds());
   byId('mixed-box').hidden = kind !== 'mixed' && !cmp.has('mixed');
@@ -209,31 +236,73 @@ function columnInput(id: string, label: string, value: string, help: string, pla
   return l;
 }
 
+/** The current text of input `id`, if the page has it (an input being remade keeps its value). */
+function valueOf(id: string): string | undefined {
+  const e = document.getElementById(id);
+  return e instanceof HTMLInputElement ? e.value : undefined;
+}
+
+/** The prior of a family global, in words for the model line (`sigma ~ HalfNormal(5)`). */
+function priorText(family: Family): string {
+  const kinds = { halfnormal: 'HalfNormal', halfcauchy: 'HalfCauchy', exponential: 'Exponential' } as const;
+  return familyGlobals(family)
+    .map((g) => {
+      const p = g.prior.default;
+      return `, ${g.constrained.name} ~ ${kinds[p.kind]}(${p.kind === 'exponential' ? `rate ${1 / p.scale}` : p.scale})`;
+    })
+    .join('');
+}
+
 /**
- * Makes the generator's and the pasted data's column inputs for the chosen family (when it
- * is not the one they were made for), from `values` where given, else each column's
- * starting value; shows the family's formula. Returns whether the family changed.
+ * Makes the generator's inputs (one per column, one per global) and the pasted data's column
+ * inputs (of `loaderFamily`) for the chosen family (when it is not the one they were made
+ * for), from `values` where given, else the value an input of that id holds now (sigma
+ * stays as it was between sigma known and unknown), else each one's starting value; shows
+ * the family's formula. Returns whether the family changed.
  */
 function syncFamily(values: { genColumns?: Record<string, string>; fallback?: Record<string, string> } = {}): boolean {
   const family = currentFamily();
+  const data = loaderFamily(family);
   byId('family-formula').textContent = family.formula;
-  byId('model-formula').textContent = `mu ~ N(0, 5), tau ~ HalfNormal(5), theta_k ~ N(mu, tau), ${family.formula}`;
+  byId('model-formula').textContent = `mu ~ N(0, 5), tau ~ HalfNormal(5)${priorText(family)}, theta_k ~ N(mu, tau), ${family.formula}`;
   if (family === columnsFamily) return false;
   columnsFamily = family;
+  const genValue = (name: string, start: number | undefined) => values.genColumns?.[name] ?? valueOf(genColumnId(name)) ?? (start === undefined ? '' : String(start));
   byId('gen-columns').replaceChildren(
-    ...family.columns.map((c) => columnInput(genColumnId(c.name), c.name, values.genColumns?.[c.name] ?? String(columnStart(c)), c.help)),
+    ...family.columns.map((c) => columnInput(genColumnId(c.name), c.name, genValue(c.name, columnStart(c)), c.help)),
+    ...familyGlobals(family).map((g) => columnInput(genColumnId(g.constrained.name), `true ${g.constrained.name}`, genValue(g.constrained.name, globalStart(g)), g.constrained.help)),
   );
+  // Without a column's values a replacing family applies (normal data without sigma: sigma unknown); the input says so.
+  const unknownWhenBlank = new Map(replacements(data).map((r) => [r.whenMissing, r.family]));
   byId('fallback-columns').replaceChildren(
-    ...family.columns
+    ...data.columns
       .filter((c) => c.option !== undefined)
-      .map((c) => columnInput(fallbackId(c.name), `${c.name} when the data give none`, values.fallback?.[c.name] ?? '', c.help, `e.g. ${columnStart(c)}`)),
+      .map((c) => {
+        const instead = unknownWhenBlank.get(c.name);
+        const help = instead ? `${c.help}; blank: the ${instead.id} likelihood (${c.name} unknown, sampled)` : c.help;
+        return columnInput(fallbackId(c.name), `${c.name} when the data give none`, values.fallback?.[c.name] ?? valueOf(fallbackId(c.name)) ?? '', help, instead ? `blank: ${c.name} unknown` : `e.g. ${columnStart(c)}`);
+      }),
   );
-  for (const c of family.columns) {
-    input(genColumnId(c.name)).addEventListener('change', () => onColumnChange());
-    if (c.option !== undefined) input(fallbackId(c.name)).addEventListener('change', () => onColumnChange());
+  for (const name of [...family.columns.map((c) => c.name), ...familyGlobals(family).map((g) => g.constrained.name)]) {
+    input(genColumnId(name)).addEventListener('change', () => onColumnChange());
   }
-  byId<HTMLTextAreaElement>('data-text').placeholder = `${csvHeader(family)}\na,…\nb,…`;
-  byId('custom-format').textContent = csvHeader(family);
+  for (const c of data.columns) if (c.option !== undefined) input(fallbackId(c.name)).addEventListener('change', () => onColumnChange());
+  const optional = data.columns.filter((c) => c.option !== undefined || c.value !== undefined || unknownWhenBlank.has(c.name)).map((c) => c.name);
+  byId<HTMLTextAreaElement>('data-text').placeholder = `${csvHeader(data)}\na,…\nb,…`;
+  byId('custom-format').textContent = csvHeader(data) + (optional.length ? ` (${optional.join(', ')} optional)` : '');
+  return true;
+}
+
+/**
+ * Pasted or uploaded data decide between the families the loader reads alike (sigma known
+ * or unknown): the likelihood choice is set to the family of the parsed data. Returns
+ * whether it changed.
+ */
+function followDataFamily(choice: DataChoice | null): boolean {
+  if (!choice || select('dataset').value !== 'custom') return false;
+  const resolved = familyOf(choice.data.likelihood);
+  if (resolved === currentFamily()) return false;
+  select('likelihood').value = resolved.id;
   return true;
 }
 
@@ -282,8 +351,8 @@ export function currentSettings(): Settings {
   const family = currentFamily();
   return {
     ...(s as unknown as Omit<Settings, 'genColumns' | 'fallback' | 'text' | 'mixed' | 'compare'>),
-    genColumns: Object.fromEntries(family.columns.map((c) => [c.name, input(genColumnId(c.name)).value])),
-    fallback: Object.fromEntries(family.columns.filter((c) => c.option !== undefined).map((c) => [c.name, input(fallbackId(c.name)).value])),
+    genColumns: Object.fromEntries([...family.columns.map((c) => c.name), ...familyGlobals(family).map((g) => g.constrained.name)].map((name) => [name, input(genColumnId(name)).value])),
+    fallback: Object.fromEntries(dataColumns().filter((c) => c.option !== undefined).map((c) => [c.name, input(fallbackId(c.name)).value])),
     text: byId<HTMLTextAreaElement>('data-text').value,
     mixed: mixedGroups().join(','),
     compare: Array.from(byId('compare-set').querySelectorAll<HTMLInputElement>('input:checked'), (c) => c.value).join(','),
@@ -323,7 +392,7 @@ function syncLikelihoodChoice(): void {
  * newly valid data set (for the strip plot), `null` when the data do not parse.
  */
 export function initControls(onData: (choice: DataChoice | null) => void): void {
-  select('likelihood').replaceChildren(...FAMILIES.map((f) => new Option(`${f.id} (${f.link} link)`, f.id)));
+  select('likelihood').replaceChildren(...FAMILIES.map((f) => new Option(likelihoodLabel(f), f.id)));
   const url = readUrlSettings(location.search);
   applySettings(url);
   syncLikelihoodChoice();
@@ -336,13 +405,23 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
       cached = null;
     }
     syncLikelihoodChoice();
-    if (syncFamily()) {
-      // Another family: the generator's truth on its scale (theta is a logit or a log rate there).
-      const g = generatorFor(currentFamily());
-      input('gen-mu').value = String(g.mu);
-      input('gen-tau').value = String(g.tau);
+    const before = columnsFamily;
+    syncFamily();
+    let choice = describeChoice();
+    // Pasted data without sigma are sigma-unknown data: the choice follows, and the inputs with it.
+    if (followDataFamily(choice)) {
+      syncFamily();
+      choice = describeChoice();
     }
-    const choice = describeChoice();
+    // Another family whose theta is on another scale: the generator's truth on its scale (a logit or a log rate there).
+    if (before && columnsFamily && before !== columnsFamily) {
+      const [was, now] = [generatorFor(before), generatorFor(columnsFamily)];
+      if (was.mu !== now.mu || was.tau !== now.tau) {
+        input('gen-mu').value = String(now.mu);
+        input('gen-tau').value = String(now.tau);
+        choice = describeChoice();
+      }
+    }
     const ticks = recommend && isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : mixedGroups();
     syncMixedGroups(choice?.data ?? null, ticks);
     syncVisibility();
@@ -369,7 +448,11 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
     saveSettings();
   });
   // First paint: the URL's groups for the mixed form, else the study's choice.
-  const first = describeChoice();
+  let first = describeChoice();
+  if (followDataFamily(first)) {
+    syncFamily(url);
+    first = describeChoice();
+  }
   const name = select('dataset').value;
   const ticks = url.mixed !== undefined ? url.mixed.split(',').filter(Boolean) : isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : [];
   if (url.param === undefined && isSeedName(name)) select('param-kind').value = RECOMMENDED_PARAMETERIZATION[name].split(':')[0];

@@ -7,8 +7,8 @@
  */
 import { parseCsv, parseSeedJson } from '../src/io/data.ts';
 import type { HierData } from '../src/model/data.ts';
-import type { Family } from '../src/model/family.ts';
-import { familyOf } from '../src/model/families/index.ts';
+import { familyGlobals, type Family } from '../src/model/family.ts';
+import { FAMILIES, familyOf } from '../src/model/families/index.ts';
 import { InputError } from '../src/errors.ts';
 import { generateData, type GeneratorSettings } from './generate.ts';
 import weakJson from './data/weak.json?raw';
@@ -74,11 +74,18 @@ export function seedData(name: SeedName): HierData {
   return parseSeedJson(SEED_SETS[name].text, { source: `${name}.json` });
 }
 
+/** The true parameters behind simulated data: mu, tau and the family's globals on their natural scale, by constrained name (`sigma`). */
+export interface Truth {
+  readonly mu: number;
+  readonly tau: number;
+  readonly globals?: Readonly<Record<string, number>>;
+}
+
 /** A data set with what is known of the truth behind it (the simulated sets know their mu and tau). */
 export interface DataChoice {
   readonly data: HierData;
   readonly note: string;
-  readonly truth?: { readonly mu: number; readonly tau: number };
+  readonly truth?: Truth;
 }
 
 export type DataSourceName = SeedName | 'eight' | 'surgical' | 'generated' | 'custom';
@@ -113,10 +120,12 @@ export function chooseData(name: DataSourceName, inputs: DataInputs): DataChoice
     const g = inputs.generator;
     const sizes = g.nLo === g.nHi ? `${g.nLo}` : `${g.nLo} to ${g.nHi}`;
     const cols = Object.entries(g.columns).map(([c, v]) => `${c} = ${v}, `).join('');
+    const globals = Object.entries(g.globals).map(([c, v]) => `, ${c} = ${v}`).join('');
+    const hasGlobals = Object.keys(g.globals).length > 0;
     return {
       data: generateData(g).data,
-      note: `Generated (${g.likelihood}): K = ${g.K}, ${sizes} observations per group, ${cols}true mu = ${g.mu}, tau = ${g.tau}, seed ${g.seed}`,
-      truth: { mu: g.mu, tau: g.tau },
+      note: `Generated (${g.likelihood}): K = ${g.K}, ${sizes} observations per group, ${cols}true mu = ${g.mu}, tau = ${g.tau}${globals}, seed ${g.seed}`,
+      truth: { mu: g.mu, tau: g.tau, ...(hasGlobals && { globals: { ...g.globals } }) },
     };
   }
   return { data: parseDataText(inputs.text, inputs.textSource, inputs.likelihood, inputs.fallback), note: `Your data (${inputs.textSource})` };
@@ -128,15 +137,48 @@ export function csvHeader(family: Family): string {
 }
 
 /**
+ * The family whose columns the loader reads for data of `family`: the family it stands for
+ * where it replaces one when a column is missing (`Family.replaces`: the normal likelihood
+ * with unknown sigma reads as the normal likelihood, and the loader resolves which one the
+ * data are from the sigma column), else `family` itself.
+ */
+export function loaderFamily(family: Family): Family {
+  return family.replaces ? familyOf(family.replaces.family) : family;
+}
+
+/**
+ * The families that stand for `family` when one of its columns is missing (`replaces`), with
+ * that column: for the normal likelihood, the one with unknown sigma.
+ */
+export function replacements(family: Family): { family: Family; whenMissing: string }[] {
+  return FAMILIES.filter((f) => f.replaces?.family === family.id).map((f) => ({ family: f, whenMissing: f.replaces!.whenMissing }));
+}
+
+/**
+ * The likelihood choice's label of a family: a family that another replaces when its column
+ * c is missing says `c known`, the replacing one `c unknown` (`normal, sigma known`,
+ * `normal, sigma unknown`); each with its link.
+ */
+export function likelihoodLabel(family: Family): string {
+  const link = `(${family.link} link)`;
+  if (family.replaces) return `${family.replaces.family}, ${family.replaces.whenMissing} unknown ${link}`;
+  const missing = replacements(family).map((r) => r.whenMissing);
+  return missing.length > 0 ? `${family.id}, ${missing.join(', ')} known ${link}` : `${family.id} ${link}`;
+}
+
+/**
  * Parses pasted or uploaded text: a JSON object (first non-blank character `{`) in the seed
- * format, anything else as CSV, with the columns of `likelihood`'s family. `fallback` gives
+ * format, anything else as CSV, with the columns of `likelihood`'s family (`loaderFamily`:
+ * for the normal likelihood with sigma known or unknown, the normal one's). `fallback` gives
  * a column's value for every observation when the text has none (the form's "sigma when the
- * data give none"); a column without one must be in the text, unless it has a default.
+ * data give none"); a column without one must be in the text, unless it has a default or a
+ * family replaces this one when it is missing (the loader then returns data of that family:
+ * `Family.replaces`).
  *
  * @throws InputError naming the file, row and column (or key) at fault.
  */
 export function parseDataText(text: string, source: string, likelihood?: string, fallback: Readonly<Record<string, number>> = {}): HierData {
-  const family = familyOf(likelihood, 'likelihood');
+  const family = loaderFamily(familyOf(likelihood, 'likelihood'));
   const trimmed = text.trimStart();
   if (trimmed === '') throw new InputError(source, `no data: paste CSV (${csvHeader(family)}) or seed JSON, or choose a file`);
   const options: Record<string, number> = {};
@@ -150,7 +192,10 @@ export function columnValues(data: HierData, name: string): Float64Array | undef
   return name === 'sigma' ? data.sigma : data.columns?.[name];
 }
 
-/** One line describing a data set: likelihood, groups, observations, and the range of each column. */
+/**
+ * One line describing a data set: likelihood, groups, observations, the range of each column,
+ * and the family's global parameters as unknown (`sigma unknown`).
+ */
 export function describeData(data: HierData): string {
   const family = familyOf(data.likelihood);
   const ranges = family.columns.map((c) => {
@@ -163,5 +208,6 @@ export function describeData(data: HierData): string {
     }
     return lo === hi ? `${c.name} = ${lo}` : `${c.name} in [${lo}, ${hi}]`;
   });
-  return [`${family.id} likelihood`, `K = ${data.K} groups`, `N = ${data.y.length} observations`, ...ranges].join(', ');
+  const unknown = familyGlobals(family).map((g) => `${g.constrained.name} unknown`);
+  return [`${family.id} likelihood`, `K = ${data.K} groups`, `N = ${data.y.length} observations`, ...ranges, ...unknown].join(', ');
 }

@@ -5,25 +5,29 @@
  * the per-chain E-BFMI. The page's main thread then only draws, so no task there runs long.
  *
  * The funnels, traces, tau, autocorrelation and E-BFMI are the hierarchy's and the same for
- * every likelihood family. The data and the predictive check are shown on the family's
- * outcome scale where it has one (binomial: p), with draws of new observations made by the
- * family itself (`family.predict`); the exact posterior exists for the normal family only,
- * and the figures leave it out otherwise.
+ * every likelihood family. A family's own global parameters (`familyGlobals`: the normal
+ * likelihood's unknown sigma, sampled as log sigma) get a trace and a histogram against their
+ * prior, the exact posterior's quantiles and the truth, each found by name in the model's
+ * layout. The data and the predictive check are shown on the family's outcome scale where it
+ * has one (binomial: p), with draws of new observations made by the family itself
+ * (`family.predict`, at each draw's global where the family has one); the exact posterior
+ * exists for the normal likelihoods only, and the figures leave it out otherwise.
  *
  * Every array is chain-major on input (chain * draws + draw), as `sample()` returns them.
  */
 import { autocorrelation } from '../src/diagnostics/acf.ts';
 import type { Summary } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
-import type { Family } from '../src/model/family.ts';
+import { familyGlobals, type Family, type FamilyGlobal } from '../src/model/family.ts';
 import { familyOf } from '../src/model/families/index.ts';
 import { thetaOf, type HierModel } from '../src/model/model.ts';
-import type { ModelLayout } from '../src/model/layout.ts';
-import type { ExactPosterior } from '../src/model/posterior.ts';
-import { logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
+import { makeLayout, type ModelLayout } from '../src/model/layout.ts';
+import type { ExactPosterior, PosteriorSummary } from '../src/model/posterior.ts';
+import { logScalePriorNormalizer, logScalePriorUnconstrained, logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
 import { keyFromSeed } from '../src/sampler/rng.ts';
 import type { SampleResult } from '../src/sampler/sample.ts';
 import { counterVariates } from './generate.ts';
+import type { Truth } from './data_source.ts';
 
 /** Most draws per funnel panel (a strided subset of all retained draws; the same draws in every panel). */
 export const MAX_FUNNEL_POINTS = 3000;
@@ -101,6 +105,29 @@ export interface PpcData {
   readonly outcome?: { readonly name: string; readonly q: Float64Array };
 }
 
+/**
+ * A family global parameter's figures: the trace of its sampled coordinate x (log sigma) and
+ * the histogram of its natural-scale draws (sigma = e^x) against the prior, the exact
+ * posterior's 5%, 50% and 95% points and the true value.
+ */
+export interface GlobalData {
+  /** The sampled coordinate's name (`log_sigma`), the natural-scale parameter's (`sigma`) and its help. */
+  readonly name: string;
+  readonly constrained: string;
+  readonly help: string;
+  /** x per chain shown, at the trace's draws (`TraceData.x`). */
+  readonly trace: Float32Array[];
+  /** Histogram of the natural-scale draws on [edges[0], edges[bins]] (density scale), bin edges (bins + 1). */
+  readonly edges: Float64Array;
+  readonly density: Float64Array;
+  /** Prior density on a grid of the natural scale over the histogram's range. */
+  readonly grid: Float64Array;
+  readonly prior: Float64Array;
+  /** The exact posterior of the natural-scale parameter, where the likelihood has one. */
+  readonly exact?: PosteriorSummary;
+  readonly truth?: number;
+}
+
 export interface AcfData {
   readonly lags: Float64Array;
   readonly mu: Float64Array;
@@ -115,6 +142,8 @@ export interface RunFigures {
   readonly funnel: FunnelData;
   readonly trace: TraceData;
   readonly tau: TauData;
+  /** One per family global (`familyGlobals`), in layout order; empty for most families. */
+  readonly globals: readonly GlobalData[];
   readonly ppc: PpcData;
   readonly acf: AcfData;
   readonly ebfmi: Float64Array;
@@ -124,6 +153,14 @@ export interface RunFigures {
 function strided(n: number, max: number): { stride: number; count: number } {
   const stride = Math.max(1, Math.ceil(n / max));
   return { stride, count: Math.ceil(n / stride) };
+}
+
+/**
+ * The layout of the model of `data` (`src/model/layout.ts`): what a position snapshot's
+ * coordinates are before the run's model exists (the page's live funnels).
+ */
+export function dataLayout(data: HierData): ModelLayout {
+  return makeLayout(data.K, familyGlobals(familyOf(data.likelihood)).map((g) => g.name));
 }
 
 /** theta_k = mu + tau^(1-c) (z - c mu) at a position (float64). */
@@ -238,6 +275,91 @@ export function tauData(result: SampleResult, exact: ExactPosterior | null, true
   return { edges, density, grid: Float64Array.from(gx), exact: Float64Array.from(gy), prior: Float64Array.from(gp), trueTau };
 }
 
+/** Points of a global's prior density curve. */
+const GLOBAL_PRIOR_POINTS = 200;
+/** Tail mass left out of a global's histogram range on each side (the draws' 0.5% and 99.5% points). */
+const GLOBAL_TAIL = 0.005;
+
+/**
+ * The exact posterior of a family global, by its natural-scale or coordinate name (`sigma`,
+ * `log_sigma`), where the exact posterior has one (`ExactPosterior.globals`).
+ */
+export function exactGlobal(exact: ExactPosterior | null | undefined, name: string): PosteriorSummary | undefined {
+  const globals = exact?.globals;
+  return globals && Object.hasOwn(globals, name) ? globals[name] : undefined;
+}
+
+/**
+ * Each draw's value of the family global `g`'s sampled coordinate x, read from the recorded
+ * positions where the layout puts it (chain-major over the retained chains, as `params`).
+ */
+export function globalDraws(result: SampleResult, g: FamilyGlobal): Float64Array {
+  const { records: rec, model } = result;
+  const D = model.dim;
+  const at = model.layout.global(g.name);
+  const n = rec.retainedChains * rec.draws;
+  return Float64Array.from({ length: n }, (_, i) => rec.positions[i * D + at]);
+}
+
+/**
+ * A family global's figures (`GlobalData`): its coordinate's trace for the first chains
+ * (strided as `traceData`), and its natural-scale draws v = constrained.of(x) as a density
+ * histogram on the draws' 0.5%..99.5% range (widened to take in the truth and the exact 90%
+ * interval), with the prior density of v there: p(v) = exp(L(x) - x + log Z) at x = log v,
+ * where L(x) = log p(e^x) + x is the prior of x up to its normalizer Z
+ * (`logScalePriorUnconstrained`, `logScalePriorNormalizer`; the model's prior of a family
+ * global is a ScalePrior on v = e^x) and -x takes off the log-Jacobian of v = e^x.
+ */
+export function globalData(result: SampleResult, g: FamilyGlobal, exact: ExactPosterior | null, truth?: number): GlobalData {
+  const x = globalDraws(result, g);
+  const draws = result.draws;
+  const chains = Math.min(TRACE_CHAINS, result.retainedChains);
+  const { stride, count } = strided(draws, MAX_TRACE_POINTS);
+  const trace = Array.from({ length: chains }, (_, c) => Float32Array.from({ length: count }, (_, j) => x[c * draws + j * stride]));
+  const v = x.map((t) => g.constrained.of(t));
+  const sorted = Float64Array.from(v).sort();
+  const ex = exactGlobal(exact, g.constrained.name);
+  const marks = [quantileOf(sorted, GLOBAL_TAIL), quantileOf(sorted, 1 - GLOBAL_TAIL), ...(ex ? [ex.q05, ex.q95] : []), ...(truth !== undefined ? [truth] : [])].filter(Number.isFinite);
+  // (No finite draw at all: an empty histogram on [0, 1].)
+  let lo = marks.length ? Math.min(...marks) : 0;
+  let hi = marks.length ? Math.max(...marks) : 1;
+  const pad = 0.05 * (hi - lo || Math.abs(hi) || 1);
+  lo -= pad;
+  hi += pad;
+  if (g.logScaleOfY) lo = Math.max(0, lo);
+  const bins = binCount(v.length);
+  const w = (hi - lo) / bins;
+  const counts = new Float64Array(bins);
+  for (let i = 0; i < v.length; i++) {
+    const b = Math.floor((v[i] - lo) / w);
+    if (b >= 0 && b < bins) counts[b]++;
+  }
+  const edges = Float64Array.from({ length: bins + 1 }, (_, i) => lo + i * w);
+  const density = Float64Array.from({ length: bins + 1 }, (_, i) => counts[Math.min(i, bins - 1)] / (v.length * w));
+  const prior = result.model.priors.family?.[g.name] ?? g.prior.default;
+  const logNorm = logScalePriorNormalizer(prior);
+  const grid = new Float64Array(GLOBAL_PRIOR_POINTS);
+  const pd = new Float64Array(GLOBAL_PRIOR_POINTS);
+  for (let i = 0; i < GLOBAL_PRIOR_POINTS; i++) {
+    const at = lo + ((hi - lo) * (i + 0.5)) / GLOBAL_PRIOR_POINTS;
+    const s = Math.log(at);
+    grid[i] = at;
+    pd[i] = Math.exp(logScalePriorUnconstrained(prior, s).value - s + logNorm);
+  }
+  return {
+    name: g.name,
+    constrained: g.constrained.name,
+    help: g.constrained.help,
+    trace,
+    edges,
+    density,
+    grid,
+    prior: pd,
+    ...(ex && { exact: ex }),
+    ...(truth !== undefined && { truth }),
+  };
+}
+
 /** The k-th of the sorted values' quantiles p (linear interpolation, type 7). */
 function quantileOf(sorted: Float64Array, p: number): number {
   const h = (sorted.length - 1) * p;
@@ -286,8 +408,10 @@ function columnOf(data: HierData, name: string): Float64Array {
  * family.predict at theta_k from the draws, with each column at the group's median (the
  * normal family's sigma_k; all sigma are equal in the study's data), against the observed y
  * of the group; on the outcome scale where the family has one (`observationOutcome`), where
- * the outcome's posterior (p[k]) is given too. The variates are Philox draws keyed by the
- * run's seed: the same run draws the same check.
+ * the outcome's posterior (p[k]) is given too. A family with a global parameter draws each
+ * y_rep at that draw's value of it (the normal likelihood with unknown sigma: y_rep ~
+ * Normal(theta_k, sigma) with the draw's sigma), so the check carries sigma's uncertainty.
+ * The variates are Philox draws keyed by the run's seed: the same run draws the same check.
  */
 export function ppcData(result: SampleResult, data: HierData, seed: number): PpcData {
   const family = familyOf(data.likelihood);
@@ -317,6 +441,9 @@ export function ppcData(result: SampleResult, data: HierData, seed: number): Ppc
   const cols = Object.fromEntries(names.map((c) => [c, new Float64Array(1)]));
   const { sigma = new Float64Array(0), ...columns } = cols;
   const one: HierData = { likelihood: family.id, y: new Float64Array(1), group: new Int32Array(1), sigma, columns, K: 1, labels: ['0'] };
+  // The family's global (at most one: MAX_FAMILY_GLOBALS) at each draw, where it has one.
+  const global = familyGlobals(family)[0];
+  const x = global ? globalDraws(result, global) : undefined;
   // Draw j of group k: blocks (k, j, b, PPC_STREAM).
   const rng = counterVariates(keyFromSeed(seed), 0, PPC_STREAM, 2);
   const total = result.params.mu.length;
@@ -331,7 +458,7 @@ export function ppcData(result: SampleResult, data: HierData, seed: number): Ppc
     names.forEach((c, m) => (cols[c][0] = medians[k][m]));
     const column = (c: string) => cols[c][0];
     for (let j = 0, i = 0; i < total; i += stride, j++) {
-      rep[j] = toScale(family.predict(one, 0, th[i], rng.start(k, j)), column);
+      rep[j] = toScale(family.predict(one, 0, th[i], rng.start(k, j), x?.[i]), column);
       if (oq) out[j] = family.outcome!.of(th[i]);
     }
     rep.sort();
@@ -373,14 +500,15 @@ export function acfData(result: SampleResult): AcfData {
   return { lags: Float64Array.from({ length: L + 1 }, (_, l) => l), mu: mean(result.params.mu), tau: mean(result.params.tau), chains };
 }
 
-/** Every figure of a run, for the page. */
-export function runFigures(result: SampleResult, summary: Summary, exact: ExactPosterior | null, data: HierData, seed: number, trueTau?: number): RunFigures {
+/** Every figure of a run, for the page; `truth`: the parameters behind simulated data. */
+export function runFigures(result: SampleResult, summary: Summary, exact: ExactPosterior | null, data: HierData, seed: number, truth?: Truth): RunFigures {
   return {
     labels: result.model.stats.labels,
     c: Float64Array.from(result.model.c),
     funnel: funnelData(result),
     trace: traceData(result),
-    tau: tauData(result, exact, trueTau),
+    tau: tauData(result, exact, truth?.tau),
+    globals: familyGlobals(result.model.stats.family).map((g) => globalData(result, g, exact, truth?.globals?.[g.constrained.name])),
     ppc: ppcData(result, data, seed),
     acf: acfData(result),
     ebfmi: Float64Array.from(summary.ebfmi),
@@ -399,6 +527,15 @@ export function figureBuffers(f: RunFigures): ArrayBuffer[] {
   };
   visit(f);
   return [...out];
+}
+
+/**
+ * Whether a reported parameter is per group (`theta[label]`, `p[label]`: a name ending in a
+ * bracketed label, as the sampler names them) rather than global (mu, tau, log_tau, a
+ * family's sigma and log_sigma).
+ */
+export function isPerGroup(name: string): boolean {
+  return /\[.*\]$/s.test(name);
 }
 
 /** The sampled coordinate's name for centeredness c: theta (centered), eta (non-centered), z (partial). */

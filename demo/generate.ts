@@ -3,8 +3,10 @@
  * (SEED.md): true mu and tau, theta_k ~ Normal(mu, tau), and n_k observations in each of K
  * groups. Each observation's columns (normal: sigma; binomial: trials) take the values the
  * page's inputs give (initially each ColumnSpec's `example`), and y is one draw of the
- * family's observation model, `family.predict(data, i, theta_k, rng)`. A new family is
- * generated without an edit here. The group sizes are one fixed n, or spread log-uniformly
+ * family's observation model, `family.predict(data, i, theta_k, rng, x)`, where x is the
+ * family's global parameter where it has one (the normal likelihood with unknown sigma: x =
+ * log sigma), at the true value the page's input gives on its natural scale (sigma). A new
+ * family is generated without an edit here. The group sizes are one fixed n, or spread log-uniformly
  * over a range [lo, hi] (the study's unbalanced set spans 1 to 1,000), so that weakly and
  * strongly informed groups sit side by side.
  *
@@ -13,7 +15,7 @@
  * are those of the generator before families existed, bit for bit.
  */
 import type { HierData } from '../src/model/data.ts';
-import type { Family, Variates } from '../src/model/family.ts';
+import { familyGlobals, type Family, type FamilyGlobal, type Variates } from '../src/model/family.ts';
 import { DEFAULT_FAMILY, familyOf } from '../src/model/families/index.ts';
 import { clip, InputError } from '../src/errors.ts';
 import { keyFromSeed, philox4x32, philox4x32Into, toUnit, type PhiloxKey } from '../src/sampler/rng.ts';
@@ -28,30 +30,74 @@ export interface GeneratorSettings {
   readonly nHi: number;
   /** One value per column of the family (every observation gets it), by column name. */
   readonly columns: Readonly<Record<string, number>>;
+  /**
+   * The true value of each of the family's global parameters (`familyGlobals`) on its natural
+   * scale, by its constrained name (`sigma`); empty for a family without one.
+   */
+  readonly globals: Readonly<Record<string, number>>;
   readonly mu: number;
   readonly tau: number;
   readonly seed: number;
 }
 
 /** The study's unbalanced design as a generator: K = 9, 1 to 1,000 per group, sigma = 10, mu = 4.5, tau = 3.5. */
-export const DEFAULT_GENERATOR: GeneratorSettings = { likelihood: DEFAULT_FAMILY.id, K: 9, nLo: 1, nHi: 1000, columns: { sigma: 10 }, mu: 4.5, tau: 3.5, seed: 1 };
+export const DEFAULT_GENERATOR: GeneratorSettings = { likelihood: DEFAULT_FAMILY.id, K: 9, nLo: 1, nHi: 1000, columns: { sigma: 10 }, globals: {}, mu: 4.5, tau: 3.5, seed: 1 };
 
 /**
- * True mu and tau offered for a family other than the default one: theta on its link scale
- * (logit, log) near 0 with a spread of one unit (as test/family_data.ts).
+ * True mu and tau offered for a family whose theta is not on y's scale (a logit, a log rate):
+ * theta near 0 with a spread of one unit (as test/family_data.ts). A family with the identity
+ * link takes the study's truth (mu = 4.5, tau = 3.5: DEFAULT_GENERATOR).
  */
 export const LINK_SCALE_TRUTH = { mu: 0, tau: 1 } as const;
+
+/**
+ * True value offered for a family global that is a scale in y's units (`logScaleOfY`: the
+ * normal likelihood's unknown sigma): the study's sigma = 10 (SEED.md, the weak and unbalanced
+ * sets), so that with the default design (1 to 1,000 observations per group, tau = 3.5) the
+ * groups with few observations are weakly informed and the centered form shows its funnel.
+ */
+export const SCALE_GLOBAL_TRUTH = 10;
 
 /** A column's starting value in the generator: its typical value (`example`), else its default (`value`). */
 export function columnStart(c: Family['columns'][number]): number {
   return Number.isFinite(c.example) ? c.example : (c.value ?? 1);
 }
 
-/** The generator's settings for `family`: the default design, each column at its starting value. */
+/**
+ * A family global's true value to start the generator with (the page's input, on the
+ * global's natural scale), or undefined where the generator has none to offer.
+ */
+export function globalStart(g: FamilyGlobal): number | undefined {
+  return g.logScaleOfY ? SCALE_GLOBAL_TRUTH : undefined;
+}
+
+/**
+ * The unconstrained coordinate x of a family global at its natural-scale value v (what
+ * `family.predict` takes): x = log v for a global that is the log of a scale (`logScaleOfY`:
+ * v = e^x, `constrained.of` = exp).
+ *
+ * @throws InputError naming the generator's field when v is not a valid value (a scale must
+ *   be a finite number > 0), or when the generator knows no inverse of the global's map.
+ */
+export function globalCoordinate(g: FamilyGlobal, v: number | undefined): number {
+  const field = `generator ${g.constrained.name}`;
+  if (!g.logScaleOfY) throw new InputError(field, `the generator cannot set ${g.constrained.name} (no inverse of its map from ${g.name})`);
+  if (v === undefined || !Number.isFinite(v) || !(v > 0)) throw new InputError(field, `must be a finite number > 0, got ${v}`);
+  return Math.log(v);
+}
+
+/**
+ * The generator's settings for `family`: the default design, each column at its starting
+ * value, each global at its starting value (`globalStart`), and mu and tau on theta's scale.
+ */
 export function generatorFor(family: Family): GeneratorSettings {
   const columns = Object.fromEntries(family.columns.map((c) => [c.name, columnStart(c)]));
-  const truth = family === DEFAULT_FAMILY ? { mu: DEFAULT_GENERATOR.mu, tau: DEFAULT_GENERATOR.tau } : LINK_SCALE_TRUTH;
-  return { ...DEFAULT_GENERATOR, likelihood: family.id, columns, ...truth };
+  const globals = Object.fromEntries(familyGlobals(family).flatMap((g) => {
+    const v = globalStart(g);
+    return v === undefined ? [] : [[g.constrained.name, v] as const];
+  }));
+  const truth = family.link === 'identity' ? { mu: DEFAULT_GENERATOR.mu, tau: DEFAULT_GENERATOR.tau } : LINK_SCALE_TRUTH;
+  return { ...DEFAULT_GENERATOR, likelihood: family.id, columns, globals, ...truth };
 }
 
 /** Most observations a generated data set may hold (the page keeps them all in memory, and plots them). */
@@ -142,6 +188,10 @@ export function checkGenerator(g: GeneratorSettings): Family {
   for (const c of family.columns) checkColumn(c, g.columns[c.name]);
   const extra = Object.keys(g.columns).find((name) => !family.columns.some((c) => c.name === name));
   if (extra !== undefined) throw new InputError(`generator ${clip(extra, 40)}`, `is not a column of the ${family.id} likelihood`);
+  const globals = familyGlobals(family);
+  for (const gl of globals) globalCoordinate(gl, g.globals[gl.constrained.name]);
+  const extraGlobal = Object.keys(g.globals).find((name) => !globals.some((gl) => gl.constrained.name === name));
+  if (extraGlobal !== undefined) throw new InputError(`generator ${clip(extraGlobal, 40)}`, `is not a parameter of the ${family.id} likelihood`);
   if (!Number.isFinite(g.mu)) throw new InputError('generator mu', `must be a finite number, got ${g.mu}`);
   if (!(Number.isFinite(g.tau) && g.tau > 0)) throw new InputError('generator tau', `must be a finite number > 0, got ${g.tau}`);
   int('seed', g.seed, 0, 2 ** 32 - 1);
@@ -189,10 +239,13 @@ export function generateData(g: GeneratorSettings): { data: HierData; theta: Flo
   for (let k = 0, i = 0; k < g.K; k++) {
     for (let j = 0; j < sizes[k]; j++, i++) group[i] = k;
   }
+  // The family's global at its true value (at most one: MAX_FAMILY_GLOBALS), as predict takes it.
+  const global = familyGlobals(family)[0];
+  const x = global ? globalCoordinate(global, g.globals[global.constrained.name]) : undefined;
   // Observation j of group k: blocks (k, j, STREAM_Y, BLOCK0 + b).
   const rng = counterVariates(key, STREAM_Y, BLOCK0, 3);
   for (let k = 0, i = 0; k < g.K; k++) {
-    for (let j = 0; j < sizes[k]; j++, i++) y[i] = family.predict(data, i, theta[k], rng.start(k, j));
+    for (let j = 0; j < sizes[k]; j++, i++) y[i] = family.predict(data, i, theta[k], rng.start(k, j), x);
   }
   return { data, theta };
 }

@@ -15,7 +15,7 @@ import { byId } from './dom.ts';
 import { rankRows } from '../src/compare/compare.ts';
 import { AdaptationPlots, chartElements, chartPng, nextTask, unmountWithin, type AdaptationTrace } from './plots.ts';
 import type { ExportFormat, LiveSnapshot, RunDone, RunRequest } from './protocol.ts';
-import { MAX_FUNNEL_POINTS } from './figures.ts';
+import { dataLayout, MAX_FUNNEL_POINTS } from './figures.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { drawDataStrip, drawRun, LiveFunnels } from './run_view.ts';
 import { startRun, type Run, type RunOutcome } from './runner.ts';
@@ -113,7 +113,7 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
   const onSnapshot = (s: LiveSnapshot) => {
     if (!live) {
       byId('live').hidden = false;
-      live = new LiveFunnels(byId('live-funnels'), byId('live-note'), request.data.labels, centerednessOf(request), MAX_FUNNEL_POINTS);
+      live = new LiveFunnels(byId('live-funnels'), byId('live-note'), request.data.labels, centerednessOf(request), MAX_FUNNEL_POINTS, dataLayout(request.data));
     }
     live.add(s.positions, s.chains, s.iteration, s.total);
     liveSnapshots++;
@@ -214,7 +214,7 @@ async function showRun(handle: Run, run: RunDone): Promise<void> {
   renderSummaryTable(byId('summary'), run);
   byId('export-note').textContent = '';
   await drawRun(run, (id) => byId(id));
-  chartsDrawn += 7 + Math.min(run.figures.labels.length, 36);
+  chartsDrawn += 7 + 2 * run.figures.globals.length + Math.min(run.figures.labels.length, 36);
 }
 
 /** Starts counting long tasks for a run (and its drawing). */

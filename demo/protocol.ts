@@ -12,11 +12,12 @@ import type { BackendKind, Progress } from '../src/sampler/sample.ts';
 import type { Summary } from '../src/diagnostics/index.ts';
 import type { CompareRow } from '../src/compare/compare.ts';
 import type { RunFigures } from './figures.ts';
+import type { Truth } from './data_source.ts';
 
 export interface RunRequest {
   readonly data: HierData;
-  /** The true mu and tau behind simulated data. */
-  readonly truth?: { readonly mu: number; readonly tau: number };
+  /** The true mu, tau (and the family's globals: sigma) behind simulated data. */
+  readonly truth?: Truth;
   /** The form's choice (`mixed`), and the sampler's string (`mixed:2,6`). */
   readonly kind: string;
   readonly parameterization: string;
@@ -50,7 +51,7 @@ export interface LiveSnapshot {
   readonly iteration: number;
   readonly total: number;
   readonly chains: number;
-  /** Chain-major (chain * D + d): mu, log tau, z_0..z_{K-1}. */
+  /** Chain-major (chain * D + d), in the model's layout (`src/model/layout.ts`; `dataLayout` in figures.ts): the globals, then z_0..z_{K-1}. */
   readonly positions: Float32Array | Float64Array;
 }
 

@@ -1,17 +1,21 @@
 /**
  * The figures of one run, drawn from the worker's reduced `RunFigures`: traces of mu and
  * log tau, a funnel panel per group (divergent transitions in red where they diverged),
- * tau against its prior, the exact posterior and the true tau, the posterior predictive
- * check per group, autocorrelation of mu and tau, E-BFMI per chain and ESS per second per
- * parameter; and the data strip plot. Each chart is drawn in its own task (`nextTask`), so
- * that no main-thread task runs long.
+ * tau against its prior, the exact posterior and the true tau, the likelihood's own
+ * parameters where it has any (unknown sigma: the trace of log sigma, and sigma against its
+ * prior, the exact posterior's quantiles and the truth), the posterior predictive check per
+ * group, autocorrelation of mu and tau, E-BFMI per chain and ESS per second per parameter;
+ * and the data strip plot. Each chart is drawn in its own task (`nextTask`), so that no
+ * main-thread task runs long.
  */
 import { EBFMI_THRESHOLD } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
 import { groupStats } from '../src/model/suffstats.ts';
 import { SAMPLING_SYNC_INTERVAL } from '../src/sampler/sample.ts';
 import { familyOf } from '../src/model/families/index.ts';
-import { coordinateName, MAX_POINTS_PER_GROUP, observationOutcome, PPC_LEVELS, type FunnelData, type RunFigures } from './figures.ts';
+import type { ModelLayout } from '../src/model/layout.ts';
+import { coordinateName, isPerGroup, MAX_POINTS_PER_GROUP, observationOutcome, PPC_LEVELS, type FunnelData, type RunFigures } from './figures.ts';
+import { drawGlobals } from './globals_view.ts';
 import { columnValues } from './data_source.ts';
 import type uPlot from 'uplot';
 import {
@@ -379,14 +383,18 @@ function drawEss(el: HTMLElement, run: RunDone): void {
   const secs = report.timing.total_s;
   const scale = report.throughput.ess_scale;
   let names = [...run.paramNames];
+  // The globals (mu, tau, log_tau, a family's sigma, log_sigma) always; of the per-group
+  // parameters (theta[label], p[label]), those with the lowest ESS.
+  const globals = names.filter((n) => !isPerGroup(n));
+  const perGroup = names.filter(isPerGroup);
   if (names.length > MAX_ESS_BARS) {
-    const thetas = names.slice(3).sort((a, b) => report.params[a].ess_bulk - report.params[b].ess_bulk);
-    names = [...names.slice(0, 3), ...thetas.slice(0, MAX_ESS_BARS - 3)];
+    perGroup.sort((a, b) => report.params[a].ess_bulk - report.params[b].ess_bulk);
+    names = [...globals, ...perGroup.slice(0, Math.max(0, MAX_ESS_BARS - globals.length))];
   }
   const per = (v: number) => (v * scale) / secs;
-  const short_ = (n: string) => n.replace(/^theta\[(.*)\]$/, 'θ[$1]').replace('log_tau', 'log τ');
+  const short_ = (n: string) => n.replace(/^theta\[(.*)\]$/, 'θ[$1]').replace('log_tau', 'log τ').replace(/^log_/, 'log ');
   barChart(el, {
-    title: `ESS per second of wall time${names.length < run.paramNames.length ? ` (the ${names.length - 3} groups with the lowest ESS)` : ''}`,
+    title: `ESS per second of wall time${names.length < run.paramNames.length ? ` (the ${names.length - globals.length} per-group parameters with the lowest ESS)` : ''}`,
     xLabel: 'parameter',
     yLabel: 'ESS / s',
     categories: names.map(short_),
@@ -414,6 +422,7 @@ export async function drawRun(run: RunDone, byId: (id: string) => HTMLElement): 
   await drawFunnels(byId('funnels'), f.funnel, f.labels, f.c);
   drawTau(byId('plot-tau'), f);
   await nextTask();
+  await drawGlobals(byId('globals-section'), byId('globals'), f);
   drawPpc(byId('plot-ppc'), f);
   byId('ppc-note').textContent = f.ppc.outcome
     ? `on the outcome scale ${f.ppc.scale}: new observations drawn by the likelihood; an observation's ${f.ppc.scale} is its own estimate`
@@ -450,6 +459,8 @@ export class LiveFunnels {
     private readonly labels: readonly string[],
     private readonly c: ArrayLike<number>,
     private readonly capacity: number,
+    /** Where a snapshot's coordinates are (`dataLayout`): log tau and each z_k, by name. */
+    private readonly layout: ModelLayout,
   ) {
     const K = Math.min(labels.length, MAX_FUNNEL_PANELS);
     this.z = Array.from({ length: K }, () => new Float32Array(capacity));
@@ -493,12 +504,14 @@ export class LiveFunnels {
     this.closed = true;
   }
 
-  /** Adds a snapshot (chain-major positions of `chains` chains, D = K + 2) and redraws when due. */
+  /** Adds a snapshot (chain-major positions of `chains` chains, D = layout.dim) and redraws when due. */
   add(positions: ArrayLike<number>, chains: number, iteration: number, total: number): void {
-    const D = positions.length / chains;
+    const D = this.layout.dim;
+    if (positions.length !== chains * D) throw new RangeError(`a snapshot of ${chains} chains has ${positions.length} coordinates, expected ${chains} × ${D}`);
+    const iLogTau = this.layout.global('log_tau');
     for (let c = 0; c < chains && this.count < this.capacity; c++, this.count++) {
-      this.logTau[this.count] = positions[c * D + 1];
-      for (let k = 0; k < this.z.length; k++) this.z[k][this.count] = positions[c * D + 2 + k];
+      this.logTau[this.count] = positions[c * D + iLogTau];
+      for (let k = 0; k < this.z.length; k++) this.z[k][this.count] = positions[c * D + this.layout.group(k)];
     }
     this.note.textContent = `live: ${n0(this.count)} draws of the first ${chains} chains (one every ${SNAPSHOT_NOTE_INTERVAL} iterations), sampling iteration ${iteration} of ${total}; the full funnels follow when the run ends`;
     this.dirty = true;

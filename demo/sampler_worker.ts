@@ -74,7 +74,7 @@ async function run(request: RunRequest): Promise<void> {
     });
     const { report } = reportRun(result, request.seed, summary);
     const { exact, noExact } = exactOf(request, result.model.priors);
-    const figures = runFigures(result, summary, exact, request.data, request.seed, request.truth?.tau);
+    const figures = runFigures(result, summary, exact, request.data, request.seed, request.truth);
     const row = compareRow(request.parameterization, report, exact ?? undefined, divergenceLogTauMedian(records.divergentPositions, result.model.dim, result.model.layout.global('log_tau')));
     const h = result.adaptation;
     const adaptation = { stepSize: h.stepSize.slice(), trajectoryLength: h.trajectoryLength.slice(), divergences: h.divergences.slice() };

@@ -3,7 +3,8 @@
  * every likelihood family (`FAMILIES`) against the float64 CPU reference (`logDensityGrad`)
  * at random points, with the error scaled as in `src/gpu/kernel_check.ts`. Each family is
  * checked on data the page's generator makes for it (`generatorFor`: its columns at their
- * typical values; K = 9, 1 to 20 observations per group), centered and non-centered.
+ * typical values, its globals at their starting true values; K = 9, 1 to 20 observations
+ * per group), centered and non-centered.
  * Exposed on `window.funnelweb.selfTest()` for the browser test, and behind the page's
  * "GPU self-test" button.
  */

@@ -6,7 +6,8 @@
  *
  * The likelihood family's columns have keys of their own, made from the column's name, so a
  * new family's columns travel without an edit here: the generator's value of column `c` is
- * `g<c>` (`gsigma`, `gtrials`), the pasted data's fallback value of `c` is `<c>` (`sigma`).
+ * `g<c>` (`gsigma`, `gtrials`), and so is the true value of a family global of natural-scale
+ * name `c` (unknown sigma: `gsigma`); the pasted data's fallback value of `c` is `<c>` (`sigma`).
  * Both are the keys that links made before families existed use for sigma.
  */
 
@@ -23,7 +24,11 @@ export interface Settings {
   genMu: string;
   genTau: string;
   genSeed: string;
-  /** The generator's value of each of the family's columns, by column name. */
+  /**
+   * The generator's value of each of the family's columns, by column name, and the true value
+   * of each of its globals, by natural-scale name (`sigma`: the same key, `gsigma`, whether
+   * sigma is a known column or an unknown parameter).
+   */
   genColumns: Record<string, string>;
   text: string;
   /** The value of each column the pasted data may leave out (empty: none), by column name. */

@@ -1,14 +1,17 @@
 /**
  * The run's summary: an overview of the run (backend, adapter, adaptation, divergences,
  * timing) and a per-parameter table of posterior summaries next to the exact posterior's,
- * with the convergence diagnostics of `src/diagnostics`.
+ * with the convergence diagnostics of `src/diagnostics`. Every parameter the run reports has
+ * a row, a family's globals (sigma, log_sigma) included, each with its exact values where the
+ * exact posterior has them.
  */
-import type { ExactPosterior } from '../src/model/posterior.ts';
+import type { ExactPosterior, PosteriorSummary } from '../src/model/posterior.ts';
 import { describeParameterization } from '../src/model/parameterization.ts';
 import { RHAT_THRESHOLD } from '../src/diagnostics/index.ts';
 import { exactFor, type CompareRow } from '../src/compare/compare.ts';
 import type { RunReport } from '../src/sampler/report.ts';
 import type { RunDone } from './protocol.ts';
+import { exactGlobal } from './figures.ts';
 
 /** |sample mean - exact mean| / MCSE above this is flagged (a 4-sigma Monte Carlo error). */
 export const BIAS_Z_THRESHOLD = 4;
@@ -28,6 +31,15 @@ export function fmt(v: number, digits = 3): string {
   if (a < 1e-3 || a >= 1e7) return v.toExponential(digits - 1);
   const intDigits = Math.floor(Math.log10(a)) + 1;
   return v.toFixed(Math.max(0, digits - intDigits));
+}
+
+/**
+ * The exact posterior of a reported parameter by its name: the hierarchy's (mu, tau,
+ * log_tau, theta[label]: `exactFor`), else a family global's (`sigma`, `log_sigma`:
+ * `exactGlobal`); undefined where the exact posterior has none.
+ */
+export function exactOfParam(name: string, exact: ExactPosterior): PosteriorSummary | undefined {
+  return exactFor(name, exact) ?? exactGlobal(exact, name);
 }
 
 /** The parameter with the smallest bulk ESS. */
@@ -106,7 +118,7 @@ export function renderSummaryTable(target: HTMLElement, run: RunDone): void {
   for (const name of run.paramNames) {
     const p = summary.params[name];
     if (!p) continue;
-    const ex = exact ? exactFor(name, exact) : undefined;
+    const ex = exact ? exactOfParam(name, exact) : undefined;
     const z = ex ? (p.mean - ex.mean) / p.mcse_mean : NaN;
     const tr = el('tr');
     tr.append(el('th', name));
@@ -126,7 +138,7 @@ export function renderSummaryTable(target: HTMLElement, run: RunDone): void {
   table.append(body);
   const exactNote = exact
     ? `z = (mean − exact mean) / MCSE: |z| > ${BIAS_Z_THRESHOLD} (red) means the draws disagree with the exact posterior; R-hat above ${RHAT_THRESHOLD} is red too.`
-    : `The exact columns are empty: ${run.noExact ?? 'no exact posterior'} (quadrature exists for the normal likelihood only). R-hat above ${RHAT_THRESHOLD} is red.`;
+    : `The exact columns are empty: ${run.noExact ?? 'no exact posterior'} (quadrature exists for the normal likelihoods only). R-hat above ${RHAT_THRESHOLD} is red.`;
   const note = el('p', `${exactNote} Hover a row for any estimate's caveats.`, 'note');
   target.replaceChildren(table, note);
 }

@@ -2,7 +2,9 @@
  * The demo page's pure parts, in Node: the data generator (every likelihood family), the
  * eight schools and the surgical data, the URL settings and the reduction of a run's draws
  * to figures (against the run's own draws and the exact posterior; a binomial run's outcome
- * scale). The comparison's ranking is the library's (test/compare.test.ts).
+ * scale). A family's global parameters on the page (the normal likelihood with unknown
+ * sigma) are tested in test/demo_lab_globals.test.ts. The comparison's ranking is the
+ * library's (test/compare.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { exactPosterior } from '../src/model/posterior.ts';
@@ -10,10 +12,10 @@ import { InputError } from '../src/errors.ts';
 import { groupStats } from '../src/model/suffstats.ts';
 import { sample } from '../src/sampler/sample.ts';
 import { FAMILIES, familyOf } from '../src/model/families/index.ts';
-import { invLogit } from '../src/model/family.ts';
+import { familyGlobals, invLogit } from '../src/model/family.ts';
 import { chooseData, columnValues, describeData, EIGHT_SCHOOLS, eightSchools, fixedLikelihood, parseDataText, SURGICAL } from '../demo/data_source.ts';
 import { acfData, figureBuffers, funnelData, MAX_FUNNEL_POINTS, observationOutcome, ppcData, PPC_LEVELS, tauData } from '../demo/figures.ts';
-import { columnStart, DEFAULT_GENERATOR, generateData, generatorFor, groupSizes } from '../demo/generate.ts';
+import { columnStart, DEFAULT_GENERATOR, generateData, generatorFor, globalCoordinate, groupSizes } from '../demo/generate.ts';
 import { decodeSettings, encodeSettings, MAX_URL_TEXT, type Settings } from '../demo/settings.ts';
 
 describe('data generator', () => {
@@ -90,14 +92,17 @@ describe('data generator, every likelihood family', () => {
       const { data, theta } = generateData(g);
       // E[d/dtheta log p(y | theta)] = 0 at the true theta, with variance the Fisher information:
       // the family's own mean of y (normal: theta; binomial: trials p), weighted, for any family.
+      // A family with a global parameter (unknown sigma): the score at its true value too.
+      const global = familyGlobals(family)[0];
+      const x = global ? globalCoordinate(global, g.globals[global.constrained.name]) : undefined;
       const f = family.reduce(data);
-      const grad = new Float64Array(1);
+      const grad = new Float64Array(2);
       let score = 0;
       let info = 0;
       for (let k = 0; k < data.K; k++) {
-        family.logLik(f.a[k], f.b[k], theta[k], grad);
+        family.logLik(f.a[k], f.b[k], theta[k], grad, x);
         score += grad[0];
-        info += family.approx(f, k, theta[k]).se ** -2;
+        info += family.approx(f, k, theta[k], x).se ** -2;
       }
       expect(Math.abs(score / Math.sqrt(info))).toBeLessThan(4);
       // theta ~ Normal(mu, tau).
