@@ -353,6 +353,78 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRED)('demo page in headless Chrom
     expect(consoleErrors).toEqual([]);
   });
 
+  it('picks normal with sigma unknown: generates data with a true sigma, runs on the cpu backend, and shows sigma against its exact posterior', async () => {
+    await page.goto(`${baseUrl}?data=generated&lik=normal_sigma&param=noncentered&backend=cpu&chains=32&warmup=150&draws=150&seed=3`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    const labels = await page.$$eval('#likelihood option', (os) => Object.fromEntries(os.map((o) => [(o as HTMLOptionElement).value, o.textContent ?? ''])));
+    expect(labels.normal).toBe('normal, sigma known (identity link)');
+    expect(labels.normal_sigma).toBe('normal, sigma unknown (identity link)');
+    // The generator's true sigma (the study's 10); sigma is a parameter with its prior.
+    expect(await page.inputValue('#gen-sigma')).toBe('10');
+    await expect.poll(() => page.textContent('#data-note')).toContain('normal_sigma likelihood, K = 9 groups');
+    expect(await page.textContent('#data-note')).toContain('sigma unknown');
+    expect(await page.textContent('#model-formula')).toContain('sigma ~ HalfNormal(5)');
+    const snapshots = await page.evaluate(() => window.funnelweb.liveSnapshots());
+    await page.click('#run');
+    await waitForEnd(page);
+    await shoot(page, 'run-generated-normal-sigma.png');
+    // The live funnels took their snapshots in the layout with log sigma (a wrong length throws, a page error).
+    expect(await page.evaluate(() => window.funnelweb.liveSnapshots())).toBeGreaterThan(snapshots);
+    expect(await page.textContent('#error')).toBe('');
+    expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
+    expect(await page.textContent('#overview')).toContain('cpu');
+    const header = await page.$$eval('#summary thead th', (ths) => ths.map((th) => th.textContent ?? ''));
+    const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (c) => c.textContent ?? '')));
+    const byName = Object.fromEntries(rows.map((r) => [r[0], r]));
+    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['mu', 'tau', 'log_tau', 'sigma', 'log_sigma', 'theta[0]', 'theta[8]']));
+    // sigma and log sigma with their exact values (quadrature over log tau and log sigma), and the draws agree.
+    const [mean, exactMean, z] = ['mean', 'exact mean', 'z'].map((h) => header.indexOf(h));
+    for (const name of ['sigma', 'log_sigma']) {
+      const r = byName[name];
+      expect(r[exactMean], r.join(' | ')).not.toBe('');
+      expect(Math.abs(Number(r[z])), r.join(' | ')).toBeLessThan(5);
+    }
+    // The data were drawn with sigma = 10.
+    expect(Number(byName.sigma[mean])).toBeGreaterThan(8);
+    expect(Number(byName.sigma[mean])).toBeLessThan(12);
+    // sigma's own figures: the trace of log sigma, and sigma against its prior, the exact quantiles and the truth.
+    expect(await page.locator('#globals-section').isVisible()).toBe(true);
+    for (const id of ['trace-log_sigma', 'plot-sigma', 'plot-ppc', 'plot-tau']) {
+      expect(await colouredPixels(page, `#${id} canvas`), id).toBeGreaterThan(MIN_MARK_PIXELS);
+    }
+    expect(await page.textContent('#plot-sigma')).toContain('true sigma = 10');
+    expect(await page.textContent('#plot-sigma')).toContain('exact posterior');
+    expect(await page.locator('#funnels .panel canvas').count()).toBe(9);
+    // Pasted data without sigma are sigma unknown: the choice follows the data, and back with a sigma for all.
+    await page.selectOption('#dataset', 'custom');
+    await page.selectOption('#likelihood', 'normal');
+    await page.fill('#data-text', 'group,y\na,1.5\na,2\nb,3\nb,5.5\n');
+    await expect.poll(() => page.inputValue('#likelihood')).toBe('normal_sigma');
+    expect(await page.textContent('#data-note')).toContain('sigma unknown');
+    await page.fill('#fallback-sigma', '2');
+    await page.dispatchEvent('#fallback-sigma', 'change');
+    await expect.poll(() => page.inputValue('#likelihood')).toBe('normal');
+    expect(await page.textContent('#data-note')).toContain('sigma = 2');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('samples sigma unknown on WebGPU too: the sigma rows agree with the exact posterior', async () => {
+    await page.goto(`${baseUrl}?data=generated&lik=normal_sigma&param=noncentered&backend=webgpu&chains=128&warmup=200&draws=150&seed=4`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.click('#run');
+    await waitForEnd(page);
+    expect(await page.textContent('#error')).toBe('');
+    expect(await page.textContent('#overview')).toContain('webgpu');
+    const header = await page.$$eval('#summary thead th', (ths) => ths.map((th) => th.textContent ?? ''));
+    const rows = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (c) => c.textContent ?? '')));
+    const z = header.indexOf('z');
+    const sigmaRows = rows.filter((r) => r[0] === 'sigma' || r[0] === 'log_sigma');
+    expect(sigmaRows.map((r) => r[0])).toEqual(['sigma', 'log_sigma']);
+    for (const r of rows) expect(Math.abs(Number(r[z])), r.join(' | ')).toBeLessThan(5);
+    expect(await colouredPixels(page, '#plot-sigma canvas')).toBeGreaterThan(MIN_MARK_PIXELS);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('compares parameterizations of the surgical data, the deviation from exact left empty with the reason', async () => {
     await page.goto(`${baseUrl}?data=surgical&param=noncentered&compare=centered,noncentered&backend=webgpu&chains=128&warmup=150&draws=150&seed=3`);
     await page.waitForFunction(() => document.body.dataset.state === 'idle');

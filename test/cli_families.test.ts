@@ -7,6 +7,7 @@
  * integer y and y_rep within 0..trials). On the CPU backend and, where there is an adapter,
  * on WebGPU. Bad input (a count that is not whole, y > trials, trials 0, a sigma column or
  * --sigma with binomial, an unknown likelihood) exits 2, names the place, and writes nothing.
+ * The normal likelihood without a sigma column (sigma a parameter) likewise, below.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -198,5 +199,136 @@ describe('bad binomial input exits 2, names the place, writes nothing', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(readdirSync(out)).toEqual([]);
     }
+  });
+});
+
+/**
+ * The normal likelihood with sigma unknown (data with group and y only), end to end: sigma and
+ * log_sigma after log_tau in the summary, the draws CSV and the InferenceData file (read back
+ * by test/inference_data_check.py with xarray, y_rep standardized by each draw's sigma);
+ * `diagnose` prints them; `--sigma-prior` where sigma is no parameter exits 2 writing nothing.
+ */
+const UNKNOWN_SIGMA = join(ROOT, 'examples', 'unknown_sigma.csv');
+const IDATA_CHECK = join(ROOT, 'test', 'inference_data_check.py');
+
+/** The example CSV as seed JSON (y, idx in the order labels first appear, no sigma), for inference_data_check.py. */
+function unknownSigmaJson(path: string): string[] {
+  const rows = readFileSync(UNKNOWN_SIGMA, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const labels = [...new Set(rows.map((r) => r[0]))];
+  writeFileSync(path, JSON.stringify({ y: rows.map((r) => Number(r[1])), idx: rows.map((r) => labels.indexOf(r[0])) }));
+  return labels;
+}
+
+async function unknownSigmaRun(backend: 'cpu' | 'webgpu', chains: number): Promise<void> {
+  const out = mkdtempSync(join(dir, `sigma-${backend}-`));
+  const [summary, csv, nc, json] = ['s.json', 'd.csv', 'r.nc', 'data.json'].map((f) => join(out, f));
+  const labels = unknownSigmaJson(json);
+  // Centered: z = theta, which the check recomputes from the CSV's float32 mu, tau and theta
+  // without the cancellation of (theta - mu) / tau at a small tau (these data sit near 10).
+  const r = await funnelweb(['sample', '--data', UNKNOWN_SIGMA, '--param', 'centered', '--backend', backend, '--chains', String(chains), '--warmup', '200', '--draws', '100', '--seed', '4', '--sigma-prior', 'halfnormal:10', '--summary', summary, '--draws-csv', csv, '--out', nc, '--quiet']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^sigma\s+\d/m);
+  expect(r.stdout).toMatch(/^log_sigma\s+\d/m);
+  expect(r.stderr).not.toMatch(/informed by its prior alone/);
+
+  const s = JSON.parse(readFileSync(summary, 'utf8'));
+  expect(s.device.backend).toBe(backend);
+  expect(s.data.likelihood).toBe('normal_sigma');
+  expect(Object.keys(s.params)).toEqual(['mu', 'tau', 'log_tau', 'sigma', 'log_sigma', ...labels.map((l) => `theta[${l}]`)]);
+  // Simulated with sigma = 3 (36 observations in 8 groups).
+  expect(s.params.sigma.q5 > 1.5 && s.params.sigma.q95 < 5, JSON.stringify(s.params.sigma)).toBe(true);
+  expect(Number.isFinite(s.params.sigma.rhat) && Number.isFinite(s.params.log_sigma.ess_bulk)).toBe(true);
+
+  const header = readFileSync(csv, 'utf8').split('\n', 1)[0].split(',');
+  expect(header.slice(0, 7)).toEqual(['chain', 'draw', 'mu', 'tau', 'log_tau', 'sigma', 'log_sigma']);
+  expect(header.slice(-4)).toEqual(['lp__', 'energy__', 'divergent__', 'accept_stat__']);
+  const dj = join(out, 'diag.json');
+  const d = await funnelweb(['diagnose', csv, '--json', dj]);
+  expect(d.code, d.stderr).toBe(0);
+  expect(d.stdout).toMatch(/^sigma\s/m);
+  expect(JSON.parse(readFileSync(dj, 'utf8')).params.sigma.mean).toBeCloseTo(s.params.sigma.mean, 6);
+  const dn = await funnelweb(['diagnose', nc]);
+  expect(dn.code, dn.stderr).toBe(0);
+  expect(dn.stdout).toMatch(/^log_sigma\s/m);
+
+  const py = await python([IDATA_CHECK, nc, csv, json]);
+  expect(py.code, py.stderr).toBe(0);
+  const rep = JSON.parse(py.stdout);
+  expect(rep.groups.posterior.vars).toEqual(['log_sigma', 'mu', 'sigma', 'tau', 'theta', 'z']);
+  expect(rep.groups.constant_data.vars).toEqual(['obs_group']);
+  expect(rep.groups.posterior.attrs.likelihood).toBe('normal_sigma');
+  // Every draw of mu, tau, sigma, log_sigma, 8 theta and the 4 sampler columns, and y, per engine.
+  expect(rep.compared).toBe(2 * (chains * 100 * 16 + 36));
+}
+
+describe('funnelweb sample, normal likelihood without a sigma column', () => {
+  it('CPU backend: sigma and log_sigma in the summary, draws CSV and InferenceData (read by xarray); diagnose prints them', async () => {
+    await unknownSigmaRun('cpu', 16);
+  }, 120_000);
+
+  it.skipIf(!gpu)('WebGPU: the same', async () => {
+    await unknownSigmaRun('webgpu', 128);
+  }, 120_000);
+
+  it("the README's command for it runs as written (CPU, test-size counts)", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('npx funnelweb sample') && l.includes('examples/unknown_sigma.csv'));
+    expect(line, 'README has a sample command on examples/unknown_sigma.csv').toBeDefined();
+    const args = line!.replace(/#.*$/, '').trim().split(/\s+/).slice(2);
+    const out = mkdtempSync(join(dir, 'readme-'));
+    const withOut = args.map((a, i) => (args[i - 1] === '--summary' ? join(out, a) : a));
+    const r = await funnelweb([...withOut, '--backend', 'cpu', '--chains', '16', '--warmup', '150', '--draws', '100', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(join(out, args[args.indexOf('--summary') + 1]), 'utf8')).params)).toContain('sigma');
+  }, 120_000);
+
+  it('warns on stderr when no group has 2 or more observations, and runs', async () => {
+    const file = join(dir, 'single.csv');
+    writeFileSync(file, 'group,y\na,1.2\nb,0.4\nc,2.5\nd,1.9\n');
+    const r = await funnelweb(['sample', '--data', file, '--backend', 'cpu', '--chains', '8', '--warmup', '50', '--draws', '20', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: sigma is informed by its prior alone: no group has 2 or more observations/m);
+    expect(r.stdout).toMatch(/^sigma\s/m);
+  }, 120_000);
+
+  it('help of sample, compare and reproduce lists --sigma-prior with its default', async () => {
+    for (const verb of ['sample', 'compare', 'reproduce']) {
+      const r = await funnelweb([verb, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout, verb).toMatch(/--sigma-prior halfnormal:S\|halfcauchy:S\|exponential:R \(default halfnormal:5\)/);
+    }
+  });
+});
+
+describe('--sigma-prior where sigma is no parameter, and normal_sigma as --likelihood: exit 2, nothing written', () => {
+  const files: Record<string, string> = { 'known.csv': 'group,y,sigma\na,1,1\nb,2,1\n' };
+  const cases: [string, string[], RegExp][] = [
+    ['with binomial', ['--data', SURGICAL, '--likelihood', 'binomial', '--sigma-prior', 'halfnormal:1'], /--sigma-prior: the binomial likelihood has no sigma parameter/],
+    ['with a sigma column', ['--data', '@known.csv', '--sigma-prior', 'halfnormal:1'], /--sigma-prior: the data give sigma \(a 'sigma' column\), so sigma is known/],
+    ['with --sigma', ['--data', UNKNOWN_SIGMA, '--sigma', '2', '--sigma-prior', 'exponential:1'], /--sigma-prior: --sigma gives sigma/],
+    ['malformed', ['--data', UNKNOWN_SIGMA, '--sigma-prior', 'halfnormal:-1'], /--sigma-prior: scale must be > 0, got -1/],
+    ['--likelihood normal_sigma', ['--data', UNKNOWN_SIGMA, '--likelihood', 'normal_sigma'], /--likelihood: unknown likelihood 'normal_sigma' \(expected normal, binomial, poisson\)/],
+  ];
+  beforeAll(() => {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  });
+  it.each(cases)('%s', async (_name, flags, message) => {
+    const out = mkdtempSync(join(dir, 'bad-sigma-'));
+    const args = flags.map((f) => (f.startsWith('@') ? join(dir, f.slice(1)) : f));
+    for (const verb of ['sample', 'compare']) {
+      const outputs = verb === 'sample' ? ['--summary', join(out, 's.json'), '--draws-csv', join(out, 'd.csv'), '--out', join(out, 'r.nc')] : ['--json', join(out, 'c.json'), '--out', join(out, 'runs')];
+      const r = await funnelweb([verb, ...args, '--backend', 'cpu', '--chains', '8', '--warmup', '10', '--draws', '10', ...outputs, '--quiet']);
+      expect(r.code, `${verb}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readdirSync(out)).toEqual([]);
+    }
+  });
+  it('reproduce: the seed data give sigma', async () => {
+    const out = join(dir, 'study-never');
+    const r = await funnelweb(['reproduce', '--sigma-prior', 'halfnormal:1', '--out', out, '--backend', 'cpu', '--quiet']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--sigma-prior: the seed data give sigma/);
+    expect(existsSync(out)).toBe(false);
   });
 });

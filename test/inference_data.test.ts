@@ -131,6 +131,33 @@ describe('funnelweb sample --out, read by xarray', () => {
   });
 });
 
+describe('sigma unknown (data without sigma): read by xarray', () => {
+  it('zarr: sigma and log_sigma in the posterior equal the draws CSV, no sigma in constant_data, y_rep by each draw\'s sigma', async () => {
+    // The weak data's y and idx without sigma: the normal likelihood with sigma unknown.
+    const weak = JSON.parse(readFileSync(WEAK, 'utf8')) as { y: number[]; idx: number[] };
+    const data = join(dir, 'weak_no_sigma.json');
+    writeFileSync(data, JSON.stringify({ y: weak.y, idx: weak.idx }));
+    const out = join(dir, 'no_sigma.zarr');
+    const csv = join(dir, 'no_sigma.csv');
+    const args = ['sample', '--data', data, '--param', 'centered', '--chains', '16', '--warmup', '150', '--draws', '100', '--seed', '3', '--backend', 'cpu', '--quiet'];
+    const r = await run(process.execPath, ['--import', 'tsx', BIN, ...args, '--out', out, '--draws-csv', csv]);
+    expect(r.code, r.stderr).toBe(0);
+    // One observation per group: sigma rests on its prior, and the run says so.
+    expect(r.stderr).toMatch(/warning: sigma is informed by its prior alone/);
+    const check = await run(PYTHON, [CHECK, out, csv, data]);
+    expect(check.code, check.stderr).toBe(0);
+    const rep = JSON.parse(check.stdout) as CheckReport;
+    expect(rep.groups.posterior.vars).toEqual(['log_sigma', 'mu', 'sigma', 'tau', 'theta', 'z']);
+    expect(rep.groups.posterior.attrs).toMatchObject({ likelihood: 'normal_sigma' });
+    expect(rep.groups.constant_data.vars).toEqual(['obs_group']);
+    // 16 x 100 draws x (mu, tau, sigma, log_sigma, 9 theta, lp, energy, acceptance, diverging) + 9 observations
+    expect(rep.compared).toBe(16 * 100 * 17 + 9);
+    const back = await readInferenceDataDraws(out);
+    const fromCsv = parseDrawsCsv(readFileSync(csv, 'utf8'), csv);
+    for (const n of ['sigma', 'log_sigma']) expect(back.params[n], n).toEqual(fromCsv.params[n]);
+  });
+});
+
 describe('retained chains and bounds', () => {
   it('holds the retained prefix of the chains and bounds y_rep, and says so', async () => {
     const data = await loadData(WEAK);

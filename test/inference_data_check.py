@@ -5,6 +5,10 @@ checks it against the draws CSV of the same run. Used by test/inference_data.tes
 
 Prints one JSON object (what was read and how many values were compared); exits 1 with
 the failures on stderr when anything disagrees.
+
+Data without a `sigma` key are of the normal likelihood with sigma unknown: the posterior
+then has sigma and log_sigma (compared with the CSV's columns), constant_data has no sigma,
+and y_rep is standardized by each draw's sigma.
 """
 import csv
 import json
@@ -70,6 +74,15 @@ for engine in engines:
     if stats['diverging'].dtype != bool:
         fail(f'diverging is {stats["diverging"].dtype}, not bool')
 
+    # sigma unknown (no sigma in the data): a parameter, reported as sigma and log_sigma.
+    sigma_known = 'sigma' in data
+    if not sigma_known:
+        for v in ['sigma', 'log_sigma']:
+            if v not in post or list(post[v].dims) != ['chain', 'draw']:
+                fail(f'posterior has no {v} (chain, draw)')
+        if post.attrs.get('likelihood') != 'normal_sigma':
+            fail(f'likelihood attribute {post.attrs.get("likelihood")!r}, not normal_sigma')
+
     c = np.array([float(x) for x in post.attrs['centeredness'].split(',')])
     max_z_err = 0.0
     for r in rows:
@@ -82,6 +95,8 @@ for engine in engines:
             (stats['acceptance_rate'].values[ci, di], r['accept_stat__'], 'acceptance_rate'),
             (float(stats['diverging'].values[ci, di]), r['divergent__'], 'diverging'),
         ]
+        if not sigma_known:
+            pairs += [(post['sigma'].values[ci, di], r['sigma'], 'sigma'), (post['log_sigma'].values[ci, di], r['log_sigma'], 'log_sigma')]
         for k, lab in enumerate(labels):
             pairs.append((post['theta'].values[ci, di, k], r[f'theta[{lab}]'], f'theta[{lab}]'))
         for got, want, what in pairs:
@@ -106,10 +121,15 @@ for engine in engines:
         fail('observed_data.y differs from the data file')
     if [str(x) for x in obs['obs_group'].values] != [labels[i] for i in idx]:
         fail('observed_data.obs_group is not the group label of each observation')
-    sigma = np.broadcast_to(np.asarray(data['sigma'], dtype=float), y.shape)
-    if not np.array_equal(const['sigma'].values, sigma):
-        fail('constant_data.sigma differs')
-    report['compared'] += 2 * len(y)
+    if sigma_known:
+        sigma = np.broadcast_to(np.asarray(data['sigma'], dtype=float), y.shape)
+        if not np.array_equal(const['sigma'].values, sigma):
+            fail('constant_data.sigma differs')
+        report['compared'] += 2 * len(y)
+    else:
+        if 'sigma' in const:
+            fail('constant_data has sigma, but sigma is a parameter')
+        report['compared'] += len(y)
 
     # Posterior predictive: y_rep centred on theta of its group, bounded chains.
     ppc = int(pp.sizes['chain'])
@@ -118,7 +138,9 @@ for engine in engines:
     if ppc * draws * len(y) > int(pp.attrs['max_values']):
         fail('posterior_predictive exceeds its bound')
     theta = post['theta'].values[:ppc]
-    resid = (pp['y_rep'].values - theta[:, :, idx]) / sigma
+    # Each replicate's sd: the data's sigma, or the draw's where it is a parameter.
+    sd = sigma if sigma_known else post['sigma'].values[:ppc].astype(float)[:, :, None]
+    resid = (pp['y_rep'].values - theta[:, :, idx]) / sd
     report['y_rep_resid_mean'] = float(resid.mean())
     report['y_rep_resid_sd'] = float(resid.std())
     if abs(resid.mean()) > 5 / math.sqrt(resid.size) or abs(resid.std() - 1) > 0.05:
@@ -136,6 +158,8 @@ for engine in engines:
             fail('divergence_chain/divergence_draw do not match diverging')
         if list(stats['divergence_theta'].dims) != ['divergence', 'group']:
             fail('divergence_theta dims')
+        if not sigma_known and list(stats['divergence_sigma'].dims) != ['divergence']:
+            fail('divergence_sigma dims')
 
     wn = int(warm.sizes['draw'])
     if wn != int(post.attrs['tuning_steps']):

@@ -134,8 +134,11 @@ describe('parseSeedJson: bad input names the field', () => {
     expectInputError(() => parseSeedJson(seed({ K: 2.5 }), J), 'weak.json: K', /positive integer/);
     expectInputError(() => parseSeedJson(seed({ K: '3' }), J), 'weak.json: K', /positive integer/);
   });
-  it('sigma missing and no opts.sigma', () =>
-    expectInputError(() => parseSeedJson(JSON.stringify({ y: [1], idx: [0] }), J), 'weak.json: sigma', /no --sigma/));
+  it('sigma missing and no opts.sigma: sigma is a parameter (the normal likelihood with sigma unknown)', () => {
+    const d = parseSeedJson(JSON.stringify({ y: [1, 2], idx: [0, 0] }), J);
+    expect(d.likelihood).toBe('normal_sigma');
+    expect(d.sigma.length).toBe(0);
+  });
   it('sigma <= 0', () => {
     expectInputError(() => parseSeedJson(seed({ sigma: 0 }), J), 'weak.json: sigma', /> 0/);
     expectInputError(() => parseSeedJson(seed({ sigma: -1 }), J), 'weak.json: sigma', /> 0/);
@@ -192,7 +195,7 @@ describe('parseCsv: bad input names the row and column', () => {
   it('duplicate column', () => expectInputError(() => parseCsv('group,y,y\na,1,2\n', { ...C, sigma: 1 }), 'data.csv header, column 3', /duplicate/));
   it('missing group column', () => expectInputError(() => parseCsv('y,sigma\n1,2\n', C), 'data.csv header', /missing required column 'group'/));
   it('missing y column', () => expectInputError(() => parseCsv('group,sigma\na,2\n', C), 'data.csv header', /missing required column 'y'/));
-  it('no sigma column and no opts.sigma', () => expectInputError(() => parseCsv('group,y\na,1\n', C), 'data.csv header', /sigma/));
+  it('no sigma column and no opts.sigma: sigma is a parameter, not an error', () => expect(parseCsv('group,y\na,1\n', C).likelihood).toBe('normal_sigma'));
   const rows = 'group,y,sigma\na,1,1\nb,2,1\na,3,1\nb,4,1\nc,5,1\n'; // data rows are file rows 2..6
   const withRow7 = (row: string) => rows + row + '\n';
   it('non-numeric y', () => expectInputError(() => parseCsv(withRow7('c,abc,1'), C), "data.csv row 7, column 'y'", /'abc' is not a number/));

@@ -358,3 +358,22 @@ describe('edge cases', () => {
     compare(exactPosterior(data), grid2D(data, DEFAULT_PRIORS, [-45, 8], 1061, 481));
   });
 });
+
+describe('families', () => {
+  it('the normal family has no global; a family not normal in theta (binomial) has no exact posterior', () => {
+    expect(exactPosterior(WEAK).globals).toBeUndefined();
+    const binomial: HierData = { likelihood: 'binomial', y: Float64Array.of(3, 5), group: Int32Array.of(0, 1), sigma: new Float64Array(0), columns: { trials: Float64Array.of(10, 10) }, K: 2, labels: ['a', 'b'] };
+    expect(() => exactPosterior(binomial)).toThrow(RangeError);
+  });
+
+  it('a family with a global normal in theta given it (normal_sigma) has one: its summaries under both names', () => {
+    const data: HierData = { likelihood: 'normal_sigma', y: WEAK.y.map((v, i) => v + (i % 2 ? 3 : -3)), group: WEAK.group.map((g) => g % 3), sigma: new Float64Array(0), K: 3, labels: ['a', 'b', 'c'] };
+    const e = exactPosterior(data);
+    const { log_sigma: x, sigma } = e.globals!;
+    expect(e.quadratureError).toBeLessThan(1e-8);
+    for (const q of ['q05', 'q50', 'q95'] as const) expect(sigma[q]).toBeCloseTo(Math.exp(x[q]), 12);
+    // Jensen: E[e^x] > e^{E[x]}.
+    expect(sigma.mean).toBeGreaterThan(Math.exp(x.mean));
+    expect(e.theta.length).toBe(3);
+  });
+});

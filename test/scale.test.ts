@@ -11,6 +11,11 @@
  * - y = 1e30 in one group, sigma of 1e-300, 1e-20 or 1e308, a prior of scale 1e308 or
  *   location 1e300: `funnelweb sample` exits 2 with one line naming the field, before any
  *   sampling, on both backends.
+ * - The normal likelihood with sigma unknown (no sigma column): the units come from the
+ *   spread of y; x = log sigma moves by log scale and its prior's scale divides by scale
+ *   (every prior kind), so the same identities hold, with the whole model's Jacobian checked
+ *   on the normalized joint density (`logJointPerObservation`); a sampled run of rescaled
+ *   data gives the rescaled posterior.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,9 +23,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chooseScale, IDENTITY_SCALE, logDensityOffset, scaleData, scalePriors, unscalePositions, type DataScale } from '../src/model/scale.ts';
-import { logDensity, makeModel } from '../src/model/model.ts';
-import { DEFAULT_PRIORS, type Priors } from '../src/model/priors.ts';
+import { chooseScale, IDENTITY_SCALE, logDensityOffset, scaleData, scalePriors, unscaleParams, unscalePositions, type DataScale } from '../src/model/scale.ts';
+import { constrain, logDensity, logJointPerObservation, makeModel } from '../src/model/model.ts';
+import { DEFAULT_PRIORS, type Priors, type ScalePrior } from '../src/model/priors.ts';
+import { familyOf } from '../src/model/families/index.ts';
+import { familyGlobals } from '../src/model/family.ts';
+import { parseCsv } from '../src/io/data.ts';
+import { readFileSync } from 'node:fs';
 import type { HierData } from '../src/model/data.ts';
 import { InputError } from '../src/errors.ts';
 import { sample, type PositionSnapshot } from '../src/sampler/sample.ts';
@@ -243,4 +252,158 @@ describe.skipIf(!gpu)('standardized units: the posterior of rescaled data is the
       }
     });
   }
+});
+
+describe('standardized units: the normal likelihood with sigma unknown', () => {
+  const base = parseCsv(readFileSync(join(ROOT, 'examples', 'unknown_sigma.csv'), 'utf8'));
+  const family = familyOf(base.likelihood);
+  const global = familyGlobals(family)[0];
+
+  /** The data with y = shift + factor y, and every prior (sigma's of `kind`) in the same units. */
+  function rescaledNs(factor: number, shift: number, kind: ScalePrior['kind']): { data: HierData; priors: Priors } {
+    return {
+      data: { ...base, y: base.y.map((v) => shift + factor * v) },
+      priors: {
+        mu: { kind: 'normal', loc: shift + factor * DEFAULT_PRIORS.mu.loc, scale: factor * 20 },
+        tau: { ...DEFAULT_PRIORS.tau, scale: factor * DEFAULT_PRIORS.tau.scale },
+        family: { log_sigma: { kind, scale: factor * 4 } },
+      },
+    };
+  }
+
+  it('data without sigma; their own units where they are near unit scale', () => {
+    expect(base.likelihood).toBe('normal_sigma');
+    expect(global.logScaleOfY).toBe(true);
+    for (const p of ['float32', 'float64'] as const) expect(chooseScale(base, DEFAULT_PRIORS, p), p).toEqual(IDENTITY_SCALE);
+  });
+
+  it('far-off data get a scale near the spread of y (there is no sigma column to take it from)', () => {
+    const { data, priors } = rescaledNs(1e29, 0, 'halfnormal');
+    const s = chooseScale(data, priors, 'float32');
+    expect(Math.log2(s.scale)).toBe(Math.round(Math.log2(s.scale)));
+    expect(s.scale / 1e29).toBeGreaterThan(0.1);
+    expect(s.scale / 1e29).toBeLessThan(10);
+    const small = rescaledNs(1e-6, 40, 'halfnormal');
+    const t = chooseScale(small.data, small.priors, 'float32');
+    expect(t.scale).toBeLessThan(1e-4);
+    expect(Math.abs(t.shift - 40)).toBeLessThan(1e-4);
+  });
+
+  it('scalePriors divides the scale of sigma\'s prior (its default too, or with no family given) by the scale', () => {
+    const s: DataScale = { shift: 3, scale: 2 ** 10 };
+    for (const kind of ['halfnormal', 'halfcauchy', 'exponential'] as const) {
+      expect(scalePriors({ ...DEFAULT_PRIORS, family: { log_sigma: { kind, scale: 2048 } } }, s, family).family).toEqual({ log_sigma: { kind, scale: 2 } });
+    }
+    const dflt = global.prior.default;
+    expect(scalePriors(DEFAULT_PRIORS, s, family).family).toEqual({ log_sigma: { ...dflt, scale: dflt.scale / 1024 } });
+    expect(scalePriors(DEFAULT_PRIORS, s).family).toEqual({ log_sigma: { ...dflt, scale: dflt.scale / 1024 } });
+    expect(scalePriors(DEFAULT_PRIORS, IDENTITY_SCALE, family)).toBe(DEFAULT_PRIORS);
+  });
+
+  it("log p of the user model at the unscaled position = the standardized model's + the offset; x moves by log scale", () => {
+    const rng = testRng(11);
+    // [factor, shift, partial c allowed, absolute tolerance], as for sigma known.
+    const cases: [number, number, boolean, number][] = [
+      [1e29, 0, false, 1e-9],
+      [2 ** 40, 0, true, 1e-6],
+      [3e-6, 50, false, 1e-5],
+      [1, 1e6, true, 1e-5],
+    ];
+    for (const kind of ['halfnormal', 'halfcauchy', 'exponential'] as const) {
+      for (const [factor, shift, partial, tol] of cases) {
+        const { data, priors } = rescaledNs(factor, shift, kind);
+        const s = chooseScale(data, priors, 'float64');
+        expect(s).not.toEqual(IDENTITY_SCALE);
+        for (const cKind of partial ? ['binary', 'partial'] : ['binary']) {
+          const c = Float64Array.from({ length: data.K }, (_, k) => (k % 3 === 0 ? 0 : k % 3 === 1 ? 1 : cKind === 'partial' ? rng() : 0));
+          const user = makeModel(data, c, priors);
+          const std = makeModel(scaleData(data, s), c, scalePriors(priors, s, family));
+          const iX = std.layout.global('log_sigma');
+          for (let trial = 0; trial < 10; trial++) {
+            const q = Float64Array.from({ length: std.dim }, () => 4 * rng() - 2);
+            const back = Float64Array.from(q);
+            unscalePositions(back, c, s, family);
+            expect(back[iX]).toBeCloseTo(q[iX] + Math.log(s.scale), 9);
+            const lpUser = logDensity(user, back);
+            const lpStd = logDensity(std, q) + logDensityOffset(c, s, family, data.y.length);
+            expect(Math.abs(lpUser - lpStd), `${kind} factor ${factor}, shift ${shift}, ${cKind}: ${lpUser} vs ${lpStd}`).toBeLessThan(tol * Math.max(1, Math.abs(lpUser)));
+          }
+        }
+      }
+    }
+  });
+
+  it('the whole model moves: the normalized joint density in the user\'s units is the standardized one less log scale per scalar (mu, tau, sigma, K theta, N y)', () => {
+    const rng = testRng(5);
+    for (const kind of ['halfnormal', 'halfcauchy', 'exponential'] as const) {
+      const { data, priors } = rescaledNs(1e8, 0, kind);
+      const s = chooseScale(data, priors, 'float64');
+      const c = new Float64Array(data.K);
+      const std = makeModel(scaleData(data, s), c, scalePriors(priors, s, family));
+      const user = makeModel(data, c, priors);
+      for (let trial = 0; trial < 5; trial++) {
+        const q = Float64Array.from({ length: std.dim }, () => 2 * rng() - 1);
+        const back = Float64Array.from(q);
+        unscalePositions(back, c, s, family);
+        const a = constrain(std, q);
+        const b = constrain(user, back);
+        const jointStd = logJointPerObservation(scaleData(data, s), scalePriors(priors, s, family), a.mu, a.tau, a.theta, a.x);
+        const jointUser = logJointPerObservation(data, priors, b.mu, b.tau, b.theta, b.x);
+        const scalars = 3 + data.K + data.y.length;
+        expect(jointUser, kind).toBeCloseTo(jointStd - scalars * Math.log(s.scale), 6);
+      }
+    }
+  });
+
+  it('unscaleParams: mu and theta shifted and scaled, tau and sigma scaled, their logs moved by log scale', () => {
+    const s: DataScale = { shift: 100, scale: 4 };
+    const params = {
+      mu: Float32Array.of(1),
+      tau: Float32Array.of(2),
+      log_tau: Float32Array.of(0.5),
+      sigma: Float32Array.of(3),
+      log_sigma: Float32Array.of(-1),
+      'theta[A]': Float32Array.of(-2),
+    };
+    const out = unscaleParams(params, family, s);
+    expect(out.mu).toBeInstanceOf(Float64Array);
+    expect([out.mu[0], out.tau[0], out.log_tau[0], out.sigma[0], out.log_sigma[0], out['theta[A]'][0]]).toEqual([
+      104,
+      8,
+      Math.fround(0.5 + Math.log(4)),
+      12,
+      Math.fround(-1 + Math.log(4)),
+      92,
+    ]);
+    expect(() => unscaleParams({ 'p[A]': Float32Array.of(0.5) }, family, s)).toThrow(/no rule for the units of the parameter 'p\[A\]'/);
+  });
+
+  it('a sigma prior the data cannot be computed with is rejected naming --sigma-prior; a group out of reach names y, not sigma', () => {
+    for (const p of ['float32', 'float64'] as const) {
+      expect(() => chooseScale(base, { ...DEFAULT_PRIORS, family: { log_sigma: { kind: 'halfnormal', scale: 1e-300 } } }, p)).toThrow(/^--sigma-prior: sigma of the data \(about /);
+      expect(() => chooseScale(base, { ...DEFAULT_PRIORS, family: { log_sigma: { kind: 'exponential', scale: 1e-300 } } }, p)).toThrow(/^--sigma-prior/);
+    }
+    const far = { ...base, y: base.y.map((v, i) => (base.group[i] === 3 ? 1e30 : v)) };
+    expect(() => chooseScale(far, DEFAULT_PRIORS, 'float32')).toThrow(/^y \(group D\)/);
+  });
+
+  it('sample (CPU) of the data x 1e29: the posterior of the data x 1e29, lp__ the user model\'s at each position', async () => {
+    const unit = rescaledNs(1, 0, 'halfnormal');
+    const big = rescaledNs(1e29, 0, 'halfnormal');
+    const opts = { parameterization: 'noncentered', chains: 16, warmup: 300, draws: 300, seed: 3, backend: 'cpu' } as const;
+    const a = reportRun(await sample({ ...opts, ...unit }), 3).report;
+    const r = await sample({ ...opts, ...big });
+    expect(r.units).toBeDefined();
+    const b = reportRun(r, 3).report;
+    for (const name of ['mu', 'tau', 'sigma', 'theta[C]']) {
+      const se = Math.hypot(a.params[name].mcse_mean, b.params[name].mcse_mean / 1e29);
+      expect(Math.abs(b.params[name].mean / 1e29 - a.params[name].mean), name).toBeLessThan(5 * se);
+    }
+    expect(Math.abs(b.params.log_sigma.mean - Math.log(1e29) - a.params.log_sigma.mean)).toBeLessThan(5 * Math.hypot(a.params.log_sigma.mcse_mean, b.params.log_sigma.mcse_mean));
+    const D = r.model.dim;
+    for (let i = 0; i < 100; i++) {
+      const lp = logDensity(r.model, r.records.positions.subarray(i * D, (i + 1) * D));
+      expect(Math.abs(lp - r.records.logDensity[i]), `draw ${i}`).toBeLessThan(1e-9 * Math.max(1, Math.abs(lp)));
+    }
+  });
 });

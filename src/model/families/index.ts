@@ -3,9 +3,10 @@ import type { Family } from '../family.ts';
 import { normal } from './normal.ts';
 import { binomial } from './binomial.ts';
 import { poisson } from './poisson.ts';
+import { normalSigma } from './normal_sigma.ts';
 
 /** The registered likelihood families, by `--likelihood` id; the first is the default. */
-export const FAMILIES: readonly Family[] = [normal, binomial, poisson];
+export const FAMILIES: readonly Family[] = [normal, binomial, poisson, normalSigma];
 
 /** The default family (`normal`). */
 export const DEFAULT_FAMILY: Family = FAMILIES[0];
