@@ -2,7 +2,7 @@ import { familyGlobals, type FamilyGlobal, type GroupFields } from './family.ts'
 import { familyOf } from './families/index.ts';
 import { fieldsOf, type GroupStats } from './suffstats.ts';
 import { logScalePriorNormalizer, logScalePriorUnconstrained, logTauPriorNormalizer, logTauPriorUnconstrained, type Priors, type ScalePrior } from './priors.ts';
-import { findMode, type ExactPosterior, type PosteriorSummary } from './posterior.ts';
+import { findMode, type ExactPosterior, type PosteriorSummary } from './posterior_core.ts';
 import { buildRule, difference, FD_STEP, GX, LOG_TAU, localMax, mixtureSummaries, modeShift, MU, ruleMoments, SINH_SCALE_PER_SD, sQuantiles, tauGrid, TAU, THETA, X, xQuantiles, type Moments, type Rule, type Slice } from './posterior_rule.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { GL_W, GL_X, normalCdf, normalPdf } from './posterior.ts';
+import { GL_W, GL_X, normalCdf, normalPdf } from './posterior_core.ts';
 
 /**
  * Quantiles for the exact posterior with a family global (`posterior_global.ts`): of a mixture

@@ -1,4 +1,4 @@
-import { QUANTILE_LEVELS, TAIL_LOG_DROP, type TauGrid } from './posterior.ts';
+import { QUANTILE_LEVELS, TAIL_LOG_DROP, type TauGrid } from './posterior_core.ts';
 import { mixtureQuantiles, SincDensity, sincQuantiles, solveCdf } from './posterior_quantiles.ts';
 import type { GroupStats } from './suffstats.ts';
 
