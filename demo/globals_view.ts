@@ -7,7 +7,7 @@
  * section stays hidden). Each chart is drawn in its own task (`nextTask`).
  */
 import type { GlobalData, RunFigures } from './figures.ts';
-import { canvasChart, EXACT_COLOR, lineChart, nextTask, PALETTE, pos, PRIOR_COLOR, TRUTH_COLOR, unmountWithin, vline } from './plots.ts';
+import { canvasChart, drawCurve, drawHistogram, EXACT_COLOR, lineChart, nextTask, PALETTE, PRIOR_COLOR, TRUTH_COLOR, unmountWithin, vline } from './plots.ts';
 
 /** A coordinate's name for axis labels and titles: `log_sigma` -> `log sigma`. */
 function spaced(name: string): string {
@@ -51,30 +51,8 @@ function drawGlobalDensity(el: HTMLElement, g: GlobalData): void {
     height: 260,
     legend,
     draw: (u) => {
-      const p = pos(u);
-      const ctx = u.ctx;
-      ctx.fillStyle = 'rgba(0, 114, 178, 0.3)';
-      ctx.strokeStyle = PALETTE[0];
-      ctx.lineWidth = 1.25 * p.dpr;
-      ctx.beginPath();
-      ctx.moveTo(p.x(g.edges[0]), p.y(0));
-      for (let i = 0; i + 1 < g.edges.length; i++) {
-        const x0 = p.x(g.edges[i]);
-        const x1 = p.x(g.edges[i + 1]);
-        const y = p.y(g.density[i]);
-        ctx.fillRect(x0, y, x1 - x0, p.y(0) - y);
-        ctx.lineTo(x0, y);
-        ctx.lineTo(x1, y);
-      }
-      ctx.lineTo(p.x(g.edges[g.edges.length - 1]), p.y(0));
-      ctx.stroke();
-      ctx.strokeStyle = PRIOR_COLOR;
-      ctx.lineWidth = 2 * p.dpr;
-      ctx.setLineDash([6 * p.dpr, 4 * p.dpr]);
-      ctx.beginPath();
-      for (let i = 0; i < g.grid.length; i++) (i ? ctx.lineTo : ctx.moveTo).call(ctx, p.x(g.grid[i]), p.y(g.prior[i]));
-      ctx.stroke();
-      ctx.setLineDash([]);
+      drawHistogram(u, g.edges, g.density);
+      drawCurve(u, g.grid, g.prior, PRIOR_COLOR, [6, 4]);
       if (ex) {
         vline(u, ex.q50, EXACT_COLOR);
         vline(u, ex.q05, EXACT_COLOR, [2, 3]);

@@ -278,6 +278,44 @@ export interface ScatterLayer {
 }
 
 /**
+ * A density histogram (bars on `edges` with heights `density`) filled and outlined once as a
+ * step line, and a density curve over `grid` (dashed where `dash` is given): the drawing of
+ * the tau and family-global charts.
+ */
+export function drawHistogram(u: uPlot, edges: ArrayLike<number>, density: ArrayLike<number>): void {
+  const p = pos(u);
+  const ctx = u.ctx;
+  ctx.fillStyle = 'rgba(0, 114, 178, 0.3)';
+  ctx.strokeStyle = PALETTE[0];
+  ctx.lineWidth = 1.25 * p.dpr;
+  ctx.beginPath();
+  ctx.moveTo(p.x(edges[0]), p.y(0));
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const x0 = p.x(edges[i]);
+    const x1 = p.x(edges[i + 1]);
+    const y = p.y(density[i]);
+    ctx.fillRect(x0, y, x1 - x0, p.y(0) - y);
+    ctx.lineTo(x0, y);
+    ctx.lineTo(x1, y);
+  }
+  ctx.lineTo(p.x(edges[edges.length - 1]), p.y(0));
+  ctx.stroke();
+}
+
+/** A curve ys(grid) in `color`, dashed by `dash` (CSS pixels; [] solid). */
+export function drawCurve(u: uPlot, grid: ArrayLike<number>, ys: ArrayLike<number>, color: string, dash: number[] = []): void {
+  const p = pos(u);
+  const ctx = u.ctx;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 2 * p.dpr;
+  ctx.setLineDash(dash.map((d) => d * p.dpr));
+  ctx.beginPath();
+  for (let i = 0; i < grid.length; i++) (i ? ctx.lineTo : ctx.moveTo).call(ctx, p.x(grid[i]), p.y(ys[i]));
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
+/**
  * A chart on fixed axes whose marks are drawn by `draw` (scatter layers, bars, intervals)
  * in the plot area. `xValues` and `xSplits` label a categorical x axis.
  */

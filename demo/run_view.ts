@@ -23,7 +23,9 @@ import {
   canvasChart,
   canvasChartData,
   DIVERGENT_COLOR,
+  drawCurve,
   drawDots,
+  drawHistogram,
   EXACT_COLOR,
   lineChart,
   nextTask,
@@ -234,35 +236,10 @@ function drawTau(el: HTMLElement, f: RunFigures): void {
     height: 260,
     legend,
     draw: (u) => {
-      const p = pos(u);
-      const ctx = u.ctx;
-      // Bars filled, their outline drawn once as a step line.
-      ctx.fillStyle = 'rgba(0, 114, 178, 0.3)';
-      ctx.strokeStyle = PALETTE[0];
-      ctx.lineWidth = 1.25 * p.dpr;
-      ctx.beginPath();
-      ctx.moveTo(p.x(0), p.y(0));
-      for (let i = 0; i + 1 < t.edges.length; i++) {
-        const x0 = p.x(t.edges[i]);
-        const x1 = p.x(t.edges[i + 1]);
-        const y = p.y(t.density[i]);
-        ctx.fillRect(x0, y, x1 - x0, p.y(0) - y);
-        ctx.lineTo(x0, y);
-        ctx.lineTo(x1, y);
-      }
-      ctx.lineTo(p.x(t.edges[t.edges.length - 1]), p.y(0));
-      ctx.stroke();
-      const curve = (ys: Float64Array, color: string, dash: number[]) => {
-        ctx.strokeStyle = color;
-        ctx.lineWidth = 2 * p.dpr;
-        ctx.setLineDash(dash.map((d) => d * p.dpr));
-        ctx.beginPath();
-        for (let i = 0; i < t.grid.length; i++) (i ? ctx.lineTo : ctx.moveTo).call(ctx, p.x(t.grid[i]), p.y(ys[i]));
-        ctx.stroke();
-        ctx.setLineDash([]);
-      };
-      curve(t.prior, PRIOR_COLOR, [6, 4]);
-      if (hasExact) curve(t.exact, EXACT_COLOR, []);
+      // Bars filled, their outline drawn once as a step line; then the densities.
+      drawHistogram(u, t.edges, t.density);
+      drawCurve(u, t.grid, t.prior, PRIOR_COLOR, [6, 4]);
+      if (hasExact) drawCurve(u, t.grid, t.exact, EXACT_COLOR);
       if (t.trueTau !== undefined) vline(u, t.trueTau, TRUTH_COLOR, [3, 3]);
     },
   });
