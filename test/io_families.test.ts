@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.ts';
 import { parseCsv, parseSeedJson } from '../src/io/data.ts';
 import { PredictiveVariates, PREDICTIVE_STREAM, toInferenceData } from '../src/io/inference_data.ts';
 import { drawsCsvChunks } from '../src/io/draws_csv_write.ts';
@@ -27,25 +26,11 @@ import { constrainedNames, constrainDraws } from '../src/sampler/constrain.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { sample } from '../src/sampler/sample.ts';
 import { keyFromSeed, philox4x32Into, toUnit } from '../src/sampler/rng.ts';
+import { expectInputError } from './input_errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SURGICAL = readFileSync(join(ROOT, 'demo', 'data', 'surgical.csv'), 'utf8');
 
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof InputError) return err;
-    throw err;
-  }
-  throw new Error('expected an InputError');
-}
-
-function expectInputError(f: () => unknown, field: string, message?: RegExp): void {
-  const e = inputError(f);
-  expect(e.field).toBe(field);
-  if (message) expect(e.message).toMatch(message);
-}
 
 /** A count family outside the registry: column `exposure`, optional (default 1), > 0; y <= 100 * exposure. */
 const exposureFamily: Family = {

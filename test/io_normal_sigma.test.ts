@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.ts';
 import { dataWarnings, parseCsv, parseSeedJson, resolveFamily } from '../src/io/data.ts';
 import { PredictiveVariates, toInferenceData } from '../src/io/inference_data.ts';
 import { drawsCsvChunks } from '../src/io/draws_csv_write.ts';
@@ -24,6 +23,7 @@ import { constrainedNames, constrainDraws } from '../src/sampler/constrain.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { sample, type SampleResult } from '../src/sampler/sample.ts';
 import { keyFromSeed } from '../src/sampler/rng.ts';
+import { expectInputError } from './input_errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = readFileSync(join(ROOT, 'examples', 'unknown_sigma.csv'), 'utf8');
@@ -31,21 +31,6 @@ const EXAMPLE = readFileSync(join(ROOT, 'examples', 'unknown_sigma.csv'), 'utf8'
 /** The family that stands for the normal likelihood without sigma, found as data.ts finds it: by `replaces`. */
 const SIGMA_UNKNOWN = FAMILIES.find((f) => f.replaces?.family === 'normal' && f.replaces.whenMissing === 'sigma')!;
 
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof InputError) return err;
-    throw err;
-  }
-  throw new Error('expected an InputError');
-}
-
-function expectInputError(f: () => unknown, field: string, message?: RegExp): void {
-  const e = inputError(f);
-  expect(e.field).toBe(field);
-  if (message) expect(e.message).toMatch(message);
-}
 
 describe('data without sigma', () => {
   it('a family declares that it stands for normal without sigma, and has the global log_sigma', () => {
