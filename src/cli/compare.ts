@@ -9,8 +9,8 @@ import type { HierData } from '../model/data.ts';
 import { clip, EXIT_SIGNAL, InputError, RunError } from '../errors.ts';
 import { parseParameterization, type Centeredness } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
-import { exactPosterior, type ExactPosterior } from '../model/posterior.ts';
-import { DEFAULT_FAMILY, familyOf } from '../model/families/index.ts';
+import { exactPosterior, hasExactPosterior, type ExactPosterior } from '../model/posterior.ts';
+import { familyOf } from '../model/families/index.ts';
 import type { Family } from '../model/family.ts';
 import { sample, type Progress, type SampleResult } from '../sampler/sample.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
@@ -121,13 +121,7 @@ export async function runCase(
  * (`HierData.likelihood`, which may be a family that replaces the requested one) has none.
  */
 function exactOrWhyNot(data: HierData, opts: SamplerOptions): ExactPosterior | undefined {
-  try {
-    return exactPosterior(data, opts.priors);
-  } catch (err) {
-    // exactPosterior's word for a likelihood without an exact posterior (the default family always has one).
-    if (err instanceof RangeError && familyOf(data.likelihood).id !== DEFAULT_FAMILY.id) return undefined;
-    throw err;
-  }
+  return hasExactPosterior(familyOf(data.likelihood)) ? exactPosterior(data, opts.priors) : undefined;
 }
 
 /** The line said under the table when there is no exact posterior to compare with. */

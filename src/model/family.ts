@@ -92,7 +92,8 @@ export interface Family {
    * Where the likelihood is exactly normal in theta given the family global x: the normal
    * family's fields at x (a = ybar_k, b = precision P_k, logConst such that sum_k
    * normal.logLik(a_k, b_k, theta_k) + logConst = the log-likelihood at (theta, x)). The
-   * exact posterior then integrates x by quadrature (`posterior.ts`).
+   * exact posterior then integrates x by quadrature (`posterior.ts`). A family without a global
+   * that is normal in theta (the normal family) returns its own fields.
    */
   conditionalNormal?(f: GroupFields, x: number): GroupFields;
   /**

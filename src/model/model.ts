@@ -20,6 +20,15 @@ export interface HierModel {
   readonly dim: number;
   /** Where each coordinate lives (`layout.ts`). */
   readonly layout: ModelLayout;
+  /** The family's global parameter, its index and prior (`familyGlobalOf`), resolved once; absent when the family has none. */
+  readonly familyGlobal?: FamilyGlobalOf;
+}
+
+/** A model's family global: the family's description, its coordinate's index, its prior. */
+export interface FamilyGlobalOf {
+  readonly global: FamilyGlobal;
+  readonly index: number;
+  readonly prior: ScalePrior;
 }
 
 /** Index of mu and log tau in an unconstrained position vector (`layout.ts`; for this module's loops); z_0 is at `layout.groupStart`. */
@@ -30,14 +39,18 @@ export function makeModel(data: HierData, c: Centeredness, priors: Priors = DEFA
   if (c.length !== data.K) throw new InputError('parameterization', `has ${c.length} groups, data has ${data.K}`);
   const stats = groupStats(data);
   const layout = makeLayout(data.K, familyGlobals(stats.family).map((g) => g.name));
-  return { stats, c, priors, dim: layout.dim, layout };
+  const g = familyGlobals(stats.family)[0];
+  const familyGlobal = g && { global: g, index: layout.global(g.name), prior: priors.family?.[g.name] ?? g.prior.default };
+  return { stats, c, priors, dim: layout.dim, layout, ...(familyGlobal && { familyGlobal }) };
 }
 
-/** The family's global parameter of a model (at most one: `MAX_FAMILY_GLOBALS`), its index and prior; undefined when the family has none. */
-export function familyGlobalOf(model: HierModel): { readonly global: FamilyGlobal; readonly index: number; readonly prior: ScalePrior } | undefined {
-  const g = familyGlobals(model.stats.family)[0];
-  if (g === undefined) return undefined;
-  return { global: g, index: model.layout.global(g.name), prior: model.priors.family?.[g.name] ?? g.prior.default };
+/**
+ * The family's global parameter of a model (at most one: `MAX_FAMILY_GLOBALS`), its index and
+ * prior, as `makeModel` resolved it (no work per call: `logDensityGrad` asks at every
+ * gradient); undefined when the family has none.
+ */
+export function familyGlobalOf(model: HierModel): FamilyGlobalOf | undefined {
+  return model.familyGlobal;
 }
 
 /** Names of the unconstrained coordinates: mu, log_tau, z[<label>]. */

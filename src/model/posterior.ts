@@ -321,11 +321,12 @@ function logTauQuantiles(lf: (s: number) => number, grid: GridResult, levels: re
 }
 
 /**
- * Whether `exactPosterior` covers the family: the normal family with known sd, or a family
- * normal in theta given its one global parameter (`Family.conditionalNormal`).
+ * Whether `exactPosterior` covers the family: one normal in theta (`Family.conditionalNormal`)
+ * with no global parameter (the normal family with known sd: 1-D quadrature over log tau) or
+ * given its one global (sigma unknown: over log tau and the global).
  */
 export function hasExactPosterior(family: Family): boolean {
-  return family.id === 'normal' || (family.conditionalNormal !== undefined && familyGlobals(family).length === 1);
+  return family.conditionalNormal !== undefined && familyGlobals(family).length <= 1;
 }
 
 /**
@@ -355,7 +356,7 @@ export function exactPosterior(data: HierData, priors: Priors = DEFAULT_PRIORS):
   const stats = groupStats(data);
   if (!hasExactPosterior(stats.family)) throw new RangeError(`no exact posterior for the ${stats.family.id} likelihood`);
   // Normal given the family's global x: quadrature over (log tau, x) (posterior_global.ts).
-  if (stats.family.id !== 'normal') return exactPosteriorGlobal(stats, priors);
+  if (familyGlobals(stats.family).length === 1) return exactPosteriorGlobal(stats, priors);
   const K = stats.K;
   const lf = (x: number) => logMarginalTau(stats, priors, x);
   const bound = finiteTauMomentBound(stats, priors);

@@ -54,6 +54,8 @@ export const normal: Family = {
     const r = (data.y[i] - theta) / s;
     return -0.5 * r * r - Math.log(s) - 0.5 * Math.log(2 * Math.PI);
   },
+  // Normal in theta already: its fields are the normal fields (the exact posterior, posterior.ts).
+  conditionalNormal: (f) => f,
   approx(f, k) {
     return { estimate: f.a[k], se: f.n[k] > 0 ? 1 / Math.sqrt(f.b[k]) : Infinity, precision: f.b[k] };
   },
