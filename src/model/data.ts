@@ -24,7 +24,27 @@ export interface HierData {
   readonly K: number;
   /** Display label per group: CSV labels, or "0".."K-1" for index data. */
   readonly labels: readonly string[];
+  /**
+   * Population-level predictors (`--predictors`): the linear predictor of observation i is
+   * eta_i = theta[g_i] + x_i . beta. Absent: none (eta_i = theta[g_i]).
+   */
+  readonly predictors?: Predictors;
 }
+
+/**
+ * Population-level predictors of a data set, as given (no centring or rescaling: the prior on
+ * beta is on these units): names and the N x P design matrix, row-major (observation i's row
+ * at X[i * P .. i * P + P - 1]); every value finite.
+ */
+export interface Predictors {
+  /** Output names: `beta[<name>]`; a product of columns is named `a:b`. */
+  readonly names: readonly string[];
+  /** N x P, row-major. */
+  readonly X: Float64Array;
+}
+
+/** Most predictors a model may have: each is a coordinate of every chain's state (4 blocks of 4 on the device). */
+export const MAX_PREDICTORS = 16;
 
 /**
  * Most groups a model may have: 2^20. Each group is a coordinate of every chain's state and

@@ -103,6 +103,18 @@ export interface Family {
    */
   readonly replaces?: { readonly family: string; readonly whenMissing: string };
   /**
+   * Where the log-likelihood is Gaussian in the linear predictor (the normal families), so
+   * that predictors varying within groups still reduce to per-group statistics
+   * (`predictors.ts`): the weight w_i of observation i in its group's means (1/sigma_i^2; 1
+   * when sigma is a parameter), and the coefficient of a weighted within-group residual sum
+   * of squares R = sum_i w_i r_i^2 in the log-likelihood, lp = coefficient(x) R (sigma known:
+   * -1/2; sigma = e^x unknown: -e^{-2x}/2), its derivative in x in `grad[0]`.
+   */
+  readonly gaussian?: {
+    weight(data: HierData, i: number): number;
+    withinCoefficient(x: number | undefined, grad: Float64Array): number;
+  };
+  /**
    * Normalized log-likelihood of observation i at theta, straight from the definition: the
    * test oracle for `reduce` + `logLik`.
    */

@@ -7,7 +7,10 @@
  *   q = (mu, log_tau, z_0, ..., z_{K-1}),   D = 2 + K.
  *
  * The hierarchy's globals are mu and s = log tau; a likelihood family may add its own
- * (appended after them, before the groups).
+ * (appended after them), and population-level predictors add one coefficient each,
+ * `beta[<name>]`, last of the globals, before the groups:
+ *
+ *   q = (mu, log_tau[, x], beta_0, ..., beta_{P-1}, z_0, ..., z_{K-1}).
  */
 export interface ModelLayout {
   /** Number of groups. */
@@ -24,6 +27,8 @@ export interface ModelLayout {
   group(k: number): number;
   /** Names of every coordinate: the globals, then `z[<label>]`. */
   names(labels: readonly string[]): string[];
+  /** The population-level coefficients: index of beta_0 and their number P (0: none). */
+  readonly beta: { readonly start: number; readonly count: number };
 }
 
 /** The hierarchy's global coordinates (and any a family adds). */
@@ -32,9 +37,12 @@ export type GlobalName = 'mu' | 'log_tau' | (string & {});
 /** The hierarchy's own globals, in order. */
 const HIERARCHY_GLOBALS = ['mu', 'log_tau'] as const;
 
-/** The layout of a K-group model whose family adds the globals `extra` (none so far). */
-export function makeLayout(K: number, extra: readonly string[] = []): ModelLayout {
-  const globals = [...HIERARCHY_GLOBALS, ...extra];
+/**
+ * The layout of a K-group model whose family adds the globals `extra`, with one coefficient
+ * per predictor name in `predictors` (coordinate `beta[<name>]`).
+ */
+export function makeLayout(K: number, extra: readonly string[] = [], predictors: readonly string[] = []): ModelLayout {
+  const globals = [...HIERARCHY_GLOBALS, ...extra, ...predictors.map(betaName)];
   const index = new Map(globals.map((g, i) => [g, i]));
   const groupStart = globals.length;
   return {
@@ -48,6 +56,12 @@ export function makeLayout(K: number, extra: readonly string[] = []): ModelLayou
       return i;
     },
     group: (k) => groupStart + k,
+    beta: { start: HIERARCHY_GLOBALS.length + extra.length, count: predictors.length },
     names: (labels) => [...globals, ...labels.map((l) => `z[${l}]`)],
   };
+}
+
+/** Coordinate and output name of a predictor's coefficient: `beta[<name>]`. */
+export function betaName(predictor: string): string {
+  return `beta[${predictor}]`;
 }

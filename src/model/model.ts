@@ -5,7 +5,8 @@ import { InputError } from '../errors.ts';
 import { makeLayout, type ModelLayout } from './layout.ts';
 import { familyOf } from './families/index.ts';
 import { familyGlobals, type FamilyGlobal } from './family.ts';
-import { DEFAULT_PRIORS, logScalePriorUnconstrained, logTauPriorUnconstrained, type Priors, type ScalePrior } from './priors.ts';
+import { DEFAULT_BETA_PRIOR, DEFAULT_PRIORS, logScalePriorUnconstrained, logTauPriorUnconstrained, type Priors, type ScalePrior } from './priors.ts';
+import { predictorStats, withinQuadratic, type PredictorStats } from './predictors.ts';
 
 /**
  * A hierarchical model (its likelihood family in `stats.family`) in unconstrained coordinates
@@ -22,6 +23,8 @@ export interface HierModel {
   readonly layout: ModelLayout;
   /** The family's global parameter, its index and prior (`familyGlobalOf`), resolved once; absent when the family has none. */
   readonly familyGlobal?: FamilyGlobalOf;
+  /** Population-level predictors, reduced (`predictors.ts`); absent without predictors. Their coefficients are `layout.beta`. */
+  readonly predictors?: PredictorStats;
 }
 
 /** A model's family global: the family's description, its coordinate's index, its prior. */
@@ -38,10 +41,11 @@ const LOG_TAU = 1;
 export function makeModel(data: HierData, c: Centeredness, priors: Priors = DEFAULT_PRIORS): HierModel {
   if (c.length !== data.K) throw new InputError('parameterization', `has ${c.length} groups, data has ${data.K}`);
   const stats = groupStats(data);
-  const layout = makeLayout(data.K, familyGlobals(stats.family).map((g) => g.name));
+  const predictors = predictorStats(data, stats.family);
+  const layout = makeLayout(data.K, familyGlobals(stats.family).map((g) => g.name), predictors?.names);
   const g = familyGlobals(stats.family)[0];
   const familyGlobal = g && { global: g, index: layout.global(g.name), prior: priors.family?.[g.name] ?? g.prior.default };
-  return { stats, c, priors, dim: layout.dim, layout, ...(familyGlobal && { familyGlobal }) };
+  return { stats, c, priors, dim: layout.dim, layout, ...(familyGlobal && { familyGlobal }), ...(predictors && { predictors }) };
 }
 
 /**
@@ -80,6 +84,7 @@ export function unconstrainedNames(model: HierModel): string[] {
  * `grad` (length D) is overwritten; the return value is log p(q).
  */
 export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Float64Array): number {
+  if (model.predictors) return logDensityGradPredictors(model, model.predictors, q, grad);
   const { stats, c, priors } = model;
   const Z0 = model.layout.groupStart;
   const family = stats.family;
@@ -120,6 +125,105 @@ export function logDensityGrad(model: HierModel, q: ArrayLike<number>, grad: Flo
   return lp;
 }
 
+/**
+ * `logDensityGrad` of a model with population-level predictors (`predictors.ts`): the linear
+ * predictor eta = theta + x . beta, so with l' = dl/deta every theta-derivative of the plain
+ * model stays (dl/dtheta = l') and
+ *   d/dbeta_p = -(beta_p - m0)/s0^2 + sum over terms of l' x_p
+ * (the group path's terms are groups with x = m_k, the observation path's are observations);
+ * a Gaussian family with predictors varying within groups adds coefficient(x) (R(beta) - SS).
+ */
+function logDensityGradPredictors(model: HierModel, pr: PredictorStats, q: ArrayLike<number>, grad: Float64Array): number {
+  const { stats, c, priors } = model;
+  const Z0 = model.layout.groupStart;
+  const B0 = model.layout.beta.start;
+  const P = pr.P;
+  const K = stats.K;
+  const family = stats.family;
+  const mu = q[MU];
+  const s = q[LOG_TAU];
+  const muz = (mu - priors.mu.loc) / priors.mu.scale;
+  const tauPrior = logTauPriorUnconstrained(priors.tau, s);
+  let lp = -0.5 * muz * muz + tauPrior.value;
+  let gmu = -muz / priors.mu.scale;
+  let gs = tauPrior.grad;
+  const dl = likGrad;
+  const fg = familyGlobalOf(model);
+  const x = fg ? q[fg.index] : undefined;
+  let gx = 0;
+  const bp = priors.beta ?? DEFAULT_BETA_PRIOR;
+  for (let p = 0; p < P; p++) {
+    const t = (q[B0 + p] - bp.loc) / bp.scale;
+    lp -= 0.5 * t * t;
+    grad[B0 + p] = -t / bp.scale;
+  }
+  // d l / d theta_k for every group: from its own term (group path) or its observations'.
+  const gTheta = scratch(model, K);
+  if (pr.path === 'group') {
+    const { m } = pr;
+    for (let k = 0; k < K; k++) {
+      let o = 0;
+      for (let p = 0; p < P; p++) o += m[k * P + p] * q[B0 + p];
+      const theta = thetaOf(mu, s, q[Z0 + k], c[k]);
+      lp += family.logLik(stats.a[k], stats.b[k], theta + o, dl, x);
+      gTheta[k] = dl[0];
+      if (fg) gx += dl[1];
+      for (let p = 0; p < P; p++) grad[B0 + p] += dl[0] * m[k * P + p];
+    }
+    if (pr.within) {
+      const coef = family.gaussian!.withinCoefficient(x, dl);
+      const v = withinQuadratic(pr.within, q, B0, grad, coef, B0);
+      lp += coef * v;
+      gx += dl[0] * v;
+    }
+  } else {
+    const { N, a, b, group, X } = pr.obs!;
+    const theta = scratch(model, K, 1);
+    for (let k = 0; k < K; k++) {
+      theta[k] = thetaOf(mu, s, q[Z0 + k], c[k]);
+      gTheta[k] = 0;
+    }
+    for (let i = 0; i < N; i++) {
+      const k = group[i];
+      let eta = theta[k];
+      for (let p = 0; p < P; p++) eta += X[i * P + p] * q[B0 + p];
+      lp += family.logLik(a[i], b[i], eta, dl, x);
+      gTheta[k] += dl[0];
+      if (fg) gx += dl[1];
+      for (let p = 0; p < P; p++) grad[B0 + p] += dl[0] * X[i * P + p];
+    }
+  }
+  for (let k = 0; k < K; k++) {
+    const ck = c[k];
+    const aInv = Math.exp(-ck * s);
+    const b = Math.exp((1 - ck) * s);
+    const d = q[Z0 + k] - ck * mu;
+    const u = d * aInv;
+    const g = gTheta[k];
+    lp += -0.5 * u * u - ck * s;
+    grad[Z0 + k] = -u * aInv + g * b;
+    gmu += ck * u * aInv + g * (1 - ck * b);
+    gs += ck * (u * u - 1) + g * (1 - ck) * b * d;
+  }
+  grad[MU] = gmu;
+  grad[LOG_TAU] = gs;
+  if (fg && x !== undefined) {
+    const prior = logScalePriorUnconstrained(fg.prior, x);
+    lp += prior.value + family.logLikGlobal!(stats.familyStats!, x, dl);
+    grad[fg.index] = gx + prior.grad + dl[0];
+  }
+  return lp;
+}
+
+/** Per-model float64 scratch of length n (slot `which`), made once (JS runs one gradient at a time). */
+function scratch(model: HierModel, n: number, which = 0): Float64Array {
+  let list = scratches.get(model.stats);
+  if (!list) scratches.set(model.stats, (list = []));
+  if (!list[which] || list[which].length < n) list[which] = new Float64Array(n);
+  return list[which];
+}
+const scratches = new WeakMap<GroupStats, Float64Array[]>();
+
 /** Scratch for the family's d l / d theta. */
 const likGrad = new Float64Array(2);
 
@@ -132,14 +236,16 @@ export function logDensity(model: HierModel, q: ArrayLike<number>): number {
  * Maps an unconstrained position to (mu, tau, theta) and, for a family with a global
  * parameter, its unconstrained value `x` (e.g. log sigma).
  */
-export function constrain(model: HierModel, q: ArrayLike<number>): { mu: number; tau: number; theta: Float64Array; x?: number } {
+export function constrain(model: HierModel, q: ArrayLike<number>): { mu: number; tau: number; theta: Float64Array; x?: number; beta?: Float64Array } {
   const mu = q[MU];
   const s = q[LOG_TAU];
   const theta = new Float64Array(model.stats.K);
   const Z0 = model.layout.groupStart;
   for (let k = 0; k < theta.length; k++) theta[k] = thetaOf(mu, s, q[Z0 + k], model.c[k]);
   const fg = familyGlobalOf(model);
-  return fg ? { mu, tau: Math.exp(s), theta, x: q[fg.index] } : { mu, tau: Math.exp(s), theta };
+  const { start, count } = model.layout.beta;
+  const beta = count > 0 ? Float64Array.from({ length: count }, (_, p) => q[start + p]) : undefined;
+  return { mu, tau: Math.exp(s), theta, ...(fg && { x: q[fg.index] }), ...(beta && { beta }) };
 }
 
 /** theta = mu + tau^(1-c) (z - c mu), tau = e^s: one group's constrained value at centeredness c. */
@@ -147,8 +253,8 @@ export function thetaOf(mu: number, s: number, z: number, c: number): number {
   return mu + Math.exp((1 - c) * s) * (z - c * mu);
 }
 
-/** Inverse of `constrain`: the unconstrained position of (mu, tau, theta[, x]) under centeredness c. */
-export function unconstrain(model: HierModel, mu: number, tau: number, theta: ArrayLike<number>, x?: number): Float64Array {
+/** Inverse of `constrain`: the unconstrained position of (mu, tau, theta[, x][, beta]) under centeredness c. */
+export function unconstrain(model: HierModel, mu: number, tau: number, theta: ArrayLike<number>, x?: number, beta?: ArrayLike<number>): Float64Array {
   const q = new Float64Array(model.dim);
   const s = Math.log(tau);
   q[MU] = mu;
@@ -157,6 +263,11 @@ export function unconstrain(model: HierModel, mu: number, tau: number, theta: Ar
   if (fg) {
     if (x === undefined) throw new RangeError(`the ${model.stats.family.id} likelihood has the global ${fg.global.name}: give its value`);
     q[fg.index] = x;
+  }
+  const { start, count } = model.layout.beta;
+  if (count > 0) {
+    if (beta === undefined || beta.length !== count) throw new RangeError(`the model has ${count} coefficients beta: give their values`);
+    for (let p = 0; p < count; p++) q[start + p] = beta[p];
   }
   const Z0 = model.layout.groupStart;
   for (let k = 0; k < model.stats.K; k++) {
@@ -172,7 +283,7 @@ export function unconstrain(model: HierModel, mu: number, tau: number, theta: Ar
  * log-likelihood; independent of the sufficient-statistic path. Used in tests to check that
  * path and the reparameterization's Jacobian.
  */
-export function logJointPerObservation(data: HierData, priors: Priors, mu: number, tau: number, theta: ArrayLike<number>, x?: number): number {
+export function logJointPerObservation(data: HierData, priors: Priors, mu: number, tau: number, theta: ArrayLike<number>, x?: number, beta?: ArrayLike<number>): number {
   const lnorm = (x: number, m: number, sd: number) => -0.5 * ((x - m) / sd) ** 2 - Math.log(sd) - 0.5 * Math.log(2 * Math.PI);
   let lp = lnorm(mu, priors.mu.loc, priors.mu.scale);
   const t = tau / priors.tau.scale;
@@ -181,7 +292,17 @@ export function logJointPerObservation(data: HierData, priors: Priors, mu: numbe
     : Math.log(2 / (Math.PI * priors.tau.scale)) - Math.log1p(t * t);
   for (let k = 0; k < data.K; k++) lp += lnorm(theta[k], mu, tau);
   const family = familyOf(data.likelihood);
-  for (let i = 0; i < data.y.length; i++) lp += family.logLikObservation(data, i, theta[data.group[i]], x);
+  // Population-level predictors: eta_i = theta[g_i] + x_i . beta, beta_p ~ Normal(loc, scale).
+  const pr = data.predictors;
+  const P = pr ? pr.names.length : 0;
+  if (P > 0 && (beta === undefined || beta.length !== P)) throw new RangeError(`the data have ${P} predictors: give beta`);
+  const bp = priors.beta ?? DEFAULT_BETA_PRIOR;
+  for (let p = 0; p < P; p++) lp += lnorm(beta![p], bp.loc, bp.scale);
+  for (let i = 0; i < data.y.length; i++) {
+    let eta = theta[data.group[i]];
+    for (let p = 0; p < P; p++) eta += pr!.X[i * P + p] * beta![p];
+    lp += family.logLikObservation(data, i, eta, x);
+  }
   // A family global's prior, on its natural scale (sigma = e^x), fully normalized.
   const g = familyGlobals(family)[0];
   if (g !== undefined) {

@@ -35,7 +35,15 @@ export interface Priors {
    * 'log_sigma' -> the prior of sigma); a global without an entry has its family's default.
    */
   readonly family?: Readonly<Record<string, ScalePrior>>;
+  /**
+   * Prior of every population-level coefficient beta_p (`--beta-prior normal:LOC,SCALE`), on
+   * the predictors as given; absent: `DEFAULT_BETA_PRIOR`.
+   */
+  readonly beta?: MuPrior;
 }
+
+/** Default prior of each coefficient: Normal(0, 5), as the default of mu. */
+export const DEFAULT_BETA_PRIOR: MuPrior = { kind: 'normal', loc: 0, scale: 5 };
 
 /** The seed study's priors: mu ~ Normal(0, 5), tau ~ HalfNormal(5). */
 export const DEFAULT_PRIORS: Priors = {

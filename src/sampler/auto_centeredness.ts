@@ -25,7 +25,7 @@ export async function centerednessWindowEnd(
   const fg = familyGlobalOf(model);
   const x = fg ? centeredness.ensembleMedian(positions, backend.chains, model.dim, fg.index) : undefined;
   const precision = centeredness.seDependsOnState(model.stats)
-    ? centeredness.precisionAt(model.stats, centeredness.ensembleTheta(positions, backend.chains, model.layout, model.c), x)
+    ? statePrecision(model, positions, backend.chains, x)
     : model.stats.precision;
   // The range of log tau from the model's priors (those of the sampler's units); where se_k
   // depends on a family global, at its ensemble value.
@@ -35,6 +35,45 @@ export async function centerednessWindowEnd(
   const next = withCenteredness(model, r.state.c);
   await backend.reparameterize(next, reparameterizePositions(model, next, positions, backend.chains));
   return { model: next, state: r.state, changed: true };
+}
+
+/**
+ * Each group's 1/se_k^2 at the ensemble's state: the family's information at the median
+ * theta_k (and family global x). With population-level predictors the likelihood is taken
+ * where the data put it, at the linear predictor with the ensemble's median coefficients
+ * beta~: theta_k + m_k . beta~ for the group path, and for the observation path the sum over
+ * the group's observations of their information at theta_k + x_i . beta~ (`predictors.ts`).
+ */
+export function statePrecision(model: HierModel, positions: Float64Array, chains: number, x: number | undefined): Float64Array {
+  const theta = centeredness.ensembleTheta(positions, chains, model.layout, model.c);
+  const pr = model.predictors;
+  if (!pr) return centeredness.precisionAt(model.stats, theta, x);
+  const { start, count: P } = model.layout.beta;
+  const beta = Float64Array.from({ length: P }, (_, p) => {
+    const b = centeredness.ensembleMedian(positions, chains, model.dim, start + p);
+    return Number.isFinite(b) ? b : 0;
+  });
+  if (pr.path === 'group') {
+    const eta = theta.map((t, k) => {
+      let o = 0;
+      for (let p = 0; p < P; p++) o += pr.m[k * P + p] * beta[p];
+      return t + o;
+    });
+    return centeredness.precisionAt(model.stats, eta, x);
+  }
+  const { N, a, b, group, X } = pr.obs!;
+  const fields = { K: N, n: new Int32Array(N).fill(1), a, b, logConst: 0 };
+  const out = new Float64Array(model.stats.K);
+  for (let i = 0; i < N; i++) {
+    const k = group[i];
+    if (!Number.isFinite(theta[k])) continue;
+    let eta = theta[k];
+    for (let p = 0; p < P; p++) eta += X[i * P + p] * beta[p];
+    const se = model.stats.family.approx(fields, i, eta, Number.isFinite(x) ? x : undefined).se;
+    if (se > 0 && Number.isFinite(se)) out[k] += 1 / (se * se);
+  }
+  for (let k = 0; k < model.stats.K; k++) if (!(out[k] > 0)) out[k] = model.stats.precision[k];
+  return out;
 }
 
 /** What a run with a learned centeredness reports (SampleResult.centeredness). */

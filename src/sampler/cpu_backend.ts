@@ -214,7 +214,7 @@ class CpuBackend implements Backend {
         g[d] = this.grad[row + d];
         this.initial[row + d] = q[d];
       }
-      momentumNormals(key, iteration, c, this.K, p, model.layout.groupStart);
+      momentumNormals(key, iteration, c, this.K, p, model.layout.beta.start, model.layout.beta.count);
       for (let d = 0; d < D; d++) p[d] /= Math.sqrt(invMass[d]);
 
       velocityVerlet(model, q, p, g, this.logDensity[c], stepSize, invMass, numSteps, vv);
@@ -229,7 +229,7 @@ class CpuBackend implements Backend {
       }
       this.accept[c] = alpha;
       this.divergent[c] = divergent ? 1 : 0;
-      if (metropolisUniform(key, iteration, c, this.K) < alpha) {
+      if (metropolisUniform(key, iteration, c, this.K, model.layout.beta.count) < alpha) {
         for (let d = 0; d < D; d++) {
           this.position[row + d] = q[d];
           this.grad[row + d] = g[d];

@@ -3,6 +3,26 @@ import { fieldsOf } from '../model/suffstats.ts';
 import { initialPositions, type PhiloxKey } from './rng.ts';
 import { medianFinite } from '../diagnostics/quantile.ts';
 
+/** max(1, sd) of each predictor over the terms the model keeps (groups' means or observations). */
+function predictorSpread(model: HierModel): Float64Array {
+  const pr = model.predictors!;
+  const P = pr.P;
+  const rows = pr.path === 'observation' ? pr.obs!.X : pr.m;
+  const n = rows.length / P;
+  const out = new Float64Array(P);
+  for (let p = 0; p < P; p++) {
+    let s = 0;
+    let s2 = 0;
+    for (let r = 0; r < n; r++) {
+      s += rows[r * P + p];
+      s2 += rows[r * P + p] ** 2;
+    }
+    const v = n > 1 ? (s2 - (s * s) / n) / (n - 1) : 0;
+    out[p] = Math.max(1, Math.sqrt(Math.max(0, v)));
+  }
+  return out;
+}
+
 /**
  * Where the chains start: uniform on (-2, 2) in every unconstrained coordinate (Stan's
  * default; `initialPositions`), in the units the model runs in.
@@ -19,7 +39,14 @@ import { medianFinite } from '../diagnostics/quantile.ts';
  */
 export function startingPositions(model: HierModel, key: PhiloxKey, chains: number, superchains?: number): Float64Array {
   const K = model.stats.K;
-  const q = initialPositions(key, chains, K, superchains, model.layout.groupStart);
+  const q = initialPositions(key, chains, K, superchains, model.layout.beta.start, model.layout.beta.count);
+  // Coefficients start where x . beta stays O(1): (-2, 2) / max(1, sd of the predictor).
+  const pr = model.predictors;
+  if (pr) {
+    const spread = predictorSpread(model);
+    const B0 = model.layout.beta.start;
+    for (let ch = 0; ch < chains; ch++) for (let p = 0; p < pr.P; p++) q[ch * model.dim + B0 + p] /= spread[p];
+  }
   // A family's global (log sigma) starts in its family's interval: (-2, 2) -> centre +- width/2.
   const fg = familyGlobalOf(model);
   if (fg) {

@@ -133,67 +133,84 @@ export function numZBlocks(K: number): number {
 const scratchWords = new Uint32Array(4);
 
 /**
- * Standard normal momentum draws of (iteration `it`, chain `ch`) for the D = G + K
- * coordinates q = (mu, log tau[, x], z_0..z_{K-1}) of a layout with G = `globals` global
- * coordinates (`model/layout.ts`; x a family's global), written into `out` (length >= D).
- * mu and log tau take lanes 0 and 1 of block NZ = ceil(K/4); x takes lane 0 of block NZ + 1.
+ * Standard normal momentum draws of (iteration `it`, chain `ch`) for the D = G + P + K
+ * coordinates q = (mu, log tau[, x], beta_0..beta_{P-1}, z_0..z_{K-1}) of a layout with
+ * G = `globals` global coordinates besides the P population-level coefficients
+ * (`model/layout.ts`; x a family's global), written into `out` (length >= D).
+ *
+ * Blocks of four as on the device (`gpu/layout.ts`): z_k takes lane k % 4 of block
+ * floor(k / 4) (blocks 0..NZ-1, NZ = ceil(K/4)); beta_p lane p % 4 of block NZ + floor(p / 4)
+ * (NB = ceil(P/4) blocks); mu and log tau lanes 0 and 1 of block NV = NZ + NB; x lane 0 of
+ * block NV + 1. Without predictors NV = NZ.
  *
  * Block b gives w = philox((it, ch, b, 0), key), u_j = toUnit(w_j) and Box–Muller pairs
  *   n0 = r cos(2 pi u1), n1 = r sin(2 pi u1), r = sqrt(-2 ln u0),
  *   n2 = r' cos(2 pi u3), n3 = r' sin(2 pi u3), r' = sqrt(-2 ln u2)
  * (Box & Muller 1958); lane j of the block is n_j.
  */
-export function momentumNormals(key: PhiloxKey, it: number, ch: number, K: number, out: Float64Array, globals = 2): void {
+export function momentumNormals(key: PhiloxKey, it: number, ch: number, K: number, out: Float64Array, globals = 2, P = 0): void {
   const nz = numZBlocks(K);
+  const nv = nz + numZBlocks(P);
   const w = scratchWords;
   if (globals > 2) {
-    // A family's global (layout coordinate 2): n0 of block NZ + 1, drawn only for such models.
-    philox4x32Into(it, ch, nz + 1, 0, key[0], key[1], w);
+    // A family's global (layout coordinate 2): n0 of block NV + 1, drawn only for such models.
+    philox4x32Into(it, ch, nv + 1, 0, key[0], key[1], w);
     out[2] = Math.sqrt(-2 * Math.log(toUnit(w[0]))) * Math.cos(TWO_PI * toUnit(w[1]));
   }
-  for (let b = 0; b <= nz; b++) {
+  const zStart = globals + P;
+  for (let b = 0; b <= nv; b++) {
     philox4x32Into(it, ch, b, 0, key[0], key[1], w);
-    const r0 = Math.sqrt(-2 * Math.log(toUnit(w[0])));
-    const a0 = TWO_PI * toUnit(w[1]);
-    const r1 = Math.sqrt(-2 * Math.log(toUnit(w[2])));
-    const a1 = TWO_PI * toUnit(w[3]);
-    if (b === nz) {
+    if (b === nv) {
+      const r0 = Math.sqrt(-2 * Math.log(toUnit(w[0])));
+      const a0 = TWO_PI * toUnit(w[1]);
       out[0] = r0 * Math.cos(a0);
       out[1] = r0 * Math.sin(a0);
-      continue;
+    } else if (b < nz) {
+      boxMuller4(w, out, zStart + 4 * b, Math.min(4, K - 4 * b));
+    } else {
+      boxMuller4(w, out, globals + 4 * (b - nz), Math.min(4, P - 4 * (b - nz)));
     }
-    const base = globals + 4 * b;
-    const lanes = Math.min(4, K - 4 * b);
-    out[base] = r0 * Math.cos(a0);
-    if (lanes > 1) out[base + 1] = r0 * Math.sin(a0);
-    if (lanes > 2) out[base + 2] = r1 * Math.cos(a1);
-    if (lanes > 3) out[base + 3] = r1 * Math.sin(a1);
   }
 }
 
+/** The first `lanes` of the four Box–Muller normals of the words `w`, into out[at..]. */
+function boxMuller4(w: Uint32Array, out: Float64Array, at: number, lanes: number): void {
+  const r0 = Math.sqrt(-2 * Math.log(toUnit(w[0])));
+  const a0 = TWO_PI * toUnit(w[1]);
+  const r1 = Math.sqrt(-2 * Math.log(toUnit(w[2])));
+  const a1 = TWO_PI * toUnit(w[3]);
+  out[at] = r0 * Math.cos(a0);
+  if (lanes > 1) out[at + 1] = r0 * Math.sin(a0);
+  if (lanes > 2) out[at + 2] = r1 * Math.cos(a1);
+  if (lanes > 3) out[at + 3] = r1 * Math.sin(a1);
+}
+
 /**
- * Uniform in (0, 1) of the Metropolis test of (iteration `it`, chain `ch`) for K groups:
- * word 2 of the (mu, log tau) momentum block NZ = ceil(K/4), toUnit(philox((it, ch, NZ, 0))[2]),
- * a word that block's Box–Muller pair leaves unused (one Philox call fewer per transition).
+ * Uniform in (0, 1) of the Metropolis test of (iteration `it`, chain `ch`) for K groups and P
+ * predictors: word 2 of the (mu, log tau) momentum block NV = ceil(K/4) + ceil(P/4),
+ * toUnit(philox((it, ch, NV, 0))[2]), a word that block's Box–Muller pair leaves unused (one
+ * Philox call fewer per transition).
  */
-export function metropolisUniform(key: PhiloxKey, it: number, ch: number, K: number): number {
-  philox4x32Into(it, ch, numZBlocks(K), 0, key[0], key[1], scratchWords);
+export function metropolisUniform(key: PhiloxKey, it: number, ch: number, K: number, P = 0): number {
+  philox4x32Into(it, ch, numZBlocks(K) + numZBlocks(P), 0, key[0], key[1], scratchWords);
   return toUnit(scratchWords[2]);
 }
 
 /**
  * Initial positions, uniform on (-2, 2) in every unconstrained coordinate (Stan's default),
- * chain-major (chain c, coordinate d at c * D + d, D = `globals` + K; the globals take lanes
- * 0.. of block NZ, a family's global lane 2).
+ * chain-major (chain c, coordinate d at c * D + d, D = `globals` + P + K; the globals take
+ * lanes 0.. of block NV = NZ + ceil(P/4), a family's global lane 2; beta_p lane p % 4 of
+ * block NZ + floor(p / 4); as `momentumNormals`).
  *
  * Coordinate (block b, lane l) of start s gets -2 + 4 toUnit(philox((2^32 - 1, s, b, 0))[l]),
  * where s is the chain index, or with `superchains` = S (dividing `chains`) the superchain
  * floor(c / (chains / S)): chains of one superchain share their start, as nested R-hat
  * (Margossian et al. 2024) requires.
  */
-export function initialPositions(key: PhiloxKey, chains: number, K: number, superchains?: number, globals = 2): Float64Array {
-  const D = K + globals;
+export function initialPositions(key: PhiloxKey, chains: number, K: number, superchains?: number, globals = 2, P = 0): Float64Array {
+  const D = K + globals + P;
   const nz = numZBlocks(K);
+  const nv = nz + numZBlocks(P);
   const perStart = superchains === undefined ? 1 : chains / superchains;
   if (superchains !== undefined && !(Number.isInteger(perStart) && superchains >= 1)) {
     throw new RangeError(`superchains (${superchains}) must divide chains (${chains})`);
@@ -204,14 +221,17 @@ export function initialPositions(key: PhiloxKey, chains: number, K: number, supe
   for (let c = 0; c < chains; c++) {
     const start = Math.floor(c / perStart);
     const row = c * D;
-    for (let b = 0; b <= nz; b++) {
+    for (let b = 0; b <= nv; b++) {
       philox4x32Into(INIT_ITERATION, start, b, 0, key[0], key[1], w);
-      if (b === nz) {
+      if (b === nv) {
         for (let g = 0; g < globals; g++) out[row + g] = unif(g);
-        continue;
+      } else if (b < nz) {
+        const lanes = Math.min(4, K - 4 * b);
+        for (let l = 0; l < lanes; l++) out[row + globals + P + 4 * b + l] = unif(l);
+      } else {
+        const lanes = Math.min(4, P - 4 * (b - nz));
+        for (let l = 0; l < lanes; l++) out[row + globals + 4 * (b - nz) + l] = unif(l);
       }
-      const lanes = Math.min(4, K - 4 * b);
-      for (let l = 0; l < lanes; l++) out[row + globals + 4 * b + l] = unif(l);
     }
   }
   return out;

@@ -54,6 +54,14 @@ export const normal: Family = {
     const r = (data.y[i] - theta) / s;
     return -0.5 * r * r - Math.log(s) - 0.5 * Math.log(2 * Math.PI);
   },
+  // Weights 1/sigma_i^2, as in ybar; the within-group residual R enters as -R/2.
+  gaussian: {
+    weight: (data, i) => 1 / (data.sigma[i] * data.sigma[i]),
+    withinCoefficient(_x, grad) {
+      grad[0] = 0;
+      return -0.5;
+    },
+  },
   // Normal in theta already: its fields are the normal fields (the exact posterior, posterior.ts).
   conditionalNormal: (f) => f,
   approx(f, k) {

@@ -85,6 +85,15 @@ export const normalSigma: Family = {
     grad[0] = -N + ss * w;
     return -N * x - 0.5 * ss * w;
   },
+  // Unweighted means, as ybar; the within-group residual R enters as -R e^{-2x}/2.
+  gaussian: {
+    weight: () => 1,
+    withinCoefficient(x = 0, grad) {
+      const w = Math.exp(-2 * x);
+      grad[0] = w;
+      return -0.5 * w;
+    },
+  },
   conditionalNormal(f, x) {
     const w = Math.exp(-2 * x);
     const [N, ss] = f.stats!;
