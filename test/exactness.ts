@@ -67,11 +67,11 @@ export interface FullExactness extends Exactness {
  * Compares every parameter of `report` that has an exact value (`exactFor`: mu, tau, log_tau,
  * every theta and a family global under both its names) with `exact`: each mean within
  * MCSE_TOL MCSE, each sd within SD_REL_TOL or SD_MCSE_TOL MCSE(sd). Every one of mu, tau,
- * log_tau, theta[label] and the globals of `exact` must be in the report. With `assert` false
+ * log_tau, theta[label], the globals and the coefficients beta[name] of `exact` must be in the report. With `assert` false
  * it only measures.
  */
 export function checkExactAll(report: RunReport, exact: ExactPosterior, assert = true): FullExactness {
-  const expected = ['mu', 'tau', 'log_tau', ...exact.labels.map((l) => `theta[${l}]`), ...Object.keys(exact.globals ?? {})];
+  const expected = ['mu', 'tau', 'log_tau', ...exact.labels.map((l) => `theta[${l}]`), ...Object.keys(exact.globals ?? {}), ...(exact.beta ?? []).map((b) => `beta[${b.name}]`)];
   for (const n of expected) expect(report.params[n], `${n} in the run's report`).toBeDefined();
   const names = Object.keys(report.params).filter((n) => exactFor(n, exact) !== undefined);
   let worstZ = 0;

@@ -79,9 +79,9 @@ export interface Comparison {
 }
 
 /**
- * The exact posterior summary of a reported parameter name (mu, tau, log_tau, theta[label], and
- * a family global under its coordinate's and its constrained name, e.g. log_sigma and sigma),
- * if it has one.
+ * The exact posterior summary of a reported parameter name (mu, tau, log_tau, theta[label], a
+ * family global under its coordinate's and its constrained name, e.g. log_sigma and sigma, and
+ * a population-level coefficient beta[name]), if it has one.
  */
 export function exactFor(name: string, exact: ExactPosterior): PosteriorSummary | undefined {
   if (name === 'mu') return exact.mu;
@@ -94,6 +94,8 @@ export function exactFor(name: string, exact: ExactPosterior): PosteriorSummary 
     const k = exact.labels.indexOf(m[1]);
     return k >= 0 ? exact.theta[k] : undefined;
   }
+  const b = /^beta\[(.*)\]$/.exec(name);
+  if (b) return exact.beta?.find((e) => e.name === b[1]);
   return undefined;
 }
 

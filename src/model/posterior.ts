@@ -3,9 +3,11 @@ import { groupStats, type GroupStats } from './suffstats.ts';
 import { DEFAULT_PRIORS, logTauPriorNormalizer, logTauPriorUnconstrained, type Priors } from './priors.ts';
 import { familyGlobals, type Family } from './family.ts';
 import { exactPosteriorGlobal } from './posterior_global.ts';
-import { findMode, GL_W, GL_X, normalCdf, normalPdf, QUANTILE_LEVELS, TAIL_LOG_DROP, type ExactPosterior, type PosteriorSummary, type TauGrid } from './posterior_core.ts';
+import { exactPosteriorPredictors } from './posterior_predictors.ts';
+import { predictorStats } from './predictors.ts';
+import { findMode, GL_W, GL_X, normalCdf, normalPdf, QUANTILE_LEVELS, TAIL_LOG_DROP, type BetaSummary, type ExactPosterior, type PosteriorSummary, type TauGrid } from './posterior_core.ts';
 
-export { findMode, GL_W, GL_X, normalCdf, normalPdf, QUANTILE_LEVELS, TAIL_LOG_DROP, type ExactPosterior, type PosteriorSummary, type TauGrid };
+export { findMode, GL_W, GL_X, normalCdf, normalPdf, QUANTILE_LEVELS, TAIL_LOG_DROP, type BetaSummary, type ExactPosterior, type PosteriorSummary, type TauGrid };
 
 /**
  * The exact posterior of the hierarchical normal model by one-dimensional quadrature
@@ -351,10 +353,16 @@ export function hasExactPosterior(family: Family): boolean {
  * one global: the normal likelihood with unknown sigma) is integrated over (log tau, the
  * global) instead, with the global's summaries in `globals` (`posterior_global.ts`); any
  * other family has no exact posterior (RangeError).
+ *
+ * Data with population-level predictors (`HierData.predictors`; the normal families reduce
+ * them to per-group statistics, `predictors.ts`) integrate (mu, beta) out jointly at each node
+ * instead (`posterior_predictors.ts`), with the coefficients' summaries in `beta`.
  */
 export function exactPosterior(data: HierData, priors: Priors = DEFAULT_PRIORS): ExactPosterior {
   const stats = groupStats(data);
   if (!hasExactPosterior(stats.family)) throw new RangeError(`no exact posterior for the ${stats.family.id} likelihood`);
+  const predictors = predictorStats(data, stats.family);
+  if (predictors) return exactPosteriorPredictors(stats, predictors, priors);
   // Normal given the family's global x: quadrature over (log tau, x) (posterior_global.ts).
   if (familyGlobals(stats.family).length === 1) return exactPosteriorGlobal(stats, priors);
   const K = stats.K;

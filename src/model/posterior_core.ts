@@ -17,6 +17,11 @@ export interface PosteriorSummary {
   readonly q95: number;
 }
 
+/** A population-level coefficient's summary (`ExactPosterior.beta`): its predictor's name (output `beta[<name>]`) and posterior. */
+export interface BetaSummary extends PosteriorSummary {
+  readonly name: string;
+}
+
 /** The quadrature grid in s = log tau. */
 export interface TauGrid {
   /** Uniformly spaced s = log tau values. */
@@ -43,8 +48,13 @@ export interface ExactPosterior {
    */
   readonly globals?: Readonly<Record<string, PosteriorSummary>>;
   /**
-   * The quadrature grid in s = log tau; with a family global, the marginal density of s on a
-   * uniform grid, from the 2-D rule (`posterior_rule.ts` tauGrid).
+   * The population-level coefficients beta_p, one per predictor in the data's order (data with
+   * predictors: `posterior_predictors.ts`); absent without predictors.
+   */
+  readonly beta?: readonly BetaSummary[];
+  /**
+   * The quadrature grid in s = log tau; with a family global (or with predictors), the marginal
+   * density of s on a uniform grid, from the rule (`posterior_rule.ts` tauGrid).
    */
   readonly grid: TauGrid;
   /** log p(y) under the model, fully normalized (all observations, all constants). */
