@@ -12,7 +12,7 @@ export { makeModel, logDensity, logDensityGrad, constrain, unconstrain, unconstr
 export { centerednessFor, dersimonianLairdTau2, isCenterednessRule, parameterizationAdvice, type CenterednessRule } from './adaptation/centeredness.ts';
 export type { CenterednessReport } from './sampler/auto_centeredness.ts';
 export { exactPosterior, type ExactPosterior } from './model/posterior.ts';
-export { loadData, parseCsv, parseSeedJson, resolveFamily, dataWarnings } from './io/data.ts';
+export { loadData, parseCsv, parseSeedJson, resolveFamily, dataWarnings, columnTargets, parsePredictorTerms, type LoadOptions, type PredictorTerm } from './io/data.ts';
 export { toInferenceData, FUNNELWEB_VERSION, MAX_PREDICTIVE_VALUES, type InferenceData, type InferenceDataOptions, type IdGroup, type IdVariable } from './io/inference_data.ts';
 export { toNetcdf } from './io/netcdf.ts';
 export { toZarr, type ZarrFiles } from './io/zarr.ts';

@@ -22,7 +22,7 @@ import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type Co
 import { multiRunProgressBar } from './progress.ts';
 import { fallbackNotice } from './sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
-import { checkFamilyPriors, checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions, EXIT_CODES_HELP } from './options.ts';
+import { checkFamilyPriors, checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataLoadOptions, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, warmupBound, type SamplerOptions, EXIT_CODES_HELP } from './options.ts';
 
 /**
  * Parameterizations compared when no `--param` is given: the two pure forms and the
@@ -36,7 +36,7 @@ export const EXIT_INTERRUPTED = EXIT_SIGNAL.SIGINT;
 const HELP = `funnelweb compare — run several parameterizations on the same data and seed, and rank them
 
 Options:
-  --data FILE            .json (seed format) or .csv (columns ${DATA_COLUMNS_HELP})   (required)
+  --data FILE            .json (seed format, or named arrays: --columns) or .csv (columns ${DATA_COLUMNS_HELP})   (required)
   --param P              a parameterization to run; repeat for each (default: ${DEFAULT_COMPARE_PARAMS.join(', ')})
                          centered | noncentered | mixed:G,G,... | partial:c_0,...,c_{K-1} | auto
 ${dataOptionsHelp()}${samplerOptionsHelp()}  --rank-by R            min | tau: the bulk-ESS/s that picks the winner (default min, over parameters)
@@ -165,7 +165,7 @@ export async function runCompare(argv: string[]): Promise<number> {
         : []),
     ],
   );
-  const data = await loadData(values.data, { family: opts.family, options: opts.columnOptions });
+  const data = await loadData(values.data, dataLoadOptions(opts));
   checkFamilyPriors(opts.priors, data);
   // The family the data are of (a family that replaces the requested one where a column is missing).
   const family = familyOf(data.likelihood);

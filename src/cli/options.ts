@@ -1,11 +1,11 @@
 import { accessSync, constants as fsConstants, existsSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { clip, InputError } from '../errors.ts';
-import { formatScalePrior, parseMuPrior, parseScalePrior, parseTauPrior, DEFAULT_PRIORS, type Priors, type ScalePrior } from '../model/priors.ts';
+import { formatScalePrior, parseMuPrior, parseScalePrior, parseTauPrior, DEFAULT_BETA_PRIOR, DEFAULT_PRIORS, type Priors, type ScalePrior } from '../model/priors.ts';
 import { familyGlobals, type Family, type FamilyGlobal } from '../model/family.ts';
 import { DEFAULT_FAMILY, FAMILIES } from '../model/families/index.ts';
-import type { HierData } from '../model/data.ts';
-import { boundedText, columnProblem } from '../io/data.ts';
+import { MAX_PREDICTORS, type HierData } from '../model/data.ts';
+import { boundedText, checkColumnMap, columnProblem, columnTargets, parsePredictorTerms, type LoadOptions } from '../io/data.ts';
 import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
 
 /**
@@ -48,11 +48,15 @@ export const COLUMN_OPTIONS: readonly string[] = [...new Set(FAMILIES.flatMap((f
 
 /**
  * The data options of `sample` and `compare` as `node:util` `parseArgs` option specs:
- * `--likelihood` and the column options (`COLUMN_OPTIONS`).
+ * `--likelihood`, the column options (`COLUMN_OPTIONS`), `--columns`, `--predictors` and
+ * `--beta-prior` (the predictors' coefficients' prior: only where there are data).
  */
 export const DATA_ARG_SPECS: Readonly<Record<string, { readonly type: 'string' }>> = {
   likelihood: { type: 'string' },
   ...Object.fromEntries(COLUMN_OPTIONS.map((flag) => [flag.replace(/^--/, ''), { type: 'string' } as const])),
+  columns: { type: 'string' },
+  predictors: { type: 'string' },
+  'beta-prior': { type: 'string' },
 };
 
 /** Help lines of `--likelihood` and the column options, generated from the registered families. */
@@ -90,6 +94,20 @@ export function dataOptionsHelp(): string {
       lines.push(`  ${pad(`${flag} ${c.name.charAt(0).toUpperCase()}`, 23)}${f.id} likelihood: the ${c.name} of every observation when the data has no '${c.name}' column${neither}`);
     }
   }
+  const familyColumns = [...new Set(LIKELIHOOD_CHOICES.flatMap((f) => f.columns.map((c) => c.name)))];
+  lines.push(
+    `  --columns T=NAME,...   the data's names of FunnelWeb's columns (CSV header or JSON key): y, group and the`,
+    `                         likelihood's (${familyColumns.join(', ')}), e.g. y=log_radon,group=county_idx`,
+    `                         A .json file with --columns (or with a group key and no idx) is read as named arrays,`,
+    `                         as Stan and posteriordb write data: arrays of N are columns, other keys (N, J, ...) are`,
+    `                         ignored. Its group column holds labels: one group per distinct value, in numeric order`,
+    `                         (Stan's 1..J; groups without data are not made). Without a group column each`,
+    `                         observation is its own group, labelled 1..N (Stan's 1-based row numbers)`,
+    `  --predictors A,B,A:B   population-level predictors: eta_i = theta[g_i] + x_i . beta; each a column of the data`,
+    `                         (a CSV column, a JSON array of N) or a product of columns (a:b; a:a a square), used as`,
+    `                         given (not centred); at most ${MAX_PREDICTORS}; none constant (mu is the intercept)`,
+    `  --beta-prior normal:LOC,SCALE  prior of each coefficient beta (default normal:${DEFAULT_BETA_PRIOR.loc},${DEFAULT_BETA_PRIOR.scale}); only with --predictors`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -152,6 +170,10 @@ export interface SamplerOptions {
   family: Family;
   /** Values of the family's column options given (`{ '--sigma': 10 }`), for `loadData`'s `options`. */
   columnOptions: Record<string, number>;
+  /** `--predictors`, split at commas and trimmed, for `loadData`'s `predictors`; absent when not given. */
+  predictors?: readonly string[];
+  /** `--columns`: FunnelWeb's column name -> the data's, for `loadData`'s `columns`; absent when not given. */
+  columns?: Readonly<Record<string, string>>;
   priors: Priors;
   chains: number;
   /** Warmup iterations, or `auto` (stop when adaptation has settled and the chains have mixed, at most `warmupMax`). */
@@ -208,7 +230,7 @@ export function parseSamplerOptions(
   values: { [K in keyof typeof SAMPLER_ARG_SPECS]?: (typeof SAMPLER_ARG_SPECS)[K]['type'] extends 'boolean' ? boolean : string } & { readonly [data: string]: unknown },
   defaults: { chains: number; warmup: number | 'auto'; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS },
 ): SamplerOptions {
-  const { family, columnOptions } = parseDataOptions(values);
+  const { family, columnOptions, predictors, columns } = parseDataOptions(values);
   const chains = intOption('--chains', values.chains, defaults.chains, 1);
   const { warmup, warmupMax } = parseWarmup(values.warmup, defaults.warmup);
   const draws = intOption('--draws', values.draws, defaults.draws, 1);
@@ -226,12 +248,14 @@ export function parseSamplerOptions(
   const superchains = values.superchains === undefined ? undefined : intOption('--superchains', values.superchains, 1, 1);
   if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
   const familyPriors = parseFamilyPriors(values, family, columnOptions);
+  const beta = parseBetaPrior(values['beta-prior'], predictors);
   const priors: Priors = {
     mu: values['mu-prior'] !== undefined ? parseMuPrior(values['mu-prior']) : DEFAULT_PRIORS.mu,
     tau: values['tau-prior'] !== undefined ? parseTauPrior(values['tau-prior']) : DEFAULT_PRIORS.tau,
     ...(familyPriors && { family: familyPriors }),
+    ...(beta && { beta }),
   };
-  return { family, columnOptions, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+  return { family, columnOptions, ...(predictors && { predictors }), ...(columns && { columns }), priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
 }
 
 /**
@@ -300,13 +324,76 @@ export function checkFamilyPriors(priors: Priors, data: HierData, source = 'the 
 }
 
 /**
- * `--likelihood` and the column options (`DATA_ARG_SPECS`) of a `parseArgs` result: the
- * family, and the value of each column option given, checked against the family's column.
+ * `--beta-prior normal:LOC,SCALE` (`parseMuPrior`): the prior of every predictor's
+ * coefficient; undefined when not given (the model's default, `DEFAULT_BETA_PRIOR`).
+ *
+ * @throws InputError naming `--beta-prior`: given without `--predictors`, or malformed.
+ */
+export function parseBetaPrior(text: unknown, predictors: readonly string[] | undefined): Priors['beta'] {
+  if (text === undefined) return undefined;
+  if (!predictors || predictors.length === 0) {
+    throw new InputError('--beta-prior', 'is the prior of the predictors\' coefficients beta, and there are none: it is only meaningful with --predictors');
+  }
+  return parseMuPrior(String(text), '--beta-prior');
+}
+
+/**
+ * `--predictors A,B,A:B`: the names, split at commas and trimmed (each checked by
+ * `parsePredictorTerms`: none empty, none twice, at most MAX_PREDICTORS).
+ *
+ * @throws InputError naming `--predictors`.
+ */
+export function parsePredictorsOption(text: string): string[] {
+  if (text.trim() === '') throw new InputError('--predictors', 'empty: name one or more of the data\'s columns, e.g. --predictors x1,x2,x1:x2');
+  return parsePredictorTerms(text.split(',')).map((t) => t.name);
+}
+
+/**
+ * `--columns T=NAME,...`: FunnelWeb's column name -> the data's (`y=log_radon,group=county_idx`),
+ * names trimmed, checked against `family` (`checkColumnMap`).
+ *
+ * @throws InputError naming `--columns`: malformed text (an entry without `=`, an empty side),
+ *   a column mapped twice, an unknown column (the likelihood's listed), one name of the data
+ *   for two columns.
+ */
+export function parseColumnsOption(text: string, family: Family): Record<string, string> {
+  const form = `expected T=NAME pairs separated by commas, T one of ${columnTargets(family).join(', ')} (e.g. y=log_radon,group=county_idx)`;
+  if (text.trim() === '') throw new InputError('--columns', `empty: ${form}`);
+  const map: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const m = /^([^=]*)=([^=]*)$/.exec(part.trim());
+    if (!m || m[1].trim() === '' || m[2].trim() === '') throw new InputError('--columns', `'${clip(part.trim())}': ${form}`);
+    const target = m[1].trim();
+    if (Object.prototype.hasOwnProperty.call(map, target)) throw new InputError('--columns', `'${clip(target)}' is mapped twice`);
+    map[target] = m[2].trim();
+  }
+  checkColumnMap(family, map);
+  return map;
+}
+
+/**
+ * `loadData`'s options from the parsed data options: the family, its column options, the
+ * predictors and the column mapping (the last two only where given).
+ */
+export function dataLoadOptions(opts: Pick<SamplerOptions, 'family' | 'columnOptions' | 'predictors' | 'columns'>): LoadOptions {
+  return { family: opts.family, options: opts.columnOptions, ...(opts.predictors && { predictors: opts.predictors }), ...(opts.columns && { columns: opts.columns }) };
+}
+
+/**
+ * `--likelihood`, the column options, `--predictors` and `--columns` (`DATA_ARG_SPECS`) of a
+ * `parseArgs` result: the family, the value of each column option given (checked against the
+ * family's column), the predictors' names and the column mapping (each absent when not given).
  *
  * @throws InputError naming the flag: an unknown likelihood, a column option that the
- *   family has no column for (`--sigma` with binomial), a value out of the column's bounds.
+ *   family has no column for (`--sigma` with binomial), a value out of the column's bounds,
+ *   malformed `--predictors` or `--columns`.
  */
-export function parseDataOptions(values: { readonly [flag: string]: unknown }): { family: Family; columnOptions: Record<string, number> } {
+export function parseDataOptions(values: { readonly [flag: string]: unknown }): {
+  family: Family;
+  columnOptions: Record<string, number>;
+  predictors?: readonly string[];
+  columns?: Readonly<Record<string, string>>;
+} {
   const family = likelihoodOf(values.likelihood);
   const columnOptions: Record<string, number> = {};
   for (const flag of COLUMN_OPTIONS) {
@@ -325,7 +412,9 @@ export function parseDataOptions(values: { readonly [flag: string]: unknown }): 
     if (text.trim() === '' || !Number.isFinite(v) || columnProblem(spec, v)) throw new InputError(flag, `must be a ${boundedText(spec)}, got '${clip(text)}'`);
     columnOptions[flag] = v;
   }
-  return { family, columnOptions };
+  const predictors = typeof values.predictors === 'string' ? parsePredictorsOption(values.predictors) : undefined;
+  const columns = typeof values.columns === 'string' ? parseColumnsOption(values.columns, family) : undefined;
+  return { family, columnOptions, ...(predictors && { predictors }), ...(columns && { columns }) };
 }
 
 /**

@@ -13,7 +13,7 @@ import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary, terminalLabel } from './diagnose.ts';
 import { countProgress, diagnosticsProgress, progressBar } from './progress.ts';
-import { checkFamilyPriors, checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
+import { checkFamilyPriors, checkOutputPaths, DATA_ARG_SPECS, DATA_COLUMNS_HELP, dataLoadOptions, dataOptionsHelp, outputPath, parseSamplerOptions, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
 import { GET_WEBGPU_HINT, requestGpu, type Gpu } from '../gpu/device.ts';
 import { availableParallelism } from 'node:os';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
@@ -25,7 +25,7 @@ const HELP = `funnelweb sample — ChEES-HMC for hierarchical models, thousands 
   mu ~ Normal(m, s);  tau ~ HalfNormal(S) | HalfCauchy(S);  theta_k ~ Normal(mu, tau);  y_i given theta[g_i] by --likelihood
 
 Options:
-  --data FILE            .json (seed format: y, idx, K and the likelihood's columns) or .csv (columns
+  --data FILE            .json (seed format: y, idx, K and the likelihood's columns; or named arrays: --columns) or .csv (columns
                          ${DATA_COLUMNS_HELP})   (required)
 ${dataOptionsHelp()}  --param P              centered | noncentered | mixed:G,G,... (listed groups centered) | partial:c_0,...,c_{K-1}
                          | auto (each group's c_k: the mean of tau^2/(tau^2+se_k^2) over the posterior's range of log tau, se_k
@@ -117,7 +117,8 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
-  const { family, columnOptions, priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = parseSamplerOptions(values);
+  const opts = parseSamplerOptions(values);
+  const { priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = opts;
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
@@ -132,7 +133,7 @@ export async function runSample(argv: string[]): Promise<number> {
       ...(outPath ? [{ flag: '--out', path: outPath, kind: outFormat === 'zarr' ? ('directory' as const) : ('file' as const) }] : []),
     ],
   );
-  const data = await loadData(values.data, { family, options: columnOptions });
+  const data = await loadData(values.data, dataLoadOptions(opts));
   checkFamilyPriors(priors, data);
   const paramText = (values.param ?? 'noncentered').trim();
   const c = isCenterednessRule(paramText) ? paramText : parseParameterization(paramText, data.labels, '--param');
