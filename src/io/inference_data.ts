@@ -18,22 +18,28 @@
  *   run's parameterization (z_k = c_k mu + tau^{c_k - 1} (theta_k - mu), so z = theta for
  *   centered groups and the standardised offset for non-centered ones); where the likelihood
  *   family has a per-group outcome (`Family.outcome`: binomial `p`, Poisson `rate`), that
- *   outcome (chain, draw, group) too.
+ *   outcome (chain, draw, group) too. With population-level predictors (`HierData.predictors`:
+ *   eta_i = theta[g_i] + x_i . beta), beta (chain, draw, predictor) with the predictor names
+ *   as the `predictor` coordinate; theta is then each group's intercept.
  * - `sample_stats`: lp, energy, acceptance_rate, step_size, n_steps, diverging
  *   (chain, draw); where transitions diverged, the points at which they diverged
  *   (divergence_chain, divergence_draw, divergence_mu, divergence_tau, the family
- *   globals' divergence_sigma, divergence_theta, divergence_z along a `divergence` dimension).
+ *   globals' divergence_sigma, divergence_beta (divergence, predictor) with predictors,
+ *   divergence_theta, divergence_z along a `divergence` dimension).
  * - `observed_data`: y (observation) with `obs_group` (the label of each observation's
  *   group) as a coordinate; `constant_data`: the likelihood family's columns (observation):
- *   sigma (normal), trials (binomial), exposure (Poisson). For a count family (yInteger) y,
+ *   sigma (normal), trials (binomial), exposure (Poisson), and with predictors the design X
+ *   (observation, predictor). For a count family (yInteger) y,
  *   y_rep and the whole-number columns are int64, as PyMC writes discrete data (ArviZ then
  *   draws their predictive checks as discrete); otherwise float64.
  * - `posterior_predictive`: y_rep (chain, draw, observation), one draw of the family's
- *   observation model (`Family.predict`, given the draw's theta and family global) per
- *   posterior draw, for the first chains whose
+ *   observation model (`Family.predict`, given the draw's linear predictor eta_i =
+ *   theta[g_i] (+ x_i . beta) and family global) per posterior draw, for the first chains whose
  *   replicates fit `maxPredictiveValues` (attribute `retained_chains`).
  *
- * Every group's attributes name the likelihood (`likelihood`, `likelihood_formula`).
+ * Every group's attributes name the likelihood (`likelihood`, `likelihood_formula`), and with
+ * predictors the linear predictor that takes theta[g_i]'s place in the formula
+ * (`linear_predictor`) and the predictors (`predictors`, comma-separated).
  * - `warmup_sample_stats`: what the adaptation history holds — one value per warmup
  *   iteration for the whole ensemble (ChEES adapts one step size and trajectory length
  *   for all chains), so its variables have a `draw` dimension and no `chain` dimension.
@@ -46,6 +52,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import type { HierData } from '../model/data.ts';
 import { familyGlobals, type Family, type Variates } from '../model/family.ts';
 import { familyOf } from '../model/families/index.ts';
+import { betaName } from '../model/layout.ts';
 import { keyFromSeed, philox4x32Into, toUnit, type PhiloxKey } from '../sampler/rng.ts';
 import type { SampleResult } from '../sampler/sample.ts';
 
@@ -64,6 +71,9 @@ export const MAX_PREDICTIVE_VALUES = 2 ** 22;
  * stream no transition draws from.
  */
 export const PREDICTIVE_STREAM = 0xfffffffe;
+
+/** The linear predictor with population-level predictors, as the files' attributes state it. */
+const LINEAR_PREDICTOR = 'eta_i = theta[g_i] + x_i . beta';
 
 /** Array payloads: float, integer, boolean (0/1 bytes with `bool`), int64 coordinates, strings. */
 export type IdArray = Float64Array | Float32Array | Int32Array | BigInt64Array | Uint8Array | readonly string[];
@@ -196,7 +206,8 @@ export class PredictiveVariates implements Variates {
 /**
  * One posterior predictive draw of every observation for every retained posterior draw of the
  * first `chains` chains: y_rep[(c * draws + d) * N + i] = family.predict(data, i,
- * theta[g_i] of (c, d), rng, x of (c, d)), x the family's global where it has one (log
+ * eta_i of (c, d), rng, x of (c, d)), eta_i = theta[g_i] + x_i . beta (theta[g_i] without
+ * predictors; in float64 from the stored draws), x the family's global where it has one (log
  * sigma), with the variates of `PredictiveVariates`.
  *
  * Stored as int64 for a count family (whole numbers; float64 in the odd case of a value that
@@ -211,18 +222,31 @@ function predictive(result: SampleResult, data: HierData, family: Family, seed: 
   const g = familyGlobals(family)[0];
   const xs = g && result.params[g.name];
   if (g && !xs) throw new Error(`posterior_predictive: the run has no draws of ${g.name}`);
+  // Population-level predictors: each draw's coefficients, and the design X (N x P).
+  const names = data.predictors?.names ?? [];
+  const P = names.length;
+  const X = data.predictors?.X;
+  const beta = names.map((n) => {
+    const b = result.params[betaName(n)];
+    if (!b) throw new Error(`posterior_predictive: the run has no draws of ${betaName(n)}`);
+    return b;
+  });
   const size = chains * draws * N;
   const out = new (family.yInteger || theta.some((t) => t instanceof Float64Array) ? Float64Array : Float32Array)(size);
   const rng = new PredictiveVariates(keyFromSeed(seed));
   const group = data.group;
+  const b = new Float64Array(P);
   for (let c = 0; c < chains; c++) {
     for (let d = 0; d < draws; d++) {
       const i = c * draws + d;
       const base = i * N;
       rng.start(c, d);
       const x = xs ? xs[i] : undefined;
+      for (let p = 0; p < P; p++) b[p] = beta[p][i];
       for (let o = 0; o < N; o++) {
-        out[base + o] = family.predict(data, o, theta[group[o]][i], rng, x);
+        let eta = theta[group[o]][i];
+        for (let p = 0; p < P; p++) eta += X![o * P + p] * b[p];
+        out[base + o] = family.predict(data, o, eta, rng, x);
       }
     }
   }
@@ -261,6 +285,11 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
   const seed = opts.seed ?? 0;
   const family = familyOf(data.likelihood);
   const outcome = family.outcome;
+  // Population-level predictors: names (the `predictor` coordinate) and their coefficients' coordinates.
+  const predictorNames = data.predictors?.names ?? [];
+  const P = predictorNames.length;
+  const betaLayout = result.model.layout.beta;
+  if (betaLayout.count !== P) throw new Error(`the run's model has ${betaLayout.count} coefficients, the data ${P} predictors`);
   const common: Record<string, AttrValue> = {
     created_at: isoUtc(opts.createdAt ?? new Date()),
     inference_library: 'funnelweb',
@@ -270,6 +299,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     creation_library_language: 'TypeScript',
     likelihood: family.id,
     likelihood_formula: family.formula,
+    ...(P > 0 && { linear_predictor: LINEAR_PREDICTOR, predictors: predictorNames.join(',') }),
   };
   const runAttrs: Record<string, AttrValue> = {
     ...common,
@@ -287,6 +317,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     centeredness: Array.from(c).join(','),
   };
   const groupCoord: IdVariable = { name: 'group', dims: ['group'], data: labels };
+  const predictorCoord: IdVariable = { name: 'predictor', dims: ['predictor'], data: predictorNames };
   const CD = C * Dr;
 
   // posterior: constrained draws, and z from the unconstrained positions.
@@ -316,16 +347,32 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     { name: g.constrained.name, dims: ['chain', 'draw'], data: result.params[g.constrained.name], attrs: { description: g.constrained.help } },
     { name: g.name, dims: ['chain', 'draw'], data: result.params[g.name], attrs: { description: `log of ${g.constrained.name}: the sampler's unconstrained coordinate` } },
   ]);
+  // The coefficients (chain, draw, predictor), as the run stored them (float32, or float64 if it stored them so).
+  const betaVars: IdVariable[] = [];
+  if (P > 0) {
+    const columns = predictorNames.map((n) => {
+      const b = result.params[betaName(n)];
+      if (!b) throw new Error(`posterior: the run has no draws of ${betaName(n)}`);
+      return b;
+    });
+    const beta = new (columns.some((b) => b instanceof Float64Array) ? Float64Array : Float32Array)(CD * P);
+    columns.forEach((b, p) => {
+      for (let i = 0; i < CD; i++) beta[i * P + p] = b[i];
+    });
+    betaVars.push({ name: 'beta', dims: ['chain', 'draw', 'predictor'], data: beta, attrs: { description: `population-level coefficient of each predictor: ${LINEAR_PREDICTOR}` } });
+  }
   const posterior = checkGroup({
     name: 'posterior',
-    dims: { chain: C, draw: Dr, group: K },
+    dims: { chain: C, draw: Dr, group: K, ...(P > 0 && { predictor: P }) },
     variables: [
       indexCoord('chain', C),
       indexCoord('draw', Dr),
       groupCoord,
+      ...(P > 0 ? [predictorCoord] : []),
       { name: 'mu', dims: ['chain', 'draw'], data: result.params.mu },
       { name: 'tau', dims: ['chain', 'draw'], data: result.params.tau },
       ...globalVars,
+      ...betaVars,
       { name: 'theta', dims: ['chain', 'draw', 'group'], data: theta },
       {
         name: 'z',
@@ -359,9 +406,11 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     // variables are left out (attribute n_divergences = 0).
     statsDims.divergence = nd;
     statsDims.group = K;
+    if (P > 0) statsDims.predictor = P;
     const dMu = new Float64Array(nd);
     const dTau = new Float64Array(nd);
     const dGlobals = globals.map((g) => ({ g, at: result.model.layout.global(g.name), values: new Float64Array(nd) }));
+    const dBeta = new Float64Array(nd * P);
     const dTheta = new Float64Array(nd * K);
     const dZ = new Float64Array(nd * K);
     for (let j = 0; j < nd; j++) {
@@ -371,6 +420,7 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
       dMu[j] = mu;
       dTau[j] = tau;
       for (const d of dGlobals) d.values[j] = d.g.constrained.of(q[d.at]);
+      for (let p = 0; p < P; p++) dBeta[j * P + p] = q[betaLayout.start + p];
       for (let k = 0; k < K; k++) {
         const zk = q[iZ0 + k];
         dZ[j * K + k] = zk;
@@ -382,11 +432,13 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     statsVars.push(
       indexCoord('divergence', nd),
       groupCoord,
+      ...(P > 0 ? [predictorCoord] : []),
       { name: 'divergence_chain', dims: ['divergence'], data: chainOf },
       { name: 'divergence_draw', dims: ['divergence'], data: drawOf },
       { name: 'divergence_mu', dims: ['divergence'], data: dMu },
       { name: 'divergence_tau', dims: ['divergence'], data: dTau },
       ...dGlobals.map((d) => ({ name: `divergence_${d.g.constrained.name}`, dims: ['divergence'], data: d.values })),
+      ...(P > 0 ? [{ name: 'divergence_beta', dims: ['divergence', 'predictor'], data: dBeta }] : []),
       { name: 'divergence_theta', dims: ['divergence', 'group'], data: dTheta },
       { name: 'divergence_z', dims: ['divergence', 'group'], data: dZ },
     );
@@ -421,10 +473,12 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
     if (!values || values.length !== N) throw new Error(`constant_data: the data have no ${spec.name} column of ${N} values`);
     return { name: spec.name, dims: ['observation'], data: spec.integer ? asInt64(values) : values, coordinates: ['obs_group'], attrs: { description: spec.help } };
   });
+  // The design matrix (observation, predictor), as given.
+  const designVars: IdVariable[] = P > 0 ? [{ name: 'X', dims: ['observation', 'predictor'], data: data.predictors!.X, coordinates: ['obs_group'], attrs: { description: `predictors of each observation (row-major): ${LINEAR_PREDICTOR}` } }] : [];
   const constant = checkGroup({
     name: 'constant_data',
-    dims: { observation: N },
-    variables: [indexCoord('observation', N), { name: 'obs_group', dims: ['observation'], data: obsGroup }, ...columnVars],
+    dims: { observation: N, ...(P > 0 && { predictor: P }) },
+    variables: [indexCoord('observation', N), ...(P > 0 ? [predictorCoord] : []), { name: 'obs_group', dims: ['observation'], data: obsGroup }, ...columnVars, ...designVars],
     attrs: common,
   });
 
@@ -433,7 +487,9 @@ export function toInferenceData(result: SampleResult, data: HierData, opts: Infe
   const ppChains = Math.max(0, Math.min(C, Math.floor(maxValues / Math.max(1, Dr * N))));
   const groups: IdGroup[] = [posterior, sampleStats];
   // The observation model with y_rep for y and obs_group for g_i: "y_rep ~ Normal(theta[obs_group], sigma)".
-  const replicate = family.formula.replace(/^y_i ~ /, 'y_rep ~ ').replace(/\[g_i\]/g, '[obs_group]').replace(/_i\b/g, '');
+  const replicate =
+    family.formula.replace(/^y_i ~ /, 'y_rep ~ ').replace(/\[g_i\]/g, '[obs_group]').replace(/_i\b/g, '') +
+    (P > 0 ? ` with theta[obs_group] + X . beta in place of theta[obs_group]` : '');
   if (ppChains > 0) {
     groups.push(
       checkGroup({

@@ -32,6 +32,29 @@
  * sigma known keeps -log sigma_i in its constant. Without a sigma column the data's units
  * come from their own spread (`FamilyGlobal.start`: a typical sigma from the data).
  *
+ * Population-level predictors (`HierData.predictors`: eta_i = theta[g_i] + x_i . beta) keep
+ * their design X as given; the linear predictor moves as y does, eta = shift + scale eta',
+ * so the shift stays with theta (and mu) and each coefficient only scales:
+ *
+ *   beta_p = scale beta'_p,   beta'_p ~ N(L/scale, S/scale)   (beta_p ~ N(L, S)),
+ *
+ * since shift + scale (theta'_k + x_i . beta') = theta_k + x_i . beta. The offset does not
+ * change: the coefficients' coordinates are beta themselves (no log-Jacobian), the model's
+ * log density holds their prior as -((beta - L)/S)^2/2 without its -log S (equal in both
+ * units: (beta - L)/S = (beta' - L/scale)/(S/scale)), and the likelihood's terms in eta are
+ * those of the model without predictors at eta (their residuals y - eta scale as y - theta
+ * did), including a Gaussian family's within-group term (`predictors.ts`): with weights w_i
+ * (1/sigma_i^2 scales by scale^-2, or 1 with sigma = e^x unknown, whose coefficient
+ * -e^{-2x}/2 scales by scale^-2) times squared residuals (scale^2), the same number.
+ *
+ * With predictors the group means of y carry the predictors' effects as well as theta's, so
+ * the units (chosen from their spread) may be wider than theta's alone, which costs nothing;
+ * the checks of a prior against the data (mu's location against the data's centre, tau's
+ * and sigma's scales against their spread) would blame mu, tau or sigma for what x . beta
+ * explains, and are left out; the checks of resolution and exponent range stay (eta is
+ * computed in these units whatever explains it), and the coefficients' prior is checked as
+ * mu's is (`--beta-prior`).
+ *
  * The scale is a power of two (multiplying by it is exact in floating point) and the shift is
  * used only where the data sit far from zero on their own scale; data already near unit
  * scale (the seed study's: scale 2^-5..2^5, centre within 16 scales of 0) run unchanged.
@@ -47,7 +70,7 @@ import type { HierData } from './data.ts';
 import { familyGlobals, type Family, type FamilyGlobal } from './family.ts';
 import { makeLayout } from './layout.ts';
 import type { Centeredness } from './parameterization.ts';
-import { formatScalePrior, type Priors, type ScalePrior } from './priors.ts';
+import { DEFAULT_BETA_PRIOR, formatScalePrior, type MuPrior, type Priors, type ScalePrior } from './priors.ts';
 import { fieldsOf, groupStats } from './suffstats.ts';
 import { clip, InputError } from '../errors.ts';
 
@@ -157,7 +180,6 @@ function sketch(data: HierData, priors: Priors, limits: { maxExponent: number })
   const m = median(ybar);
   const sd = ybar.length >= 2 ? MAD_TO_SD * median(ybar.map((v) => Math.abs(v - m))) : 0;
   // tau's scale: the spread of the group means, at most a few prior scales; the prior's scale without it.
-  // tau's scale: the spread of the group means, at most a few prior scales; the prior's scale without it.
   const tauHat = sd > 0 && Number.isFinite(sd) ? Math.min(sd, 3 * sTau) : sTau;
   // The spread of the means beyond their noise: what tau must explain.
   const seMed = median(se);
@@ -204,6 +226,8 @@ function roundTo(x: number, unit: number): number {
  * Throws an InputError naming the field when the standardized model cannot be computed in
  * `precision`: a prior's scale or location beyond the exponent range in the data's units, or
  * a group's mean further from the centre, in standard errors, than the precision resolves.
+ * With predictors the checks of mu's, tau's and sigma's priors against the data's centre
+ * and spread are left out (x . beta may explain them: see the module comment).
  */
 function checkRepresentable(data: HierData, priors: Priors, s: DataScale, sk: Sketch, precision: SamplerPrecision): void {
   const { maxRatio, maxExponent, maxConflict } = PRECISION_LIMITS[precision];
@@ -218,14 +242,27 @@ function checkRepresentable(data: HierData, priors: Priors, s: DataScale, sk: Sk
   if (muLoc > 2 ** maxExponent) {
     throw new InputError('--mu-prior', `location ${fmt(priors.mu.loc)} is ${fmt(muLoc)} times the data's scale (about ${fmt(s.scale === 1 ? sk.spread : s.scale)}) from the data's centre (about ${fmt(sk.dataCentre)}): too far to be computed with${cure}`);
   }
+  // Predictors: every coefficient's prior, in the data's units (beta' = beta / scale).
+  const predictors = (data.predictors?.names.length ?? 0) > 0;
+  if (predictors) {
+    const bp = betaPrior(priors);
+    if (!inRange(bp.scale / s.scale)) {
+      throw new InputError('--beta-prior', `scale ${fmt(bp.scale)} cannot be computed with: ${unitsNote}${cure}`);
+    }
+    const betaLoc = Math.abs(bp.loc) / s.scale;
+    if (betaLoc > 2 ** maxExponent) {
+      throw new InputError('--beta-prior', `location ${fmt(bp.loc)} is ${fmt(betaLoc)} times the data's scale (about ${fmt(s.scale === 1 ? sk.spread : s.scale)}): too far to be computed with${cure}`);
+    }
+  }
   // The priors' pull at the data, in prior sds: -z^2/2 is a term of the log density, and
   // float32 resolves an energy difference of 0.01 only while |log p| stays under about 2^17.
-  const conflict = Math.abs(sk.dataCentre - priors.mu.loc) / priors.mu.scale;
+  // With predictors, x . beta may account for the data's centre and spread: not checked.
+  const conflict = predictors ? 0 : Math.abs(sk.dataCentre - priors.mu.loc) / priors.mu.scale;
   if (!(conflict <= maxConflict)) {
     throw new InputError('--mu-prior', `the data's centre (about ${fmt(sk.dataCentre)}) is ${fmt(conflict)} prior sds from its location ${fmt(priors.mu.loc)}, more than ${precision} computes with (${fmt(maxConflict)}): widen the prior to the data's units${cure}`);
   }
   const tauConflict = sk.tauExcess / priors.tau.scale;
-  if (priors.tau.kind === 'halfnormal' && !(tauConflict <= maxConflict)) {
+  if (!predictors && priors.tau.kind === 'halfnormal' && !(tauConflict <= maxConflict)) {
     throw new InputError('--tau-prior', `the spread of the group means (about ${fmt(sk.tauExcess)}) is ${fmt(tauConflict)} times its scale ${fmt(priors.tau.scale)}, more than ${precision} computes with (${fmt(maxConflict)}): widen the prior to the data's units${cure}`);
   }
   const tauScale = priors.tau.scale / s.scale;
@@ -240,7 +277,7 @@ function checkRepresentable(data: HierData, priors: Priors, s: DataScale, sk: Sk
     // The prior's pull at the data's sigma: t^2/2 (half-normal) or t (exponential) in the log density, t = sigma/S.
     const t = sk.sigmaHat / p.scale;
     const limit = p.kind === 'halfnormal' ? maxConflict : p.kind === 'exponential' ? (maxConflict * maxConflict) / 2 : Infinity;
-    if (Number.isFinite(t) && !(t <= limit)) {
+    if (!predictors && Number.isFinite(t) && !(t <= limit)) {
       throw new InputError(g.prior.option, `${name} of the data (about ${fmt(sk.sigmaHat)}) is ${fmt(t)} times the scale of ${text}, more than ${precision} computes with (${fmt(limit)}): widen the prior to the data's units${cure}`);
     }
     if (!inRange(p.scale / s.scale)) {
@@ -276,20 +313,31 @@ function checkRepresentable(data: HierData, priors: Priors, s: DataScale, sk: Sk
   }
 }
 
-/** The data in standardized units: y' = (y - shift)/scale, sigma' = sigma/scale. */
+/**
+ * The data in standardized units: y' = (y - shift)/scale, sigma' = sigma/scale; the
+ * predictors (if any) as they are (their coefficients scale instead: beta' = beta/scale).
+ */
 export function scaleData(data: HierData, s: DataScale): HierData {
   if (s.shift === 0 && s.scale === 1) return data;
   return { ...data, y: data.y.map((v) => (v - s.shift) / s.scale), sigma: data.sigma.map((v) => v / s.scale) };
 }
 
+/** The coefficients' prior: the one given, else `DEFAULT_BETA_PRIOR`. */
+function betaPrior(priors: Priors): MuPrior {
+  return priors.beta ?? DEFAULT_BETA_PRIOR;
+}
+
 /**
  * The priors in standardized units: mu' ~ N((m0 - shift)/scale, s0/scale), tau' with scale
- * S/scale, and the prior of each family global in y's log units (sigma) with its scale
+ * S/scale, the prior of each family global in y's log units (sigma) with its scale
  * divided by `scale` (its family's default where none is given, so that the standardized
- * model keeps the user's prior). `family`: the data's family; absent, every registered
- * family's such globals (a prior of a global the model does not have is never read).
+ * model keeps the user's prior), and the coefficients' prior beta' ~ N(L/scale, S/scale)
+ * where the data have predictors (`DEFAULT_BETA_PRIOR` where none is given) or one is given.
+ * `family`: the data's family; absent, every registered family's such globals (a prior of a
+ * global the model does not have is never read). `predictors`: the data's predictor names
+ * (`data.predictors?.names`; none: no `beta` prior is added).
  */
-export function scalePriors(priors: Priors, s: DataScale, family?: Family): Priors {
+export function scalePriors(priors: Priors, s: DataScale, family?: Family, predictors: readonly string[] = []): Priors {
   if (s.shift === 0 && s.scale === 1) return priors;
   const globals = family ? logScaleGlobals(family) : FAMILIES.flatMap(logScaleGlobals);
   const scaled: Record<string, ScalePrior> = { ...priors.family };
@@ -305,23 +353,34 @@ export function scalePriors(priors: Priors, s: DataScale, family?: Family): Prio
     mu: { ...priors.mu, loc: (priors.mu.loc - s.shift) / s.scale, scale: priors.mu.scale / s.scale },
     tau: { ...priors.tau, scale: priors.tau.scale / s.scale },
     ...(Object.keys(scaled).length > 0 && { family: scaled }),
+    ...scaledBetaPrior(priors, s, predictors),
   };
+}
+
+/** `{ beta }` in standardized units where the data have predictors or a beta prior is given; `{}` otherwise. */
+function scaledBetaPrior(priors: Priors, s: DataScale, predictors: readonly string[]): { beta?: MuPrior } {
+  if (priors.beta === undefined && predictors.length === 0) return {};
+  const b = betaPrior(priors);
+  return { beta: { ...b, loc: b.loc / s.scale, scale: b.scale / s.scale } };
 }
 
 /**
  * Maps unconstrained positions (rows of the model's layout, `layout.ts`: mu, log tau, the
- * family's globals, z_k) from standardized units to the user's, in place (see the module
- * comment for z and the globals). `family`: the data's family (absent: one without globals,
- * rows of K + 2).
+ * family's globals, the coefficients beta, z_k) from standardized units to the user's, in
+ * place (see the module comment for z, the globals and beta = scale beta'). `family`: the
+ * data's family (absent: one without globals); `predictors`: the data's predictor names
+ * (`data.predictors?.names`; none: rows without coefficients).
  */
-export function unscalePositions(pos: Float32Array | Float64Array, c: Centeredness, s: DataScale, family?: Family): void {
+export function unscalePositions(pos: Float32Array | Float64Array, c: Centeredness, s: DataScale, family?: Family, predictors: readonly string[] = []): void {
   const K = c.length;
-  const layout = makeLayout(K, family ? familyGlobals(family).map((g) => g.name) : []);
+  const layout = makeLayout(K, family ? familyGlobals(family).map((g) => g.name) : [], predictors);
   const D = layout.dim;
+  if (pos.length % D !== 0) throw new RangeError(`${pos.length} position values are not rows of ${D} (K = ${K}, ${layout.globals.join(', ')})`);
   const iMu = layout.global('mu');
   const iS = layout.global('log_tau');
   const iLogScales = Int32Array.from(family ? logScaleGlobals(family) : [], (g) => layout.global(g.name));
   const z0 = layout.groupStart;
+  const { start: b0, count: P } = layout.beta;
   const logScale = Math.log(s.scale);
   const powers = Float64Array.from(c, (ck) => s.scale ** ck);
   for (let row = 0; row + D <= pos.length; row += D) {
@@ -329,6 +388,7 @@ export function unscalePositions(pos: Float32Array | Float64Array, c: Centeredne
     pos[row + iMu] = s.shift + s.scale * mu;
     pos[row + iS] = pos[row + iS] + logScale;
     for (const i of iLogScales) pos[row + i] = pos[row + i] + logScale;
+    for (let p = 0; p < P; p++) pos[row + b0 + p] = s.scale * pos[row + b0 + p];
     for (let k = 0; k < K; k++) {
       const ck = c[k];
       pos[row + z0 + k] = ck * s.shift + powers[k] * (pos[row + z0 + k] - ck * mu) + ck * s.scale * mu;
@@ -340,7 +400,7 @@ export function unscalePositions(pos: Float32Array | Float64Array, c: Centeredne
  * The constant that turns a standardized run's log density into the user's:
  * (1 - sum c_k) log scale, plus (1 - N) log scale where the family has a global in y's log
  * units (see the module comment). `family` and `observations` (N): the data's (absent: a
- * family without such globals).
+ * family without such globals). Predictors add nothing (see the module comment).
  */
 export function logDensityOffset(c: Centeredness, s: DataScale, family?: Family, observations = 0): number {
   let sum = 0;
@@ -355,8 +415,9 @@ export function logDensityOffset(c: Centeredness, s: DataScale, family?: Family,
  * A run's constrained draws (`sampler/constrain.ts` names) from standardized units to the
  * user's: location parameters (mu, theta[...]) as shift + scale v (float64 where there is a
  * shift: 1000 + 1e-5 v would round to a few values in float32), scales (tau, and sigma of a
- * family global in y's log units) as scale v, their logs (log_tau, log_sigma) as v + log
- * scale; scales and logs in place. Throws a RangeError for a name it has no rule for.
+ * family global in y's log units) and the coefficients (beta[...]) as scale v, their logs
+ * (log_tau, log_sigma) as v + log scale; scales, coefficients and logs in place. Throws a
+ * RangeError for a name it has no rule for.
  */
 export function unscaleParams(params: Readonly<Record<string, Float32Array | Float64Array>>, family: Family, s: DataScale): Record<string, Float32Array | Float64Array> {
   const { shift, scale } = s;
@@ -366,7 +427,7 @@ export function unscaleParams(params: Readonly<Record<string, Float32Array | Flo
   const logs = new Set(['log_tau', ...globals.map((g) => g.name)]);
   const out: Record<string, Float32Array | Float64Array> = {};
   for (const [name, a] of Object.entries(params)) {
-    if (scales.has(name)) {
+    if (scales.has(name) || name.startsWith('beta[')) {
       for (let i = 0; i < a.length; i++) a[i] = scale * a[i];
       out[name] = a;
     } else if (logs.has(name)) {

@@ -1,19 +1,23 @@
 /**
- * Unconstrained sampler positions (mu, s = log tau, the family's globals x, z_0..z_{K-1}:
- * `model/layout.ts`) to the named draws users see: mu, tau = e^s, log_tau = s; for each
- * global of the likelihood family (`Family.globals`: the normal likelihood with sigma
- * unknown has x = log sigma) its constrained value and x (`sigma` = e^x, `log_sigma` = x);
+ * Unconstrained sampler positions (mu, s = log tau, the family's globals x, the coefficients
+ * beta, z_0..z_{K-1}: `model/layout.ts`) to the named draws users see: mu, tau = e^s,
+ * log_tau = s; for each global of the likelihood family (`Family.globals`: the normal
+ * likelihood with sigma unknown has x = log sigma) its constrained value and x (`sigma` =
+ * e^x, `log_sigma` = x);
+ * each population-level coefficient as it is (`beta[<name>]`, its coordinate: `layout.beta`);
  * theta_k = mu + tau^(1-c_k) (z_k - c_k mu) (Gorinova, Moore & Hoffman 2020); and where the
  * likelihood family has a per-group outcome
  * (`Family.outcome`: binomial p = inv_logit(theta), Poisson rate = e^theta) that outcome of
  * each theta_k, named `<outcome>[<label>]`; computed in float64 and stored as float32,
- * chain-major.
+ * chain-major. With predictors, theta_k is group k's intercept (eta_i = theta[g_i] + x_i .
+ * beta) and the family's outcome of theta_k is group k's outcome at x = 0.
  *
  * `rowConstrainer` works on any range of rows, so a backend can fill the draws chunk by
  * chunk while the device samples the next one (the WebGPU backend does, as it unpacks each
  * readback); `constrainDraws` is the whole recording at once. Both give the same bits.
  */
 import { familyGlobals } from '../model/family.ts';
+import { betaName } from '../model/layout.ts';
 import { thetaOf, type HierModel } from '../model/model.ts';
 import type { RecordedDraws } from './backend.ts';
 
@@ -22,8 +26,8 @@ const HIERARCHY_DRAWS = 3;
 
 /**
  * Names of the constrained draws, in their order: mu, tau, log_tau, each family global's
- * constrained name and its own (sigma, log_sigma), theta[label], then the family's
- * outcome[label] (if any).
+ * constrained name and its own (sigma, log_sigma), beta[name] per predictor (if any),
+ * theta[label], then the family's outcome[label] (if any).
  */
 export function constrainedNames(model: HierModel): string[] {
   const { labels, family } = model.stats;
@@ -33,9 +37,15 @@ export function constrainedNames(model: HierModel): string[] {
     'tau',
     'log_tau',
     ...familyGlobals(family).flatMap((g) => [g.constrained.name, g.name]),
+    ...predictorNames(model).map(betaName),
     ...labels.map((l) => `theta[${l}]`),
     ...(outcome ? labels.map((l) => `${outcome.name}[${l}]`) : []),
   ];
+}
+
+/** The model's predictor names, in coordinate order (none without predictors). */
+function predictorNames(model: HierModel): readonly string[] {
+  return model.predictors?.names ?? [];
 }
 
 /**
@@ -71,7 +81,13 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
     constrained: out[HIERARCHY_DRAWS + 2 * j],
     x: out[HIERARCHY_DRAWS + 2 * j + 1],
   }));
-  const first = HIERARCHY_DRAWS + 2 * globals.length;
+  // The coefficients beta_p (as they are) after the globals, from layout.beta.
+  const betaAt = HIERARCHY_DRAWS + 2 * globals.length;
+  const P = model.layout.beta.count;
+  if (P !== predictorNames(model).length) throw new RangeError(`the layout has ${P} coefficients, the model ${predictorNames(model).length} predictors`);
+  const iBeta0 = model.layout.beta.start;
+  const beta = out.slice(betaAt, betaAt + P);
+  const first = betaAt + P;
   const theta = out.slice(first, first + K);
   const outcome = model.stats.family.outcome;
   const of = outcome?.of;
@@ -92,6 +108,7 @@ export function rowConstrainer(model: HierModel, out: readonly Float32Array[]): 
         g.constrained[i] = g.of(x);
         g.x[i] = x;
       }
+      for (let p = 0; p < P; p++) beta[p][i] = pos[row + iBeta0 + p];
       for (let k = 0; k < K; k++) {
         const z = pos[row + iZ0 + k];
         const kk = kind[k];

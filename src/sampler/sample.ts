@@ -283,14 +283,15 @@ export async function sample(options: SampleOptions): Promise<SampleResult> {
   if (units.shift === 0 && units.scale === 1) return sampleInUnits(options);
   const onSnapshot = options.onSnapshot;
   const family = familyOf(options.data.likelihood);
+  const predictorNames = options.data.predictors?.names;
   const inner = await sampleInUnits({
     ...options,
     data: scaleData(options.data, units),
-    priors: scalePriors(priors, units, family),
+    priors: scalePriors(priors, units, family, predictorNames),
     ...(onSnapshot && {
       onSnapshot: (snap: PositionSnapshot) => {
         const positions = Float64Array.from(snap.positions);
-        unscalePositions(positions, snap.centeredness, units, family);
+        unscalePositions(positions, snap.centeredness, units, family, predictorNames);
         onSnapshot({ ...snap, positions });
       },
     }),
@@ -313,8 +314,9 @@ function unscaleResult(r: SampleResult, data: HierData, priors: Priors, units: D
   // by a shift, are stored in float64 (1000 + 1e-5 x would round to a few values in float32).
   const params = unscaleParams(r.params, family, units);
   const { constrained: _inUnits, ...rec } = r.records;
-  unscalePositions(rec.positions, model.c, units, family);
-  unscalePositions(rec.divergentPositions, model.c, units, family);
+  const predictorNames = data.predictors?.names;
+  unscalePositions(rec.positions, model.c, units, family, predictorNames);
+  unscalePositions(rec.divergentPositions, model.c, units, family, predictorNames);
   const offset = logDensityOffset(model.c, units, family, data.y.length);
   for (let i = 0; i < rec.logDensity.length; i++) rec.logDensity[i] += offset;
   // energy = -log p + kinetic energy
