@@ -23,6 +23,12 @@
 // buffer `inv_mass` (NV z blocks, then the globals' (mu, s, x, 1)). A family global's
 // d/dx over the chain's blocks is a second chain_sum (FAMILY_GLOBAL only).
 //
+// Population-level predictors (NP > 0; shaders/predictors.wgsl): the coefficients beta sit in
+// NBETA_BLOCKS blocks after the NZ z blocks (state, records, warm and inverse mass alike; NV =
+// NZ + NBETA_BLOCKS), every thread of a chain holds all of them, each block's likelihood is
+// taken at theta + m . beta, and d/dbeta over the chain's blocks is one chain_sum per block
+// of four coefficients.
+//
 // Requires: const TPC, CPW, WG, BPT: u32, const DIAG_METRIC, WARMUP, BINARY_C: bool, the
 // priors; block.wgsl, chain_sum(_one).wgsl, philox.wgsl, hmc_wide_common.wgsl.
 
@@ -51,7 +57,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let live = chain_index < B;
   let chain = min(chain_index, B - 1u);
   let writer = live && t == 0u;
-  let NV = (step.num_groups + 3u) / 4u;
+  let NZ = (step.num_groups + 3u) / 4u;
+  let NV = NZ + NBETA_BLOCKS;
   let S = NV + 1u;
 
   var num_iterations = 1u;
@@ -75,16 +82,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   var gbs: array<GroupBlock, BPT>;
   var im: array<vec4f, BPT>;
   var zc: array<vec4f, BPT>;
+  // The predictors' means of this thread's blocks (zero past NZ), and the coefficients.
+  var pm: array<vec4f, PM_SIZE>;
   for (var i = 0u; i < BPT; i++) { // @unroll
     let j = t + i * TPC;
     im[i] = vec4f(1.0);
     zc[i] = vec4f(0.0);
     gbs[i] = GroupBlock(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
-    if (j < NV) {
+    for (var p = 0u; p < NP; p++) { // @unroll
+      pm[i * NP + p] = vec4f(0.0);
+    }
+    if (j < NZ) {
       gbs[i] = groups[j];
       im[i] = block_inv_mass(j);
       zc[i] = state[j * B + chain];
+      if (!OBS_PATH) {
+        for (var p = 0u; p < NP; p++) { // @unroll
+          pm[i * NP + p] = predm[j * NP + p];
+        }
+      }
     }
+  }
+  var beta_c: array<vec4f, NBETA_ARR>;
+  var imb: array<vec4f, NBETA_ARR>;
+  for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+    beta_c[q] = state[(NZ + q) * B + chain];
+    imb[q] = block_inv_mass(NZ + q);
   }
   let ms = state[NV * B + chain];
   var mu_c = ms.x;
@@ -116,13 +139,34 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     var inv_tau = 1.0 / tau;
     var part_x = 0.0;
     var z = zc;
+    var beta = beta_c;
+    var part_b: array<vec4f, NBETA_ARR>;
+    for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+      part_b[q] = vec4f(0.0);
+    }
     var p: array<vec4f, BPT>;
     var part = vec4f(0.0);
     for (var i = 0u; i < BPT; i++) { // @unroll
       let j = t + i * TPC;
-      let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau, fg);
+      var bt: BlockTerms;
+      if (OBS_PATH) {
+        let ol = obs_lik(j, NZ, block_theta(z[i], gbs[i], mu, s, tau, inv_tau), beta, fg);
+        bt = block_terms_lik(z[i], gbs[i], mu, s, tau, inv_tau, ol.l);
+        for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+          part_b[q] += ol.g[q];
+        }
+      } else {
+        var off = vec4f(0.0);
+        for (var pp = 0u; pp < NP; pp++) { // @unroll
+          off += pm[i * NP + pp] * beta[pp / 4u][pp % 4u];
+        }
+        bt = block_terms_at(z[i], gbs[i], mu, s, tau, inv_tau, fg, off);
+        for (var pp = 0u; pp < NP; pp++) { // @unroll
+          part_b[pp / 4u][pp % 4u] += dot(bt.d, pm[i * NP + pp]);
+        }
+      }
       var pj = vec4f(0.0);
-      if (j < NV) {
+      if (j < NZ) {
         pj = gbs[i].mask * normals4(step.key, it, chain, j) * momentum_scale(im[i]);
         if (WARMUP && live) {
           warm[j * B + chain] = z[i];
@@ -138,6 +182,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     sums++;
     let pri0 = prior_terms(mu, s, tau);
     lp_c = d0.x + pri0.x;
+    // The coefficients: their gradient summed over the chain's blocks, their own terms, and
+    // their momentum (block NZ + q's normals, src/sampler/rng.ts).
+    let bt0 = beta_terms(beta, xg, fg);
+    var pb: array<vec4f, NBETA_ARR>;
+    var g_b0: array<vec4f, NBETA_ARR>;
+    var kin_b = vec4f(0.0);
+    for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+      g_b0[q] = chain_sum(part_b[q], li, cw, t, sums & 1u) + bt0.g[q];
+      sums++;
+      pb[q] = BETA_MASK[q] * normals4(step.key, it, chain, NZ + q) * momentum_scale(imb[q]);
+      kin_b += imb[q] * pb[q] * pb[q];
+      if (WARMUP && writer) {
+        warm[(NZ + q) * B + chain] = beta[q];
+      }
+    }
+    lp_c += bt0.lp;
     // The family global's terms: d/dx summed over the chain's blocks, its own terms, and its
     // momentum (lane 0 of block NV + 1's normals, src/sampler/rng.ts).
     var g_x0 = 0.0;
@@ -147,7 +207,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       sums++;
       let fgl = family_global(xg, fg);
       lp_c += fgl.x;
-      g_x0 = dx.x + fgl.y;
+      g_x0 = dx.x + fgl.y + bt0.g_x;
       p_x = normals4(step.key, it, chain, NV + 1u).x * momentum_scale(ims).z;
     }
     var lp = lp_c;
@@ -158,7 +218,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     if (FAMILY_GLOBAL) {
       kin_g += ims.z * p_x * p_x;
     }
-    let h0 = -lp + 0.5 * (kin_g + d0.w);
+    let h0 = -lp + 0.5 * (kin_g + d0.w + dot(kin_b, vec4f(1.0)));
     if (WARMUP && writer) {
       warm[NV * B + chain] = vec4f(mu, s, xg, 0.0);
     }
@@ -166,6 +226,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     p_s += half * (d0.z + pri0.z);
     if (FAMILY_GLOBAL) {
       p_x += half * g_x0;
+    }
+    for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+      pb[q] += half * g_b0[q];
     }
 
     // Leapfrog with the momentum at half steps, as hmc.wgsl: each step moves the blocks,
@@ -182,9 +245,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       }
       var step_part = vec4f(0.0);
       var step_x = 0.0;
+      var step_b: array<vec4f, NBETA_ARR>;
+      for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+        step_b[q] = vec4f(0.0);
+      }
       if (running) {
         mu += eps * ims.x * p_mu;
         s += eps * ims.y * p_s;
+        for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+          beta[q] += eps * imb[q] * pb[q];
+        }
         if (FAMILY_GLOBAL) {
           xg += eps * ims.z * p_x;
           fg = family_shared(xg);
@@ -193,7 +263,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         inv_tau = 1.0 / tau;
         for (var i = 0u; i < BPT; i++) { // @unroll
           z[i] += eps * im[i] * p[i];
-          let bt = block_terms(z[i], gbs[i], mu, s, tau, inv_tau, fg);
+          var bt: BlockTerms;
+          if (OBS_PATH) {
+            let ol = obs_lik(t + i * TPC, NZ, block_theta(z[i], gbs[i], mu, s, tau, inv_tau), beta, fg);
+            bt = block_terms_lik(z[i], gbs[i], mu, s, tau, inv_tau, ol.l);
+            for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+              step_b[q] += ol.g[q];
+            }
+          } else {
+            var off = vec4f(0.0);
+            for (var pp = 0u; pp < NP; pp++) { // @unroll
+              off += pm[i * NP + pp] * beta[pp / 4u][pp % 4u];
+            }
+            bt = block_terms_at(z[i], gbs[i], mu, s, tau, inv_tau, fg, off);
+            for (var pp = 0u; pp < NP; pp++) { // @unroll
+              step_b[pp / 4u][pp % 4u] += dot(bt.d, pm[i * NP + pp]);
+            }
+          }
           let ps = p[i] + half * bt.g_z;
           step_part += lane_sums(bt, im[i] * ps * ps);
           if (FAMILY_GLOBAL) {
@@ -209,6 +295,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         dx = chain_sum(vec4f(step_x, 0.0, 0.0, 0.0), li, cw, t, sums & 1u).x;
         sums++;
       }
+      var g_b: array<vec4f, NBETA_ARR>;
+      for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+        g_b[q] = chain_sum(step_b[q], li, cw, t, sums & 1u);
+        sums++;
+      }
       if (running) {
         let pri = prior_terms(mu, s, tau);
         lp = d.x + pri.x;
@@ -217,22 +308,34 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         let ps_mu = p_mu + half * g_mu;
         let ps_s = p_s + half * g_s;
         var kin = ims.x * ps_mu * ps_mu + ims.y * ps_s * ps_s;
+        let btn = beta_terms(beta, xg, fg);
+        lp += btn.lp;
+        var kin_bn = vec4f(0.0);
+        var ps_b: array<vec4f, NBETA_ARR>;
+        for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+          g_b[q] += btn.g[q];
+          ps_b[q] = pb[q] + half * g_b[q];
+          kin_bn += imb[q] * ps_b[q] * ps_b[q];
+        }
         var g_x = 0.0;
         var ps_x = 0.0;
         if (FAMILY_GLOBAL) {
           let fgl = family_global(xg, fg);
           lp += fgl.x;
-          g_x = dx + fgl.y;
+          g_x = dx + fgl.y + btn.g_x;
           ps_x = p_x + half * g_x;
           kin += ims.z * ps_x * ps_x;
         }
-        h = -lp + 0.5 * (kin + d.w);
+        h = -lp + 0.5 * (kin + d.w + dot(kin_bn, vec4f(1.0)));
         steps_taken = n + 1u;
         divergent = !is_finite(h) || h - h0 > MAX_ENERGY_ERROR;
         p_mu = ps_mu + kick * g_mu;
         p_s = ps_s + kick * g_s;
         if (FAMILY_GLOBAL) {
           p_x = ps_x + kick * g_x;
+        }
+        for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+          pb[q] = ps_b[q] + kick * g_b[q];
         }
       }
     }
@@ -249,6 +352,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       mu_c = mu;
       s_c = s;
       xg_c = xg;
+      beta_c = beta;
       lp_c = lp;
       moved = true;
     }
@@ -264,7 +368,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     var nonfinite = 0.0;
     for (var i = 0u; i < BPT; i++) { // @unroll
       let j = t + i * TPC;
-      if (j < NV) {
+      if (j < NZ) {
         if (record) {
           rec[pos_base + j * R + chain] = zc[i];
           if (divergent) {
@@ -284,7 +388,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       // The chain's count of non-finite blocks (every thread takes part in the sum).
       let bad = chain_sum(vec4f(nonfinite, 0.0, 0.0, 0.0), li, cw, t, sums & 1u);
       sums++;
-      let finite = bad.x == 0.0 && is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s) && is_finite(xg) && is_finite(p_x);
+      var finite = bad.x == 0.0 && is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s) && is_finite(xg) && is_finite(p_x);
+      for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+        finite = finite && all_finite(beta[q]) && all_finite(pb[q]);
+        if (writer) {
+          warm[(S + NZ + q) * B + chain] = beta[q];
+          warm[(2u * S + NZ + q) * B + chain] = imb[q] * pb[q];
+        }
+      }
       if (writer) {
         warm[(S + NV) * B + chain] = vec4f(mu, s, xg, 0.0);
         warm[(2u * S + NV) * B + chain] = vec4f(ims.x * p_mu, ims.y * p_s, ims.z * p_x, 0.0);
@@ -298,8 +409,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     if (writer && record) {
       rec[pos_base + NV * R + chain] = vec4f(mu_c, s_c, xg_c, lp_c);
       rec[stats_base + slot * R + chain] = vec4f(lp_c, energy, accept_prob, div);
+      for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+        rec[pos_base + (NZ + q) * R + chain] = beta_c[q];
+      }
       if (divergent) {
         rec[div_base + (slot * S + NV) * R + chain] = vec4f(mu, s, xg, 0.0);
+        for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+          rec[div_base + (slot * S + NZ + q) * R + chain] = beta[q];
+        }
       }
     }
   }
@@ -307,12 +424,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   if (moved && live) {
     for (var i = 0u; i < BPT; i++) { // @unroll
       let j = t + i * TPC;
-      if (j < NV) {
+      if (j < NZ) {
         state[j * B + chain] = zc[i];
       }
     }
     if (t == 0u) {
       state[NV * B + chain] = vec4f(mu_c, s_c, xg_c, lp_c);
+      for (var q = 0u; q < NBETA_BLOCKS; q++) { // @unroll
+        state[(NZ + q) * B + chain] = beta_c[q];
+      }
     }
   }
   if (writer) {

@@ -13,3 +13,9 @@ fn lik(theta: vec4f, a: vec4f, b: vec4f) -> Lik {
   let pr = b * r;
   return Lik(-0.5 * pr * r, -pr);
 }
+
+// Predictors varying within groups (shaders/predictors.wgsl): the within-group residual sum
+// of squares R enters log p as -R / 2 (sigma_i known, in the weights).
+fn lik_within(x: f32, g: vec4f) -> vec2f {
+  return vec2f(-0.5, 0.0);
+}

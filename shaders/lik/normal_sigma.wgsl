@@ -27,3 +27,9 @@ fn lik_global(x: f32, g: vec4f) -> vec2f {
   let ss = FAMILY_STATS.y;
   return vec2f(-n * x - 0.5 * ss * g.x, ss * g.x - n);
 }
+
+// Predictors varying within groups (shaders/predictors.wgsl): the within-group residual sum
+// of squares R enters log p as -R e^{-2x} / 2 (g.x = e^{-2x}), d/dx = R e^{-2x}.
+fn lik_within(x: f32, g: vec4f) -> vec2f {
+  return vec2f(-0.5 * g.x, g.x);
+}

@@ -25,6 +25,9 @@ const SHADER_URLS = {
   reduce_blocks: new URL('../../shaders/reduce_blocks.wgsl', import.meta.url),
   reduce_wide: new URL('../../shaders/reduce_wide.wgsl', import.meta.url),
   adapt: new URL('../../shaders/adapt.wgsl', import.meta.url),
+  predictors: new URL('../../shaders/predictors.wgsl', import.meta.url),
+  within: new URL('../../shaders/within.wgsl', import.meta.url),
+  within_none: new URL('../../shaders/within_none.wgsl', import.meta.url),
 } as const;
 
 export type ShaderName = keyof typeof SHADER_URLS;

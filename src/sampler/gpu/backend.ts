@@ -10,7 +10,7 @@ import { requestGpu, withErrorScopes, type Gpu } from '../../gpu/device.ts';
 import { gpuWait } from '../../gpu/wait.ts';
 import { dispatchGrid } from '../../gpu/shader.ts';
 import type { WgslStructs } from '../../gpu/structs.ts';
-import { numZBlocks, packGroups, packGroupsCompact, packPositions, unpackPositions } from '../../gpu/layout.ts';
+import { packGroups, packGroupsCompact, packPositions, packPredictorData, stateBlocks, unpackPositions } from '../../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../../gpu/logdensity.ts';
 import { keyFromSeed } from '../rng.ts';
 import { numLeapfrogSteps } from '../../adaptation/chees.ts';
@@ -113,7 +113,7 @@ class WebGpuBackend implements Backend {
     });
     device.addEventListener('uncapturederror', this.onUncapturedError);
     this.K = model.stats.K;
-    this.NV = numZBlocks(this.K);
+    this.NV = stateBlocks(model.layout);
     this.dim = model.dim;
     this.wide = wide;
     // Narrow kernel: one invocation per chain. Wide: one workgroup per cpw chains (the grid's
@@ -166,7 +166,10 @@ class WebGpuBackend implements Backend {
     const meansBuf = mk('ensemble means', (2 * S + 2) * 16, STORAGE);
     this.adaptation = new DeviceAdaptation(device, structs.adapt, pipelines.adapt, { reduceParams, p3: this.p3, means: meansBuf }, mk);
 
-    const scratchBuf = mk('trajectory scratch', scratchBytes, STORAGE);
+    // Binding 10: the stream form's trajectory scratch, or the predictors' data (register form).
+    const predm = packPredictorData(model);
+    const scratchBuf = mk(predm.length > 0 ? 'predictor data' : 'trajectory scratch', Math.max(scratchBytes, predm.byteLength), STORAGE | GPUBufferUsage.COPY_DST);
+    if (predm.length > 0) device.queue.writeBuffer(scratchBuf, 0, predm);
     this.hmcEntries = [[1, this.groupBuf], [2, this.stepBuf], [3, this.stateBuf], [4, this.invMassBuf], [5, warmBuf], [6, infoBuf], [7, this.totalsBuf], [9, this.adaptation.state], [10, scratchBuf]];
     this.rebindHmc();
     const bind = (label: string, layout: GPUBindGroupLayout, bufs: [number, GPUBuffer][]) =>
@@ -192,10 +195,10 @@ class WebGpuBackend implements Backend {
     const g = gpu ?? (await requestGpu());
     try {
       const diagMetric = options.diagMetric ?? false;
-      const wide = chooseWideLayout(g, model.stats.K, chains, options);
+      const wide = chooseWideLayout(g, model.stats.K, chains, options, model.layout.beta.count);
       const [pipelines, transition, adapt] = await Promise.all([
         withErrorScopes(g.device, () => buildPipelines(g, model, diagMetric, wide)),
-        transitionStructs(wide !== null, numZBlocks(model.stats.K)),
+        transitionStructs(wide !== null, stateBlocks(model.layout)),
         adaptStructs(),
       ]);
       const backend = new WebGpuBackend(g, model, chains, seed, diagMetric, wide, pipelines, { transition, adapt });
@@ -288,10 +291,10 @@ class WebGpuBackend implements Backend {
     const p = this.stepParams;
     p.write(b, this.recorder.retained, this.recorder.slots);
     const layout = this.model.layout;
-    if (!this.wide) blockInvMass(p.invMass!, b.invMass, layout, this.K, this.NV);
+    if (!this.wide) blockInvMass(p.invMass!, b.invMass, layout);
     else if (this.diagMetric) {
       const im = (this.wideInvMass ??= new Float32Array(4 * (this.NV + 1)));
-      blockInvMass(im, b.invMass, layout, this.K, this.NV);
+      blockInvMass(im, b.invMass, layout);
       this.gpu.device.queue.writeBuffer(this.invMassBuf, 0, im);
     }
     this.gpu.device.queue.writeBuffer(this.stepBuf, 0, p.data);

@@ -3,10 +3,11 @@
  * form, with its threads per chain), the WGSL of every kernel, and their pipelines (cached
  * per device by src/gpu/shader.ts).
  */
+import { InputError } from '../../errors.ts';
 import type { HierModel } from '../../model/model.ts';
 import type { Gpu } from '../../gpu/device.ts';
 import { cachedLayout, composeShader, createComputePipeline, type ShaderConst, type ShaderModule } from '../../gpu/shader.ts';
-import { familyShaderConsts, isWideModel, likModules, modelShaderConsts, numZBlocks } from '../../gpu/layout.ts';
+import { familyShaderConsts, isWideModel, likModules, modelShaderConsts, numZBlocks, predictorModules, predictorShaderConsts, stateBlocks } from '../../gpu/layout.ts';
 import { CHAIN_WORKGROUP_SIZE } from '../../gpu/logdensity.ts';
 
 /** Threads per workgroup of the chain reductions (shaders/reduce.wgsl). */
@@ -76,10 +77,15 @@ export function wideThreadsPerChain(K: number, chains: number, software: boolean
   return tpc;
 }
 
-/** The wide kernel's layout for a K-group model, or null when the baked (narrow) kernel runs it. */
-export function chooseWideLayout(g: Gpu, K: number, chains: number, options: WebGpuBackendOptions): WideLayout | null {
-  if (!isWideModel(K)) return null;
-  const kind = options.wideKernel ?? (g.adapter.isFallback ? 'stream' : 'registers');
+/**
+ * The wide kernel's layout for a K-group model with `predictors` population-level predictors,
+ * or null when the baked (narrow) kernel runs it. Predictors run on the register form only
+ * (shaders/predictors.wgsl), whatever the adapter.
+ */
+export function chooseWideLayout(g: Gpu, K: number, chains: number, options: WebGpuBackendOptions, predictors = 0): WideLayout | null {
+  if (!isWideModel(K, predictors)) return null;
+  if (predictors > 0 && options.wideKernel === 'stream') throw new InputError('wideKernel', 'the stream form does not run population-level predictors: use registers');
+  const kind = options.wideKernel ?? (g.adapter.isFallback && predictors === 0 ? 'stream' : 'registers');
   const tpc = options.threadsPerChain ?? (kind === 'stream' ? 1 : wideThreadsPerChain(K, chains, g.adapter.isFallback));
   if (!Number.isInteger(Math.log2(tpc)) || tpc > MAX_THREADS_PER_CHAIN) throw new RangeError(`threadsPerChain must be a power of two up to ${MAX_THREADS_PER_CHAIN}, got ${tpc}`);
   return { kind, tpc, cpw: Math.max(1, WIDE_WORKGROUP_SIZE / tpc), bpt: Math.ceil(numZBlocks(K) / tpc) };
@@ -99,7 +105,7 @@ export function transitionCode(g: Gpu, model: HierModel, diagMetric: boolean, wi
   } as const;
   const lik = likModules(model);
   const hmcModules: ShaderModule[] = wide
-    ? ['prior', ...lik, 'block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_common', 'hmc_wide_common', wide.kind === 'stream' ? 'hmc_stream' : 'hmc_wide']
+    ? ['prior', ...lik, 'block', wide.tpc > 1 ? 'chain_sum' : 'chain_sum_one', 'philox', 'hmc_common', 'hmc_wide_common', ...(wide.kind === 'stream' ? ['hmc_stream' as const] : [...predictorModules(model), 'hmc_wide' as const])]
     : ['prior', ...lik, 'model', 'philox', 'hmc_common', 'hmc'];
   const hmcConsts: Record<string, ShaderConst> = wide
     ? {
@@ -114,6 +120,7 @@ export function transitionCode(g: Gpu, model: HierModel, diagMetric: boolean, wi
         BPT: { type: 'u32', value: wide.bpt },
         CPW: { type: 'u32', value: wide.cpw },
         WG: { type: 'u32', value: wide.tpc * wide.cpw },
+        ...(wide.kind === 'registers' ? predictorShaderConsts(model, wide.bpt) : {}),
       }
     : { ...common, ...mc, WG: { type: 'u32', value: CHAIN_WORKGROUP_SIZE } };
   return Promise.all([
@@ -153,7 +160,7 @@ export interface Pipelines {
  * transition kernels on one explicit layout, the reductions, and the device adaptation.
  */
 export async function buildPipelines(g: Gpu, model: HierModel, diagMetric: boolean, wide: WideLayout | null): Promise<Pipelines> {
-  const NV = numZBlocks(model.stats.K);
+  const NV = stateBlocks(model.layout);
   const redConsts = { NV: { type: 'u32', value: NV }, NB: { type: 'u32', value: NV + 1 }, WGR: { type: 'u32', value: REDUCE_WORKGROUP_SIZE }, MOMENTS: { type: 'bool', value: true } } as const;
   const partials = wide ? 'reduce_wide' : 'reduce_blocks';
   const [hmcCode, redCode, redLiteCode, adaptCode] = await Promise.all([

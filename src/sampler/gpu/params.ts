@@ -7,6 +7,7 @@
 import type { CheesParams, CheesState } from '../../adaptation/chees.ts';
 import type { DualAveragingParams } from '../../adaptation/dual_averaging.ts';
 import type { ModelLayout } from '../../model/layout.ts';
+import { deviceSlots } from '../../gpu/layout.ts';
 import { checkPrefix, wgslStructs, type StructView, type WgslStructs } from '../../gpu/structs.ts';
 import { MAX_DEVICE_WARMUP } from '../backend.ts';
 
@@ -90,13 +91,13 @@ export class StepParams {
 
 /**
  * Fills `out` (NV + 1 blocks of four lanes) with a diagonal inverse mass in the kernels'
- * block order: group k at block k >> 2, lane k & 3; the globals in the last block, in the
- * layout's order; padding lanes 1.
+ * block order (`deviceSlots`: group k at block k >> 2, lane k & 3; the coefficients after the
+ * groups; the other globals in the last block, in the layout's order); padding lanes 1.
  */
-export function blockInvMass(out: Float32Array, invMass: Float64Array, layout: ModelLayout, K: number, NV: number): void {
+export function blockInvMass(out: Float32Array, invMass: Float64Array, layout: ModelLayout): void {
   out.fill(1);
-  for (let k = 0; k < K; k++) out[4 * (k >> 2) + (k & 3)] = invMass[layout.group(k)];
-  for (let g = 0; g < layout.groupStart; g++) out[4 * NV + g] = invMass[layout.global(layout.globals[g])];
+  const slots = deviceSlots(layout);
+  for (let d = 0; d < layout.dim; d++) out[slots[d]] = invMass[d];
 }
 
 /** The warmup kernels' WarmupStep (iteration, step size, steps), written before a host-adapted warmup step. */

@@ -141,8 +141,13 @@ export class Recorder {
     const D = model.dim;
     const layout = model.layout;
     const iZ0 = layout.group(0);
-    const G = layout.groupStart;
-    const gIdx = layout.globals.map((g) => layout.global(g));
+    // The globals of the last block (mu, log tau, a family's global), in the layout's order;
+    // the coefficients beta (blocks NZ.., `deviceSlots`).
+    const G = layout.beta.start;
+    const gIdx = layout.globals.slice(0, G).map((g) => layout.global(g));
+    const P = layout.beta.count;
+    const B0 = layout.beta.start;
+    const NZ = this.NV - Math.ceil(P / 4);
     const draws = this.draws;
     const prev = this.pending;
     const done = gpuWait(() => staging.mapAsync(GPUMapMode.READ)).then(async () => {
@@ -160,7 +165,7 @@ export class Recorder {
         const c1 = Math.min(R, c0 + RECORD_TILE_CHAINS);
         for (let t = 0; t < used; t++) {
           const draw = first + t;
-          for (let j = 0; j < NV; j++) {
+          for (let j = 0; j < NZ; j++) {
             const lanes = Math.min(4, K - 4 * j);
             const src0 = (t * S + j) * R * 4;
             for (let c = c0; c < c1; c++) {
@@ -176,6 +181,7 @@ export class Recorder {
             const m = m0 + 4 * c;
             const st = st0 + 4 * c;
             for (let g = 0; g < G; g++) pos[o * D + gIdx[g]] = a[m + g];
+            for (let p = 0; p < P; p++) pos[o * D + B0 + p] = a[(t * S + NZ + (p >> 2)) * R * 4 + 4 * c + (p & 3)];
             rec.logDensity[o] = a[st];
             rec.energy[o] = a[st + 1];
             rec.acceptProb[o] = a[st + 2];
@@ -194,6 +200,7 @@ export class Recorder {
           for (let k = 0; k < K; k++) rec.divPos[at + iZ0 + k] = a[divBase + ((t * S + (k >> 2)) * R + c) * 4 + (k & 3)];
           const dm = divBase + ((t * S + NV) * R + c) * 4;
           for (let g = 0; g < G; g++) rec.divPos[at + gIdx[g]] = a[dm + g];
+          for (let p = 0; p < P; p++) rec.divPos[at + B0 + p] = a[divBase + ((t * S + NZ + (p >> 2)) * R + c) * 4 + (p & 3)];
           rec.divChain.push(c);
           rec.divDraw.push(first + t);
         }

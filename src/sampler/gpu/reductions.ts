@@ -5,6 +5,7 @@
  */
 import type { EnsembleStats } from '../../adaptation/ensemble_stats.ts';
 import type { ModelLayout } from '../../model/layout.ts';
+import { deviceSlots } from '../../gpu/layout.ts';
 import { gpuWait } from '../../gpu/wait.ts';
 
 /** Most threads writing partial sums (the host adds them in float64). */
@@ -74,10 +75,9 @@ export function ensembleStats(all: Float32Array, p3Word: number, s: EnsembleShap
     positionMean[d] = m + sums[base + F_SHIFT * 4 + lane];
     positionVar[d] = v;
   };
-  const layout = s.layout;
-  for (let k = 0; k < s.K; k++) put(layout.group(k), k >> 2, k & 3);
-  // The globals sit in the last block's lanes, in the layout's order.
-  for (let g = 0; g < layout.groupStart; g++) put(layout.global(layout.globals[g]), s.NV, g);
+  // Every coordinate from its block and lane (`deviceSlots`).
+  const slots = deviceSlots(s.layout);
+  for (let d = 0; d < s.dim; d++) put(d, slots[d] >> 2, slots[d] & 3);
   return {
     numValid,
     numDivergent,
