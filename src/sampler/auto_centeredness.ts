@@ -1,6 +1,7 @@
 import * as centeredness from '../adaptation/centeredness.ts';
 import { familyGlobalOf, reparameterizePositions, withCenteredness, type HierModel } from '../model/model.ts';
 import type { Backend } from './backend.ts';
+import type { GroupStats } from '../model/suffstats.ts';
 
 /**
  * `--param auto`'s step at the end of a warmup window (see `adaptation/centeredness.ts` for
@@ -24,42 +25,77 @@ export async function centerednessWindowEnd(
   // A family global (the normal family's log sigma) at the ensemble's median.
   const fg = familyGlobalOf(model);
   const x = fg ? centeredness.ensembleMedian(positions, backend.chains, model.dim, fg.index) : undefined;
+  const beta = ensembleBeta(model, positions, backend.chains);
   const precision = centeredness.seDependsOnState(model.stats)
-    ? statePrecision(model, positions, backend.chains, x)
+    ? statePrecision(model, positions, backend.chains, x, beta)
     : model.stats.precision;
+  // Each group's estimate net of its predictors' share at the ensemble's coefficients: the
+  // groups' spread about mu, from which the range of log tau follows, is what is left of them.
+  const stats = beta ? withOffsets(model.stats, groupOffsets(model, beta)) : model.stats;
   // The range of log tau from the model's priors (those of the sampler's units); where se_k
   // depends on a family global, at its ensemble value.
-  const range = centeredness.logTauRange(fg ? centeredness.withPrecision(model.stats, precision) : model.stats, model.priors);
-  const r = centeredness.update(state, model.stats, iteration, tau2, precision, range);
+  const range = centeredness.logTauRange(fg ? centeredness.withPrecision(stats, precision) : stats, model.priors);
+  const r = centeredness.update(state, stats, iteration, tau2, precision, range);
   if (!r.changed) return { model, state: r.state, changed: false };
   const next = withCenteredness(model, r.state.c);
   await backend.reparameterize(next, reparameterizePositions(model, next, positions, backend.chains));
   return { model: next, state: r.state, changed: true };
 }
 
+/** The ensemble's median of each coefficient beta_p (0 where no chain has a finite one); undefined without predictors. */
+export function ensembleBeta(model: HierModel, positions: Float64Array, chains: number): Float64Array | undefined {
+  const { start, count } = model.layout.beta;
+  if (count === 0) return undefined;
+  return Float64Array.from({ length: count }, (_, p) => {
+    const b = centeredness.ensembleMedian(positions, chains, model.dim, start + p);
+    return Number.isFinite(b) ? b : 0;
+  });
+}
+
+/**
+ * Each group's share of the linear predictor at the coefficients `beta`: o_k = m_k . beta on
+ * the group path, the mean of x_i . beta over the group's observations on the observation
+ * path (`model/predictors.ts`); 0 for a group without data.
+ */
+export function groupOffsets(model: HierModel, beta: Float64Array): Float64Array {
+  const pr = model.predictors!;
+  const P = pr.P;
+  const K = model.stats.K;
+  const out = new Float64Array(K);
+  if (pr.path === 'group') {
+    for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) out[k] += pr.m[k * P + p] * beta[p];
+    return out;
+  }
+  const { N, group, X } = pr.obs!;
+  const n = new Int32Array(K);
+  for (let i = 0; i < N; i++) {
+    n[group[i]]++;
+    for (let p = 0; p < P; p++) out[group[i]] += X[i * P + p] * beta[p];
+  }
+  for (let k = 0; k < K; k++) if (n[k] > 0) out[k] /= n[k];
+  return out;
+}
+
+/** The statistics with each group's estimate moved by -offset (the normal approximation's centre net of the predictors). */
+function withOffsets(stats: GroupStats, offsets: Float64Array): GroupStats {
+  return { ...stats, ybar: stats.ybar.map((y, k) => (stats.n[k] > 0 ? y - offsets[k] : y)) };
+}
+
 /**
  * Each group's 1/se_k^2 at the ensemble's state: the family's information at the median
  * theta_k (and family global x). With population-level predictors the likelihood is taken
  * where the data put it, at the linear predictor with the ensemble's median coefficients
- * beta~: theta_k + m_k . beta~ for the group path, and for the observation path the sum over
- * the group's observations of their information at theta_k + x_i . beta~ (`predictors.ts`).
+ * `beta`: theta_k + m_k . beta for the group path, and for the observation path the sum over
+ * the group's observations of their information at theta_k + x_i . beta (`predictors.ts`).
  */
-export function statePrecision(model: HierModel, positions: Float64Array, chains: number, x: number | undefined): Float64Array {
+export function statePrecision(model: HierModel, positions: Float64Array, chains: number, x: number | undefined, beta?: Float64Array): Float64Array {
   const theta = centeredness.ensembleTheta(positions, chains, model.layout, model.c);
   const pr = model.predictors;
-  if (!pr) return centeredness.precisionAt(model.stats, theta, x);
-  const { start, count: P } = model.layout.beta;
-  const beta = Float64Array.from({ length: P }, (_, p) => {
-    const b = centeredness.ensembleMedian(positions, chains, model.dim, start + p);
-    return Number.isFinite(b) ? b : 0;
-  });
+  if (!pr || !beta) return centeredness.precisionAt(model.stats, theta, x);
+  const P = pr.P;
   if (pr.path === 'group') {
-    const eta = theta.map((t, k) => {
-      let o = 0;
-      for (let p = 0; p < P; p++) o += pr.m[k * P + p] * beta[p];
-      return t + o;
-    });
-    return centeredness.precisionAt(model.stats, eta, x);
+    const o = groupOffsets(model, beta);
+    return centeredness.precisionAt(model.stats, theta.map((t, k) => t + o[k]), x);
   }
   const { N, a, b, group, X } = pr.obs!;
   const fields = { K: N, n: new Int32Array(N).fill(1), a, b, logConst: 0 };
