@@ -13,6 +13,10 @@
  * family the loader reads (`loaderFamily`: sigma known or unknown both read as normal data),
  * and the choice then shows the family the data turned out to be (no sigma column and no
  * value for it: sigma unknown).
+ *
+ * Pasted data and the radon set take predictors (`predictors`, as the CLI's `--predictors`:
+ * columns or `a:b` products, comma-separated), pasted data a column mapping (`columns`, as
+ * `--columns`: `y=log_radon,group=county_idx`); the radon set starts with its two predictors.
  */
 import type { HierData } from '../src/model/data.ts';
 import { familyGlobals, type Family } from '../src/model/family.ts';
@@ -20,6 +24,7 @@ import { FAMILIES, familyOf } from '../src/model/families/index.ts';
 import { isCenterednessRule } from '../src/adaptation/centeredness.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { InputError } from '../src/errors.ts';
+import { DEFAULT_BETA_PRIOR } from '../src/model/priors.ts';
 import type { BackendKind } from '../src/sampler/sample.ts';
 import {
   chooseData,
@@ -29,8 +34,10 @@ import {
   isSeedName,
   likelihoodLabel,
   loaderFamily,
+  RADON,
   RECOMMENDED_PARAMETERIZATION,
   replacements,
+  takesPredictors,
   type DataChoice,
   type DataSourceName,
 } from './data_source.ts';
@@ -127,8 +134,9 @@ let cached: { key: string; choice: DataChoice } | null = null;
 /** The chosen data set, parsed and validated. */
 export function readData(): DataChoice {
   const name = select('dataset').value as DataSourceName;
-  const custom = name === 'custom' ? { text: byId<HTMLTextAreaElement>('data-text').value, likelihood: currentFamily().id, fallback: readFallback() } : null;
-  const key = JSON.stringify([name, name === 'generated' ? readGenerator() : null, custom && [custom, customSource]]);
+  const custom = name === 'custom' ? { text: byId<HTMLTextAreaElement>('data-text').value, likelihood: currentFamily().id, fallback: readFallback(), columns: input('columns').value } : null;
+  const predictors = takesPredictors(name) ? input('predictors').value : undefined;
+  const key = JSON.stringify([name, name === 'generated' ? readGenerator() : null, custom && [custom, customSource], predictors ?? null]);
   if (cached?.key === key) return cached.choice;
   const choice = chooseData(name, {
     generator: name === 'generated' ? readGenerator() : ({} as GeneratorSettings),
@@ -136,6 +144,8 @@ export function readData(): DataChoice {
     textSource: customSource,
     likelihood: custom?.likelihood,
     fallback: custom?.fallback,
+    predictors,
+    columns: custom?.columns,
   });
   cached = { key, choice };
   return choice;
@@ -215,6 +225,8 @@ function syncVisibility(): void {
   const name = select('dataset').value;
   byId('generator').hidden = name !== 'generated';
   byId('custom-data').hidden = name !== 'custom';
+  byId('predictor-box').hidden = !takesPredictors(name);
+  byId('columns-box').hidden = name !== 'custom';
   byId('fallback-columns').hidden = !dataColumns().some((c) => c.option !== undefined);
   const kind = select('param-kind').value;
   const cmp = new Set(compareKinds());
@@ -242,6 +254,18 @@ function valueOf(id: string): string | undefined {
   return e instanceof HTMLInputElement ? e.value : undefined;
 }
 
+/**
+ * The model line: the hierarchy's priors, the family's globals' (`sigma ~ HalfNormal(5)`),
+ * and the likelihood; with predictors, their coefficients' prior and the linear predictor
+ * theta[g_i] + x_i·beta where theta[g_i] stood.
+ */
+function modelFormula(family: Family, predictors: readonly string[] = []): string {
+  const b = DEFAULT_BETA_PRIOR;
+  const beta = predictors.length ? `, beta_p ~ N(${b.loc}, ${b.scale}) for x = (${predictors.join(', ')})` : '';
+  const lik = predictors.length ? `${family.formula}, with theta[g_i] + x_i·beta in place of theta[g_i]` : family.formula;
+  return `mu ~ N(0, 5), tau ~ HalfNormal(5)${priorText(family)}${beta}, theta_k ~ N(mu, tau), ${lik}`;
+}
+
 /** The prior of a family global, in words for the model line (`sigma ~ HalfNormal(5)`). */
 function priorText(family: Family): string {
   const kinds = { halfnormal: 'HalfNormal', halfcauchy: 'HalfCauchy', exponential: 'Exponential' } as const;
@@ -264,7 +288,7 @@ function syncFamily(values: { genColumns?: Record<string, string>; fallback?: Re
   const family = currentFamily();
   const data = loaderFamily(family);
   byId('family-formula').textContent = family.formula;
-  byId('model-formula').textContent = `mu ~ N(0, 5), tau ~ HalfNormal(5)${priorText(family)}, theta_k ~ N(mu, tau), ${family.formula}`;
+  byId('model-formula').textContent = modelFormula(family);
   if (family === columnsFamily) return false;
   columnsFamily = family;
   const genValue = (name: string, start: number | undefined) => values.genColumns?.[name] ?? valueOf(genColumnId(name)) ?? (start === undefined ? '' : String(start));
@@ -342,6 +366,8 @@ const FIELDS: readonly (readonly [Exclude<keyof Settings, 'genColumns' | 'fallba
   ['draws', 'draws'],
   ['seed', 'seed'],
   ['backend', 'backend'],
+  ['predictors', 'predictors'],
+  ['columns', 'columns'],
 ];
 
 /** The form's settings. Pasted data travel in the URL only while short (see settings.ts). */
@@ -395,10 +421,19 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
   select('likelihood').replaceChildren(...FAMILIES.map((f) => new Option(likelihoodLabel(f), f.id)));
   const url = readUrlSettings(location.search);
   applySettings(url);
+  // The radon set starts with its own predictors (a link that has them, even blank, keeps its own).
+  if (select('dataset').value === 'radon' && url.predictors === undefined) input('predictors').value = RADON.predictors;
+  let lastDataset = select('dataset').value;
   syncLikelihoodChoice();
   syncFamily(url);
   const refresh = (recommend: boolean) => {
     const name = select('dataset').value;
+    // Another data set: the radon set's own predictors when it is chosen; none where it is left.
+    if (name !== lastDataset) {
+      if (name === 'radon') input('predictors').value = RADON.predictors;
+      else if (lastDataset === 'radon') input('predictors').value = '';
+      lastDataset = name;
+    }
     if (recommend && isSeedName(name)) {
       const rec = RECOMMENDED_PARAMETERIZATION[name];
       select('param-kind').value = rec.split(':')[0];
@@ -425,13 +460,14 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
     const ticks = recommend && isSeedName(name) ? setMixedFromParam(RECOMMENDED_PARAMETERIZATION[name]) : mixedGroups();
     syncMixedGroups(choice?.data ?? null, ticks);
     syncVisibility();
+    showModel(choice);
     saveSettings();
     onData(choice);
   };
   onColumnChange = () => refresh(false);
   select('dataset').addEventListener('change', () => refresh(true));
   select('likelihood').addEventListener('change', () => refresh(false));
-  for (const id of ['gen-k', 'gen-n', 'gen-mu', 'gen-tau', 'gen-seed']) input(id).addEventListener('change', () => refresh(false));
+  for (const id of ['gen-k', 'gen-n', 'gen-mu', 'gen-tau', 'gen-seed', 'predictors', 'columns']) input(id).addEventListener('change', () => refresh(false));
   byId<HTMLTextAreaElement>('data-text').addEventListener('input', () => {
     customSource = 'pasted data';
     refresh(false);
@@ -458,8 +494,14 @@ export function initControls(onData: (choice: DataChoice | null) => void): void 
   if (url.param === undefined && isSeedName(name)) select('param-kind').value = RECOMMENDED_PARAMETERIZATION[name].split(':')[0];
   syncMixedGroups(first?.data ?? null, ticks);
   syncVisibility();
+  showModel(first);
   saveSettings();
   onData(first);
+}
+
+/** The model line of the chosen family, with the data's predictors where they parse and have any. */
+function showModel(choice: DataChoice | null): void {
+  byId('model-formula').textContent = modelFormula(currentFamily(), choice?.data.predictors?.names);
 }
 
 export { PARAM_KINDS, type ParamKind };

@@ -13,17 +13,23 @@
  * (`family.predict`, at each draw's global where the family has one); the exact posterior
  * exists for the normal likelihoods only, and the figures leave it out otherwise.
  *
+ * Data with population-level predictors (eta_i = theta[g_i] + x_i·beta) add a figure per
+ * coefficient beta[name]: its draws as a histogram against its Normal prior and the exact
+ * posterior's 5%, 50% and 95% points, with the posterior mean and 90% interval for a forest
+ * plot of all of them. Their predictive check draws a new observation of group k at the
+ * group's mean predictors (eta = theta_k + xbar_k·beta at each draw).
+ *
  * Every array is chain-major on input (chain * draws + draw), as `sample()` returns them.
  */
 import { autocorrelation } from '../src/diagnostics/acf.ts';
-import type { Summary } from '../src/diagnostics/index.ts';
+import type { ParamSummary, Summary } from '../src/diagnostics/index.ts';
 import type { HierData } from '../src/model/data.ts';
 import { familyGlobals, type Family, type FamilyGlobal } from '../src/model/family.ts';
 import { familyOf } from '../src/model/families/index.ts';
 import { thetaOf, type HierModel } from '../src/model/model.ts';
-import { makeLayout, type ModelLayout } from '../src/model/layout.ts';
+import { betaName, makeLayout, type ModelLayout } from '../src/model/layout.ts';
 import type { ExactPosterior, PosteriorSummary } from '../src/model/posterior.ts';
-import { logScalePriorNormalizer, logScalePriorUnconstrained, logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
+import { DEFAULT_BETA_PRIOR, logScalePriorNormalizer, logScalePriorUnconstrained, logTauPriorNormalizer, logTauPriorUnconstrained } from '../src/model/priors.ts';
 import { keyFromSeed } from '../src/sampler/rng.ts';
 import type { SampleResult } from '../src/sampler/sample.ts';
 import { counterVariates } from './generate.ts';
@@ -103,6 +109,8 @@ export interface PpcData {
   readonly columns: string;
   /** The outcome's posterior per group (the same quantiles), where the family has one: p[k], rate[k]. */
   readonly outcome?: { readonly name: string; readonly q: Float64Array };
+  /** The predictors a new observation of group k has (each at the group's mean), where the data have any. */
+  readonly predictors?: string;
 }
 
 /**
@@ -128,6 +136,31 @@ export interface GlobalData {
   readonly truth?: number;
 }
 
+/**
+ * A population-level coefficient's figures: its draws as a density histogram against its
+ * Normal prior and the exact posterior's 5%, 50% and 95% points (where there is one), and the
+ * posterior mean and 5%, 50%, 95% points of the draws (the run's summary) for the forest plot.
+ */
+export interface BetaData {
+  /** The output name (`beta[x1]`) and the predictor's (`x1`, `a:b`). */
+  readonly name: string;
+  readonly predictor: string;
+  readonly mean: number;
+  readonly sd: number;
+  readonly q05: number;
+  readonly q50: number;
+  readonly q95: number;
+  /** Histogram of the draws (density scale) on [edges[0], edges[bins]], bin edges (bins + 1). */
+  readonly edges: Float64Array;
+  readonly density: Float64Array;
+  /** The prior's density on a grid over the histogram's range. */
+  readonly grid: Float64Array;
+  readonly prior: Float64Array;
+  /** The prior, in words (`N(0, 5)`). */
+  readonly priorText: string;
+  readonly exact?: PosteriorSummary;
+}
+
 export interface AcfData {
   readonly lags: Float64Array;
   readonly mu: Float64Array;
@@ -144,6 +177,8 @@ export interface RunFigures {
   readonly tau: TauData;
   /** One per family global (`familyGlobals`), in layout order; empty for most families. */
   readonly globals: readonly GlobalData[];
+  /** One per predictor's coefficient, in the data's order; empty without predictors. */
+  readonly beta: readonly BetaData[];
   readonly ppc: PpcData;
   readonly acf: AcfData;
   readonly ebfmi: Float64Array;
@@ -160,7 +195,7 @@ function strided(n: number, max: number): { stride: number; count: number } {
  * coordinates are before the run's model exists (the page's live funnels).
  */
 export function dataLayout(data: HierData): ModelLayout {
-  return makeLayout(data.K, familyGlobals(familyOf(data.likelihood)).map((g) => g.name));
+  return makeLayout(data.K, familyGlobals(familyOf(data.likelihood)).map((g) => g.name), data.predictors?.names);
 }
 
 /** theta_k = mu + tau^(1-c) (z - c mu) at a position (float64). */
@@ -360,6 +395,104 @@ export function globalData(result: SampleResult, g: FamilyGlobal, exact: ExactPo
   };
 }
 
+/** Points of a coefficient's prior density curve. */
+const BETA_PRIOR_POINTS = 200;
+/** A coefficient's histogram spans its posterior mean ± this many posterior sds (widened to the exact 90% interval). */
+const BETA_HALF_WIDTH_SDS = 4;
+
+/**
+ * The exact posterior of the coefficient of predictor `predictor`, where the exact posterior
+ * has the coefficients (`ExactPosterior.beta`: the normal likelihoods with predictors).
+ */
+export function exactBeta(exact: ExactPosterior | null | undefined, predictor: string): PosteriorSummary | undefined {
+  return exact?.beta?.find((b) => b.name === predictor);
+}
+
+/** Mean, sd and the 5%, 50%, 95% points of draws (where the run's summary has none). */
+function drawSummary(v: ArrayLike<number>): Pick<ParamSummary, 'mean' | 'sd' | 'q5' | 'q50' | 'q95'> {
+  const sorted = Float64Array.from(v).sort();
+  let m = 0;
+  for (const x of sorted) m += x;
+  m /= sorted.length;
+  let ss = 0;
+  for (const x of sorted) ss += (x - m) ** 2;
+  return { mean: m, sd: Math.sqrt(ss / Math.max(1, sorted.length - 1)), q5: quantileOf(sorted, 0.05), q50: quantileOf(sorted, 0.5), q95: quantileOf(sorted, 0.95) };
+}
+
+/**
+ * The figures of each population-level coefficient (`BetaData`): the draws of beta[name]
+ * (`result.params`) as a density histogram over the posterior mean ± 4 sd (widened to take in
+ * the exact 90% interval), the Normal prior's density there (`priors.beta`, else
+ * DEFAULT_BETA_PRIOR), and the summary's mean and 5%, 50%, 95% points. Empty without
+ * predictors.
+ */
+export function betaData(result: SampleResult, summary: Summary | null, exact: ExactPosterior | null): BetaData[] {
+  const names = result.model.predictors?.names ?? [];
+  const prior = result.model.priors.beta ?? DEFAULT_BETA_PRIOR;
+  const logNorm = -Math.log(prior.scale * Math.sqrt(2 * Math.PI));
+  return names.map((predictor) => {
+    const name = betaName(predictor);
+    const v = result.params[name];
+    const s = summary?.params[name] ?? drawSummary(v);
+    const ex = exactBeta(exact, predictor);
+    const marks = [s.mean - BETA_HALF_WIDTH_SDS * s.sd, s.mean + BETA_HALF_WIDTH_SDS * s.sd, ...(ex ? [ex.q05, ex.q95] : [])].filter(Number.isFinite);
+    let lo = marks.length ? Math.min(...marks) : -1;
+    let hi = marks.length ? Math.max(...marks) : 1;
+    if (!(hi > lo)) {
+      const w = Math.abs(lo) * 1e-3 || 1;
+      lo -= w;
+      hi += w;
+    }
+    const bins = binCount(v.length);
+    const w = (hi - lo) / bins;
+    const counts = new Float64Array(bins);
+    for (let i = 0; i < v.length; i++) {
+      const b = Math.floor((v[i] - lo) / w);
+      if (b >= 0 && b < bins) counts[b]++;
+    }
+    const edges = Float64Array.from({ length: bins + 1 }, (_, i) => lo + i * w);
+    const density = Float64Array.from({ length: bins + 1 }, (_, i) => counts[Math.min(i, bins - 1)] / (v.length * w));
+    const grid = Float64Array.from({ length: BETA_PRIOR_POINTS }, (_, i) => lo + ((hi - lo) * (i + 0.5)) / BETA_PRIOR_POINTS);
+    const pd = grid.map((x) => Math.exp(logNorm - 0.5 * ((x - prior.loc) / prior.scale) ** 2));
+    return {
+      name,
+      predictor,
+      mean: s.mean,
+      sd: s.sd,
+      q05: s.q5,
+      q50: s.q50,
+      q95: s.q95,
+      edges,
+      density,
+      grid,
+      prior: pd,
+      priorText: `N(${prior.loc}, ${prior.scale})`,
+      ...(ex && { exact: ex }),
+    };
+  });
+}
+
+/**
+ * Each group's mean of each predictor (K x P, row-major; 0 for a group without data), and the
+ * draws of each coefficient: a new observation of group k then has eta = theta_k + xbar_k·beta.
+ * Undefined without predictors.
+ */
+function groupMeanPredictors(result: SampleResult, data: HierData): { xbar: Float64Array; beta: (Float32Array | Float64Array)[] } | undefined {
+  const pred = data.predictors;
+  if (!pred || pred.names.length === 0) return undefined;
+  const P = pred.names.length;
+  const K = data.K;
+  const xbar = new Float64Array(K * P);
+  const n = new Float64Array(K);
+  for (let i = 0; i < data.y.length; i++) {
+    const k = data.group[i];
+    n[k]++;
+    for (let p = 0; p < P; p++) xbar[k * P + p] += pred.X[i * P + p];
+  }
+  for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) if (n[k] > 0) xbar[k * P + p] /= n[k];
+  return { xbar, beta: pred.names.map((name) => result.params[betaName(name)]) };
+}
+
 /** The k-th of the sorted values' quantiles p (linear interpolation, type 7). */
 function quantileOf(sorted: Float64Array, p: number): number {
   const h = (sorted.length - 1) * p;
@@ -412,6 +545,8 @@ function columnOf(data: HierData, name: string): Float64Array {
  * y_rep at that draw's value of it (the normal likelihood with unknown sigma: y_rep ~
  * Normal(theta_k, sigma) with the draw's sigma), so the check carries sigma's uncertainty.
  * The variates are Philox draws keyed by the run's seed: the same run draws the same check.
+ * With predictors the new observation has the group's mean predictors: it is drawn at eta =
+ * theta_k + xbar_k·beta of each draw (`groupMeanPredictors`), and so is the outcome.
  */
 export function ppcData(result: SampleResult, data: HierData, seed: number): PpcData {
   const family = familyOf(data.likelihood);
@@ -444,6 +579,8 @@ export function ppcData(result: SampleResult, data: HierData, seed: number): Ppc
   // The family's global (at most one: MAX_FAMILY_GLOBALS) at each draw, where it has one.
   const global = familyGlobals(family)[0];
   const x = global ? globalDraws(result, global) : undefined;
+  const linear = groupMeanPredictors(result, data);
+  const P = data.predictors?.names.length ?? 0;
   // Draw j of group k: blocks (k, j, b, PPC_STREAM).
   const rng = counterVariates(keyFromSeed(seed), 0, PPC_STREAM, 2);
   const total = result.params.mu.length;
@@ -458,8 +595,10 @@ export function ppcData(result: SampleResult, data: HierData, seed: number): Ppc
     names.forEach((c, m) => (cols[c][0] = medians[k][m]));
     const column = (c: string) => cols[c][0];
     for (let j = 0, i = 0; i < total; i += stride, j++) {
-      rep[j] = toScale(family.predict(one, 0, th[i], rng.start(k, j), x?.[i]), column);
-      if (oq) out[j] = family.outcome!.of(th[i]);
+      let eta = th[i];
+      if (linear) for (let p = 0; p < P; p++) eta += linear.xbar[k * P + p] * linear.beta[p][i];
+      rep[j] = toScale(family.predict(one, 0, eta, rng.start(k, j), x?.[i]), column);
+      if (oq) out[j] = family.outcome!.of(eta);
     }
     rep.sort();
     // A group without data has no columns to draw at; on an outcome scale its new observation is left out (NaN).
@@ -477,6 +616,7 @@ export function ppcData(result: SampleResult, data: HierData, seed: number): Ppc
     scale: family.outcome?.name ?? 'y',
     columns: names.join(', '),
     ...(oq && { outcome: { name: family.outcome!.name, q: oq } }),
+    ...(linear && { predictors: data.predictors!.names.join(', ') }),
   };
 }
 
@@ -509,6 +649,7 @@ export function runFigures(result: SampleResult, summary: Summary, exact: ExactP
     trace: traceData(result),
     tau: tauData(result, exact, truth?.tau),
     globals: familyGlobals(result.model.stats.family).map((g) => globalData(result, g, exact, truth?.globals?.[g.constrained.name])),
+    beta: betaData(result, summary, exact),
     ppc: ppcData(result, data, seed),
     acf: acfData(result),
     ebfmi: Float64Array.from(summary.ebfmi),

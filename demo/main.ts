@@ -18,6 +18,7 @@ import type { ExportFormat, LiveSnapshot, RunDone, RunRequest } from './protocol
 import { dataLayout, MAX_FUNNEL_POINTS } from './figures.ts';
 import { parseParameterization } from '../src/model/parameterization.ts';
 import { drawDataStrip, drawRun, LiveFunnels } from './run_view.ts';
+import { LiveBeta, type ForestRow } from './beta_view.ts';
 import { startRun, type Run, type RunOutcome } from './runner.ts';
 import { selfTest, type SelfTestResult } from './selftest.ts';
 import type { ParamKind } from './settings.ts';
@@ -48,6 +49,8 @@ export interface FunnelWebHook {
   chartsDrawn(): number;
   /** Live position snapshots received since the page loaded. */
   liveSnapshots(): number;
+  /** The live coefficients' plot of the last run with predictors (mean and 90% interval of the draws so far), and its redraws; empty before one. */
+  liveBeta(): { rows: readonly ForestRow[]; snapshots: number };
 }
 
 declare global {
@@ -66,6 +69,7 @@ let busy = false;
 let longestInRuns = 0;
 let chartsDrawn = 0;
 let liveSnapshots = 0;
+let liveBetaState: { rows: readonly ForestRow[]; snapshots: number } = { rows: [], snapshots: 0 };
 
 function setState(s: PageState): void {
   state = s;
@@ -109,13 +113,26 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
   let lastDivergences = 0;
   let frame = 0;
   let live: LiveFunnels | null = null;
+  let liveBeta: LiveBeta | null = null;
   byId('live').hidden = true;
+  byId('live-beta-box').hidden = true;
+  unmountWithin(byId('live-beta-box'));
   const onSnapshot = (s: LiveSnapshot) => {
     if (!live) {
       byId('live').hidden = false;
-      live = new LiveFunnels(byId('live-funnels'), byId('live-note'), request.data.labels, centerednessOf(request), MAX_FUNNEL_POINTS, dataLayout(request.data));
+      const layout = dataLayout(request.data);
+      live = new LiveFunnels(byId('live-funnels'), byId('live-note'), request.data.labels, centerednessOf(request), MAX_FUNNEL_POINTS, layout);
+      const predictors = request.data.predictors?.names ?? [];
+      if (predictors.length > 0) {
+        liveBeta = new LiveBeta(byId('live-beta-box'), byId('live-beta'), byId('live-beta-note'), predictors, MAX_FUNNEL_POINTS, layout);
+        liveBetaState = { rows: [], snapshots: 0 };
+      }
     }
     live.add(s.positions, s.chains, s.iteration, s.total);
+    if (liveBeta) {
+      liveBeta.add(s.positions, s.chains, s.iteration, s.total);
+      liveBetaState = { rows: liveBeta.rows(), snapshots: liveBetaState.snapshots + 1 };
+    }
     liveSnapshots++;
   };
   progressLine(`${prefix}starting (compiling shaders)…`);
@@ -142,7 +159,9 @@ async function runWithPlots(request: RunRequest, prefix = ''): Promise<{ handle:
   cancelAnimationFrame(frame);
   byId('live').hidden = true;
   (live as LiveFunnels | null)?.close();
+  (liveBeta as LiveBeta | null)?.close();
   unmountWithin(byId('live-funnels'));
+  unmountWithin(byId('live-beta-box'));
   if (outcome.kind === 'done') {
     // The recorded history: the step size and trajectory length each iteration used.
     const h = outcome.adaptation;
@@ -214,7 +233,8 @@ async function showRun(handle: Run, run: RunDone): Promise<void> {
   renderSummaryTable(byId('summary'), run);
   byId('export-note').textContent = '';
   await drawRun(run, (id) => byId(id));
-  chartsDrawn += 7 + 2 * run.figures.globals.length + Math.min(run.figures.labels.length, 36);
+  const beta = run.figures.beta.length;
+  chartsDrawn += 7 + 2 * run.figures.globals.length + Math.min(run.figures.labels.length, 36) + (beta > 0 ? 1 + beta : 0);
 }
 
 /** Starts counting long tasks for a run (and its drawing). */
@@ -430,6 +450,7 @@ window.funnelweb = {
   longestTask: () => longestInRuns,
   chartsDrawn: () => chartsDrawn,
   liveSnapshots: () => liveSnapshots,
+  liveBeta: () => liveBetaState,
 };
 
 watchLongTasks();

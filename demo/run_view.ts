@@ -3,7 +3,8 @@
  * log tau, a funnel panel per group (divergent transitions in red where they diverged),
  * tau against its prior, the exact posterior and the true tau, the likelihood's own
  * parameters where it has any (unknown sigma: the trace of log sigma, and sigma against its
- * prior, the exact posterior's quantiles and the truth), the posterior predictive check per
+ * prior, the exact posterior's quantiles and the truth), the coefficients of the predictors
+ * where the data have any (`beta_view.ts`), the posterior predictive check per
  * group, autocorrelation of mu and tau, E-BFMI per chain and ESS per second per parameter;
  * and the data strip plot. Each chart is drawn in its own task (`nextTask`), so that no
  * main-thread task runs long.
@@ -16,6 +17,7 @@ import { familyOf } from '../src/model/families/index.ts';
 import type { ModelLayout } from '../src/model/layout.ts';
 import { coordinateName, isPerGroup, MAX_POINTS_PER_GROUP, observationOutcome, PPC_LEVELS, type FunnelData, type RunFigures } from './figures.ts';
 import { drawGlobals } from './globals_view.ts';
+import { drawBeta } from './beta_view.ts';
 import { columnValues } from './data_source.ts';
 import type uPlot from 'uplot';
 import {
@@ -251,16 +253,17 @@ function drawTau(el: HTMLElement, f: RunFigures): void {
  * posterior (p[k]: 50% and 90% intervals, median).
  */
 function drawPpc(el: HTMLElement, f: RunFigures): void {
-  const { q, obsGroup, obsY, scale, columns, outcome } = f.ppc;
+  const { q, obsGroup, obsY, scale, columns, outcome, predictors } = f.ppc;
   const L = PPC_LEVELS.length;
   const K = f.labels.length;
   const splits = labelSplits(K);
   const xs = Float64Array.from(obsGroup, (g, i) => g + 0.18 + jitter(i, 0.1));
   const OUTCOME_COLOR = PALETTE[2];
   canvasChart(el, {
-    title: outcome
-      ? `Posterior predictive check: ${scale} of a new observation of each group (at its median ${columns}), and ${outcome.name}[k]`
-      : 'Posterior predictive check: a new observation of each group',
+    title:
+      (outcome
+        ? `Posterior predictive check: ${scale} of a new observation of each group (at its median ${columns}), and ${outcome.name}[k]`
+        : 'Posterior predictive check: a new observation of each group') + (predictors ? ` at the group's mean ${predictors}` : ''),
     xLabel: 'group',
     yLabel: scale,
     xRange: [-0.5, K - 0.5],
@@ -397,6 +400,7 @@ export async function drawRun(run: RunDone, byId: (id: string) => HTMLElement): 
   await nextTask();
   byId('funnel-note').textContent = `each group's sampled coordinate against log tau (${decimationNote(f.funnel)} per panel); ${f.funnel.divTotal} divergent transitions of the retained chains in red, where they diverged`;
   await drawFunnels(byId('funnels'), f.funnel, f.labels, f.c);
+  await drawBeta(byId('beta-section'), byId('plot-beta'), byId('beta-plots'), byId('beta-note'), f);
   drawTau(byId('plot-tau'), f);
   await nextTask();
   await drawGlobals(byId('globals-section'), byId('globals'), f);

@@ -9,6 +9,9 @@
  * `g<c>` (`gsigma`, `gtrials`), and so is the true value of a family global of natural-scale
  * name `c` (unknown sigma: `gsigma`); the pasted data's fallback value of `c` is `<c>` (`sigma`).
  * Both are the keys that links made before families existed use for sigma.
+ *
+ * The predictors (`pred`) travel with pasted data and the radon set, the column mapping
+ * (`cols`) with pasted data.
  */
 
 /** The parameterizations the page offers (`auto` where the library has it). */
@@ -42,6 +45,10 @@ export interface Settings {
   draws: string;
   seed: string;
   backend: string;
+  /** The predictors (`x1,x2,x1:x2`) of pasted data and the radon set; blank: none. */
+  predictors?: string;
+  /** The column mapping of pasted data (`y=log_radon,group=county_idx`); blank: none. */
+  columns?: string;
 }
 
 /** The settings with one text value each (the columns' maps apart). */
@@ -73,6 +80,8 @@ const KEYS: Record<Scalar, string> = {
   draws: 'draws',
   seed: 'seed',
   backend: 'backend',
+  predictors: 'pred',
+  columns: 'cols',
 };
 
 /** The URL key of the generator's value of column `name`. */
@@ -80,7 +89,9 @@ const genKey = (name: string) => `g${name}`;
 
 /** Which settings matter for which data source (the others stay out of the URL). */
 const GENERATOR_KEYS: readonly Scalar[] = ['genK', 'genN', 'genMu', 'genTau', 'genSeed'];
-const CUSTOM_KEYS: readonly Scalar[] = ['text'];
+const CUSTOM_KEYS: readonly Scalar[] = ['text', 'columns'];
+/** Sources that take predictors (`data_source.ts` takesPredictors). */
+const PREDICTOR_SOURCES = ['custom', 'radon'];
 /** Sources whose likelihood the form chooses (the bundled sets fix theirs). */
 const CHOSEN_LIKELIHOOD = ['generated', 'custom'];
 
@@ -93,7 +104,12 @@ export function encodeSettings(s: Settings): string {
     if (key === 'likelihood' && !CHOSEN_LIKELIHOOD.includes(s.data)) continue;
     if (key === 'text' && s.text.length > MAX_URL_TEXT) continue;
     if (key === 'partial' && s.partial === '') continue;
-    q.set(KEYS[key], s[key]);
+    // The radon set's predictors are kept even when blank (it starts with two of its own).
+    if (key === 'predictors' && (!PREDICTOR_SOURCES.includes(s.data) || s.predictors === undefined || (s.predictors === '' && s.data !== 'radon'))) continue;
+    if (key === 'columns' && !s.columns) continue;
+    const value = s[key];
+    if (value === undefined) continue;
+    q.set(KEYS[key], value);
     if (key === 'genSeed') for (const [name, v] of Object.entries(s.genColumns)) q.set(genKey(name), v);
     if (key === 'text') for (const [name, v] of Object.entries(s.fallback)) if (v !== '') q.set(name, v);
   }
