@@ -1,11 +1,13 @@
 /**
  * Reference posteriors from long Stan runs (make_references.R beside this file): the data
  * sets under data/<family>_<name>.json and the posteriors <family>_<name>.json, found by
- * family id, and the check of a run's report against one.
+ * family id, and the check of a run's report against one. Data sets with population-level
+ * predictors (data/<family>_predictors_<name>.json, key `predictors`) have references of their
+ * own (`referencesOf(family, { predictors: true })`), with a `beta[<name>]` entry per predictor.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { HierData } from '../../src/model/data.ts';
+import type { HierData, Predictors } from '../../src/model/data.ts';
 import type { Family } from '../../src/model/family.ts';
 import type { RunReport } from '../../src/sampler/report.ts';
 
@@ -18,6 +20,8 @@ export interface ReferenceParam {
   readonly mcse_mean: number;
   readonly mcse_sd: number;
   readonly ess_bulk: number;
+  readonly ess_tail?: number;
+  readonly rhat?: number;
 }
 
 export interface Reference {
@@ -28,23 +32,56 @@ export interface Reference {
   readonly draws: number;
   readonly divergences: number;
   readonly params: Readonly<Record<string, ReferenceParam>>;
+  /** The predictors' names (`beta[<name>]` in `params`), as `data.predictors.names`; absent: none. */
+  readonly predictors?: readonly string[];
+  /** The priors of a run with predictors (make_references.R), as the data file gives them or the defaults. */
+  readonly priors?: ReferencePriors;
 }
 
-/** Every reference posterior of `family` (files <family.id>_*.json), by name. */
-export function referencesOf(family: Family): Reference[] {
+/** The priors a reference with predictors was run with: mu ~ Normal, tau ~ Half-(kind), beta_p ~ Normal. */
+export interface ReferencePriors {
+  readonly mu: { readonly kind: 'normal'; readonly loc: number; readonly scale: number };
+  readonly tau: { readonly kind: 'halfnormal' | 'halfcauchy'; readonly scale: number };
+  readonly beta: { readonly kind: 'normal'; readonly loc: number; readonly scale: number };
+}
+
+export interface ReferenceOptions {
+  /**
+   * false (the default): the references of data sets without predictors only; true: those of
+   * data sets with predictors only.
+   */
+  readonly predictors?: boolean;
+}
+
+/**
+ * Every reference posterior of `family` (files <family.id>_*.json), by name: those without
+ * predictors, or (`opts.predictors`) those with.
+ */
+export function referencesOf(family: Family, opts: ReferenceOptions = {}): Reference[] {
   return readdirSync(DIR)
     .filter((f) => f.startsWith(`${family.id}_`) && f.endsWith('.json'))
     .sort()
     .map((f) => {
       const ref = JSON.parse(readFileSync(new URL(f, DIR), 'utf8'));
-      return { name: f.replace(/\.json$/, ''), data: referenceData(family, ref.data), stan_version: ref.stan_version, draws: ref.draws, divergences: ref.divergences, params: ref.params };
-    });
+      return {
+        name: f.replace(/\.json$/, ''),
+        data: referenceData(family, ref.data),
+        stan_version: ref.stan_version,
+        draws: ref.draws,
+        divergences: ref.divergences,
+        params: ref.params,
+        ...(ref.predictors ? { predictors: [ref.predictors].flat().map(String) } : {}),
+        ...(ref.priors ? { priors: ref.priors } : {}),
+      };
+    })
+    .filter((r) => (r.data.predictors !== undefined) === (opts.predictors ?? false));
 }
 
 /**
  * A data set of data/ as HierData: JSON keys likelihood, y, group (0-based), K, labels and
  * the family's columns (a column absent from the file takes its default `value`; `sigma` is
- * HierData's own field, as the io layer has it).
+ * HierData's own field, as the io layer has it), and `predictors` where the file has them
+ * (`{ names: [P names], X: [N rows of P] }`, read into HierData's row-major X).
  */
 export function referenceData(family: Family, file: string): HierData {
   const raw = JSON.parse(readFileSync(new URL(`data/${file}`, DIR), 'utf8'));
@@ -66,7 +103,22 @@ export function referenceData(family: Family, file: string): HierData {
     ...(Object.keys(columns).length ? { columns } : {}),
     K: raw.K,
     labels: (raw.labels as string[]).map(String),
+    ...(raw.predictors ? { predictors: referencePredictors(raw.predictors, y.length, file) } : {}),
   };
+}
+
+/** A data file's `predictors` ({ names, X: N rows of P }) as HierData's, X row-major. */
+function referencePredictors(raw: { names: unknown; X: unknown }, N: number, file: string): Predictors {
+  const names = [raw.names as string[]].flat().map(String);
+  const rows = raw.X as number[][];
+  const P = names.length;
+  expect(rows.length, `${file}: predictors.X rows`).toBe(N);
+  const X = new Float64Array(N * P);
+  rows.forEach((row, i) => {
+    expect([row].flat().length, `${file}: predictors.X[${i}] length`).toBe(P);
+    X.set([row].flat(), i * P);
+  });
+  return { names, X };
 }
 
 /** A posterior mean may differ from Stan's by this many combined MCSE, sqrt(ours^2 + Stan's^2). */
@@ -92,12 +144,15 @@ export interface ReferenceCheck {
   readonly worstSdZ: number;
 }
 
-/** Compares `report` with the reference posterior `ref` (mu, tau, log_tau and every theta). */
+/**
+ * Compares `report` with the reference posterior `ref` (mu, tau, log_tau, every theta and,
+ * where the data have predictors, every `beta[<name>]`).
+ */
 export function checkReference(report: RunReport, ref: Reference): ReferenceCheck {
   let worstZ = 0;
   let worstSdRel = 0;
   let worstSdZ = 0;
-  const names = ['mu', 'tau', 'log_tau', ...ref.data.labels.map((l) => `theta[${l}]`)];
+  const names = ['mu', 'tau', 'log_tau', ...ref.data.labels.map((l) => `theta[${l}]`), ...(ref.data.predictors?.names ?? []).map((n) => `beta[${n}]`)];
   for (const n of names) {
     const p = report.params[n];
     const r = ref.params[n];
