@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FAMILIES } from '../src/model/families/index.ts';
 import { makeModel, unconstrain } from '../src/model/model.ts';
-import { ensembleBeta, groupOffsets, statePrecision } from '../src/sampler/auto_centeredness.ts';
+import { ensembleBeta, groupOffsets, initialStats, predictorFit, statePrecision } from '../src/sampler/auto_centeredness.ts';
+import { startingPositions } from '../src/sampler/init.ts';
+import { keyFromSeed } from '../src/sampler/rng.ts';
+import type { HierData } from '../src/model/data.ts';
 import { predictorDataset } from './predictor_data.ts';
 
 /*
@@ -72,6 +75,51 @@ describe('auto with predictors', () => {
         info += trials[i] * p * (1 - p);
       }
       expect(prec[k], `group ${k}`).toBeCloseTo(info, 9);
+    }
+  });
+});
+
+describe('the start with predictors, from the data alone', () => {
+  /** One observation per group (as posteriordb's GLMM_Poisson), counts exactly e^(1 + 0.8 x1 - 0.5 x2) rounded, x2 up to 4.6. */
+  function series(K: number): HierData {
+    const X = new Float64Array(2 * K);
+    const y = new Float64Array(K);
+    for (let k = 0; k < K; k++) {
+      const t = -1.67 + (3.34 * k) / (K - 1);
+      X[2 * k] = t;
+      X[2 * k + 1] = t * t * t;
+      y[k] = Math.round(Math.exp(3 + 0.8 * t - 0.1 * t * t * t));
+    }
+    return { likelihood: 'poisson', y, group: Int32Array.from({ length: K }, (_, k) => k), sigma: new Float64Array(0), columns: { exposure: new Float64Array(K).fill(1) }, K, labels: Array.from({ length: K }, (_, k) => String(k + 1)), predictors: { names: ['t', 't:t:t'], X } };
+  }
+
+  it('the meta-regression recovers the coefficients of groups\' estimates that lie on a plane', () => {
+    const model = makeModel(series(40), new Float64Array(40));
+    const fit = predictorFit(model.stats, model.predictors!)!;
+    expect(fit[0]).toBeCloseTo(3, 1);
+    expect(fit[1]).toBeCloseTo(0.8, 1);
+    expect(fit[2]).toBeCloseTo(-0.1, 1);
+    // What the fit leaves of the estimates has almost no spread: the range of log tau starts small.
+    const left = initialStats(model.stats, model.predictors).ybar;
+    const sd = Math.sqrt(left.reduce((a, v) => a + (v - 3) ** 2, 0) / left.length);
+    expect(sd).toBeLessThan(0.05);
+    expect(initialStats(model.stats, undefined)).toBe(model.stats);
+  });
+
+  it('count data: coefficients start about the fit, within 1 of it in x . beta, and theta about what it leaves', () => {
+    const model = makeModel(series(40), new Float64Array(40));
+    const fit = predictorFit(model.stats, model.predictors!)!;
+    const chains = 64;
+    const q = startingPositions(model, keyFromSeed(2), chains);
+    const B0 = model.layout.beta.start;
+    for (let ch = 0; ch < chains; ch++) {
+      let worst = 0;
+      for (let k = 0; k < 40; k++) {
+        const x = model.predictors!.m.subarray(2 * k, 2 * k + 2);
+        worst = Math.max(worst, Math.abs(x[0] * (q[ch * model.dim + B0] - fit[1]) + x[1] * (q[ch * model.dim + B0 + 1] - fit[2])));
+      }
+      expect(worst).toBeLessThanOrEqual(1);
+      expect(Math.abs(q[ch * model.dim + model.layout.global('mu')] - fit[0])).toBeLessThan(2.1);
     }
   });
 });

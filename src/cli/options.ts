@@ -148,7 +148,7 @@ ${familyPriorsHelp()}  --chains N             (default ${defaults.chains})
   --seed N               (default 1)
   --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
   --backend B            auto | webgpu | cpu (default auto: WebGPU, else CPU)
-  --metric M             unit | diag (diagonal metric from cross-chain variances; default unit)
+  --metric M             unit | diag (diagonal metric from cross-chain variances; default unit, diag with --predictors)
   --superchains M        group chains into M superchains sharing a start (adds nested R-hat)
   --quiet                no progress bar
   --verbose              let native warnings (Dawn, the Vulkan loader and drivers) through to stderr
@@ -184,7 +184,8 @@ export interface SamplerOptions {
   seed: number;
   targetAccept?: number;
   backend: BackendKind;
-  adaptMetric: boolean;
+  /** `--metric`: diag or unit; undefined: the sampler's default (`sample`: diag with predictors, else unit). */
+  adaptMetric: boolean | undefined;
   superchains?: number;
   quiet: boolean;
   verbose: boolean;
@@ -243,8 +244,8 @@ export function parseSamplerOptions(
   }
   const backend = (values.backend ?? 'auto') as BackendKind;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new InputError('--backend', `must be auto, webgpu or cpu, got '${clip(String(values.backend))}'`);
-  const metricKind = values.metric ?? 'unit';
-  if (metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${clip(String(values.metric))}'`);
+  const metricKind = values.metric;
+  if (metricKind !== undefined && metricKind !== 'unit' && metricKind !== 'diag') throw new InputError('--metric', `must be unit or diag, got '${clip(String(values.metric))}'`);
   const superchains = values.superchains === undefined ? undefined : intOption('--superchains', values.superchains, 1, 1);
   if (superchains !== undefined && chains % superchains !== 0) throw new InputError('--superchains', `${superchains} must divide --chains ${chains}`);
   const familyPriors = parseFamilyPriors(values, family, columnOptions);
@@ -255,7 +256,7 @@ export function parseSamplerOptions(
     ...(familyPriors && { family: familyPriors }),
     ...(beta && { beta }),
   };
-  return { family, columnOptions, ...(predictors && { predictors }), ...(columns && { columns }), priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+  return { family, columnOptions, ...(predictors && { predictors }), ...(columns && { columns }), priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === undefined ? undefined : metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
 }
 
 /**

@@ -16,7 +16,8 @@ import { constrainDraws, namedConstrained } from './constrain.ts';
 import { truncateDraws, type AdaptationHistory, type Backend, type DeviceFault, type RecordedDraws, type SamplingTotals } from './backend.ts';
 import type { Gpu } from '../gpu/device.ts';
 import * as centeredness from '../adaptation/centeredness.ts';
-import { centerednessReport, type CenterednessReport } from './auto_centeredness.ts';
+import { centerednessReport, initialStats, type CenterednessReport } from './auto_centeredness.ts';
+import { predictorStats } from '../model/predictors.ts';
 import { runWarmup } from './warmup.ts';
 
 /*
@@ -93,7 +94,12 @@ export interface SampleOptions {
   readonly seed?: number;
   readonly targetAccept?: number;
   readonly backend?: BackendKind;
-  /** Adapt a diagonal metric from cross-chain variances (default false; see the README's benchmarks). */
+  /**
+   * Adapt a diagonal metric from cross-chain variances. Default: on for data with
+   * population-level predictors (coefficients in the predictors' units sit beside log tau:
+   * posterior sds 0.025 and 1 on posteriordb's GLMM_Poisson), off otherwise (see the README's
+   * benchmarks).
+   */
   readonly adaptMetric?: boolean;
   /**
    * The WebGPU backend's wide-model kernel (more than 16 groups): 'registers' or 'stream'
@@ -353,7 +359,12 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   const rule = typeof param === 'string' && centeredness.isCenterednessRule(param.trim()) ? (param.trim() as centeredness.CenterednessRule) : undefined;
   // With `auto` centeredness: the learned c's state (window ends from the warmup cap).
   const priors = options.priors ?? DEFAULT_PRIORS;
-  let learned = rule !== undefined ? centeredness.init(groupStats(data), warmup, rule, priors) : undefined;
+  // With predictors the groups' estimates are taken net of a meta-regression on them (`initialStats`).
+  const initial = () => {
+    const stats = groupStats(data);
+    return initialStats(stats, predictorStats(data, stats.family));
+  };
+  let learned = rule !== undefined ? centeredness.init(initial(), warmup, rule, priors) : undefined;
   const c = learned ? learned.c : typeof param === 'string' || param === undefined ? parseParameterization(param ?? 'noncentered', data.labels, 'parameterization') : param;
   let model = makeModel(data, c, priors);
   const D = model.dim;
@@ -365,7 +376,8 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   }
   if (retained < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
 
-  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, options.adaptMetric ?? false, options.wideKernel);
+  const adaptMetric = options.adaptMetric ?? data.predictors !== undefined;
+  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, adaptMetric, options.wideKernel);
   const tCompiled = now();
   options.onBackend?.({ name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) });
   const signal = options.signal;
@@ -392,7 +404,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
       warmup,
       bits,
       chees: cheesParams,
-      adaptMetric: options.adaptMetric ?? false,
+      adaptMetric,
       auto,
       ...(learned ? { learned } : {}),
       ...(signal ? { signal } : {}),
