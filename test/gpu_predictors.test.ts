@@ -54,7 +54,7 @@ describe.skipIf(!gpu)('population-level predictors on the device vs the float64 
       const c = param === 'partial' ? Float64Array.from({ length: K }, (_, k) => (k % 5) / 4) : parseParameterization(param, data.labels);
       const model = makeModel(data, c);
       expect(model.predictors?.path).toBe(varying && !family.gaussian ? 'observation' : 'group');
-      const chains = 301;
+      const chains = 129;
       const seed = 7 + K;
       const init = startingPositions(model, keyFromSeed(seed), chains);
       const cpu = await createCpuBackend(model, chains, seed);
