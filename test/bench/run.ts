@@ -11,6 +11,11 @@
  *     of whole-process wall time, `funnelweb sample` with its defaults as a child process,
  *     against rstan NUTS (compile excluded) at adapt_delta 0.95 and 0.8, on four cases;
  *     skipped with a message when Rscript with rstan is absent;
+ *  5b. FunnelWeb vs Stan on posteriordb's models with predictors (`--only stan-predictors`,
+ *     test/bench/stan_predictors.ts): radon_mn, seeds and GLMM_Poisson, `funnelweb sample
+ *     --param auto` as a child process (whole process) against rstan NUTS at adapt_delta 0.8
+ *     and 0.95 on the same model and priors; skipped with a message when Rscript with rstan
+ *     is absent;
  *  6. (only when asked: --only defaults) the defaults beside other chain and draw counts and
  *     the fixed 1,000-iteration warmup, whole-process ESS/s, interleaved (test/bench/defaults.ts);
  *  7. scaling (`--only scaling` for this alone): chains 1,024 to 262,144 x
@@ -33,7 +38,7 @@
  *     4,096). Its ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares
  *     the forms apart from the machine's speed; a partial c costs the kernel more per gradient.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,scaling[,defaults,auto,families], --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,stan-predictors,scaling[,defaults,auto,families], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -44,6 +49,7 @@ import { referenceKernelThroughput } from './reference.ts';
 import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 import { benchDefaults } from './defaults.ts';
 import { STAN_CASES, afterSampling, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
+import { PREDICTOR_CASES, formatStanPredictorsTable, runFunnelWebPredictors, runStanPredictors, type PredictorFunnelWebRun } from './stan_predictors.ts';
 import { benchCompile, benchScaling } from './scaling.ts';
 import { benchFamilies } from './families.ts';
 
@@ -75,7 +81,7 @@ function parseCases(text: string): (readonly [string, string])[] {
   return out;
 }
 const cases = values.cases ? parseCases(values.cases) : SEED_CASES;
-const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,stan,scaling').split(','));
+const only = new Set((values.only ?? 'kernel,cases,cpu,big,diagnostics,stan,stan-predictors,scaling').split(','));
 const quick = values.quick === true;
 const iters = quick ? 200 : 1000;
 const bigIters = Number(values['big-iterations'] ?? (quick ? 100 : 1000));
@@ -169,6 +175,18 @@ if (only.has('stan')) {
   console.log(formatStanTable(fw, stan, startup));
   const main = fw.find((f) => f.data === 'unbalanced');
   if (main) console.log(`\n   After sampling, the main job (unbalanced x mixed:2,6): ${afterSampling(main)} of ${main.wall_s.toFixed(2)} s wall (goal: <= 20%)`);
+  console.log();
+}
+
+if (only.has('stan-predictors')) {
+  console.log("5b. FunnelWeb vs Stan with predictors (posteriordb's radon_mn, seeds, GLMM_Poisson), min bulk ESS per second (FunnelWeb: whole `funnelweb sample --param auto` process; Stan: its own elapsed time, compile excluded)");
+  const avail = stanAvailable();
+  if (!avail.ok) console.log(`   Stan skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
+  gpu?.device.destroy();
+  const fw: PredictorFunnelWebRun[] = [];
+  for (const c of PREDICTOR_CASES) fw.push(await runFunnelWebPredictors(c));
+  const stan = avail.ok ? await runStanPredictors(PREDICTOR_CASES, undefined, quick ? { draws: 2000 } : {}) : null;
+  console.log(formatStanPredictorsTable(fw, stan));
   console.log();
 }
 
