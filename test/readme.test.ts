@@ -17,11 +17,14 @@ import { testGpu } from './gpu_helpers.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-/** The README's shell commands that start with `npx funnelweb`, comments and `[...]` removed. */
+/**
+ * The README's shell commands that start with `npx funnelweb`, comments and `[...]` removed;
+ * a line ending in a backslash continues on the next, as in the shell.
+ */
 export function readmeCommands(text: string): string[][] {
   const out: string[][] = [];
   for (const block of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    for (const raw of block[1].split('\n')) {
+    for (const raw of block[1].replace(/\\\n/g, ' ').split('\n')) {
       const line = raw.replace(/#.*$/, '').replace(/\[[^\]]*\]/g, '').trim();
       if (line.startsWith('npx funnelweb ')) out.push(line.split(/\s+/).slice(1));
     }
