@@ -175,7 +175,8 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * The data a CSV without double quotes holds, or 'input-error': a second, simpler
- * statement of the format (records at LF, CRLF or CR; cells at commas, trimmed).
+ * statement of the format (records at LF, CRLF or CR; cells at commas, trimmed; without a
+ * sigma column, the normal likelihood with sigma unknown).
  */
 function modelCsv(text: string): HierData | 'input-error' | 'unknown' {
   if (text.includes('"')) return 'unknown';
@@ -188,7 +189,9 @@ function modelCsv(text: string): HierData | 'input-error' | 'unknown' {
   if (!records.length) return 'input-error';
   const header = records[0];
   if (header.some((h) => !(CSV_COLUMNS as readonly string[]).includes(h)) || new Set(header).size !== header.length) return 'input-error';
-  if (!header.includes('group') || !header.includes('y') || !header.includes('sigma')) return 'input-error';
+  if (!header.includes('group') || !header.includes('y')) return 'input-error';
+  // Without a sigma column, sigma is a parameter: the normal likelihood with sigma unknown.
+  const sigmaKnown = header.includes('sigma');
   const rows = records.slice(1);
   if (!rows.length) return 'input-error';
   const labels: string[] = [];
@@ -200,14 +203,14 @@ function modelCsv(text: string): HierData | 'input-error' | 'unknown' {
     if (blank(r) || r.length !== header.length) return 'input-error';
     const g = r[header.indexOf('group')];
     const yv = num(r[header.indexOf('y')]);
-    const sv = num(r[header.indexOf('sigma')]);
+    const sv = sigmaKnown ? num(r[header.indexOf('sigma')]) : 1;
     if (g === '' || yv === undefined || sv === undefined || !(sv > 0)) return 'input-error';
     if (!labels.includes(g)) labels.push(g);
     group.push(labels.indexOf(g));
     y.push(yv);
-    sigma.push(sv);
+    if (sigmaKnown) sigma.push(sv);
   }
-  return { y: Float64Array.from(y), group: Int32Array.from(group), sigma: Float64Array.from(sigma), K: labels.length, labels };
+  return { ...(sigmaKnown ? {} : { likelihood: 'normal_sigma' }), y: Float64Array.from(y), group: Int32Array.from(group), sigma: Float64Array.from(sigma), K: labels.length, labels };
 }
 
 describe('data CSV (parseCsv)', () => {
