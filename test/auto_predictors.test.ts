@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FAMILIES } from '../src/model/families/index.ts';
 import { makeModel, unconstrain } from '../src/model/model.ts';
-import { ensembleBeta, groupOffsets, initialStats, predictorFit, statePrecision } from '../src/sampler/auto_centeredness.ts';
+import { ensembleBeta, groupOffsets, initialStats, statePrecision } from '../src/sampler/auto_centeredness.ts';
+import { predictorFit } from '../src/model/predictors.ts';
 import { startingPositions } from '../src/sampler/init.ts';
 import { keyFromSeed } from '../src/sampler/rng.ts';
 import type { HierData } from '../src/model/data.ts';

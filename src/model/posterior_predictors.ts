@@ -1,3 +1,4 @@
+import { choleskyInPlace, choleskySolve } from './cholesky.ts';
 import { familyGlobals, type FamilyGlobal, type GroupFields } from './family.ts';
 import { fieldsOf, type GroupStats } from './suffstats.ts';
 import { DEFAULT_BETA_PRIOR, logScalePriorNormalizer, logScalePriorUnconstrained, logTauPriorNormalizer, logTauPriorUnconstrained, type Priors, type ScalePrior } from './priors.ts';
@@ -171,32 +172,10 @@ function logF(M: Model, at: AtX, s: number, node?: Node): number {
       for (let q = 0; q <= p; q++) lam[(p + 1) * D + q + 1] += at.within * xx[p * P + q];
     }
   }
-  // Cholesky in place (lower triangle): lam = L L'.
-  let logDetL = 0;
-  for (let j = 0; j < D; j++) {
-    let d = lam[j * D + j];
-    for (let k = 0; k < j; k++) d -= lam[j * D + k] * lam[j * D + k];
-    if (!(d > 0)) return -Infinity;
-    const l = Math.sqrt(d);
-    lam[j * D + j] = l;
-    logDetL += Math.log(l);
-    for (let i = j + 1; i < D; i++) {
-      let v = lam[i * D + j];
-      for (let k = 0; k < j; k++) v -= lam[i * D + k] * lam[j * D + k];
-      lam[i * D + j] = v / l;
-    }
-  }
-  // u = L'^{-1} L^{-1} rhs.
-  for (let i = 0; i < D; i++) {
-    let v = rhs[i];
-    for (let k = 0; k < i; k++) v -= lam[i * D + k] * u[k];
-    u[i] = v / lam[i * D + i];
-  }
-  for (let i = D - 1; i >= 0; i--) {
-    let v = u[i];
-    for (let k = i + 1; k < D; k++) v -= lam[k * D + i] * u[k];
-    u[i] = v / lam[i * D + i];
-  }
+  // Cholesky in place (lower triangle): lam = L L'; u = L'^{-1} L^{-1} rhs.
+  const logDetL = choleskyInPlace(lam, D);
+  if (logDetL === -Infinity) return -Infinity;
+  choleskySolve(lam, D, rhs, u);
   // Q(u*), term by term.
   const mu = u[0];
   let Q = (M.m0 - M.centre - mu) ** 2 / M.s02;

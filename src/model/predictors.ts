@@ -1,5 +1,7 @@
 import type { HierData } from './data.ts';
 import type { Family, GroupFields } from './family.ts';
+import type { GroupStats } from './suffstats.ts';
+import { choleskyInPlace, choleskySolve } from './cholesky.ts';
 
 /**
  * Population-level predictors reduced for the gradient: the linear predictor of observation i
@@ -135,4 +137,77 @@ export function withinQuadratic(within: NonNullable<PredictorStats['within']>, b
     if (grad) grad[gradAt + p] += scale * 2 * (row - xy[p]);
   }
   return v;
+}
+
+/**
+ * Each group's share of the linear predictor at the coefficients `beta`: m_k . beta on the
+ * group path, the mean of x_i . beta over the group's observations on the observation path;
+ * 0 for a group without data.
+ */
+export function predictorOffsets(pr: PredictorStats, K: number, beta: ArrayLike<number>): Float64Array {
+  const P = pr.P;
+  const out = new Float64Array(K);
+  if (pr.path === 'group') {
+    for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) out[k] += pr.m[k * P + p] * beta[p];
+    return out;
+  }
+  const { N, group, X } = pr.obs!;
+  const n = new Int32Array(K);
+  for (let i = 0; i < N; i++) {
+    n[group[i]]++;
+    for (let p = 0; p < P; p++) out[group[i]] += X[i * P + p] * beta[p];
+  }
+  for (let k = 0; k < K; k++) if (n[k] > 0) out[k] /= n[k];
+  return out;
+}
+
+/**
+ * A precision-weighted least-squares fit of the groups' estimates on their predictors
+ * (intercept first, then one coefficient per predictor): a meta-regression of the data alone,
+ * for the initial centeredness and the chains' starts. Undefined where fewer groups than
+ * coefficients have data.
+ */
+export function predictorFit(stats: GroupStats, pr: PredictorStats): Float64Array | undefined {
+  const P = pr.P;
+  const Q = P + 1;
+  const K = stats.K;
+  const rows = predictorRows(pr, K);
+  const A = new Float64Array(Q * Q);
+  const r = new Float64Array(Q);
+  const u = new Float64Array(Q);
+  let groups = 0;
+  for (let k = 0; k < K; k++) {
+    const w = stats.precision[k];
+    if (!(stats.n[k] > 0 && w > 0 && Number.isFinite(w) && Number.isFinite(stats.ybar[k]))) continue;
+    groups++;
+    u[0] = 1;
+    for (let p = 0; p < P; p++) u[p + 1] = rows[k * P + p];
+    for (let i = 0; i < Q; i++) {
+      r[i] += w * u[i] * stats.ybar[k];
+      for (let j = 0; j < Q; j++) A[i * Q + j] += w * u[i] * u[j];
+    }
+  }
+  if (groups <= Q) return undefined;
+  // A small ridge keeps a design the groups do not resolve (a predictor constant among them) solvable.
+  let trace = 0;
+  for (let i = 0; i < Q; i++) trace += A[i * Q + i];
+  for (let i = 0; i < Q; i++) A[i * Q + i] += 1e-9 * trace;
+  if (choleskyInPlace(A, Q) === -Infinity) return undefined;
+  const coef = choleskySolve(A, Q, r, new Float64Array(Q));
+  return coef.every(Number.isFinite) ? coef : undefined;
+}
+
+/** Each group's predictor row: m_k on the group path, the mean of its observations' x on the observation path (K x P). */
+export function predictorRows(pr: PredictorStats, K: number): Float64Array {
+  if (pr.path === 'group') return pr.m;
+  const P = pr.P;
+  const { N, group, X } = pr.obs!;
+  const out = new Float64Array(K * P);
+  const n = new Int32Array(K);
+  for (let i = 0; i < N; i++) {
+    n[group[i]]++;
+    for (let p = 0; p < P; p++) out[group[i] * P + p] += X[i * P + p];
+  }
+  for (let k = 0; k < K; k++) if (n[k] > 0) for (let p = 0; p < P; p++) out[k * P + p] /= n[k];
+  return out;
 }

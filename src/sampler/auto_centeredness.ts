@@ -2,7 +2,7 @@ import * as centeredness from '../adaptation/centeredness.ts';
 import { familyGlobalOf, reparameterizePositions, withCenteredness, type HierModel } from '../model/model.ts';
 import type { Backend } from './backend.ts';
 import type { GroupStats } from '../model/suffstats.ts';
-import type { PredictorStats } from '../model/predictors.ts';
+import { predictorFit, predictorOffsets, type PredictorStats } from '../model/predictors.ts';
 
 /**
  * `--param auto`'s step at the end of a warmup window (see `adaptation/centeredness.ts` for
@@ -59,24 +59,7 @@ export function ensembleBeta(model: HierModel, positions: Float64Array, chains: 
  * path (`model/predictors.ts`); 0 for a group without data.
  */
 export function groupOffsets(model: HierModel, beta: Float64Array): Float64Array {
-  return offsetsOf(model.predictors!, model.stats.K, beta);
-}
-
-function offsetsOf(pr: PredictorStats, K: number, beta: ArrayLike<number>): Float64Array {
-  const P = pr.P;
-  const out = new Float64Array(K);
-  if (pr.path === 'group') {
-    for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) out[k] += pr.m[k * P + p] * beta[p];
-    return out;
-  }
-  const { N, group, X } = pr.obs!;
-  const n = new Int32Array(K);
-  for (let i = 0; i < N; i++) {
-    n[group[i]]++;
-    for (let p = 0; p < P; p++) out[group[i]] += X[i * P + p] * beta[p];
-  }
-  for (let k = 0; k < K; k++) if (n[k] > 0) out[k] /= n[k];
-  return out;
+  return predictorOffsets(model.predictors!, model.stats.K, beta);
 }
 
 /**
@@ -88,85 +71,7 @@ function offsetsOf(pr: PredictorStats, K: number, beta: ArrayLike<number>): Floa
  */
 export function initialStats(stats: GroupStats, pr: PredictorStats | undefined): GroupStats {
   const fit = pr && predictorFit(stats, pr);
-  return fit ? withOffsets(stats, offsetsOf(pr, stats.K, fit.subarray(1))) : stats;
-}
-
-/**
- * A precision-weighted least-squares fit of the groups' estimates on their predictors
- * (intercept first, then one coefficient per predictor): a meta-regression of the data alone,
- * for the initial centeredness and the chains' starts. Undefined where fewer groups than
- * coefficients have data.
- */
-export function predictorFit(stats: GroupStats, pr: PredictorStats): Float64Array | undefined {
-  const P = pr.P;
-  const Q = P + 1;
-  const K = stats.K;
-  const rows = offsetsRows(pr, K);
-  const A = new Float64Array(Q * Q);
-  const r = new Float64Array(Q);
-  const u = new Float64Array(Q);
-  let groups = 0;
-  for (let k = 0; k < K; k++) {
-    const w = stats.precision[k];
-    if (!(stats.n[k] > 0 && w > 0 && Number.isFinite(w) && Number.isFinite(stats.ybar[k]))) continue;
-    groups++;
-    u[0] = 1;
-    for (let p = 0; p < P; p++) u[p + 1] = rows[k * P + p];
-    for (let i = 0; i < Q; i++) {
-      r[i] += w * u[i] * stats.ybar[k];
-      for (let j = 0; j < Q; j++) A[i * Q + j] += w * u[i] * u[j];
-    }
-  }
-  if (groups <= Q) return undefined;
-  // A small ridge keeps a design the groups do not resolve (a predictor constant among them) solvable.
-  let trace = 0;
-  for (let i = 0; i < Q; i++) trace += A[i * Q + i];
-  for (let i = 0; i < Q; i++) A[i * Q + i] += 1e-9 * trace;
-  const coef = solveSymmetric(A, r, Q);
-  return coef && coef.every(Number.isFinite) ? coef : undefined;
-}
-
-/** Each group's predictor row: m_k on the group path, the mean of its observations' x on the observation path (K x P). */
-function offsetsRows(pr: PredictorStats, K: number): Float64Array {
-  if (pr.path === 'group') return pr.m;
-  const P = pr.P;
-  const { N, group, X } = pr.obs!;
-  const out = new Float64Array(K * P);
-  const n = new Int32Array(K);
-  for (let i = 0; i < N; i++) {
-    n[group[i]]++;
-    for (let p = 0; p < P; p++) out[group[i] * P + p] += X[i * P + p];
-  }
-  for (let k = 0; k < K; k++) if (n[k] > 0) for (let p = 0; p < P; p++) out[k * P + p] /= n[k];
-  return out;
-}
-
-/** Solves A x = b for a symmetric positive definite Q x Q matrix A (Cholesky); undefined where A is not. */
-function solveSymmetric(A: Float64Array, b: Float64Array, Q: number): Float64Array | undefined {
-  const L = new Float64Array(Q * Q);
-  for (let i = 0; i < Q; i++) {
-    for (let j = 0; j <= i; j++) {
-      let v = A[i * Q + j];
-      for (let k = 0; k < j; k++) v -= L[i * Q + k] * L[j * Q + k];
-      if (i === j) {
-        if (!(v > 0)) return undefined;
-        L[i * Q + i] = Math.sqrt(v);
-      } else L[i * Q + j] = v / L[j * Q + j];
-    }
-  }
-  const y = new Float64Array(Q);
-  for (let i = 0; i < Q; i++) {
-    let v = b[i];
-    for (let k = 0; k < i; k++) v -= L[i * Q + k] * y[k];
-    y[i] = v / L[i * Q + i];
-  }
-  const x = new Float64Array(Q);
-  for (let i = Q - 1; i >= 0; i--) {
-    let v = y[i];
-    for (let k = i + 1; k < Q; k++) v -= L[k * Q + i] * x[k];
-    x[i] = v / L[i * Q + i];
-  }
-  return x;
+  return fit ? withOffsets(stats, predictorOffsets(pr, stats.K, fit.subarray(1))) : stats;
 }
 
 /** The statistics with each group's estimate moved by -offset (the normal approximation's centre net of the predictors). */

@@ -2,7 +2,7 @@ import { familyGlobalOf, type HierModel } from '../model/model.ts';
 import { fieldsOf } from '../model/suffstats.ts';
 import { initialPositions, type PhiloxKey } from './rng.ts';
 import { medianFinite } from '../diagnostics/quantile.ts';
-import { groupOffsets, predictorFit } from './auto_centeredness.ts';
+import { predictorFit, predictorOffsets } from '../model/predictors.ts';
 
 /** max(1, sd) of each predictor over the terms the model keeps (groups' means or observations). */
 function predictorSpread(model: HierModel): Float64Array {
@@ -73,7 +73,7 @@ export function startingPositions(model: HierModel, key: PhiloxKey, chains: numb
     for (let ch = 0; ch < chains; ch++) q[ch * model.dim + fg.index] = centre + (width / 4) * q[ch * model.dim + fg.index];
   }
   if (model.stats.family.scalable) return q;
-  const offsets = fit ? groupOffsets(model, fit.subarray(1)) : undefined;
+  const offsets = fit && pr ? predictorOffsets(pr, K, fit.subarray(1)) : undefined;
   const withData = model.stats.ybar.map((y, k) => y - (offsets ? offsets[k] : 0)).filter((_, k) => model.stats.n[k] > 0);
   const m = withData.length > 0 ? medianFinite(withData) : 0;
   const { layout, c } = model;
