@@ -21,7 +21,7 @@
  *   catch it, so for flips the property is only: InputError or a well-formed table.
  *
  * Each property runs for a few seconds (numRuns set per reader; FUNNELWEB_FUZZ_RUNS=N
- * multiplies them).
+ * multiplies them), from a fixed seed (FUNNELWEB_FUZZ_SEED=N for others).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** FUNNELWEB_FUZZ_RUNS=10 runs every property ten times as long (a deeper search by hand). */
 const SCALE = Math.max(1, Number(process.env.FUNNELWEB_FUZZ_RUNS ?? 1) || 1);
 const runs = (n: number) => ({ numRuns: n * SCALE });
+/**
+ * Every property starts from one seed, so that each run of the suite tries the same cases;
+ * FUNNELWEB_FUZZ_SEED=N searches elsewhere (a failure prints its seed and path to replay).
+ * A property, its shrinking included, that runs past the limit fails instead of holding
+ * the suite (a synchronous property blocks the test runner's own timeout).
+ */
+const SEED = Number(process.env.FUNNELWEB_FUZZ_SEED ?? 20_261_207) | 0;
+fc.configureGlobal({ seed: SEED, interruptAfterTimeLimit: 180_000 * SCALE, markInterruptAsFailure: true });
+/** A .nc read that takes longer than this is a file HDF5 loops on (InputError), not a wait for the suite. */
+const NETCDF_LIMIT_MS = 5_000;
 const dir = mkdtempSync(join(tmpdir(), 'fw-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -578,7 +588,7 @@ describe('InferenceData .nc (readInferenceDataDraws)', () => {
         async (d) => {
           const damaged = 'cut' in d ? bytes.subarray(0, d.cut) : Buffer.concat([bytes.subarray(0, d.at), d.extra, bytes.subarray(d.at)]);
           writeFileSync(nc, damaged);
-          const got = await outcomeAsync(() => readInferenceDataDraws(nc));
+          const got = await outcomeAsync(() => readInferenceDataDraws(nc, { netcdfLimitMs: NETCDF_LIMIT_MS }));
           if ('cut' in d) expect(got).toBe('input-error');
           else if (got !== 'input-error') expect(got).toEqual(want);
         },
@@ -594,7 +604,7 @@ describe('InferenceData .nc (readInferenceDataDraws)', () => {
         const b = Uint8Array.from(sources[s]);
         for (const f of flips) b[f.at % b.length] = f.byte;
         writeFileSync(nc, b);
-        const got = await outcomeAsync(() => readInferenceDataDraws(nc));
+        const got = await outcomeAsync(() => readInferenceDataDraws(nc, { netcdfLimitMs: NETCDF_LIMIT_MS }));
         if (got !== 'input-error') {
           expect(got.chains).toBeGreaterThan(0);
           for (const v of Object.values(got.params)) expect(v.length).toBe(got.chains * got.draws);

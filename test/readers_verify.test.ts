@@ -5,6 +5,7 @@
  * - a Zarr chunk deleted (fill_value null) was read as zeros; a chunk cut short (Blosc)
  *   was read as garbage (tau mean 0.0195, R-hat 2.998), both with exit 0;
  * - a truncated .nc printed 46 lines of HDF5 diagnostics before the error;
+ * - a .nc with four flipped bytes made HDF5 loop for ever (diagnose never ended);
  * - a 10 MB cell was echoed whole into the error, binary garbage with raw control bytes;
  * - a 10 MB label made 60 MB of stdout (every table row padded to it);
  * - a warning listed every one of 5,000 groups on one 69 KB line.
@@ -20,7 +21,7 @@ import { readInferenceDataDraws } from '../src/io/inference_data_read.ts';
 import { toZarr } from '../src/io/zarr.ts';
 import { summarize } from '../src/diagnostics/index.ts';
 import { formatSummary, terminalLabel } from '../src/cli/diagnose.ts';
-import { expectedDraws, smallIdata, writeZarrStore } from './idata_fixture.ts';
+import { expectedDraws, netcdfBytes, smallIdata, writeZarrStore } from './idata_fixture.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fw-verify-'));
@@ -168,6 +169,19 @@ describe('netCDF: a damaged file is one line, HDF5 quiet', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`funnelweb: error: ${truncated}: not a readable netCDF-4/HDF5 file (truncated or damaged)\n`);
     expect(r.stdout).toBe('');
+  });
+
+  it('a file on which HDF5 never ends: InputError at the time limit, and the next file reads', async () => {
+    // hdf5_endless.nc is the fixture writer's file (netcdfBytes) with the bytes at 2456, 2753,
+    // 6616 and 7386 (0-based) set to 205, 209, 6 and 189: HDF5 loops on it for ever.
+    const endless = join(root, 'test/golden/hdf5_endless.nc');
+    const err = await readInferenceDataDraws(endless, { netcdfLimitMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toBe(`${endless}: not a readable netCDF-4/HDF5 file (damaged: its read had not ended after 2 s)`);
+    // The stuck reader was ended; the next read starts another.
+    const sound = join(dir, 'sound.nc');
+    writeFileSync(sound, await netcdfBytes());
+    expect(await readInferenceDataDraws(sound)).toEqual(expectedDraws());
   });
 
   it("HDF5's own text only with --verbose (FUNNELWEB_VERBOSE=1)", () => {

@@ -9,9 +9,8 @@
  * `index.ts` does not re-export it, so browser bundles never see `node:worker_threads`.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerLaunch } from '../worker_launch.ts';
 import type { Superchains } from './nested_rhat.ts';
 import {
   type ParamSummary,
@@ -32,38 +31,6 @@ export interface WorkerInput {
   readonly chains: number;
   readonly draws: number;
   readonly superchains?: Superchains;
-}
-
-/**
- * Loads a TypeScript worker through tsx's loader (tests and benchmarks run the sources; tsx
- * is a development dependency). The built package's workers are plain JavaScript.
- */
-const TSX_BOOTSTRAP = `
-const { workerData, parentPort } = require('node:worker_threads');
-import(workerData.tsxApi)
-  .then((m) => { m.register(); return import(workerData.entry); })
-  .catch((err) => parentPort.postMessage({ failed: String(err && err.stack || err) }));
-`;
-
-/** File URL of tsx's ESM API (`tsx/esm/api`, the import condition's .mjs), or null. */
-function tsxApiUrl(): string | null {
-  try {
-    const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-    return pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * How to start the worker: from `dist/` the compiled `summary_worker.js` directly; from the
- * TypeScript sources `summary_worker.ts` through tsx, or null when tsx is not installed.
- */
-function workerLaunch(): { script: string | URL; eval: boolean; entry?: string; tsxApi?: string } | null {
-  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./summary_worker.js', import.meta.url), eval: false };
-  const tsxApi = tsxApiUrl();
-  if (tsxApi === null) return null;
-  return { script: TSX_BOOTSTRAP, eval: true, entry: new URL('./summary_worker.ts', import.meta.url).href, tsxApi };
 }
 
 function shared(values: DrawsArray): SharedArrayBuffer {
@@ -93,12 +60,12 @@ export interface SummaryWorkers {
  * null where workers cannot start (the TypeScript sources without tsx) or one thread is all.
  */
 export function startSummaryWorkers(threads = availableParallelism()): SummaryWorkers | null {
-  const launch = workerLaunch();
+  const launch = workerLaunch(import.meta.url, 'summary_worker');
   if (launch === null || threads <= 1) return null;
   let workers: Worker[] = [];
   const exited = new Set<Worker>();
   for (let w = 1; w < threads; w++) {
-    const worker = new Worker(launch.script, { eval: launch.eval, workerData: { entry: launch.entry, tsxApi: launch.tsxApi } });
+    const worker = new Worker(launch.script, { eval: launch.eval, workerData: launch.data });
     worker.on('error', () => {}); // a worker that failed to start is skipped (its exit is noted)
     worker.once('exit', () => exited.add(worker));
     worker.unref();
@@ -150,7 +117,7 @@ export async function summarizeParallel(
   const names = Object.keys(params);
   const ready = opts.workers?.take() ?? [];
   const threads = Math.min(opts.threads ?? (ready.length > 0 ? ready.length + 1 : availableParallelism()), names.length);
-  const launch = workerLaunch();
+  const launch = workerLaunch(import.meta.url, 'summary_worker');
   lastParallelStats.threads = 1;
   lastParallelStats.paramsByWorkers = 0;
   lastParallelStats.workerFailures = [];
@@ -184,7 +151,7 @@ export async function summarizeParallel(
     workers.push(
       new Promise<void>((resolve) => {
         const started = ready[w - 1];
-        const worker = started ?? new Worker(launch.script, { eval: launch.eval, workerData: { ...input, entry: launch.entry, tsxApi: launch.tsxApi } });
+        const worker = started ?? new Worker(launch.script, { eval: launch.eval, workerData: { ...input, ...launch.data } });
         if (started) {
           started.ref();
           started.postMessage(input);

@@ -10,19 +10,21 @@
  * `energy` (E-BFMI), `diverging` (divergences), `acceptance_rate` (acceptance).
  */
 import { stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { workerLaunch } from '../worker_launch.ts';
 import { readUserFile, ReadTextError } from './read_text.ts';
 import { clip, InputError } from '../errors.ts';
 import type { DrawsTable } from './draws_csv.ts';
 
 /** One variable as read: dimension names, shape, values as float64, labels of each dimension. */
-interface RawVar {
+export interface RawVar {
   readonly name: string;
   readonly dims: readonly string[];
   readonly shape: readonly number[];
   readonly values: Float64Array;
 }
 
-type Coords = Map<string, readonly string[]>;
+export type Coords = Map<string, readonly string[]>;
 
 /** netCDF-C names the scale of a dimension without a coordinate variable like this. */
 const NETCDF_PHONY_SCALE = 'This is a netCDF dimension but not a netCDF variable';
@@ -63,6 +65,11 @@ function verbose(): boolean {
   return process.env.FUNNELWEB_VERBOSE === '1';
 }
 
+/** Shows HDF5's own text about a file it cannot read, with --verbose only. */
+export function reportHdf5(text: string): void {
+  if (verbose()) process.stderr.write(text);
+}
+
 /** The product of a shape's sizes (1 for a scalar). */
 function count(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -86,23 +93,26 @@ function checkDims(sizes: Map<string, number>, dims: readonly string[], shape: r
 /** Most bytes of a netCDF file read into h5wasm's memory (WebAssembly's 32-bit addresses; the file is copied in whole). */
 const MAX_NETCDF_BYTES = 2 ** 31 - 1;
 
-/** Reads (groups → variables, coords) from a netCDF-4 file. */
-async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<string, { vars: RawVar[]; coords: Coords }>> {
-  // The path as messages show it (a name with control bytes stays one line).
-  const source = clip(path, 200);
+/** One group as read: its variables and the coordinate values of its dimensions. */
+export type GroupRead = { vars: RawVar[]; coords: Coords };
+
+/**
+ * Reads (groups → variables, coords) from the bytes of a netCDF-4 file with h5wasm, on the
+ * calling thread. HDF5 can loop forever on a damaged file, so the library runs this in a
+ * worker (`netcdf_worker.ts`) under a time limit; see `readNetcdf`. HDF5's own text about
+ * a file it cannot read goes to `report` (default: stderr with --verbose).
+ */
+export async function readNetcdfBytes(
+  bytes: Uint8Array,
+  groups: readonly string[],
+  source: string,
+  report: (text: string) => void = reportHdf5,
+): Promise<Map<string, GroupRead>> {
   const h5 = await import('h5wasm');
   const m = await h5.ready;
-  let bytes: Buffer;
-  try {
-    bytes = await readUserFile(path, MAX_NETCDF_BYTES, 'a netCDF file can be read into (WebAssembly memory)');
-  } catch (err) {
-    if (err instanceof ReadTextError) throw new InputError(source, err.reason);
-    throw err;
-  }
-  checkHdf5Signature(bytes, source);
   const name = `/diagnose-${process.pid}-${Date.now()}.nc`;
-  m.FS!.writeFile(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  const out = new Map<string, { vars: RawVar[]; coords: Coords }>();
+  m.FS!.writeFile(name, bytes);
+  const out = new Map<string, GroupRead>();
   let f: import('h5wasm').File | undefined;
   // HDF5 prints its error stack (dozens of lines) to stderr unless told otherwise: while
   // reading, an error throws instead, its text shown only with --verbose. The read below is
@@ -147,7 +157,7 @@ async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
-    if (verbose()) process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    report(`${err instanceof Error ? err.message : String(err)}\n`);
     throw new InputError(source, 'not a readable netCDF-4/HDF5 file (truncated or damaged)');
   } finally {
     try {
@@ -159,6 +169,141 @@ async function readNetcdf(path: string, groups: readonly string[]): Promise<Map<
     m.FS!.unlink(name);
   }
   return out;
+}
+
+/**
+ * Time a netCDF read may take before the file is called damaged: HDF5 loops forever on
+ * some damaged files (a few flipped bytes of a small file were seen to), and a read of a
+ * sound file takes well under a second per 100 MB. Base, plus the per-MiB allowance below.
+ */
+export const NETCDF_READ_BASE_MS = 30_000;
+/** Milliseconds per MiB of file added to NETCDF_READ_BASE_MS (2 GiB: 30 s + 102 s). */
+const NETCDF_READ_MS_PER_MIB = 50;
+
+/** The time limit of a netCDF read of `bytes` bytes (ms). */
+export function netcdfReadLimitMs(bytes: number): number {
+  return NETCDF_READ_BASE_MS + Math.ceil((bytes / 2 ** 20) * NETCDF_READ_MS_PER_MIB);
+}
+
+type ReaderReply =
+  | { ready: true }
+  | { failed: string }
+  | { id: number; out: Map<string, GroupRead> }
+  | { id: number; inputError: { field: string; reason: string }; hdf5?: string }
+  | { id: number; error: string };
+
+/** The worker that reads netCDF files, started on first use and kept (idle, it does not keep Node alive). */
+interface Reader {
+  readonly worker: Worker;
+  /** Resolves when h5wasm is loaded in the worker; false when the worker could not start. */
+  readonly ready: Promise<boolean>;
+}
+
+let reader: Reader | undefined;
+/** Reads run one at a time (one worker); each waits for the one before. */
+let queue: Promise<unknown> = Promise.resolve();
+let nextId = 1;
+
+function startReader(): Reader | null {
+  const launch = workerLaunch(import.meta.url, 'netcdf_worker');
+  if (launch === null) return null;
+  const worker = new Worker(launch.script, { eval: launch.eval, workerData: launch.data });
+  worker.unref();
+  const ready = new Promise<boolean>((resolve) => {
+    const onMessage = (m: ReaderReply) => {
+      if ('ready' in m || 'failed' in m) {
+        worker.off('message', onMessage);
+        resolve('ready' in m);
+      }
+    };
+    worker.on('message', onMessage);
+    worker.once('error', () => resolve(false));
+    worker.once('exit', () => resolve(false));
+  });
+  const r = { worker, ready };
+  worker.once('exit', () => {
+    if (reader === r) reader = undefined;
+  });
+  return r;
+}
+
+/**
+ * One read in the worker: resolves with the groups, rejects with InputError for a file
+ * h5wasm cannot read, or one whose read did not end within `limitMs` (the worker is then
+ * ended, and the next read starts a new one). Null when no worker can start (the
+ * TypeScript sources without tsx): the caller reads on its own thread.
+ */
+async function readInWorker(bytes: Uint8Array, groups: readonly string[], source: string, limitMs: number): Promise<Map<string, GroupRead> | null> {
+  reader ??= startReader() ?? undefined;
+  const r = reader;
+  if (r === undefined || !(await r.ready)) {
+    if (r !== undefined) void r.worker.terminate();
+    reader = undefined;
+    return null;
+  }
+  const id = nextId++;
+  const { worker } = r;
+  worker.ref();
+  try {
+    return await new Promise<Map<string, GroupRead>>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (m: ReaderReply) => {
+        if (!('id' in m) || m.id !== id) return;
+        done();
+        if ('out' in m) resolve(m.out);
+        else if ('inputError' in m) {
+          if (m.hdf5 !== undefined) reportHdf5(m.hdf5);
+          reject(new InputError(m.inputError.field, m.inputError.reason));
+        }
+        else reject(new Error(m.error));
+      };
+      const onExit = () => {
+        done();
+        reject(new InputError(source, 'not a readable netCDF-4/HDF5 file (reading it stopped the reader)'));
+      };
+      const timer = setTimeout(() => {
+        done();
+        if (reader === r) reader = undefined;
+        void worker.terminate();
+        reject(new InputError(source, `not a readable netCDF-4/HDF5 file (damaged: its read had not ended after ${Math.round(limitMs / 1000)} s)`));
+      }, limitMs);
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+      // The bytes are the worker's from here: moved when this view owns its buffer, else copied.
+      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+      const sent = owned ? bytes : bytes.slice();
+      worker.postMessage({ id, bytes: sent, groups, source }, [sent.buffer as ArrayBuffer]);
+    });
+  } finally {
+    worker.unref();
+  }
+}
+
+/**
+ * Reads (groups → variables, coords) from a netCDF-4 file: the bytes on this thread, the
+ * HDF5 structure in a worker under a time limit (`limitMs`, default `netcdfReadLimitMs`
+ * of the file's size), so that a damaged file gives InputError instead of a hang.
+ */
+async function readNetcdf(path: string, groups: readonly string[], limitMs?: number): Promise<Map<string, GroupRead>> {
+  // The path as messages show it (a name with control bytes stays one line).
+  const source = clip(path, 200);
+  let bytes: Buffer;
+  try {
+    bytes = await readUserFile(path, MAX_NETCDF_BYTES, 'a netCDF file can be read into (WebAssembly memory)');
+  } catch (err) {
+    if (err instanceof ReadTextError) throw new InputError(source, err.reason);
+    throw err;
+  }
+  checkHdf5Signature(bytes, source);
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const limit = limitMs ?? netcdfReadLimitMs(view.byteLength);
+  const turn = queue.then(() => readInWorker(view, groups, source, limit));
+  queue = turn.catch(() => undefined);
+  return (await turn) ?? readNetcdfBytes(view, groups, source);
 }
 
 /** A v2 `.zarray` document's fields that the checks below use. */
@@ -242,12 +387,12 @@ async function checkConsolidated(root: string, fs: Store, source: string): Promi
 }
 
 /** Reads (groups → variables, coords) from a Zarr store (v2 or v3; consolidated or not). */
-async function readZarr(path: string, groups: readonly string[]): Promise<Map<string, { vars: RawVar[]; coords: Coords }>> {
+async function readZarr(path: string, groups: readonly string[]): Promise<Map<string, GroupRead>> {
   // The path as messages show it (a name with control bytes stays one line).
   const source = clip(path, 200);
   const zarr = await import('zarrita');
   const { default: FileSystemStore } = await import('@zarrita/storage/fs');
-  const out = new Map<string, { vars: RawVar[]; coords: Coords }>();
+  const out = new Map<string, GroupRead>();
   const fsStore = new FileSystemStore(path);
   // Every read of a chunk is seen here: whether its file was there and its size.
   let fetched: { key: string; bytes: Uint8Array | undefined }[] = [];
@@ -451,10 +596,12 @@ function elementNames(v: RawVar, coords: Coords): string[] {
 /**
  * Reads an InferenceData file's posterior (and sample_stats) as draws.
  *
+ * @param opts.netcdfLimitMs time a `.nc` read may take before the file is called damaged
+ *   (default `netcdfReadLimitMs` of its size)
  * @throws InputError when the file cannot be read, has no posterior group, or no
  *   variable with dimensions (chain, draw, ...)
  */
-export async function readInferenceDataDraws(path: string): Promise<DrawsTable> {
+export async function readInferenceDataDraws(path: string, opts: { netcdfLimitMs?: number } = {}): Promise<DrawsTable> {
   const p = path.replace(/\/+$/, '');
   const source = clip(path, 200);
   try {
@@ -463,7 +610,7 @@ export async function readInferenceDataDraws(path: string): Promise<DrawsTable> 
     throw new InputError(source, 'no such file');
   }
   const groups = ['posterior', 'sample_stats'];
-  const read = p.endsWith('.zarr') ? await readZarr(p, groups) : await readNetcdf(p, groups);
+  const read = p.endsWith('.zarr') ? await readZarr(p, groups) : await readNetcdf(p, groups, opts.netcdfLimitMs);
   const post = read.get('posterior');
   if (!post) throw new InputError(source, "no 'posterior' group");
   const sampleVars = post.vars.filter((v) => v.dims[0] === 'chain' && v.dims[1] === 'draw');
