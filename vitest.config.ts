@@ -15,6 +15,8 @@ if (!process.env.VK_ICD_FILENAMES && !hasRealGpu && existsSync(SWIFTSHADER_ICD))
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Kills a test process whose thread is blocked (a test that never yields), naming the test.
+    setupFiles: ['test/setup/watchdog.ts'],
     testTimeout: 300_000,
     hookTimeout: 120_000,
     pool: 'forks',
