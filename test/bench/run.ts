@@ -26,6 +26,13 @@
  *     --scaling-chains / --scaling-groups pick the grid,
  *     --wide-kernel registers|stream and --threads-per-chain N the wide kernel.
  *
+ * 10. observations (`--only observations`; not in the default set): Poisson with two
+ *     predictors that vary within groups (the O(N·P) observation path), N = 1,000 to
+ *     1,000,000 observations over K = 100 groups at 4,096 chains (--obs-n, --scaling-chains),
+ *     each cell in its own process (test/bench/observations_probe.ts): gradient evaluations and
+ *     observation terms per second, compile time, GPU memory (the observations' share
+ *     apart) and peak RSS.
+ *
  *  9. families (`--only families` for this alone; not in the default set: 4.7 minutes
  *     on the 2-core SwiftShader machine, busy): per-group gradient throughput of every registered likelihood family
  *     against the normal family's, K = 9 and 1,000 (--scaling-groups), 1,024 and 4,096
@@ -38,7 +45,7 @@
  *     4,096). Its ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares
  *     the forms apart from the machine's speed; a partial c costs the kernel more per gradient.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,stan-predictors,scaling[,defaults,auto,families], --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,stan-predictors,scaling[,defaults,auto,families,observations], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -50,7 +57,7 @@ import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type Ca
 import { benchDefaults } from './defaults.ts';
 import { STAN_CASES, afterSampling, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 import { PREDICTOR_CASES, formatStanPredictorsTable, runFunnelWebPredictors, runStanPredictors, type PredictorFunnelWebRun } from './stan_predictors.ts';
-import { benchCompile, benchScaling } from './scaling.ts';
+import { benchCompile, benchObservations, benchScaling } from './scaling.ts';
 import { benchFamilies } from './families.ts';
 
 const { values } = parseArgs({
@@ -68,6 +75,7 @@ const { values } = parseArgs({
     'wide-kernel': { type: 'string' },
     'threads-per-chain': { type: 'string' },
     'families-rounds': { type: 'string' },
+    'obs-n': { type: 'string' },
   },
 });
 /** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
@@ -216,6 +224,22 @@ if (only.has('scaling')) {
   if (sq && !values['scaling-groups']) await benchScaling({ ...common, chains: [4096], groups: [10000], iterations: 1 });
   console.log('\n   Compile time against K');
   await benchCompile([1, 9, 16, 17, 64, 100, 128, 129, 500, 1000, 2000, 10000], 300);
+  console.log();
+}
+
+if (only.has('observations')) {
+  console.log('10. Observations: Poisson, 2 predictors varying within groups (observation path), K = 100 (each N a fresh process)');
+  gpu?.device.destroy();
+  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
+  await benchObservations({
+    ns: list(values['obs-n'], [1_000, 10_000, 100_000, 1_000_000]),
+    chains: list(values['scaling-chains'], [4096]),
+    K: 100,
+    P: 2,
+    steps: 4,
+    iterations: quick ? 1 : 2,
+    timeout: 1800,
+  });
   console.log();
 }
 

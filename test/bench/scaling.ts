@@ -82,3 +82,37 @@ export async function benchCompile(groups: readonly number[], timeout: number): 
     console.log(r.error ? `   ${K} | limit: ${r.error}` : `   ${K} | ${Math.ceil(K / 4)} | ${f(r.compile_s, 2)} | ${f(r.max_rss_mb, 0)}`);
   }
 }
+
+export interface ObservationsOptions {
+  readonly ns: readonly number[];
+  readonly chains: readonly number[];
+  readonly K: number;
+  readonly P: number;
+  /** Leapfrog steps per transition (1 from N = 100,000: a software adapter takes seconds per gradient there) and timed transitions per cell. */
+  readonly steps: number;
+  readonly iterations: number;
+  /** Wall-clock limit per cell, seconds. */
+  readonly timeout: number;
+}
+
+/**
+ * The observations table: Poisson with P predictors that vary within groups (the O(N·P)
+ * observation path) against N, each cell in its own process (observations_probe.ts).
+ * "M obs-terms/s" is gradient evaluations per second x N: the observation path's rate.
+ */
+export async function benchObservations(o: ObservationsOptions): Promise<void> {
+  console.log(`   K = ${o.K}, P = ${o.P}, L = ${o.steps} (1 from N = 100,000), ${o.iterations} timed transition(s) per cell after one untimed, synthetic data (test/bench/synthetic.ts)`);
+  console.log('   ' + ['N', 'chains', 'L', 'kernel', 'grad/s', 's per gradient', 'M obs-terms/s', 'compile s', 'GPU MB', 'of which data MB', 'peak RSS MB'].join(' | '));
+  for (const N of o.ns) {
+    for (const chains of o.chains) {
+      const L = N >= 100_000 ? 1 : o.steps;
+      const r = await child('./observations_probe.ts', [String(N), String(o.K), String(chains), String(o.P), String(L), String(o.iterations)], o.timeout);
+      if (r.error) {
+        console.log(`   ${N} | ${chains} | - | limit: ${r.error}`);
+        continue;
+      }
+      const g = r.grad_per_s as number;
+      console.log(`   ${[N, chains, L, r.kernel, f(g, 0), f(chains / g, 3), f((r.obs_grad_per_s as number) / 1e6, 1), f(r.compile_s, 2), f(r.gpu_mb, 1), f(r.data_mb, 1), f(r.max_rss_mb, 0)].join(' | ')}`);
+    }
+  }
+}

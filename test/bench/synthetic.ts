@@ -56,3 +56,50 @@ export function peakRssMb(): number {
   }
   return process.resourceUsage().maxRSS / 1024;
 }
+
+/**
+ * Poisson data with `P` predictors that vary within groups, N observations spread evenly
+ * over K groups: x_i0 ~ Normal(0, 1), the others Bernoulli(1/2); theta_k ~ Normal(1, 0.5);
+ * beta_p = 0.3 / (p + 1); y_i ~ Poisson(exp(theta[g_i] + x_i·beta)). The observation path
+ * of the predictors kernel (O(N·P) per gradient) is what reads them.
+ */
+export function syntheticPoissonPredictors(N: number, K: number, P: number, seed = 1): HierData {
+  const rand = mulberry32(seed);
+  const normal = boxMuller(rand);
+  const theta = Array.from({ length: K }, () => 1 + 0.5 * normal());
+  const group = new Int32Array(N);
+  const X = new Float64Array(N * P);
+  const y = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const k = i % K;
+    group[i] = k;
+    let eta = theta[k];
+    for (let p = 0; p < P; p++) {
+      const x = p === 0 ? normal() : rand() < 0.5 ? 1 : 0;
+      X[i * P + p] = x;
+      eta += (0.3 / (p + 1)) * x;
+    }
+    // Poisson by inversion (the rates here are small).
+    const lambda = Math.exp(eta);
+    let n = 0;
+    let q = Math.exp(-lambda);
+    let c = q;
+    const u = rand();
+    while (u > c && n < 1000) {
+      n++;
+      q *= lambda / n;
+      c += q;
+    }
+    y[i] = n;
+  }
+  return {
+    likelihood: 'poisson',
+    y,
+    group,
+    sigma: new Float64Array(0),
+    columns: { exposure: new Float64Array(N).fill(1) },
+    K,
+    labels: Array.from({ length: K }, (_, k) => String(k)),
+    predictors: { names: Array.from({ length: P }, (_, p) => `x${p}`), X },
+  };
+}
