@@ -12,22 +12,18 @@
  * Goal (the families issue): binomial and Poisson at least GOAL_RATIO x normal at K = 1,000.
  */
 import { FAMILIES, DEFAULT_FAMILY } from '../../src/model/families/index.ts';
-import { cellIterations, child, f } from './scaling.ts';
+import { type CellOptions, cellIterations, child, f } from './scaling.ts';
 
 /** Per-group throughput of a count family over the normal family's at K = 1,000, at least. */
 export const GOAL_RATIO = 0.5;
 export const GOAL_K = 1000;
 
-export interface FamiliesOptions {
+/** `iterations`: timed transitions per batch at least. */
+export interface FamiliesOptions extends CellOptions {
   readonly groups: readonly number[];
   readonly chains: readonly number[];
-  /** Leapfrog steps per transition and timed transitions per batch at least. */
-  readonly steps: number;
-  readonly iterations: number;
   /** Interleaved timed batches of every family (the best is kept). */
   readonly rounds: number;
-  /** Wall-clock limit per cell, seconds. */
-  readonly timeout: number;
   /** Wide kernel form, when not the adapter's default. */
   readonly wideKernel?: string;
 }

@@ -14,43 +14,18 @@
  */
 import { makeModel } from '../../src/model/model.ts';
 import { parseParameterization } from '../../src/model/parameterization.ts';
-import { createWebGpuBackend } from '../../src/sampler/gpu_backend.ts';
 import { packPredictorData } from '../../src/gpu/layout.ts';
 import { initialPositions, keyFromSeed } from '../../src/sampler/rng.ts';
-import { requestGpu } from '../../src/gpu/device.ts';
-import { peakRssMb, syntheticPoissonPredictors } from './synthetic.ts';
+import { probe, timeBackend } from './probe.ts';
+import { syntheticPoissonPredictors } from './synthetic.ts';
 
 const [N, K, chains, P = 2, L = 4, iters = 1] = process.argv.slice(2, 8).map(Number);
 const out: Record<string, unknown> = { N, K, chains, P, L };
-try {
+await probe(out, async () => {
   const data = syntheticPoissonPredictors(N, K, P, 1);
   const model = makeModel(data, parseParameterization('noncentered', data.labels));
   out.data_mb = packPredictorData(model).byteLength / 2 ** 20;
-  const gpu = await requestGpu();
-  const t0 = performance.now();
-  const b = await createWebGpuBackend(model, chains, 1, gpu, {});
-  out.compile_s = (performance.now() - t0) / 1000;
-  const info = b as unknown as { bufferBytes: number; wideLayout: { kind: string; tpc: number } | null };
-  out.kernel = info.wideLayout ? `${info.wideLayout.kind}/${info.wideLayout.tpc}` : 'baked';
-  await b.init(initialPositions(keyFromSeed(1), chains, K, undefined, model.dim - K - P, P));
-  const invMass = new Float64Array(model.dim).fill(1);
-  const stepSize = 0.01;
-  b.beginSampling(iters + 1, 0);
-  b.step({ iteration: 0, stepSize, numSteps: L, invMass });
-  await b.sync();
-  const t1 = performance.now();
-  for (let i = 1; i <= iters; i++) b.step({ iteration: i, stepSize, numSteps: L, invMass });
-  await b.sync();
-  const dt = (performance.now() - t1) / 1000;
-  const total = (await b.collect()).totals.gradientEvals;
-  out.grad_per_s = (total * iters) / (iters + 1) / dt;
+  const initial = initialPositions(keyFromSeed(1), chains, K, undefined, model.dim - K - P, P);
+  Object.assign(out, await timeBackend(model, chains, initial, { L, iters, stepSize: 0.01 }));
   out.obs_grad_per_s = (out.grad_per_s as number) * N;
-  out.gpu_mb = info.bufferBytes / 2 ** 20;
-  b.destroy();
-  gpu.device.destroy();
-} catch (err) {
-  out.error = (err as Error).message.split('\n')[0];
-}
-out.max_rss_mb = peakRssMb();
-console.log(JSON.stringify(out));
-process.exit(0);
+});

@@ -17,14 +17,18 @@ export function cellIterations(K: number, chains: number, min: number): number {
   return Math.min(100, Math.max(min, Math.ceil(WORK_PER_CELL / (chains * (K + 8)))));
 }
 
-export interface ScalingOptions {
-  readonly chains: readonly number[];
-  readonly groups: readonly number[];
+/** What every table of one-process cells takes. */
+export interface CellOptions {
   /** Leapfrog steps per transition and timed transitions per cell. */
   readonly steps: number;
   readonly iterations: number;
   /** Wall-clock limit per cell, seconds. */
   readonly timeout: number;
+}
+
+export interface ScalingOptions extends CellOptions {
+  readonly chains: readonly number[];
+  readonly groups: readonly number[];
   /** Wide kernel form and threads per chain, when not the adapter's default. */
   readonly wideKernel?: string;
   readonly threadsPerChain?: number;
@@ -83,16 +87,12 @@ export async function benchCompile(groups: readonly number[], timeout: number): 
   }
 }
 
-export interface ObservationsOptions {
+/** `steps` applies below N = 100,000; from there L = 1 (a software adapter takes seconds per gradient). */
+export interface ObservationsOptions extends CellOptions {
   readonly ns: readonly number[];
   readonly chains: readonly number[];
   readonly K: number;
   readonly P: number;
-  /** Leapfrog steps per transition (1 from N = 100,000: a software adapter takes seconds per gradient there) and timed transitions per cell. */
-  readonly steps: number;
-  readonly iterations: number;
-  /** Wall-clock limit per cell, seconds. */
-  readonly timeout: number;
 }
 
 /**

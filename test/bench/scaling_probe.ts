@@ -15,43 +15,17 @@
  */
 import { makeModel } from '../../src/model/model.ts';
 import { parseParameterization } from '../../src/model/parameterization.ts';
-import { createWebGpuBackend } from '../../src/sampler/gpu_backend.ts';
 import { initialPositions, keyFromSeed } from '../../src/sampler/rng.ts';
-import { requestGpu } from '../../src/gpu/device.ts';
-import { peakRssMb, syntheticData } from './synthetic.ts';
+import { probe, timeBackend } from './probe.ts';
+import { syntheticData } from './synthetic.ts';
 
 const [K, chains, L = 20, iters = 3] = process.argv.slice(2, 6).map(Number);
 const kind = (process.argv[6] || undefined) as 'registers' | 'stream' | undefined;
 const tpc = process.argv[7] ? Number(process.argv[7]) : NaN;
 const out: Record<string, unknown> = { K, chains, L };
-try {
+await probe(out, async () => {
   const data = syntheticData(K, 1);
   const model = makeModel(data, parseParameterization('noncentered', data.labels));
-  const gpu = await requestGpu();
-  const t0 = performance.now();
-  const b = await createWebGpuBackend(model, chains, 1, gpu, { wideKernel: kind || undefined, threadsPerChain: Number.isFinite(tpc) ? tpc : undefined });
-  out.compile_s = (performance.now() - t0) / 1000;
-  const info = b as unknown as { bufferBytes: number; wideLayout: { kind: string; tpc: number } | null };
-  out.kernel = info.wideLayout ? `${info.wideLayout.kind}/${info.wideLayout.tpc}` : 'baked';
-  await b.init(initialPositions(keyFromSeed(1), chains, K));
-  const invMass = new Float64Array(model.dim).fill(1);
-  const stepSize = 0.05;
-  b.beginSampling(iters + 1, 0);
-  b.step({ iteration: 0, stepSize, numSteps: L, invMass });
-  await b.sync();
-  out.first_draw_s = (performance.now() - t0) / 1000;
-  const t1 = performance.now();
-  for (let i = 1; i <= iters; i++) b.step({ iteration: i, stepSize, numSteps: L, invMass });
-  await b.sync();
-  const dt = (performance.now() - t1) / 1000;
-  const before = (await b.collect()).totals.gradientEvals;
-  out.grad_per_s = (before * iters) / (iters + 1) / dt;
-  out.gpu_mb = info.bufferBytes / 2 ** 20;
-  b.destroy();
-  gpu.device.destroy();
-} catch (err) {
-  out.error = (err as Error).message.split('\n')[0];
-}
-out.max_rss_mb = peakRssMb();
-console.log(JSON.stringify(out));
-process.exit(0);
+  const backend = { wideKernel: kind || undefined, threadsPerChain: Number.isFinite(tpc) ? tpc : undefined };
+  Object.assign(out, await timeBackend(model, chains, initialPositions(keyFromSeed(1), chains, K), { L, iters, stepSize: 0.05, backend }));
+});
