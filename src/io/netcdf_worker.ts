@@ -1,14 +1,14 @@
 /**
- * Worker of `readNetcdf` (inference_data_read.ts): reads netCDF-4 files with h5wasm off
+ * Worker of `readNetcdf` (netcdf_read.ts): reads netCDF-4 files with h5wasm off
  * the calling thread, so that a damaged file on which HDF5 loops forever can be stopped.
  * Posts `{ ready }` once h5wasm is loaded, then answers each `{ id, bytes, groups, source }`
  * with the groups read, or the InputError (field, reason and HDF5's own text) or other
  * error raised.
- * Started by inference_data_read.ts; never imported by library code.
+ * Started by netcdf_read.ts; never imported by library code.
  */
 import { parentPort } from 'node:worker_threads';
 import { InputError } from '../errors.ts';
-import { readNetcdfBytes } from './inference_data_read.ts';
+import { readNetcdfBytes } from './netcdf_read.ts';
 
 interface Job {
   readonly id: number;
