@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { workerLaunch } from '../worker_launch.ts';
 import { readUserFile, ReadTextError } from './read_text.ts';
 import { clip, InputError } from '../errors.ts';
+import { nativeVerbose } from '../gpu/native_env.ts';
 import { checkDims, count, labelsOf, toFloat64, type Coords, type GroupRead, type RawVar } from './inference_data_vars.ts';
 
 /** netCDF-C names the scale of a dimension without a coordinate variable like this. */
@@ -28,14 +29,9 @@ function checkHdf5Signature(bytes: Uint8Array, path: string): void {
   );
 }
 
-/** Whether the library's own diagnostics are wanted (the CLI's `--verbose`). */
-function verbose(): boolean {
-  return process.env.FUNNELWEB_VERBOSE === '1';
-}
-
-/** Shows HDF5's own text about a file it cannot read, with --verbose only. */
+/** Shows HDF5's own text about a file it cannot read, with --verbose only (as other native libraries' text). */
 export function reportHdf5(text: string): void {
-  if (verbose()) process.stderr.write(text);
+  if (nativeVerbose()) process.stderr.write(text);
 }
 
 /** Most bytes of a netCDF file read into h5wasm's memory (WebAssembly's 32-bit addresses; the file is copied in whole). */
@@ -163,12 +159,12 @@ function startReader(): Reader | null {
     };
     worker.on('message', onMessage);
     worker.once('error', () => resolve(false));
-    worker.once('exit', () => resolve(false));
+    worker.once('exit', () => {
+      resolve(false);
+      if (reader === r) reader = undefined;
+    });
   });
-  const r = { worker, ready };
-  worker.once('exit', () => {
-    if (reader === r) reader = undefined;
-  });
+  const r: Reader = { worker, ready };
   return r;
 }
 

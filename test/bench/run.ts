@@ -78,6 +78,9 @@ const { values } = parseArgs({
     'obs-n': { type: 'string' },
   },
 });
+/** A comma-separated list of numbers from an option, or the default. */
+const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
+
 /** `data:param,...`; a token without ':' continues the previous param (as in mixed:2,6). */
 function parseCases(text: string): (readonly [string, string])[] {
   const out: [string, string][] = [];
@@ -209,7 +212,6 @@ if (only.has('scaling')) {
   // Whether the adapter is a software one (SwiftShader): the quick grid then, unless --scaling-full.
   const software = gpu ? gpu.adapter.isFallback : await requestGpu().then((g) => (g.device.destroy(), g.adapter.isFallback));
   const sq = values['scaling-quick'] === true || (software && values['scaling-full'] !== true);
-  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
   const chains = list(values['scaling-chains'], sq ? [1024, 4096] : [1024, 4096, 16384, 65536, 262144]);
   const groups = list(values['scaling-groups'], sq ? [9, 100, 1000] : [9, 100, 1000, 10000]);
   const common = {
@@ -230,7 +232,6 @@ if (only.has('scaling')) {
 if (only.has('observations')) {
   console.log('10. Observations: Poisson, 2 predictors varying within groups (observation path), K = 100 (each N a fresh process)');
   gpu?.device.destroy();
-  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
   await benchObservations({
     ns: list(values['obs-n'], [1_000, 10_000, 100_000, 1_000_000]),
     chains: list(values['scaling-chains'], [4096]),
@@ -246,7 +247,6 @@ if (only.has('observations')) {
 if (only.has('families')) {
   console.log('9. Likelihood families: per-group gradient throughput against the normal family (each K x chains a fresh process)');
   gpu?.device.destroy();
-  const list = (text: string | undefined, dflt: number[]) => (text ? text.split(',').map(Number) : dflt);
   await benchFamilies({
     groups: list(values['scaling-groups'], [9, 1000]),
     chains: list(values['scaling-chains'], [1024, 4096]),
