@@ -133,6 +133,22 @@ describe('funnelweb sample: good runs', () => {
   });
 });
 
+describe('funnelweb sample --target-ess', () => {
+  it('stops at a check once the estimate reaches N, says so, and the summary holds the checks and the exact figure', async () => {
+    const summary = join(dir, 'target.json');
+    const r = await funnelweb(['sample', '--data', WEAK, '--chains', '256', '--warmup', '150', '--draws', '1000', '--target-ess', '30000', '--summary', summary, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(summary, 'utf8'));
+    expect(s.partial).toBe(false);
+    expect(s.sampler.requested_draws).toBe(1000);
+    expect(s.sampler.draws).toBeLessThan(1000);
+    expect(s.sampler.target_ess).toMatchObject({ target: 30000, stopped_early: true, reached: true });
+    expect(s.sampler.target_ess.ess_bulk_min).toBeGreaterThanOrEqual(30000);
+    expect(s.sampler.target_ess.checks.at(-1).draws).toBe(s.sampler.draws);
+    expect(r.stdout).toContain(`x ${s.sampler.draws} draws (--target-ess 30000: reached at a check at ${s.sampler.draws} draws, cap 1000)`);
+  });
+});
+
 describe('funnelweb sample: bad input exits 2, names the problem, writes nothing', () => {
   const cases: [string, string[], RegExp][] = [
     ['missing --data', [], /--data/],
@@ -145,6 +161,8 @@ describe('funnelweb sample: bad input exits 2, names the problem, writes nothing
     ['--chains 1.5', ['--chains', '1.5'], /--chains/],
     ['--chains abc', ['--chains', 'abc'], /--chains/],
     ['--target-accept 1.5', ['--target-accept', '1.5'], /--target-accept/],
+    ['--target-ess 0', ['--target-ess', '0'], /--target-ess/],
+    ['--target-ess abc', ['--target-ess', 'abc'], /--target-ess/],
     ['--mu-prior normal:0,-1', ['--mu-prior', 'normal:0,-1'], /--mu-prior/],
     ['--tau-prior lognormal:1', ['--tau-prior', 'lognormal:1'], /--tau-prior/],
     ['unknown flag', ['--frobnicate', '3'], /frobnicate/],

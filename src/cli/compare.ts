@@ -87,6 +87,7 @@ export async function runCase(
     warmup: opts.warmup,
     warmupMax: opts.warmupMax,
     draws: opts.draws,
+    ...(opts.targetEss !== undefined && { targetEss: opts.targetEss }),
     seed: opts.seed,
     targetAccept: opts.targetAccept,
     backend: opts.backend,

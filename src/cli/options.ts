@@ -7,6 +7,7 @@ import { DEFAULT_FAMILY, FAMILIES } from '../model/families/index.ts';
 import { MAX_PREDICTORS, type HierData } from '../model/data.ts';
 import { boundedText, checkColumnMap, columnProblem, columnTargets, parsePredictorTerms, type LoadOptions } from '../io/data.ts';
 import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
+import { MIN_TARGET_DRAWS } from '../sampler/target_ess.ts';
 
 /**
  * The likelihoods `--likelihood` chooses: the registered families that stand for no other.
@@ -125,6 +126,7 @@ export const SAMPLER_ARG_SPECS = {
   chains: { type: 'string' },
   warmup: { type: 'string' },
   draws: { type: 'string' },
+  'target-ess': { type: 'string' },
   seed: { type: 'string' },
   'target-accept': { type: 'string' },
   backend: { type: 'string' },
@@ -144,7 +146,10 @@ ${familyPriorsHelp()}  --chains N             (default ${defaults.chains})
   --warmup N|auto[:MAX]  warmup iterations, or auto: stop when the step size and trajectory length have
                          settled and the chains have mixed (checked every 50 iterations), at most MAX
                          (default ${defaults.warmup}${defaults.warmup === 'auto' ? `, MAX ${DEFAULT_WARMUP_MAX}` : ''})
-  --draws N              (default ${defaults.draws})
+  --draws N              (default ${defaults.draws}; with --target-ess, the most draws per chain)
+  --target-ess N         end sampling once every parameter's bulk ESS, estimated from the draws so far,
+                         reaches N and its R-hat is below 1.009 (checked from ${MIN_TARGET_DRAWS} draws on;
+                         default: off, all --draws are made)
   --seed N               (default 1)
   --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
   --backend B            auto | webgpu | cpu (default auto: WebGPU, else CPU)
@@ -181,6 +186,8 @@ export interface SamplerOptions {
   /** Cap of the automatic warmup (`--warmup auto:MAX`; absent: the default cap). */
   warmupMax?: number;
   draws: number;
+  /** `--target-ess`: end sampling once the estimated min bulk ESS reaches it; absent: all draws. */
+  targetEss?: number;
   seed: number;
   targetAccept?: number;
   backend: BackendKind;
@@ -235,6 +242,13 @@ export function parseSamplerOptions(
   const chains = intOption('--chains', values.chains, defaults.chains, 1);
   const { warmup, warmupMax } = parseWarmup(values.warmup, defaults.warmup);
   const draws = intOption('--draws', values.draws, defaults.draws, 1);
+  let targetEss: number | undefined;
+  if (values['target-ess'] !== undefined) {
+    targetEss = Number(values['target-ess']);
+    if (String(values['target-ess']).trim() === '' || !(Number.isFinite(targetEss) && targetEss > 0)) {
+      throw new InputError('--target-ess', `must be a number > 0, got '${clip(String(values['target-ess']))}'`);
+    }
+  }
   const seed = intOption('--seed', values.seed, 1, 0);
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError('--seed', 'must be below 2^53');
   let targetAccept: number | undefined;
@@ -256,7 +270,7 @@ export function parseSamplerOptions(
     ...(familyPriors && { family: familyPriors }),
     ...(beta && { beta }),
   };
-  return { family, columnOptions, ...(predictors && { predictors }), ...(columns && { columns }), priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric: metricKind === undefined ? undefined : metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
+  return { family, columnOptions, ...(predictors && { predictors }), ...(columns && { columns }), priors, chains, warmup, warmupMax, draws, ...(targetEss !== undefined && { targetEss }), seed, targetAccept, backend, adaptMetric: metricKind === undefined ? undefined : metricKind === 'diag', superchains, quiet: values.quiet === true, verbose: values.verbose === true };
 }
 
 /**

@@ -118,7 +118,7 @@ export async function runSample(argv: string[]): Promise<number> {
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
   const opts = parseSamplerOptions(values);
-  const { priors, chains, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = opts;
+  const { priors, chains, warmup, warmupMax, draws, targetEss, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = opts;
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
@@ -175,6 +175,7 @@ export async function runSample(argv: string[]): Promise<number> {
         warmup,
         warmupMax,
         draws,
+        ...(targetEss !== undefined && { targetEss }),
         seed,
         targetAccept,
         backend,
@@ -214,7 +215,7 @@ export async function runSample(argv: string[]): Promise<number> {
     report.timing.sampling_ended_at_s = sampledAt / 1000;
     const s = report.sampler;
     const out = process.stdout;
-    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: ${result.fault !== undefined ? 'the GPU device failed' : 'interrupted'}, ${result.requestedDraws} asked)` : ''} after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
+    out.write(`FunnelWeb: ${s.chains} chains${s.retained_chains < s.chains ? ` (${s.retained_chains} retained)` : ''} x ${s.draws} draws${result.partial ? ` (partial: ${result.fault !== undefined ? 'the GPU device failed' : 'interrupted'}, ${result.requestedDraws} asked)` : ''}${targetNote(report)} after ${s.warmup} warmup${warmupNote(result)} on ${report.device.backend} [${report.device.adapter}]\n`);
     out.write(`step size ${s.step_size.toPrecision(4)}, trajectory length ${s.trajectory_length.toPrecision(4)} (${s.mean_leapfrog_steps.toFixed(1)} leapfrog steps on average), accept ${s.accept_rate.toFixed(3)}, divergences ${s.divergences}, E-BFMI min ${s.ebfmi_min.toFixed(3)} / median ${s.ebfmi_median.toFixed(3)}\n`);
     out.write(`time ${report.timing.total_s.toFixed(2)} s (compile ${report.timing.compile_s.toFixed(2)}, warmup ${report.timing.warmup_s.toFixed(2)}, sampling ${report.timing.sampling_s.toFixed(2)}), then diagnostics ${report.timing.diagnostics_s.toFixed(2)} s; ${(report.throughput.gradient_evals_per_s / 1e6).toFixed(2)} M gradient evals/s; min bulk ESS/s ${report.throughput.ess_bulk_min_per_s.toFixed(0)}\n\n`);
     if (report.centeredness) out.write(formatCenteredness(report.centeredness, report.data.labels) + '\n');
@@ -263,6 +264,14 @@ export async function runSample(argv: string[]): Promise<number> {
     stop.dispose();
     hookGpu?.device.destroy();
   }
+}
+
+/** " (--target-ess 4000: estimated at 220 draws, cap 1000)": what the target did, for the run's first line. */
+function targetNote(report: RunReport): string {
+  const t = report.sampler.target_ess;
+  if (!t) return '';
+  const where = t.stopped_early ? `reached at a check at ${report.sampler.draws} draws` : `not reached by the cap`;
+  return ` (--target-ess ${t.target}: ${where}, cap ${report.sampler.requested_draws})`;
 }
 
 /** summarizeParallel's arguments with the workers started ahead. */

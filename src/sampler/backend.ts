@@ -175,6 +175,13 @@ export interface Backend {
    * plots while sampling. Reading them changes nothing in the run.
    */
   snapshotPositions?(n: number): Promise<Float32Array | Float64Array>;
+  /**
+   * Waits for the work submitted so far and returns the recording with its first `n` draws
+   * of every retained chain complete, n = the draws recorded so far (the arrays are sized
+   * for all draws, `rec.draws` slots per chain). For checks during sampling
+   * (`target_ess.ts`); the WebGPU backend reads back the record chunk in progress.
+   */
+  recordedSoFar(): Promise<{ draws: RecordedDraws; n: number }>;
   /** Returns recorded draws and totals (after the last `recordDraw`). */
   collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }>;
   /**

@@ -344,6 +344,25 @@ class CpuBackend implements Backend {
     return this.position.slice(0, Math.min(n, this.chains) * this.dim);
   }
 
+  async recordedSoFar(): Promise<{ draws: RecordedDraws; n: number }> {
+    const rec = this.recording;
+    if (rec === null) throw new Error('recordedSoFar called before beginSampling');
+    const draws: RecordedDraws = {
+      retainedChains: rec.retained,
+      draws: rec.draws,
+      positions: rec.positions,
+      logDensity: rec.logDensity,
+      energy: rec.energy,
+      acceptProb: rec.acceptProb,
+      divergent: rec.divergent,
+      divergentPositions: Float64Array.from(rec.divergentPositions),
+      divergentChain: Int32Array.from(rec.divergentChain),
+      divergentDraw: Int32Array.from(rec.divergentDraw),
+    };
+    await this.letEventsIn();
+    return { draws, n: this.drawIndex };
+  }
+
   async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
     const rec = this.recording;
     if (rec === null) throw new Error('collect called before beginSampling');

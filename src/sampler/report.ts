@@ -58,6 +58,20 @@ export interface RunReport {
     accept_rate: number;
     ebfmi_min: number;
     ebfmi_median: number;
+    /**
+     * With `--target-ess N`: the target; whether a check's estimates met it and R-hat < 1.01
+     * (`stopped_early`: sampling stopped there) and whether the run's exact min bulk ESS
+     * (over all retained chains, scaled to all chains as `throughput.ess_scale` says) reached
+     * N; and each check (draws per chain, chains read, the min ESS estimate and its
+     * parameter, the max R-hat and its parameter). See `sampler/target_ess.ts`.
+     */
+    target_ess?: {
+      target: number;
+      stopped_early: boolean;
+      reached: boolean;
+      ess_bulk_min: number;
+      checks: { draws: number; chains: number; ess_bulk_min: number; parameter: string; rhat_max: number; rhat_parameter: string }[];
+    };
   };
   params: Record<string, ParamReport>;
   throughput: { ess_bulk_min_per_s: number; gradient_evals_per_s: number; ess_scale: number };
@@ -173,6 +187,15 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
   } else if (result.draws >= 2 && stuck > 0) {
     warnings.push(`${stuck} of ${chains} retained chains never moved from where sampling began: their draws are one point repeated.`);
   }
+  const te = result.targetEss;
+  const essRun = essMin * essScale;
+  if (te && !(essRun >= te.target)) {
+    warnings.push(
+      te.reached
+        ? `--target-ess ${te.target}: the estimate at ${result.draws} draws per chain reached the target, but the exact min bulk ESS over all draws is ${essRun.toFixed(0)}: run again with more --draws or a lower target.`
+        : `--target-ess ${te.target} was not reached in ${result.draws} draws per chain (min bulk ESS ${essRun.toFixed(0)}): run again with more --draws or --chains.`,
+    );
+  }
   const highRhat = result.paramNames.filter((n) => !(params[n].rhat < 1.01));
   if (highRhat.length) warnings.push(`R-hat >= 1.01 (or NaN) for ${listCapped(highRhat.map((n) => clip(n, 40)))}: chains have not mixed.`);
   // The diagnostics' own R-hat, divergence and E-BFMI warnings are said above, with more detail.
@@ -209,9 +232,18 @@ export function reportRun(result: SampleResult, seed?: number, precomputed?: Sum
       accept_rate: result.totals.meanAccept,
       ebfmi_min: ebfmiMin,
       ebfmi_median: medianFinite(ebfmi),
+      ...(te && {
+        target_ess: {
+          target: te.target,
+          stopped_early: te.reached,
+          reached: essRun >= te.target,
+          ess_bulk_min: essRun,
+          checks: te.checks.map((c) => ({ draws: c.draws, chains: c.chains, ess_bulk_min: c.essBulkMin, parameter: c.parameter, rhat_max: c.rhatMax, rhat_parameter: c.rhatParameter })),
+        },
+      }),
     },
     params,
-    throughput: { ess_bulk_min_per_s: (essMin * essScale) / total, gradient_evals_per_s: gradientEvals / total, ess_scale: essScale },
+    throughput: { ess_bulk_min_per_s: essRun / total, gradient_evals_per_s: gradientEvals / total, ess_scale: essScale },
     warnings,
   };
   const cr = result.centeredness;

@@ -19,6 +19,7 @@ import * as centeredness from '../adaptation/centeredness.ts';
 import { centerednessReport, initialStats, type CenterednessReport } from './auto_centeredness.ts';
 import { predictorStats } from '../model/predictors.ts';
 import { runWarmup } from './warmup.ts';
+import * as targetEss from './target_ess.ts';
 
 /*
  * The defaults are chosen for what a user gets: min bulk ESS per second of the whole
@@ -90,7 +91,14 @@ export interface SampleOptions {
   readonly warmup?: number | 'auto';
   /** Cap of the automatic warmup (default DEFAULT_WARMUP_MAX). */
   readonly warmupMax?: number;
+  /** Draws per chain; with `targetEss`, the most draws per chain. */
   readonly draws?: number;
+  /**
+   * End sampling at the first check where every parameter's bulk ESS, estimated from the
+   * draws so far, reaches this (`target_ess.ts`); `draws` is then the cap. Absent: `draws`
+   * draws per chain.
+   */
+  readonly targetEss?: number;
   readonly seed?: number;
   readonly targetAccept?: number;
   readonly backend?: BackendKind;
@@ -184,9 +192,12 @@ export interface SampleResult {
   readonly warmupAuto?: { readonly max: number; readonly stoppedAt: number | null; readonly checks: readonly WarmupCheck[] };
   /**
    * Draws per retained chain in `params` and `records`: the requested number, or, when
-   * the run was aborted during sampling (`partial`), the draws completed before the abort.
+   * the run was aborted during sampling (`partial`), the draws completed before the abort,
+   * or, with `targetEss`, the draws at the check that reached the target.
    */
   readonly draws: number;
+  /** With `targetEss`: the target, the checks made and whether one reached it. */
+  readonly targetEss?: targetEss.TargetEssState;
   /**
    * True when the signal aborted the run during sampling: the result holds the draws
    * completed until then (as PyMC keeps a partial trace on KeyboardInterrupt).
@@ -200,7 +211,7 @@ export interface SampleResult {
    * of all chains up to the last sync, and the acceptance of the retained chains' kept draws.
    */
   readonly fault?: string;
-  /** Draws per chain that were asked for (equal to `draws` unless `partial`). */
+  /** Draws per chain that were asked for (the cap with `targetEss`; equal to `draws` unless `partial` or the target was reached). */
   readonly requestedDraws: number;
   readonly superchains?: number;
   /** Constrained draws of the retained chains, chain-major (chain * draws + draw): mu, tau, log_tau, theta[label]. */
@@ -346,6 +357,10 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   // With `auto`, `warmup` is the cap until the stopping rule ends warmup.
   let warmup = auto ? checkInt('warmup-max', options.warmupMax ?? DEFAULT_WARMUP_MAX, 0) : checkInt('warmup', warmupOption, 0);
   const draws = checkInt('draws', options.draws ?? DEFAULT_DRAWS, 1);
+  if (options.targetEss !== undefined && !(Number.isFinite(options.targetEss) && options.targetEss > 0)) {
+    throw new InputError('target-ess', `must be a number > 0, got ${options.targetEss}`);
+  }
+  let target = options.targetEss !== undefined ? targetEss.init(options.targetEss, draws) : undefined;
   const seed = options.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError('seed', `must be an integer in [0, 2^53), got ${seed}`);
   const targetAccept = options.targetAccept ?? OPTIMAL_TARGET_ACCEPTANCE_RATE;
@@ -485,8 +500,18 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
         backend.step({ iteration: it, stepSize: tuned.stepSize, numSteps: L, invMass });
         backend.recordDraw();
         completed = t + 1;
+        // --target-ess: at a check's draw count, the device's work so far is read back and
+        // the estimate decides whether sampling ends here (the same draw for the same seed).
+        let stopHere = false;
+        if (target && completed === target.nextCheck && completed < draws) {
+          if (inFlight) await report(inFlight);
+          inFlight = null;
+          const soFar = await backend.recordedSoFar();
+          target = targetEss.update(target, targetEss.estimate(model, soFar.draws, soFar.n, chains), draws);
+          stopHere = target.reached;
+        }
         // (The steps and iterations since the last report are those since the last sync.)
-        if (iterationsSinceReport >= SAMPLING_SYNC_INTERVAL || stepsSinceReport * secondsPerStep >= syncSeconds || t + 1 === draws) {
+        if (stopHere || iterationsSinceReport >= SAMPLING_SYNC_INTERVAL || stepsSinceReport * secondsPerStep >= syncSeconds || t + 1 === draws) {
           const sync = backend.sync();
           // Awaited later (report); marked handled now so that a failure while it waits is
           // thrown there, not reported as an unhandled rejection.
@@ -504,6 +529,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
             options.onSnapshot({ iteration: t + 1, chains: n, positions: await backend.snapshotPositions(n), centeredness: model.c });
           }
         }
+        if (stopHere) break;
       }
       if (inFlight) await report(inFlight);
       // Aborted before the first draw: nothing to keep.
@@ -534,7 +560,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
       for (let t = 0; t < n; t++) steps += numSteps[t];
       totals = { divergences, meanAccept: acceptSum / Math.max(1, records.acceptProb.length), gradientEvals: chains * steps };
     }
-    const partial = completed < draws;
+    const partial = completed < draws && !target?.reached;
     const tDone = now();
     // Filled by the backend as it unpacked each readback (WebGPU), else computed here.
     const { params, paramNames } = records.constrained ? namedConstrained(model, records.constrained) : constrainDraws(model, records);
@@ -546,6 +572,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
       warmup,
       ...(auto ? { warmupAuto: { max: total - draws, stoppedAt, checks: w.checks } } : {}),
       draws: completed,
+      ...(target ? { targetEss: target } : {}),
       partial,
       ...(fault !== undefined ? { fault } : {}),
       requestedDraws: draws,
@@ -557,7 +584,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
       stepSize: tuned.stepSize,
       trajectoryLength: tuned.trajectoryLength,
       invMass,
-      numSteps: partial ? numSteps.slice(0, completed) : numSteps,
+      numSteps: completed < draws ? numSteps.slice(0, completed) : numSteps,
       adaptation: w.history,
       warmupGradientEvals: w.gradientEvals,
       ...(learned ? { centeredness: centerednessReport(learned) } : {}),

@@ -433,6 +433,15 @@ class WebGpuBackend implements Backend {
     return out;
   }
 
+  async recordedSoFar(): Promise<{ draws: RecordedDraws; n: number }> {
+    this.flushBatch();
+    if (this.recorder.slotInChunk > 0) this.recorder.flush(this.model);
+    await this.recorder.pending;
+    const saved = this.recorder.salvage();
+    if (!saved) throw new Error('recordedSoFar() is only available during sampling');
+    return saved;
+  }
+
   async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
     this.flushBatch();
     if (this.recorder.slotInChunk > 0) this.recorder.flush(this.model);
