@@ -147,6 +147,25 @@ describe('funnelweb sample --target-ess', () => {
     expect(s.sampler.target_ess.checks.at(-1).draws).toBe(s.sampler.draws);
     expect(r.stdout).toContain(`x ${s.sampler.draws} draws (--target-ess 30000: reached at a check at ${s.sampler.draws} draws, cap 1000)`);
   });
+
+  it("without --chains and --draws: the adapter's chains, until --target-ess 4000; --draws N alone gives exactly N", async () => {
+    const summary = join(dir, 'defaults.json');
+    const r = await funnelweb(['sample', '--data', WEAK, '--warmup', '150', '--summary', summary, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(summary, 'utf8'));
+    const software = /swiftshader|fallback/i.test(s.device.adapter) || s.device.backend === 'cpu';
+    expect(s.sampler.chains).toBe(software ? 1024 : 4096);
+    expect(s.sampler.target_ess).toMatchObject({ target: 4000, stopped_early: true, reached: true });
+    expect(s.sampler.draws).toBeGreaterThanOrEqual(100);
+    expect(s.sampler.draws).toBeLessThan(1000);
+    expect(r.stdout).toContain('(--target-ess 4000: reached at a check');
+    const exact = join(dir, 'exact.json');
+    const e = await funnelweb(['sample', '--data', WEAK, '--chains', '64', '--warmup', '100', '--draws', '120', '--summary', exact, '--quiet']);
+    expect(e.code, e.stderr).toBe(0);
+    const x = JSON.parse(readFileSync(exact, 'utf8'));
+    expect(x.sampler.draws).toBe(120);
+    expect(x.sampler.target_ess).toBeUndefined();
+  });
 });
 
 describe('funnelweb sample: bad input exits 2, names the problem, writes nothing', () => {

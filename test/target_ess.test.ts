@@ -11,10 +11,12 @@
  * - where it stops depends on the seed only: the same draws (bitwise) with syncs every
  *   iteration or every half second; and its draws are the first draws of a run without
  *   a target;
- * - bad values are refused with the option named.
+ * - bad values are refused with the option named;
+ * - without `chains`, the adapter decides: DEFAULT_CHAINS_SOFTWARE on the CPU backend and
+ *   software adapters, DEFAULT_CHAINS on GPUs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { sample, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
+import { DEFAULT_CHAINS, DEFAULT_CHAINS_SOFTWARE, sample, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import * as targetEss from '../src/sampler/target_ess.ts';
 import { CHECK_MAX_GROWTH, CHECK_MIN_GROWTH, CHECK_VALUES, MIN_CHECK_CHAINS, MIN_TARGET_DRAWS, RHAT_STOP, TARGET_MARGIN } from '../src/sampler/target_ess.ts';
@@ -155,5 +157,23 @@ describe.skipIf(!gpu)('target ESS: webgpu backend', () => {
     for (const n of a.paramNames) expect(bytes(a.params[n]).equals(bytes(full.params[n])), n).toBe(true);
     expect(full.totals.gradientEvals).toBe(a.totals.gradientEvals);
     expect(full.totals.divergences).toBe(a.totals.divergences);
+  });
+});
+
+describe('default chains by adapter', () => {
+  it('the cpu backend runs DEFAULT_CHAINS_SOFTWARE chains when none are asked for', async () => {
+    const r = await sample({ data: weak, warmup: 10, draws: 5, backend: 'cpu' });
+    expect(r.chains).toBe(DEFAULT_CHAINS_SOFTWARE);
+  });
+
+  it.skipIf(!gpu)('webgpu: DEFAULT_CHAINS_SOFTWARE on a software adapter, DEFAULT_CHAINS on a GPU, whether or not a GPU is handed in', async () => {
+    const expected = gpu!.adapter.isFallback ? DEFAULT_CHAINS_SOFTWARE : DEFAULT_CHAINS;
+    const own = await sample({ data: weak, warmup: 10, draws: 5, backend: 'webgpu' });
+    expect(own.chains).toBe(expected);
+    const given = await sample({ data: weak, warmup: 10, draws: 5, backend: 'webgpu', gpu: gpu! });
+    expect(given.chains).toBe(expected);
+    // The GPU handed in is still usable (the run did not destroy it).
+    const again = await sample({ data: weak, chains: 64, warmup: 10, draws: 5, backend: 'webgpu', gpu: gpu! });
+    expect(again.draws).toBe(5);
   });
 });

@@ -6,7 +6,7 @@ import { familyGlobals, type Family, type FamilyGlobal } from '../model/family.t
 import { DEFAULT_FAMILY, FAMILIES } from '../model/families/index.ts';
 import { MAX_PREDICTORS, type HierData } from '../model/data.ts';
 import { boundedText, checkColumnMap, columnProblem, columnTargets, parsePredictorTerms, type LoadOptions } from '../io/data.ts';
-import { DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
+import { DEFAULT_CHAINS, DEFAULT_CHAINS_SOFTWARE, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
 import { MIN_TARGET_DRAWS } from '../sampler/target_ess.ts';
 
 /**
@@ -139,17 +139,25 @@ export const SAMPLER_ARG_SPECS = {
 } as const;
 
 /** Help lines of the shared options (defaults may differ per command). */
-export function samplerOptionsHelp(defaults: { chains: number; warmup: number | 'auto'; draws: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS }): string {
+export function samplerOptionsHelp(
+  defaults: { chains: number | 'adapter'; warmup: number | 'auto'; draws: number; targetEss?: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS },
+): string {
+  const chains = defaults.chains === 'adapter' ? `${DEFAULT_CHAINS} on a GPU, ${DEFAULT_CHAINS_SOFTWARE} on a software adapter or --backend cpu` : defaults.chains;
+  const draws =
+    defaults.targetEss !== undefined
+      ? `default: until --target-ess ${defaults.targetEss}, at most ${defaults.draws}; given: exactly N, or at most N with --target-ess`
+      : `default ${defaults.draws}; with --target-ess, the most draws per chain`;
+  const target = defaults.targetEss !== undefined ? `default ${defaults.targetEss} when --draws is not given` : 'default: off, all --draws are made';
   return `  --mu-prior normal:LOC,SCALE          (default normal:0,5)
   --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
-${familyPriorsHelp()}  --chains N             (default ${defaults.chains})
+${familyPriorsHelp()}  --chains N             (default ${chains})
   --warmup N|auto[:MAX]  warmup iterations, or auto: stop when the step size and trajectory length have
                          settled and the chains have mixed (checked every 50 iterations), at most MAX
                          (default ${defaults.warmup}${defaults.warmup === 'auto' ? `, MAX ${DEFAULT_WARMUP_MAX}` : ''})
-  --draws N              (default ${defaults.draws}; with --target-ess, the most draws per chain)
+  --draws N              (${draws})
   --target-ess N         end sampling once every parameter's bulk ESS, estimated from the draws so far,
                          reaches N and its R-hat is below 1.009 (checked from ${MIN_TARGET_DRAWS} draws on;
-                         default: off, all --draws are made)
+                         ${target})
   --seed N               (default 1)
   --target-accept A      dual-averaging target of the harmonic-mean acceptance (default 0.651)
   --backend B            auto | webgpu | cpu (default auto: WebGPU, else CPU)

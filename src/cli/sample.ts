@@ -8,7 +8,8 @@ import { toInferenceData } from '../io/inference_data.ts';
 import { inferenceDataFormat, writeInferenceData } from '../io/inference_data_file.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
-import { sample, type SampleResult } from '../sampler/sample.ts';
+import { DEFAULT_CHAINS_SOFTWARE, DEFAULT_DRAWS, DEFAULT_WARMUP, sample, type SampleResult } from '../sampler/sample.ts';
+import { DEFAULT_TARGET_ESS, MIN_TARGET_DRAWS } from '../sampler/target_ess.ts';
 import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
 import { startSummaryWorkers, summarizeParallel, PARALLEL_MIN_DRAWS, type SummaryWorkers } from '../diagnostics/parallel.ts';
 import { formatSummary, terminalLabel } from './diagnose.ts';
@@ -31,7 +32,7 @@ ${dataOptionsHelp()}  --param P              centered | noncentered | mixed:G,G,
                          | auto (each group's c_k: the mean of tau^2/(tau^2+se_k^2) over the posterior's range of log tau, se_k
                            from the family's Fisher information, re-estimated in warmup; docs/auto-centeredness.md)
                          | auto-binary (the same, rounded to 0 or 1)   (default noncentered)
-${samplerOptionsHelp()}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
+${samplerOptionsHelp({ chains: 'adapter', warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS, targetEss: DEFAULT_TARGET_ESS })}  --summary FILE.json    write the run summary (device, timing, sampler, params, throughput)
   --draws-csv FILE.csv   write the retained draws (chain, draw, params, lp__, energy__, divergent__, accept_stat__)
   --out RUN.nc|RUN.zarr  write ArviZ InferenceData: netCDF-4 (.nc) or a Zarr v2 directory (.zarr)
 `;
@@ -118,7 +119,11 @@ export async function runSample(argv: string[]): Promise<number> {
   // Validate everything before any work, so bad input never leaves an output file behind.
   if (!values.data) throw new InputError('--data', 'is required (a .json or .csv file)');
   const opts = parseSamplerOptions(values);
-  const { priors, chains, warmup, warmupMax, draws, targetEss, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = opts;
+  const { priors, warmup, warmupMax, draws, seed, targetAccept, backend, adaptMetric, superchains, quiet, verbose } = opts;
+  // Without --chains the adapter decides (sample's DEFAULT_CHAINS_SOFTWARE on a software one);
+  // without --draws, sampling ends once the answer is good enough (DEFAULT_TARGET_ESS).
+  const chains = values.chains === undefined ? undefined : opts.chains;
+  const targetEss = opts.targetEss ?? (values.draws === undefined ? DEFAULT_TARGET_ESS : undefined);
   const summaryPath = outputPath('--summary', values.summary, '.json');
   const csvPath = outputPath('--draws-csv', values['draws-csv'], '.csv');
   const outFormat = values.out === undefined ? undefined : inferenceDataFormat(values.out);
@@ -154,7 +159,7 @@ export async function runSample(argv: string[]): Promise<number> {
   // the draws will be many enough for them.
   // As many workers as cores: they do all the work, so that the main thread stays free to
   // answer a signal and to draw the progress line on time.
-  const workers = (data.K + 3) * chains * draws >= PARALLEL_MIN_DRAWS ? startSummaryWorkers(availableParallelism() + 1) : null;
+  const workers = (data.K + 3) * (chains ?? DEFAULT_CHAINS_SOFTWARE) * (targetEss !== undefined ? MIN_TARGET_DRAWS : draws) >= PARALLEL_MIN_DRAWS ? startSummaryWorkers(availableParallelism() + 1) : null;
   try {
     if (lose) hookGpu = await requestGpu();
     const onProgress = (p: Progress) => {

@@ -14,7 +14,7 @@ import { startingPositions } from './init.ts';
 import { createCpuBackend } from './cpu_backend.ts';
 import { constrainDraws, namedConstrained } from './constrain.ts';
 import { truncateDraws, type AdaptationHistory, type Backend, type DeviceFault, type RecordedDraws, type SamplingTotals } from './backend.ts';
-import type { Gpu } from '../gpu/device.ts';
+import { requestGpu, type Gpu } from '../gpu/device.ts';
 import * as centeredness from '../adaptation/centeredness.ts';
 import { centerednessReport, initialStats, type CenterednessReport } from './auto_centeredness.ts';
 import { predictorStats } from '../model/predictors.ts';
@@ -37,8 +37,19 @@ import * as targetEss from './target_ess.ts';
  * far), R-hat 1.001-1.003, and each chain has 1,000 draws for its E-BFMI.
  */
 
-/** Default number of chains (issue #4; see above). */
+/** Default number of chains on a GPU (issue #4; see above). */
 export const DEFAULT_CHAINS = 4096;
+/**
+ * Default number of chains on a software adapter (SwiftShader) and on the CPU backend, where
+ * the "device" is the host's own cores and warmup's cost grows with the chains. On the 2-core
+ * test machine, time to a usable answer (`--target-ess 4000`: every bulk ESS >= 4,000 and
+ * R-hat < 1.0091), whole process, 4,096 against 1,024 chains: weak x noncentered 3.5 s
+ * against 1.9 s, strong x centered 7.2 s against 3.5 s, unbalanced x mixed:2,6 4.8 s against
+ * 2.6 s, strong x noncentered 21.6 s against 8.2 s; 1,024 chains still gave a min bulk ESS
+ * of 59,000-133,000. At 256 chains the automatic warmup's cross-chain estimates were too
+ * noisy to stop it (unbalanced x mixed:2,6 ran to its cap of 1,000).
+ */
+export const DEFAULT_CHAINS_SOFTWARE = 1024;
 /**
  * Default warmup: `auto`, which ends adaptation at the first check (every 50 iterations)
  * where the step size and trajectory length have settled and the ensemble has mixed
@@ -86,6 +97,7 @@ export interface SampleOptions {
    */
   readonly parameterization?: string | Centeredness;
   readonly priors?: Priors;
+  /** Chains; default DEFAULT_CHAINS on a GPU, DEFAULT_CHAINS_SOFTWARE on a software adapter or the CPU backend. */
   readonly chains?: number;
   /** Warmup iterations, or `auto` (default): stop when adaptation has settled and the chains have mixed, at most `warmupMax`. */
   readonly warmup?: number | 'auto';
@@ -351,7 +363,7 @@ function unscaleResult(r: SampleResult, data: HierData, priors: Priors, units: D
 async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   const t0 = now();
   const data = options.data;
-  const chains = checkInt('chains', options.chains ?? DEFAULT_CHAINS, 1);
+  if (options.chains !== undefined) checkInt('chains', options.chains, 1);
   const warmupOption = options.warmup ?? DEFAULT_WARMUP;
   const auto = warmupOption === 'auto';
   // With `auto`, `warmup` is the cap until the stopping rule ends warmup.
@@ -366,10 +378,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   const targetAccept = options.targetAccept ?? OPTIMAL_TARGET_ACCEPTANCE_RATE;
   if (!(targetAccept > 0 && targetAccept < 1)) throw new InputError('target-accept', `must be in (0, 1), got ${targetAccept}`);
   const superchains = options.superchains;
-  if (superchains !== undefined) {
-    checkInt('superchains', superchains, 1);
-    if (chains % superchains !== 0) throw new InputError('superchains', `${superchains} must divide the number of chains (${chains})`);
-  }
+  if (superchains !== undefined) checkInt('superchains', superchains, 1);
   const param = options.parameterization;
   const rule = typeof param === 'string' && centeredness.isCenterednessRule(param.trim()) ? (param.trim() as centeredness.CenterednessRule) : undefined;
   // With `auto` centeredness: the learned c's state (window ends from the warmup cap).
@@ -384,15 +393,29 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   let model = makeModel(data, c, priors);
   const D = model.dim;
   const budget = options.drawBudget ?? DEFAULT_DRAW_BUDGET;
-  let retained = Math.min(chains, Math.floor(budget / (draws * (D + 3))));
-  if (superchains !== undefined && retained < chains) {
-    const per = chains / superchains;
-    retained = Math.max(per, Math.floor(retained / per) * per);
-  }
-  if (retained < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
+  if (Math.floor(budget / (draws * (D + 3))) < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
 
   const adaptMetric = options.adaptMetric ?? data.predictors !== undefined;
-  const { backend, fallbackReason } = await makeBackend(options.backend ?? 'auto', model, chains, seed, options.gpu, adaptMetric, options.wideKernel);
+  const kind = options.backend ?? 'auto';
+  // Without `chains`, the adapter decides: a GPU is asked for first (and handed to the backend).
+  const resolved = options.chains !== undefined ? { chains: options.chains, gpu: options.gpu } : await defaultChains(kind, options.gpu);
+  const chains = resolved.chains;
+  const ownedGpu = resolved.gpu !== options.gpu ? resolved.gpu : undefined;
+  let made: Awaited<ReturnType<typeof makeBackend>>;
+  let retained: number;
+  try {
+    if (superchains !== undefined && chains % superchains !== 0) throw new InputError('superchains', `${superchains} must divide the number of chains (${chains})`);
+    retained = Math.min(chains, Math.floor(budget / (draws * (D + 3))));
+    if (superchains !== undefined && retained < chains) {
+      const per = chains / superchains;
+      retained = Math.max(per, Math.floor(retained / per) * per);
+    }
+    made = await makeBackend(kind, model, chains, seed, resolved.gpu, adaptMetric, options.wideKernel);
+  } catch (err) {
+    ownedGpu?.device.destroy();
+    throw err;
+  }
+  const { backend, fallbackReason } = made;
   const tCompiled = now();
   options.onBackend?.({ name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) });
   const signal = options.signal;
@@ -598,7 +621,28 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     throw f ? new RunError(faultMessage(f, where()), { cause: err }) : err;
   } finally {
     backend.destroy();
+    ownedGpu?.device.destroy();
   }
+}
+
+/**
+ * The default number of chains for a backend kind: DEFAULT_CHAINS_SOFTWARE on the CPU
+ * backend or a software adapter, DEFAULT_CHAINS on a GPU; with the GPU it asked for (the
+ * caller destroys it unless it was `gpu`). `auto` without an adapter: the CPU's count (the
+ * backend then falls back and says why).
+ */
+async function defaultChains(kind: BackendKind, gpu: Gpu | undefined): Promise<{ chains: number; gpu?: Gpu }> {
+  if (kind === 'cpu') return { chains: DEFAULT_CHAINS_SOFTWARE };
+  let g = gpu;
+  if (!g) {
+    try {
+      g = await requestGpu();
+    } catch (err) {
+      if (kind === 'auto' && (err as Error).name === 'GpuUnavailableError') return { chains: DEFAULT_CHAINS_SOFTWARE };
+      throw err;
+    }
+  }
+  return { chains: g.adapter.isFallback ? DEFAULT_CHAINS_SOFTWARE : DEFAULT_CHAINS, gpu: g };
 }
 
 /** "the GPU device was lost during warmup at iteration 12: destroyed (device was destroyed)". */

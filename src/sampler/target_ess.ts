@@ -45,6 +45,12 @@ import type { RecordedDraws } from './backend.ts';
  * quantile indicators to be more than a handful of runs per chain.
  */
 export const MIN_TARGET_DRAWS = 100;
+/**
+ * `funnelweb sample`'s target when --draws is not given: 4,000, ten times the 400 that
+ * Vehtari et al. (2021) ask of bulk and tail ESS before R-hat and ESS estimates are trusted;
+ * the Monte Carlo standard error of a posterior mean is then sd / 63.
+ */
+export const DEFAULT_TARGET_ESS = 4000;
 /** Values (parameters x chains x draws) one check's estimate is computed from, at most (see above). */
 export const CHECK_VALUES = 2 ** 21;
 /** Fewest chains a check's estimate is computed from (when fewer are retained, all of them). */

@@ -12,14 +12,18 @@ export interface Variant {
   readonly args: readonly string[];
 }
 
-/** Chains x draws around the defaults (4,096 x 1,000, automatic warmup), and the old fixed warmup. */
+/**
+ * The defaults (chains by adapter, sampling until every bulk ESS >= 4,000 and R-hat < 1.0091,
+ * at most 1,000 draws, automatic warmup) beside fixed chains x draws around 4,096 x 1,000.
+ */
 export const DEFAULT_VARIANTS: readonly Variant[] = [
-  { label: 'defaults (4096 x 1000, warmup auto)', args: [] },
-  { label: 'warmup 1000 (fixed)', args: ['--warmup', '1000'] },
-  { label: '4096 x 500', args: ['--draws', '500'] },
-  { label: '2048 x 2000', args: ['--chains', '2048', '--draws', '2000'] },
+  { label: 'defaults (chains by adapter, --target-ess 4000)', args: [] },
+  { label: '--target-ess 4000, 4096 chains', args: ['--chains', '4096'] },
+  { label: '4096 x 1000', args: ['--chains', '4096', '--draws', '1000'] },
+  { label: '4096 x 1000, warmup 1000 (fixed)', args: ['--chains', '4096', '--draws', '1000', '--warmup', '1000'] },
+  { label: '4096 x 500', args: ['--chains', '4096', '--draws', '500'] },
+  { label: '1024 x 1000', args: ['--chains', '1024', '--draws', '1000'] },
   { label: '8192 x 500', args: ['--chains', '8192', '--draws', '500'] },
-  { label: '1024 x 4000', args: ['--chains', '1024', '--draws', '4000'] },
 ];
 
 export async function benchDefaults(cases: readonly (readonly [string, string])[], variants: readonly Variant[] = DEFAULT_VARIANTS, repeats = 2): Promise<string> {
@@ -29,14 +33,14 @@ export async function benchDefaults(cases: readonly (readonly [string, string])[
       for (const v of variants) runs.push({ c: `${d} x ${p}`, v: v.label, r: await runFunnelWebCli(d, p, [...v.args]) });
     }
   }
-  const lines = ['| case | variant | warmup | wall s (each run) | min bulk ESS | ESS/s (each run) | R-hat max | div |', '|---|---|---|---|---|---|---|---|'];
+  const lines = ['| case | variant | chains x draws | warmup | wall s (each run) | min bulk ESS | ESS/s (each run) | R-hat max | div |', '|---|---|---|---|---|---|---|---|---|'];
   for (const [d, p] of cases) {
     for (const v of variants) {
       const rs = runs.filter((x) => x.c === `${d} x ${p}` && x.v === v.label).map((x) => x.r);
       const s = rs[0].report.sampler;
       const rhat = Math.max(...rs.flatMap((r) => Object.values(r.report.params).map((q) => q.rhat)));
       lines.push(
-        `| ${d} x ${p} | ${v.label} | ${s.warmup} | ${rs.map((r) => r.wall_s.toFixed(1)).join(', ')} | ${Math.round(rs[0].ess_bulk_min).toLocaleString('en-US')} | ${rs.map((r) => Math.round(r.ess_per_s).toLocaleString('en-US')).join(', ')} | ${rhat.toFixed(4)} | ${s.divergences} |`,
+        `| ${d} x ${p} | ${v.label} | ${s.chains} x ${s.draws} | ${s.warmup} | ${rs.map((r) => r.wall_s.toFixed(1)).join(', ')} | ${Math.round(rs[0].ess_bulk_min).toLocaleString('en-US')} | ${rs.map((r) => Math.round(r.ess_per_s).toLocaleString('en-US')).join(', ')} | ${rhat.toFixed(4)} | ${s.divergences} |`,
       );
     }
   }

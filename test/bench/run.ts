@@ -55,7 +55,7 @@ import { benchDiagnostics } from './diagnostics.ts';
 import { referenceKernelThroughput } from './reference.ts';
 import { AUTO_CASES, SEED_CASES, formatCases, kernelThroughput, runCase, type CaseResult } from './sampler.ts';
 import { benchDefaults } from './defaults.ts';
-import { STAN_CASES, afterSampling, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
+import { STAN_CASES, THROUGHPUT_ARGS, afterSampling, formatAnswerTable, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 import { PREDICTOR_CASES, formatStanPredictorsTable, runFunnelWebPredictors, runStanPredictors, type PredictorFunnelWebRun } from './stan_predictors.ts';
 import { benchCompile, benchObservations, benchScaling } from './scaling.ts';
 import { benchFamilies } from './families.ts';
@@ -174,18 +174,26 @@ if (only.has('auto')) {
 }
 
 if (only.has('stan')) {
-  console.log('5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole `funnelweb sample` process, default settings; Stan: its own elapsed time, compile excluded)');
+  console.log(`5. FunnelWeb vs Stan, min bulk ESS per second (FunnelWeb: whole \`funnelweb sample ${THROUGHPUT_ARGS.join(' ')}\` process; Stan: its own elapsed time, compile excluded); and the time to a usable answer with the defaults`);
   const avail = stanAvailable();
   if (!avail.ok) console.log(`   Stan skipped: ${avail.why} (install R with rstan, e.g. Debian's r-cran-rstan, to compare)`);
   // The child processes need the CPU: this process's GPU device is released first.
   gpu?.device.destroy();
   const startup = processStartSeconds();
   const fw: FunnelWebRun[] = [];
-  for (const [d, p] of STAN_CASES) fw.push(await runFunnelWebCli(d, p));
+  const answer: FunnelWebRun[] = [];
+  for (const [d, p] of STAN_CASES) {
+    fw.push(await runFunnelWebCli(d, p, [...THROUGHPUT_ARGS]));
+    answer.push(await runFunnelWebCli(d, p));
+  }
   const stan = avail.ok ? await runStan(STAN_CASES, undefined, quick ? { draws: 2000 } : {}) : null;
   console.log(formatStanTable(fw, stan, startup));
-  const main = fw.find((f) => f.data === 'unbalanced');
-  if (main) console.log(`\n   After sampling, the main job (unbalanced x mixed:2,6): ${afterSampling(main)} of ${main.wall_s.toFixed(2)} s wall (goal: <= 20%)`);
+  console.log('');
+  console.log(formatAnswerTable(answer, stan));
+  const main = answer.find((f) => f.data === 'unbalanced');
+  if (main) console.log(`\n   After sampling, the main job (unbalanced x mixed:2,6, defaults): ${afterSampling(main)} of ${main.wall_s.toFixed(2)} s wall (goal: <= 20%)`);
+  const main4096 = fw.find((f) => f.data === 'unbalanced');
+  if (main4096) console.log(`   After sampling, ${THROUGHPUT_ARGS.join(' ')}: ${afterSampling(main4096)} of ${main4096.wall_s.toFixed(2)} s wall`);
   console.log();
 }
 

@@ -4,10 +4,12 @@
  * (Stan's default).
  *
  * - **FunnelWeb** as a user runs it: the built command (`dist/cli/bin.js`, what `npx
- *   funnelweb` runs; built first with `npm run build`, untimed) as a child process with its
- *   default settings (chains, warmup, draws), timed from spawn to exit (whole-process wall
- *   time: Node start-up, compile, warmup, sampling, diagnostics, report); the min bulk ESS
- *   is the summary JSON's (times its `ess_scale`).
+ *   funnelweb` runs; built first with `npm run build`, untimed) as a child process, timed
+ *   from spawn to exit (whole-process wall time: Node start-up, compile, warmup, sampling,
+ *   diagnostics, report); the min bulk ESS is the summary JSON's (times its `ess_scale`).
+ *   For ESS per second, with THROUGHPUT_ARGS (4,096 chains x 1,000 draws, automatic warmup);
+ *   for the time to a usable answer, with the defaults (chains by adapter, sampling until
+ *   every bulk ESS >= 4,000 and R-hat < 1.0091), beside Stan's time to the same ESS.
  * - **Stan** (rstan NUTS, `stan/run_stan.R`): the same model on per-group sufficient
  *   statistics (`ybar_k ~ normal(theta_k, se_k)`, se_k = sigma / sqrt(n_k)), with the case's
  *   centeredness (`stan/hier.stan`), 2 chains on 2 cores, 1,000 warmup + 10,000 draws per
@@ -40,6 +42,8 @@ export const STAN_CASES: readonly (readonly [string, string])[] = [
   ['unbalanced', 'mixed:2,6'],
   ['strong', 'noncentered'],
 ];
+/** FunnelWeb's settings for ESS per second: every chain's 1,000 draws, 4,096 chains on any adapter. */
+export const THROUGHPUT_ARGS = ['--chains', '4096', '--draws', '1000'] as const;
 /** The study's adapt_delta, then Stan's default. */
 export const STAN_ADAPT_DELTAS = [0.95, 0.8] as const;
 /** Stan's settings: 2 chains (one per core of the benchmark machine), 1,000 warmup, 10,000 draws per chain. */
@@ -119,6 +123,8 @@ export interface StanRun {
   draws: number;
   /** Stan's own elapsed time (warmup + sampling, the slower chain): the figure's denominator. */
   elapsed_s: number;
+  /** Stan's own warmup time of the slower chain's warmup. */
+  warmup_s: number;
   /** Wall time of the sampling() call. */
   sampling_s: number;
   ess_bulk_min: number;
@@ -211,6 +217,7 @@ export async function runStan(cases: readonly (readonly [string, string])[] = ST
         adaptDelta: job.adapt_delta,
         draws: spec.draws,
         elapsed_s: e.elapsed_s,
+        warmup_s: Math.max(...(e.chain_warmup_s as number[])),
         sampling_s: e.sampling_s,
         ess_bulk_min: ess,
         ess_per_s: ess / e.elapsed_s,
@@ -242,6 +249,32 @@ export function afterSampling(f: FunnelWebRun): string {
   return `${after.toFixed(2)} (${((100 * after) / f.wall_s).toFixed(0)}%)`;
 }
 
+/**
+ * Time to a usable answer: FunnelWeb with its defaults (sampling ends at the target ESS),
+ * whole process, beside Stan's elapsed time scaled to the same target: its warmup plus the
+ * share of its sampling time that made that many effective draws (ESS grows in proportion to
+ * the draws), at each adapt_delta. Stan's compile and R's start-up are excluded, as above.
+ */
+export function formatAnswerTable(fw: FunnelWebRun[], stan: StanResult | null): string {
+  const lines: string[] = [];
+  const target = fw[0]?.report.sampler.target_ess?.target ?? NaN;
+  lines.push(`Time to a usable answer (min bulk ESS >= ${int(target)}, R-hat < 1.01): FunnelWeb's defaults, whole process; Stan: warmup + the sampling time for that ESS at its rate:`);
+  lines.push('| case | FunnelWeb chains x draws | wall s | min bulk ESS | R-hat max | div | Stan (0.95) s | ratio | Stan (0.8) s | ratio |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const f of fw) {
+    const s = f.report.sampler;
+    const rh = Math.max(...Object.values(f.report.params).map((p) => p.rhat));
+    const st = (delta: number) => {
+      const r = stan?.runs.find((x) => x.data === f.data && x.param === f.param && x.adaptDelta === delta);
+      if (!r) return ['-', '-'];
+      const t = r.warmup_s + (r.elapsed_s - r.warmup_s) * Math.min(1, target / r.ess_bulk_min);
+      return [t.toFixed(2), `${(t / f.wall_s).toFixed(2)}x`];
+    };
+    lines.push(`| ${f.data} x ${f.param} | ${s.chains} x ${s.draws} | ${f.wall_s.toFixed(2)} | ${int(f.ess_bulk_min)} | ${rh.toFixed(4)} | ${s.divergences} | ${st(0.95).join(' | ')} | ${st(0.8).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 export function formatStanTable(fw: FunnelWebRun[], stan: StanResult | null, startup_s: number): string {
   const lines: string[] = [];
   lines.push('| case | FunnelWeb | Stan (0.95) | ratio | Stan (default 0.8) | ratio |');
@@ -254,7 +287,7 @@ export function formatStanTable(fw: FunnelWebRun[], stan: StanResult | null, sta
     );
   }
   lines.push('');
-  lines.push(`FunnelWeb (defaults; wall = the whole \`funnelweb sample\` process; process start alone, \`sample --help\`: ${startup_s.toFixed(2)} s):`);
+  lines.push(`FunnelWeb (${THROUGHPUT_ARGS.join(' ')}; wall = the whole \`funnelweb sample\` process; process start alone, \`sample --help\`: ${startup_s.toFixed(2)} s):`);
   lines.push('| case | wall s | compile | warmup (iterations) | sampling | diagnostics | after sampling (share of wall) | min bulk ESS | ESS/s of sampling alone | ESS per 1k grads (sampling) | div | R-hat max | E-BFMI min |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const f of fw) {
