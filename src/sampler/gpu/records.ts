@@ -131,8 +131,15 @@ export class Recorder {
     // A pooled readback: creating one per chunk (64 MiB, zero-filled by Dawn) cost the host
     // about 60 ms a chunk, taken from the cores SwiftShader runs the device on.
     const staging = this.staging.pop() ?? this.create('records readback', size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    // Only the filled slots: the positions, the per-draw stats and the divergence positions
+    // are three slot-major regions of the record buffer (see the unpacking below), each
+    // copied to the same offsets. A check of --target-ess reads a chunk back early, when few
+    // of its slots are filled.
     const enc = device.createCommandEncoder({ label: 'records copy' });
-    enc.copyBufferToBuffer(this.buffer, 0, staging, 0, size);
+    const region = (at: number, bytes: number) => enc.copyBufferToBuffer(this.buffer, at, staging, at, bytes);
+    region(0, used * S * R * 16);
+    region(slots * S * R * 16, used * R * 16);
+    region(slots * S * R * 16 + slots * R * 16, used * S * R * 16);
     device.queue.submit([enc.finish()]);
     this.chunkStart += used;
     this.slotInChunk = 0;
