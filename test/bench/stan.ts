@@ -259,7 +259,7 @@ export function formatAnswerTable(fw: FunnelWebRun[], stan: StanResult | null): 
   const lines: string[] = [];
   const target = fw[0]?.report.sampler.target_ess?.target ?? NaN;
   lines.push(`Time to a usable answer (min bulk ESS >= ${int(target)}, R-hat < 1.01): FunnelWeb's defaults, whole process; Stan: warmup + the sampling time for that ESS at its rate:`);
-  lines.push('| case | FunnelWeb chains x draws | wall s | min bulk ESS | R-hat max | div | Stan (0.95) s | ratio | Stan (0.8) s | ratio |');
+  lines.push('| case | FunnelWeb chains x draws | wall s | min bulk ESS | R-hat max | div | Stan (0.95) s | Stan s / FunnelWeb s | Stan (0.8) s | Stan s / FunnelWeb s |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const f of fw) {
     const s = f.report.sampler;
