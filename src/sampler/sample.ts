@@ -40,7 +40,8 @@ import * as targetEss from './target_ess.ts';
 /** Default number of chains on a GPU (issue #4; see above). */
 export const DEFAULT_CHAINS = 4096;
 /**
- * Default number of chains on a software adapter (SwiftShader) and on the CPU backend, where
+ * Default number of chains on a software adapter (SwiftShader) and on the CPU backend, for
+ * models of at most SOFTWARE_CHAINS_MAX_DIM coordinates, where
  * the "device" is the host's own cores and warmup's cost grows with the chains. On the 2-core
  * test machine, time to a usable answer (`--target-ess 4000`: every bulk ESS >= 4,000 and
  * R-hat < 1.0091), whole process, 4,096 against 1,024 chains: weak x noncentered 3.5 s
@@ -50,6 +51,16 @@ export const DEFAULT_CHAINS = 4096;
  * noisy to stop it (unbalanced x mixed:2,6 ran to its cap of 1,000).
  */
 export const DEFAULT_CHAINS_SOFTWARE = 1024;
+/**
+ * Most coordinates for DEFAULT_CHAINS_SOFTWARE; larger models get DEFAULT_CHAINS everywhere.
+ * The automatic warmup's checks (`adaptation/warmup_stop.ts`) hold every coordinate to fixed
+ * thresholds with no allowance for noise; at 1,024 chains the mean-shift test (0.1 pooled sds,
+ * 2.3 standard errors there) fails by chance in 2.4% of coordinates, so with hundreds of
+ * coordinates some always fail: 1,000 groups (`--param auto`) ran warmup to its cap of 1,000
+ * iterations (688 s) at 1,024 chains. At 4,096 chains the same test is 4.5 standard errors
+ * (7e-6 per coordinate). At 16 coordinates chance fails about one check in three.
+ */
+export const SOFTWARE_CHAINS_MAX_DIM = 16;
 /**
  * Default warmup: `auto`, which ends adaptation at the first check (every 50 iterations)
  * where the step size and trajectory length have settled and the ensemble has mixed
@@ -97,7 +108,10 @@ export interface SampleOptions {
    */
   readonly parameterization?: string | Centeredness;
   readonly priors?: Priors;
-  /** Chains; default DEFAULT_CHAINS on a GPU, DEFAULT_CHAINS_SOFTWARE on a software adapter or the CPU backend. */
+  /**
+   * Chains; default DEFAULT_CHAINS, or DEFAULT_CHAINS_SOFTWARE on a software adapter or the
+   * CPU backend for models of at most SOFTWARE_CHAINS_MAX_DIM coordinates.
+   */
   readonly chains?: number;
   /** Warmup iterations, or `auto` (default): stop when adaptation has settled and the chains have mixed, at most `warmupMax`. */
   readonly warmup?: number | 'auto';
@@ -398,7 +412,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   const adaptMetric = options.adaptMetric ?? data.predictors !== undefined;
   const kind = options.backend ?? 'auto';
   // Without `chains`, the adapter decides: a GPU is asked for first (and handed to the backend).
-  const resolved = options.chains !== undefined ? { chains: options.chains, gpu: options.gpu } : await defaultChains(kind, options.gpu);
+  const resolved = options.chains !== undefined ? { chains: options.chains, gpu: options.gpu } : await defaultChains(kind, options.gpu, model.dim);
   const chains = resolved.chains;
   const ownedGpu = resolved.gpu !== options.gpu ? resolved.gpu : undefined;
   let made: Awaited<ReturnType<typeof makeBackend>>;
@@ -626,23 +640,25 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
 }
 
 /**
- * The default number of chains for a backend kind: DEFAULT_CHAINS_SOFTWARE on the CPU
- * backend or a software adapter, DEFAULT_CHAINS on a GPU; with the GPU it asked for (the
- * caller destroys it unless it was `gpu`). `auto` without an adapter: the CPU's count (the
- * backend then falls back and says why).
+ * The default number of chains for a backend kind and a model of `dim` coordinates:
+ * DEFAULT_CHAINS_SOFTWARE on the CPU backend or a software adapter when dim is at most
+ * SOFTWARE_CHAINS_MAX_DIM, else DEFAULT_CHAINS; with the GPU it asked for (the caller
+ * destroys it unless it was `gpu`). `auto` without an adapter: the CPU's count (the backend
+ * then falls back and says why).
  */
-async function defaultChains(kind: BackendKind, gpu: Gpu | undefined): Promise<{ chains: number; gpu?: Gpu }> {
-  if (kind === 'cpu') return { chains: DEFAULT_CHAINS_SOFTWARE };
+async function defaultChains(kind: BackendKind, gpu: Gpu | undefined, dim: number): Promise<{ chains: number; gpu?: Gpu }> {
+  const soft = dim <= SOFTWARE_CHAINS_MAX_DIM ? DEFAULT_CHAINS_SOFTWARE : DEFAULT_CHAINS;
+  if (kind === 'cpu') return { chains: soft };
   let g = gpu;
   if (!g) {
     try {
       g = await requestGpu();
     } catch (err) {
-      if (kind === 'auto' && (err as Error).name === 'GpuUnavailableError') return { chains: DEFAULT_CHAINS_SOFTWARE };
+      if (kind === 'auto' && (err as Error).name === 'GpuUnavailableError') return { chains: soft };
       throw err;
     }
   }
-  return { chains: g.adapter.isFallback ? DEFAULT_CHAINS_SOFTWARE : DEFAULT_CHAINS, gpu: g };
+  return { chains: g.adapter.isFallback ? soft : DEFAULT_CHAINS, gpu: g };
 }
 
 /** "the GPU device was lost during warmup at iteration 12: destroyed (device was destroyed)". */
