@@ -136,3 +136,19 @@ describe('compare/reproduce bar and diagnostics: never silent for 2 s', () => {
     expect(chunks).toHaveLength(4);
   });
 });
+
+describe('progress bar with --target-ess', () => {
+  it('says where the stop stands: the last check\'s estimates and the next check', () => {
+    let t = 0;
+    const { stream, chunks } = sink(false);
+    const bar = progressBar(stream, () => t, { timer: false });
+    t = 100;
+    bar.update({ ...report('sampling', 50, 1000), targetEss: { target: 4000, nextCheck: 100 } });
+    t = 2500;
+    bar.update({ ...report('sampling', 150, 1000), targetEss: { target: 4000, nextCheck: 220, essBulkMin: 2310.4, rhatMax: 1.0234 } });
+    bar.done();
+    const text = chunks.join('');
+    expect(text).toContain('(--target-ess 4000: next at 100; the ETA is to the cap)');
+    expect(text).toContain('(--target-ess 4000: ESS 2,310, R-hat 1.023 at the last check; next at 220; the ETA is to the cap)');
+  });
+});

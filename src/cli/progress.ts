@@ -22,6 +22,12 @@ export interface ProgressOptions {
   readonly timer?: boolean;
 }
 
+/** "  (--target-ess 4000: ESS 2,310, R-hat 1.023 at the last check; next at 200)": where the stop stands. */
+function targetText(t: NonNullable<Progress['targetEss']>): string {
+  const last = t.essBulkMin !== undefined && t.rhatMax !== undefined ? `ESS ${Math.round(t.essBulkMin).toLocaleString('en-US')}, R-hat ${t.rhatMax.toFixed(3)} at the last check; ` : '';
+  return `  (--target-ess ${t.target}: ${last}next at ${t.nextCheck}; the ETA is to the cap)`;
+}
+
 /** "42s", "3m05s", "1h02m": a duration for an ETA. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -89,7 +95,7 @@ export function progressBar(
     const filled = Math.round(frac * BAR_WIDTH);
     const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
     const acc = p.acceptRate !== undefined ? ` accept ${p.acceptRate.toFixed(2)}` : '';
-    const stop = p.warmupStopped ? '  (settled and mixed: warmup ends)' : '';
+    const stop = p.warmupStopped ? '  (settled and mixed: warmup ends)' : p.targetEss ? targetText(p.targetEss) : '';
     const elapsed = (t - t0) / 1000;
     return `${p.phase.padEnd(8)} [${bar}] ${String(p.iteration).padStart(5)}/${p.total}  div ${p.divergences}  eps ${p.stepSize.toPrecision(3)}  T ${p.trajectoryLength.toPrecision(3)}  L ${meanL.toFixed(1)}${acc}  ${elapsed.toFixed(1)}s${eta(p.iteration - phaseIt, p.total - phaseIt, (t - phaseT) / 1000)}${stop}`;
   };

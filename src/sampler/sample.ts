@@ -199,6 +199,11 @@ export interface Progress {
   readonly acceptRate?: number;
   /** Automatic warmup: set on the last warmup report when the stopping rule ended warmup here (`total` is then this iteration). */
   readonly warmupStopped?: boolean;
+  /**
+   * Sampling with `targetEss`: the target, the draws of the next check and the last check's
+   * estimates (min bulk ESS over all chains, max R-hat), if one was made; `total` is the cap.
+   */
+  readonly targetEss?: { readonly target: number; readonly nextCheck: number; readonly essBulkMin?: number; readonly rhatMax?: number };
 }
 
 export type { AdaptationHistory } from './backend.ts';
@@ -519,6 +524,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
         trajectoryLength: tuned.trajectoryLength,
         numSteps: f.steps / f.iterations,
         elapsedSeconds: now() - t0,
+        ...(target && { targetEss: progressOfTarget(target) }),
       });
     };
     let collected: { draws: RecordedDraws; totals: SamplingTotals } | undefined;
@@ -659,6 +665,12 @@ async function defaultChains(kind: BackendKind, gpu: Gpu | undefined, dim: numbe
     }
   }
   return { chains: g.adapter.isFallback ? soft : DEFAULT_CHAINS, gpu: g };
+}
+
+/** What a progress report says of `--target-ess` (see Progress.targetEss). */
+function progressOfTarget(t: targetEss.TargetEssState): NonNullable<Progress['targetEss']> {
+  const last = t.checks.at(-1);
+  return { target: t.target, nextCheck: t.nextCheck, ...(last && { essBulkMin: last.essBulkMin, rhatMax: last.rhatMax }) };
 }
 
 /** "the GPU device was lost during warmup at iteration 12: destroyed (device was destroyed)". */
