@@ -5,12 +5,17 @@
  *   a moved or rescaled ensemble: the shift or the sd change);
  * - the rule stops only when the tuned step size and trajectory length have settled AND the
  *   ensemble has mixed, never at the first check or before the minimum, and `reset` forgets;
+ * - beyond MULTIPLICITY_FREE_DIM coordinates the mixing thresholds allow for the max over
+ *   coordinates: chance fails a check no more often than at 16 coordinates, so ensembles of
+ *   pure noise (snapshots independent draws of one distribution) pass at 1,000 coordinates
+ *   and 1,024 chains, where the fixed thresholds never let them;
  * - in `sample()`: warmup ends at a check iteration (a multiple of 50), the history and the
  *   report say where, the same seed gives the same stop and the same draws (CPU and WebGPU,
  *   however the device runs were sized), and a cap that is reached is reported.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_LAG_CORRELATION, MIN_AUTO_WARMUP, WARMUP_CHECK_INTERVAL, snapshotDrift, warmupStop } from '../src/adaptation/warmup_stop.ts';
+import { MAX_LAG_CORRELATION, MAX_MEAN_SHIFT, MIN_AUTO_WARMUP, MULTIPLICITY_FREE_DIM, WARMUP_CHECK_INTERVAL, mixingThreshold, snapshotDrift, warmupStop } from '../src/adaptation/warmup_stop.ts';
+import { pnorm } from '../src/diagnostics/special.ts';
 import { sample, type Progress, type SampleOptions, type SampleResult } from '../src/sampler/sample.ts';
 import { reportRun } from '../src/sampler/report.ts';
 import { seedData, testGpu } from './gpu_helpers.ts';
@@ -42,6 +47,49 @@ function normals(n: number, seed: number): Float64Array {
 
 const C = 4096;
 const D = 3;
+
+describe('mixing thresholds for many coordinates', () => {
+  it('pnorm equals erfc(-x/sqrt 2)/2 (Python math.erfc, as R pnorm) to 2e-7 relative', () => {
+    const ref: [number, number][] = [[-1.959964, 0.02499999909644241], [-3.2, 0.0006871379379158485], [-6.4, 7.768847581709835e-11], [1, 0.8413447460685429], [0, 0.5]];
+    for (const [x, p] of ref) expect(Math.abs(pnorm(x) - p) / p, `pnorm(${x})`).toBeLessThan(2e-7);
+  });
+
+  it('keep the limit up to MULTIPLICITY_FREE_DIM coordinates; beyond, split the 16-coordinate chance rate over the coordinates', () => {
+    for (const d of [1, 11, MULTIPLICITY_FREE_DIM]) expect(mixingThreshold(0.1, 0.044, d)).toBe(0.1);
+    for (const [se, d] of [[Math.SQRT2 / 32, 1000], [1 / 32, 1000], [1 / 64, 100], [0.125, 5000]] as const) {
+      const t = mixingThreshold(0.1, se, d);
+      expect(t).toBeGreaterThan(0.1);
+      // Each coordinate's two-sided chance of crossing it, times the coordinates, equals 16 coordinates' at the limit.
+      expect((2 * pnorm(-t / se) * d) / (2 * pnorm(-0.1 / se) * MULTIPLICITY_FREE_DIM)).toBeCloseTo(1, 3);
+    }
+    // 1,024 chains, 1,000 coordinates: the mean shift (se sqrt(2/C)) may reach 0.157 sds.
+    expect(mixingThreshold(MAX_MEAN_SHIFT, Math.SQRT2 / 32, 1000)).toBeCloseTo(0.157, 3);
+  });
+
+  it('pure-noise ensembles of 1,000 coordinates and 1,024 chains pass the rule, which fixed thresholds never let them', () => {
+    const C1 = 1024;
+    const D1 = 1000;
+    const rule = warmupStop();
+    const tuned = { stepSize: 0.1, trajectoryLength: 1 };
+    let passed = 0;
+    let strict = 0;
+    const trials = 8;
+    let state = rule.init();
+    let prev = normals(C1 * D1, 100);
+    ({ state } = rule.update(state, { iteration: 100, tuned, positions: prev, chains: C1, dim: D1 }));
+    for (let i = 0; i < trials; i++) {
+      const next = normals(C1 * D1, 101 + i);
+      const r = rule.update(state, { iteration: 150 + 50 * i, tuned, positions: next, chains: C1, dim: D1 });
+      state = r.state;
+      if (r.check.mixed) passed++;
+      const d = snapshotDrift(prev, next, C1, D1);
+      if (d.lagCorrelation <= MAX_LAG_CORRELATION && d.meanShift <= MAX_MEAN_SHIFT && d.logSdChange <= 0.1) strict++;
+      prev = next;
+    }
+    expect(strict).toBe(0);
+    expect(passed).toBeGreaterThanOrEqual(3);
+  });
+});
 
 describe('snapshotDrift', () => {
   it('independent draws of one distribution: correlation, mean shift and log-sd change all near 0', () => {

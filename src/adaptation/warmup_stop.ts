@@ -46,6 +46,7 @@
  * noncentered 750, with the min bulk ESS and R-hat of the fixed 1,000-iteration warmup.
  * The posterior checks against exact quadrature (test/sampler_posterior.test.ts) run with it.
  */
+import { pnorm, qnorm } from '../diagnostics/special.ts';
 
 /** Iterations between checks; checks fall on multiples of it (device runs end there). */
 export const WARMUP_CHECK_INTERVAL = 50;
@@ -69,6 +70,32 @@ export const MAX_MEAN_SHIFT = 0.1;
 export const MAX_LOG_SD_CHANGE = 0.1;
 /** Consecutive checks (each comparing two snapshots) that must find the ensemble mixed. */
 export const MIXED_CHECKS = 2;
+/**
+ * Coordinates up to which the three mixing thresholds hold as they are; beyond, each is
+ * raised for the number of coordinates (`mixingThreshold`).
+ */
+export const MULTIPLICITY_FREE_DIM = 16;
+
+/**
+ * The threshold for the max over `dim` coordinates of a mixing statistic whose chance part
+ * at a coordinate that has mixed is about Normal(0, se) (se: 1/sqrt(C) for the lag
+ * correlation and the log-sd change, sqrt(2/C) for the mean shift in sds, C chains):
+ * `limit` up to MULTIPLICITY_FREE_DIM coordinates; beyond, raised so that chance alone fails
+ * a check no more often than it does for MULTIPLICITY_FREE_DIM coordinates at the same C.
+ * Each coordinate's chance of exceeding it is then p * MULTIPLICITY_FREE_DIM / dim, p =
+ * 2 Phi(-limit / se) (a Bonferroni split of the 16-coordinate rate). Without it the max over
+ * many coordinates is mostly noise: at 1,024 chains the mean-shift limit of 0.1 sds is 2.3
+ * standard errors, crossed by chance in 2.4% of coordinates, so a 1,000-group model never
+ * passed (warmup ran to its cap). At 4,096 chains and 1,000 coordinates the mean-shift
+ * threshold becomes 0.137 sds; at 1,024, 0.149. Never below `limit`; the models of the
+ * study (11 coordinates) keep the thresholds as they were.
+ */
+export function mixingThreshold(limit: number, se: number, dim: number): number {
+  if (dim <= MULTIPLICITY_FREE_DIM || !(se > 0)) return limit;
+  const p = (2 * pnorm(-limit / se) * MULTIPLICITY_FREE_DIM) / dim;
+  if (!(p > 0)) return limit;
+  return Math.max(limit, -se * qnorm(p / 2));
+}
 
 export interface WarmupStopParams {
   readonly interval: number;
@@ -198,7 +225,11 @@ export function warmupStop(params: Partial<WarmupStopParams> = {}) {
     const trajectoryLengthChange = Math.abs(logTrajectoryLength - prev.logTrajectoryLength);
     const settled = stepSizeChange <= p.settledLogChange && trajectoryLengthChange <= p.settledLogChange;
     const drift = snapshotDrift(prev.positions, positions, chains, dim);
-    const mixed = drift.lagCorrelation <= p.maxLagCorrelation && drift.meanShift <= p.maxMeanShift && drift.logSdChange <= p.maxLogSdChange;
+    const se = 1 / Math.sqrt(chains);
+    const mixed =
+      drift.lagCorrelation <= mixingThreshold(p.maxLagCorrelation, se, dim) &&
+      drift.meanShift <= mixingThreshold(p.maxMeanShift, Math.SQRT2 * se, dim) &&
+      drift.logSdChange <= mixingThreshold(p.maxLogSdChange, se, dim);
     const mixedRun = mixed ? (state.mixedRun ?? 0) + 1 : 0;
     const stop = settled && mixedRun >= MIXED_CHECKS && input.iteration >= p.minWarmup;
     const next: WarmupStopState = { previous: { positions, logStepSize, logTrajectoryLength }, mixedRun };

@@ -6,7 +6,7 @@ import { familyGlobals, type Family, type FamilyGlobal } from '../model/family.t
 import { DEFAULT_FAMILY, FAMILIES } from '../model/families/index.ts';
 import { MAX_PREDICTORS, type HierData } from '../model/data.ts';
 import { boundedText, checkColumnMap, columnProblem, columnTargets, parsePredictorTerms, type LoadOptions } from '../io/data.ts';
-import { DEFAULT_CHAINS, DEFAULT_CHAINS_SOFTWARE, SOFTWARE_CHAINS_MAX_DIM, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
+import { DEFAULT_CHAINS, DEFAULT_CHAINS_SOFTWARE, DEFAULT_DRAWS, DEFAULT_WARMUP, DEFAULT_WARMUP_MAX, type BackendKind } from '../sampler/sample.ts';
 import { MIN_TARGET_DRAWS } from '../sampler/target_ess.ts';
 
 /**
@@ -142,7 +142,7 @@ export const SAMPLER_ARG_SPECS = {
 export function samplerOptionsHelp(
   defaults: { chains: number | 'adapter'; warmup: number | 'auto'; draws: number; targetEss?: number } = { chains: DEFAULT_CHAINS, warmup: DEFAULT_WARMUP, draws: DEFAULT_DRAWS },
 ): string {
-  const chains = defaults.chains === 'adapter' ? `${DEFAULT_CHAINS}; ${DEFAULT_CHAINS_SOFTWARE} on a software adapter or --backend cpu for models of up to ${SOFTWARE_CHAINS_MAX_DIM} coordinates` : defaults.chains;
+  const chains = defaults.chains === 'adapter' ? `${DEFAULT_CHAINS} on a GPU, ${DEFAULT_CHAINS_SOFTWARE} on a software adapter or --backend cpu` : defaults.chains;
   const draws =
     defaults.targetEss !== undefined
       ? `default: until --target-ess ${defaults.targetEss}, at most ${defaults.draws}; given: exactly N, or at most N with --target-ess`

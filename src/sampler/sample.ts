@@ -40,27 +40,19 @@ import * as targetEss from './target_ess.ts';
 /** Default number of chains on a GPU (issue #4; see above). */
 export const DEFAULT_CHAINS = 4096;
 /**
- * Default number of chains on a software adapter (SwiftShader) and on the CPU backend, for
- * models of at most SOFTWARE_CHAINS_MAX_DIM coordinates, where
+ * Default number of chains on a software adapter (SwiftShader) and on the CPU backend, where
  * the "device" is the host's own cores and warmup's cost grows with the chains. On the 2-core
  * test machine, time to a usable answer (`--target-ess 4000`: every bulk ESS >= 4,000 and
  * R-hat < 1.0091), whole process, 4,096 against 1,024 chains: weak x noncentered 3.5 s
  * against 1.9 s, strong x centered 7.2 s against 3.5 s, unbalanced x mixed:2,6 4.8 s against
  * 2.6 s, strong x noncentered 21.6 s against 8.2 s; 1,024 chains still gave a min bulk ESS
  * of 59,000-133,000. At 256 chains the automatic warmup's cross-chain estimates were too
- * noisy to stop it (unbalanced x mixed:2,6 ran to its cap of 1,000).
+ * noisy to stop it (unbalanced x mixed:2,6 ran to its cap of 1,000). Wide models too: 1,000
+ * groups (`--param auto`, 140,919 observations) answered in 605 s at 1,024 chains (warmup
+ * stopped at 300 iterations, 150 s), where 4,096 chains took 314 s for the first 280
+ * warmup iterations.
  */
 export const DEFAULT_CHAINS_SOFTWARE = 1024;
-/**
- * Most coordinates for DEFAULT_CHAINS_SOFTWARE; larger models get DEFAULT_CHAINS everywhere.
- * The automatic warmup's checks (`adaptation/warmup_stop.ts`) hold every coordinate to fixed
- * thresholds with no allowance for noise; at 1,024 chains the mean-shift test (0.1 pooled sds,
- * 2.3 standard errors there) fails by chance in 2.4% of coordinates, so with hundreds of
- * coordinates some always fail: 1,000 groups (`--param auto`) ran warmup to its cap of 1,000
- * iterations (688 s) at 1,024 chains. At 4,096 chains the same test is 4.5 standard errors
- * (7e-6 per coordinate). At 16 coordinates chance fails about one check in three.
- */
-export const SOFTWARE_CHAINS_MAX_DIM = 16;
 /**
  * Default warmup: `auto`, which ends adaptation at the first check (every 50 iterations)
  * where the step size and trajectory length have settled and the ensemble has mixed
@@ -108,10 +100,7 @@ export interface SampleOptions {
    */
   readonly parameterization?: string | Centeredness;
   readonly priors?: Priors;
-  /**
-   * Chains; default DEFAULT_CHAINS, or DEFAULT_CHAINS_SOFTWARE on a software adapter or the
-   * CPU backend for models of at most SOFTWARE_CHAINS_MAX_DIM coordinates.
-   */
+  /** Chains; default DEFAULT_CHAINS on a GPU, DEFAULT_CHAINS_SOFTWARE on a software adapter or the CPU backend. */
   readonly chains?: number;
   /** Warmup iterations, or `auto` (default): stop when adaptation has settled and the chains have mixed, at most `warmupMax`. */
   readonly warmup?: number | 'auto';
@@ -417,7 +406,7 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   const adaptMetric = options.adaptMetric ?? data.predictors !== undefined;
   const kind = options.backend ?? 'auto';
   // Without `chains`, the adapter decides: a GPU is asked for first (and handed to the backend).
-  const resolved = options.chains !== undefined ? { chains: options.chains, gpu: options.gpu } : await defaultChains(kind, options.gpu, model.dim);
+  const resolved = options.chains !== undefined ? { chains: options.chains, gpu: options.gpu } : await defaultChains(kind, options.gpu);
   const chains = resolved.chains;
   const ownedGpu = resolved.gpu !== options.gpu ? resolved.gpu : undefined;
   let made: Awaited<ReturnType<typeof makeBackend>>;
@@ -646,14 +635,13 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
 }
 
 /**
- * The default number of chains for a backend kind and a model of `dim` coordinates:
- * DEFAULT_CHAINS_SOFTWARE on the CPU backend or a software adapter when dim is at most
- * SOFTWARE_CHAINS_MAX_DIM, else DEFAULT_CHAINS; with the GPU it asked for (the caller
- * destroys it unless it was `gpu`). `auto` without an adapter: the CPU's count (the backend
- * then falls back and says why).
+ * The default number of chains for a backend kind: DEFAULT_CHAINS_SOFTWARE on the CPU
+ * backend or a software adapter, DEFAULT_CHAINS on a GPU; with the GPU it asked for (the
+ * caller destroys it unless it was `gpu`). `auto` without an adapter: the CPU's count (the
+ * backend then falls back and says why).
  */
-async function defaultChains(kind: BackendKind, gpu: Gpu | undefined, dim: number): Promise<{ chains: number; gpu?: Gpu }> {
-  const soft = dim <= SOFTWARE_CHAINS_MAX_DIM ? DEFAULT_CHAINS_SOFTWARE : DEFAULT_CHAINS;
+async function defaultChains(kind: BackendKind, gpu: Gpu | undefined): Promise<{ chains: number; gpu?: Gpu }> {
+  const soft = DEFAULT_CHAINS_SOFTWARE;
   if (kind === 'cpu') return { chains: soft };
   let g = gpu;
   if (!g) {
