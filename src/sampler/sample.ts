@@ -22,7 +22,10 @@ import { runWarmup } from './warmup.ts';
 import * as targetEss from './target_ess.ts';
 
 /*
- * The defaults are chosen for what a user gets: min bulk ESS per second of the whole
+ * The sizes: `funnelweb sample` without --draws optimizes the time to a usable answer
+ * (`target_ess.ts`, DEFAULT_TARGET_ESS, and DEFAULT_CHAINS_SOFTWARE below); DEFAULT_DRAWS is
+ * its cap and the draws of a run that names no target. For throughput, what the sizes below
+ * were chosen by: min bulk ESS per second of the whole
  * `funnelweb sample` process (docs/benchmarks.md, "The defaults"; `npm run bench -- --only
  * defaults` measures them). With C chains and N draws, ESS grows as C N while the wall time
  * is a fixed part (process start, compile, warmup, which grows with C on a CPU-like device)
