@@ -2,6 +2,7 @@ import { cheesEnsembleStats } from '../adaptation/chees.ts';
 import { crossChainMoments } from '../adaptation/metric.ts';
 import { logDensityGrad, type HierModel } from '../model/model.ts';
 import type { Backend, BackendFactory, EnsembleStats, RecordedDraws, SamplingTotals, TransitionParams } from './backend.ts';
+import { truncateDraws } from './backend.ts';
 import { keyFromSeed, metropolisUniform, momentumNormals, type PhiloxKey } from './rng.ts';
 import { InputError } from '../errors.ts';
 
@@ -344,10 +345,11 @@ class CpuBackend implements Backend {
     return this.position.slice(0, Math.min(n, this.chains) * this.dim);
   }
 
-  async recordedSoFar(): Promise<{ draws: RecordedDraws; n: number }> {
+  /** The recording as it stands (`rec.draws` slots per chain, the divergence lists packed). */
+  private recorded(): RecordedDraws {
     const rec = this.recording;
-    if (rec === null) throw new Error('recordedSoFar called before beginSampling');
-    const draws: RecordedDraws = {
+    if (rec === null) throw new Error('records asked for before beginSampling');
+    return {
       retainedChains: rec.retained,
       draws: rec.draws,
       positions: rec.positions,
@@ -359,35 +361,17 @@ class CpuBackend implements Backend {
       divergentChain: Int32Array.from(rec.divergentChain),
       divergentDraw: Int32Array.from(rec.divergentDraw),
     };
+  }
+
+  async recordedSoFar(): Promise<{ draws: RecordedDraws; n: number }> {
+    const draws = this.recorded();
     await this.letEventsIn();
     return { draws, n: this.drawIndex };
   }
 
   async collect(): Promise<{ draws: RecordedDraws; totals: SamplingTotals }> {
-    const rec = this.recording;
-    if (rec === null) throw new Error('collect called before beginSampling');
-    const D = this.dim;
-    const n = this.drawIndex;
-    // Chain-major layout with the requested number of draws; if fewer were recorded, repack.
-    const repack = <T extends Float64Array | Uint8Array>(a: T, width: number, make: (len: number) => T): T => {
-      if (n === rec.draws) return a;
-      const out = make(rec.retained * n * width);
-      for (let c = 0; c < rec.retained; c++) out.set(a.subarray(c * rec.draws * width, (c * rec.draws + n) * width), c * n * width);
-      return out;
-    };
-    const f64 = (len: number) => new Float64Array(len);
-    const draws: RecordedDraws = {
-      retainedChains: rec.retained,
-      draws: n,
-      positions: repack(rec.positions, D, f64),
-      logDensity: repack(rec.logDensity, 1, f64),
-      energy: repack(rec.energy, 1, f64),
-      acceptProb: repack(rec.acceptProb, 1, f64),
-      divergent: repack(rec.divergent, 1, (len) => new Uint8Array(len)),
-      divergentPositions: Float64Array.from(rec.divergentPositions),
-      divergentChain: Int32Array.from(rec.divergentChain),
-      divergentDraw: Int32Array.from(rec.divergentDraw),
-    };
+    // Chain-major with the requested number of draws; if fewer were recorded, repacked.
+    const draws = truncateDraws(this.recorded(), this.drawIndex, this.dim);
     const totals: SamplingTotals = {
       divergences: this.totalDivergences,
       meanAccept: this.sampledIterations > 0 ? this.totalAccept / (this.sampledIterations * this.chains) : NaN,

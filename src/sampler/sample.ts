@@ -268,25 +268,28 @@ function checkInt(field: string, v: number, min: number): number {
   return v;
 }
 
-async function makeBackend(
-  kind: BackendKind,
-  model: HierModel,
-  chains: number,
-  seed: number,
-  gpu: Gpu | undefined,
-  diagMetric: boolean,
-  wideKernel?: 'registers' | 'stream',
-): Promise<{ backend: Backend; fallbackReason?: string }> {
-  if (kind === 'cpu') return { backend: await createCpuBackend(model, chains, seed) };
-  const { createWebGpuBackend } = await import('./gpu_backend.ts');
-  if (kind === 'webgpu') return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric, wideKernel }) };
+/**
+ * The device a run uses, asked for once: none for the CPU backend, the GPU handed in, or
+ * one requested now (`owned`: the run destroys it). With `auto` and no adapter: none, and
+ * why (GpuUnavailableError's reason), for the CPU fallback.
+ */
+async function acquireDevice(kind: BackendKind, gpu: Gpu | undefined): Promise<{ gpu?: Gpu; owned: boolean; fallbackReason?: string }> {
+  if (kind === 'cpu') return { owned: false };
+  if (gpu) return { gpu, owned: false };
   try {
-    return { backend: await createWebGpuBackend(model, chains, seed, gpu, { diagMetric, wideKernel }) };
+    return { gpu: await requestGpu(), owned: true };
   } catch (err) {
-    if ((err as Error).name !== 'GpuUnavailableError') throw err;
+    if (kind !== 'auto' || (err as Error).name !== 'GpuUnavailableError') throw err;
     const reason = (err as { reason?: unknown }).reason;
-    return { backend: await createCpuBackend(model, chains, seed), fallbackReason: typeof reason === 'string' ? reason : (err as Error).message };
+    return { owned: false, fallbackReason: typeof reason === 'string' ? reason : (err as Error).message };
   }
+}
+
+/** The backend on the acquired device: WebGPU on `gpu`, else the float64 CPU backend. */
+async function makeBackend(model: HierModel, chains: number, seed: number, gpu: Gpu | undefined, diagMetric: boolean, wideKernel?: 'registers' | 'stream'): Promise<Backend> {
+  if (!gpu) return createCpuBackend(model, chains, seed);
+  const { createWebGpuBackend } = await import('./gpu_backend.ts');
+  return createWebGpuBackend(model, chains, seed, gpu, { diagMetric, wideKernel });
 }
 
 const now = () => performance.now() / 1000;
@@ -407,12 +410,12 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
   if (Math.floor(budget / (draws * (D + 3))) < 1) throw new InputError('draws', `${draws} draws of ${D} coordinates exceed the draw budget of ${budget} floats even for one chain`);
 
   const adaptMetric = options.adaptMetric ?? data.predictors !== undefined;
-  const kind = options.backend ?? 'auto';
-  // Without `chains`, the adapter decides: a GPU is asked for first (and handed to the backend).
-  const resolved = options.chains !== undefined ? { chains: options.chains, gpu: options.gpu } : await defaultChains(kind, options.gpu);
-  const chains = resolved.chains;
-  const ownedGpu = resolved.gpu !== options.gpu ? resolved.gpu : undefined;
-  let made: Awaited<ReturnType<typeof makeBackend>>;
+  const device = await acquireDevice(options.backend ?? 'auto', options.gpu);
+  const { fallbackReason } = device;
+  const ownedGpu = device.owned ? device.gpu : undefined;
+  // Without `chains`, the device decides.
+  const chains = options.chains ?? (device.gpu && !device.gpu.adapter.isFallback ? DEFAULT_CHAINS : DEFAULT_CHAINS_SOFTWARE);
+  let backend: Backend;
   let retained: number;
   try {
     if (superchains !== undefined && chains % superchains !== 0) throw new InputError('superchains', `${superchains} must divide the number of chains (${chains})`);
@@ -421,12 +424,11 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
       const per = chains / superchains;
       retained = Math.max(per, Math.floor(retained / per) * per);
     }
-    made = await makeBackend(kind, model, chains, seed, resolved.gpu, adaptMetric, options.wideKernel);
+    backend = await makeBackend(model, chains, seed, device.gpu, adaptMetric, options.wideKernel);
   } catch (err) {
     ownedGpu?.device.destroy();
     throw err;
   }
-  const { backend, fallbackReason } = made;
   const tCompiled = now();
   options.onBackend?.({ name: backend.name, adapter: backend.adapter, ...(fallbackReason !== undefined && { fallbackReason }) });
   const signal = options.signal;
@@ -635,27 +637,6 @@ async function sampleInUnits(options: SampleOptions): Promise<SampleResult> {
     backend.destroy();
     ownedGpu?.device.destroy();
   }
-}
-
-/**
- * The default number of chains for a backend kind: DEFAULT_CHAINS_SOFTWARE on the CPU
- * backend or a software adapter, DEFAULT_CHAINS on a GPU; with the GPU it asked for (the
- * caller destroys it unless it was `gpu`). `auto` without an adapter: the CPU's count (the
- * backend then falls back and says why).
- */
-async function defaultChains(kind: BackendKind, gpu: Gpu | undefined): Promise<{ chains: number; gpu?: Gpu }> {
-  const soft = DEFAULT_CHAINS_SOFTWARE;
-  if (kind === 'cpu') return { chains: soft };
-  let g = gpu;
-  if (!g) {
-    try {
-      g = await requestGpu();
-    } catch (err) {
-      if (kind === 'auto' && (err as Error).name === 'GpuUnavailableError') return { chains: soft };
-      throw err;
-    }
-  }
-  return { chains: g.adapter.isFallback ? soft : DEFAULT_CHAINS, gpu: g };
 }
 
 /** What a progress report says of `--target-ess` (see Progress.targetEss). */
