@@ -17,6 +17,7 @@ Usage:
   funnelweb compare --data FILE --param P --param Q ...   run several parameterizations and rank them
   funnelweb reproduce [--out DIR]            run the seed study and write DIR/report.html
   funnelweb diagnose DRAWS.csv [options]     R-hat/ESS/MCSE summary of any sampler's draws
+  funnelweb sbc --data DESIGN [options]      simulation-based calibration, many data sets per batch
   funnelweb help [COMMAND]                   this text, or a command's options
   funnelweb --version
 
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   compare: async () => (await import('./compare.ts')).runCompare,
   reproduce: async () => (await import('./reproduce.ts')).runReproduce,
   diagnose: async () => (await import('./diagnose.ts')).runDiagnose,
+  sbc: async () => (await import('./sbc.ts')).runSbcCommand,
 };
 
 /** The package's version, from its package.json (two levels above src/cli and dist/cli). */

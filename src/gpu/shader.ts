@@ -18,6 +18,7 @@ const SHADER_URLS = {
   chain_sum_one: new URL('../../shaders/chain_sum_one.wgsl', import.meta.url),
   hmc_wide: new URL('../../shaders/hmc_wide.wgsl', import.meta.url),
   hmc_stream: new URL('../../shaders/hmc_stream.wgsl', import.meta.url),
+  batch_hmc: new URL('../../shaders/batch_hmc.wgsl', import.meta.url),
   hmc_wide_common: new URL('../../shaders/hmc_wide_common.wgsl', import.meta.url),
   lik_plain: new URL('../../shaders/lik_plain.wgsl', import.meta.url),
   lik_global: new URL('../../shaders/lik_global.wgsl', import.meta.url),

@@ -39,12 +39,15 @@ async function packageFile(spec: string): Promise<string> {
   return readFile(require.resolve(spec), 'utf8');
 }
 
-/** The report page for `data` (the object that `page.js` reads; see `src/cli/reproduce.ts`). */
-export async function reportHtml(title: string, data: unknown): Promise<string> {
+/**
+ * A report page for `data`, drawn by the page script `script` of this folder: `page.js` (the
+ * study, `src/cli/reproduce.ts`) or `sbc_page.js` (`src/sbc/run.ts`).
+ */
+export async function reportHtml(title: string, data: unknown, script: 'page.js' | 'sbc_page.js' = 'page.js'): Promise<string> {
   const [uplotJs, uplotCss, pageJs] = await Promise.all([
     packageFile('uplot/dist/uPlot.iife.min.js'),
     packageFile('uplot/dist/uPlot.min.css'),
-    readFile(new URL('./page.js', import.meta.url), 'utf8'),
+    readFile(new URL(`./${script}`, import.meta.url), 'utf8'),
   ]);
   // '<' as \u003c: the JSON can then never close its <script> element.
   const json = JSON.stringify(data, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)).replace(/</g, '\\u003c');

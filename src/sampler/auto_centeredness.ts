@@ -15,7 +15,7 @@ import { predictorFit, predictorOffsets, type PredictorStats } from '../model/pr
  * no chain is lost and the target is the same. Returns the model now in use.
  */
 export async function centerednessWindowEnd(
-  backend: Backend,
+  backend: Pick<Backend, 'chains' | 'positions' | 'reparameterize'>,
   model: HierModel,
   state: centeredness.CenterednessState,
   iteration: number,

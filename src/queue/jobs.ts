@@ -1,0 +1,170 @@
+/**
+ * The work a queue hands out, as data: a job names what to compute (an SBC shard; a sweep
+ * cell) and carries its inputs as the CLI would read them (a design file's text with its
+ * load options, priors in their option syntax, sizes as integers), so that a worker
+ * validates a job exactly as the CLI validates input and never runs anything but FunnelWeb's
+ * own code. `runJob` computes a job's result, the same in any process.
+ */
+import { createHash } from 'node:crypto';
+import { InputError, clip } from '../errors.ts';
+import type { HierData } from '../model/data.ts';
+import { familyOf } from '../model/families/index.ts';
+import { parseMuPrior, parseTauPrior, type Priors } from '../model/priors.ts';
+import { parseCsv, parseSeedJson } from '../io/data.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { checkConfig, runShard, type FitResult, type SbcConfig, type SbcShard } from '../sbc/sbc.ts';
+
+/** A data file as the CLI read it: its text, format and the load options that apply. */
+export interface DesignSpec {
+  /** The file's base name (for messages and reports). */
+  readonly name: string;
+  readonly format: 'json' | 'csv';
+  readonly text: string;
+  /** `--likelihood` (absent: normal). */
+  readonly likelihood?: string;
+  /** Values of the family's column options (`{ "--sigma": 10 }`). */
+  readonly options?: Readonly<Record<string, number>>;
+  /** `--columns` mapping. */
+  readonly columns?: Readonly<Record<string, string>>;
+}
+
+/** An SBC run's configuration as data (`SbcConfig` with the design as a file and priors as option text). */
+export interface SbcSpec {
+  readonly design: DesignSpec;
+  readonly params: readonly string[];
+  readonly sims: number;
+  readonly chains: number;
+  readonly warmup: number;
+  readonly draws: number;
+  readonly seed: number;
+  /** `--mu-prior`, `--tau-prior` text of the fit (e.g. normal:0,5, halfnormal:5). */
+  readonly muPrior: string;
+  readonly tauPrior: string;
+  /** `--sim-mu-prior`, `--sim-tau-prior` text. */
+  readonly simMuPrior: string;
+  readonly simTauPrior: string;
+}
+
+export type Job = { readonly kind: 'sbc-shard'; readonly spec: SbcSpec; readonly shard: SbcShard };
+
+/** Parses a design spec as the CLI parses `--data` (every check of the loaders applies). */
+export function designOf(d: DesignSpec): HierData {
+  const family = familyOf(d.likelihood);
+  const opts = { family, source: d.name, ...(d.options && { options: d.options }), ...(d.columns && { columns: d.columns }) };
+  return d.format === 'csv' ? parseCsv(d.text, opts) : parseSeedJson(d.text, opts);
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+function str(o: Record<string, unknown>, key: string, field: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw new InputError(field, `must be a string, got ${clip(JSON.stringify(v) ?? 'undefined')}`);
+  return v;
+}
+
+function int(o: Record<string, unknown>, key: string, field: string, min: number): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new InputError(field, `must be an integer >= ${min}, got ${clip(JSON.stringify(v) ?? 'undefined')}`);
+  return v;
+}
+
+/** Checks that `x` is an SbcSpec (from a queue: untrusted) and returns it. */
+export function parseSbcSpec(x: unknown): SbcSpec {
+  if (!isObj(x)) throw new InputError('job.spec', 'must be an object');
+  const d = x.design;
+  if (!isObj(d)) throw new InputError('job.spec.design', 'must be an object');
+  const format = str(d, 'format', 'job.spec.design.format');
+  if (format !== 'json' && format !== 'csv') throw new InputError('job.spec.design.format', `must be json or csv, got '${clip(format)}'`);
+  const numbers = (v: unknown, field: string): Record<string, number> | undefined => {
+    if (v === undefined) return undefined;
+    if (!isObj(v) || Object.values(v).some((n) => typeof n !== 'number')) throw new InputError(field, 'must map names to numbers');
+    return v as Record<string, number>;
+  };
+  const strings = (v: unknown, field: string): Record<string, string> | undefined => {
+    if (v === undefined) return undefined;
+    if (!isObj(v) || Object.values(v).some((n) => typeof n !== 'string')) throw new InputError(field, 'must map names to names');
+    return v as Record<string, string>;
+  };
+  const params = x.params;
+  if (!Array.isArray(params) || params.some((p) => typeof p !== 'string')) throw new InputError('job.spec.params', 'must be a list of parameterizations');
+  const options = numbers(d.options, 'job.spec.design.options');
+  const columns = strings(d.columns, 'job.spec.design.columns');
+  const spec: SbcSpec = {
+    design: {
+      name: str(d, 'name', 'job.spec.design.name'),
+      format,
+      text: str(d, 'text', 'job.spec.design.text'),
+      ...(d.likelihood !== undefined && { likelihood: str(d, 'likelihood', 'job.spec.design.likelihood') }),
+      ...(options && { options }),
+      ...(columns && { columns }),
+    },
+    params: params as string[],
+    sims: int(x, 'sims', 'job.spec.sims', 1),
+    chains: int(x, 'chains', 'job.spec.chains', 1),
+    warmup: int(x, 'warmup', 'job.spec.warmup', 0),
+    draws: int(x, 'draws', 'job.spec.draws', 1),
+    seed: int(x, 'seed', 'job.spec.seed', 0),
+    muPrior: str(x, 'muPrior', 'job.spec.muPrior'),
+    tauPrior: str(x, 'tauPrior', 'job.spec.tauPrior'),
+    simMuPrior: str(x, 'simMuPrior', 'job.spec.simMuPrior'),
+    simTauPrior: str(x, 'simTauPrior', 'job.spec.simTauPrior'),
+  };
+  configOf(spec);
+  return spec;
+}
+
+/** The SbcConfig of a spec: the design parsed, priors parsed, everything checked (`checkConfig`). */
+export function configOf(spec: SbcSpec): SbcConfig {
+  const priors: Priors = { mu: parseMuPrior(spec.muPrior, '--mu-prior'), tau: parseTauPrior(spec.tauPrior, '--tau-prior') };
+  const cfg: SbcConfig = {
+    design: designOf(spec.design),
+    params: spec.params,
+    sims: spec.sims,
+    chains: spec.chains,
+    warmup: spec.warmup,
+    draws: spec.draws,
+    seed: spec.seed,
+    priors,
+    simPriors: { mu: parseMuPrior(spec.simMuPrior, '--sim-mu-prior'), tau: parseTauPrior(spec.simTauPrior, '--sim-tau-prior') },
+  };
+  checkConfig(cfg);
+  return cfg;
+}
+
+/** Checks a job from a queue (untrusted data) and returns it. */
+export function parseJob(x: unknown): Job {
+  if (!isObj(x)) throw new InputError('job', 'must be an object');
+  if (x.kind !== 'sbc-shard') throw new InputError('job.kind', `unknown job kind ${clip(JSON.stringify(x.kind) ?? 'undefined')}`);
+  const spec = parseSbcSpec(x.spec);
+  const s = x.shard;
+  if (!isObj(s)) throw new InputError('job.shard', 'must be an object');
+  const shard: SbcShard = { param: str(s, 'param', 'job.shard.param'), first: int(s, 'first', 'job.shard.first', 0), count: int(s, 'count', 'job.shard.count', 1) };
+  if (!spec.params.includes(shard.param)) throw new InputError('job.shard.param', `'${clip(shard.param)}' is not one of the run's parameterizations`);
+  if (shard.first + shard.count > spec.sims) throw new InputError('job.shard', `simulations ${shard.first}..${shard.first + shard.count - 1} are beyond the run's ${spec.sims}`);
+  return { kind: 'sbc-shard', spec, shard };
+}
+
+/** A stable key of a spec: the hex SHA-256 of its canonical JSON (the resume store and the queue's job ids use it). */
+export function specKey(spec: SbcSpec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
+}
+
+/** JSON with object keys sorted (so equal specs give equal text). */
+export function canonicalJson(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonicalJson).join(',')}]`;
+  if (isObj(x)) return `{${Object.keys(x).sort().filter((k) => x[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(x[k])}`).join(',')}}`;
+  return JSON.stringify(x);
+}
+
+/** How a process runs jobs: its backend and device, progress and cancellation. */
+export interface RunJobOptions {
+  readonly backend?: 'webgpu' | 'cpu';
+  readonly gpu?: Gpu;
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Computes a job's result (an SBC shard: its fits). */
+export async function runJob(job: Job, o: RunJobOptions = {}): Promise<FitResult[]> {
+  return runShard(configOf(job.spec), job.shard, o);
+}
