@@ -7,6 +7,7 @@ import { countProgress } from './progress.ts';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
 import { configOf, type SbcSpec } from '../queue/jobs.ts';
 import { localRunner, type BackendChoice, type JobRunner } from '../queue/runner.ts';
+import { parseQueueUrl } from '../queue/url.ts';
 import { BATCH_CHAINS, runSbc, type SbcReport } from '../sbc/run.ts';
 import { RANK_DRAWS } from '../sbc/ranks.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
@@ -42,6 +43,8 @@ Options:
                          different ones make a sensitivity check that SBC should flag
   --backend B            auto | webgpu | cpu (default auto)
   --out DIR              output folder (default ${SBC_DEFAULTS.out})
+  --queue URL            hand the batches to 'funnelweb worker' processes through BullMQ on Redis
+                         (redis:// or rediss://) instead of running them here
   --quiet                no progress bar
   --verbose              let native warnings through to stderr
   --likelihood, --sigma, --trials, --exposure, --columns: as for 'funnelweb sample'
@@ -80,7 +83,7 @@ export function formatSbcSummary(r: SbcReport): string {
 }
 
 /** `funnelweb sbc`: returns the exit code. */
-export async function runSbcCommand(argv: string[], runnerFor?: (backend: BackendChoice, queue: string | undefined) => Promise<JobRunner>): Promise<number> {
+export async function runSbcCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -99,6 +102,7 @@ export async function runSbcCommand(argv: string[], runnerFor?: (backend: Backen
       'sim-tau-prior': { type: 'string' },
       backend: { type: 'string' },
       out: { type: 'string' },
+      queue: { type: 'string' },
       quiet: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -131,13 +135,22 @@ export async function runSbcCommand(argv: string[], runnerFor?: (backend: Backen
     simTauPrior: (values['sim-tau-prior'] ?? tauPrior).trim(),
   };
   configOf(spec);
+  const queue = values.queue === undefined ? undefined : parseQueueUrl(values.queue);
+  if (queue && values.backend !== undefined) throw new InputError('--backend', "chooses this process's device; with --queue the workers run the batches (give it to 'funnelweb worker')");
   const outDir = (values.out ?? SBC_DEFAULTS.out).replace(/\/+$/, '') || '/';
   checkOutputPaths([{ flag: '--data', path: values.data }], [{ flag: '--out', path: outDir, kind: 'directory', into: ['sbc.json', 'report.html'] }]);
   if (values.verbose) process.env[VERBOSE_ENV] = '1';
 
   const quiet = values.quiet === true;
   const stop = handleStopSignals(() => `stopping; finished batches stay in ${outDir}/shards (run the same command again to finish); ${AGAIN_TO_QUIT}`);
-  const runner = runnerFor ? await runnerFor(backend, undefined) : await localRunner(backend);
+  let runner: JobRunner;
+  try {
+    // BullMQ loads only where a queue is named.
+    runner = queue ? await (await import('../queue/redis.ts')).redisRunner(queue) : await localRunner(backend);
+  } catch (err) {
+    stop.dispose();
+    throw err;
+  }
   try {
     const fallback = (runner as { fallbackReason?: string }).fallbackReason;
     if (fallback !== undefined) process.stderr.write(`funnelweb: no WebGPU adapter (${fallback}): running on the CPU backend\n`);

@@ -5,12 +5,11 @@
  * them to `funnelweb worker` processes through BullMQ.
  */
 import { requestGpu, type Gpu } from '../gpu/device.ts';
-import type { FitResult } from '../sbc/sbc.ts';
 import { runJob, type Job } from './jobs.ts';
 
 export interface RunHooks {
-  /** A job's result (called once per job, in any order; awaited before the job counts as done). */
-  onDone(index: number, result: FitResult[]): Promise<void> | void;
+  /** A job's result (called once per job, in any order; awaited before the job counts as done). From a queue it is untrusted data: the coordinator checks it. */
+  onDone(index: number, result: unknown): Promise<void> | void;
   /** A job's progress: iterations done of its total. */
   onProgress?(index: number, done: number, total: number): void;
   readonly signal?: AbortSignal;

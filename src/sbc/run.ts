@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, clip } from '../errors.ts';
+import { InputError, RunError, clip } from '../errors.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { reportHtml } from '../report/html.ts';
 import type { JobRunner } from '../queue/runner.ts';
@@ -58,18 +58,36 @@ function fitFromJson(f: FitResult): FitResult {
   return { ...f, rhat_max: f.rhat_max ?? NaN, ess_bulk_min: f.ess_bulk_min ?? NaN };
 }
 
+/**
+ * A shard's result as it came back (from this process, a worker, or a file): one fit per
+ * simulation of the shard, in order, each with an integer rank in 0..RANK_DRAWS for every
+ * ranked quantity; anything else is refused (a result from a queue is data, checked).
+ */
+function checkFits(x: unknown, shard: SbcShard, names: readonly string[]): FitResult[] {
+  const bad = (why: string) => new RunError(`the result of simulations ${shard.first}..${shard.first + shard.count - 1} (${shard.param}) is malformed: ${why}`);
+  if (!Array.isArray(x) || x.length !== shard.count) throw bad(`expected ${shard.count} fits`);
+  return x.map((f: FitResult, j) => {
+    if (typeof f !== 'object' || f === null || f.sim !== shard.first + j) throw bad(`fit ${j} is not simulation ${shard.first + j}`);
+    for (const n of names) {
+      const r = f.ranks?.[n];
+      if (!(Number.isInteger(r) && r >= 0 && r <= RANK_DRAWS)) throw bad(`simulation ${f.sim}: rank of ${n} is ${String(r)}`);
+    }
+    return fitFromJson(f);
+  });
+}
+
 const shardName = (spec: SbcSpec, s: SbcShard) => `p${spec.params.indexOf(s.param)}-${s.first}-${s.count}.json`;
 
 /** The finished shards of `spec` in `dir` (by file name); shards of another spec are an error. */
-async function finishedShards(dir: string, spec: SbcSpec, key: string): Promise<Map<string, FitResult[]>> {
+async function finishedShards(dir: string, spec: SbcSpec, key: string, names: readonly string[]): Promise<Map<string, FitResult[]>> {
   const out = new Map<string, FitResult[]>();
-  let names: string[];
+  let files: string[];
   try {
-    names = await readdir(dir);
+    files = await readdir(dir);
   } catch {
     return out;
   }
-  for (const name of names.filter((n) => /^p\d+-\d+-\d+\.json$/.test(n))) {
+  for (const name of files.filter((n) => /^p\d+-\d+-\d+\.json$/.test(n))) {
     let f: ShardFile;
     try {
       f = JSON.parse(await readFile(join(dir, name), 'utf8')) as ShardFile;
@@ -78,7 +96,11 @@ async function finishedShards(dir: string, spec: SbcSpec, key: string): Promise<
     }
     if (f.key !== key) throw new InputError('--out', `'${clip(dir)}' holds shards of another SBC run (other data, options or version): use another --out, or remove that folder`);
     if (name !== shardName(spec, f.shard) || !Array.isArray(f.fits) || f.fits.length !== f.shard.count) continue;
-    out.set(name, f.fits.map(fitFromJson));
+    try {
+      out.set(name, checkFits(f.fits, f.shard, names));
+    } catch {
+      continue; // Not a shard of this run after all: computed again.
+    }
   }
   return out;
 }
@@ -102,7 +124,8 @@ export async function runSbc(o: SbcRunOptions): Promise<SbcReport> {
   const key = specKey(spec);
   const shardDir = join(outDir, 'shards');
   const shards = shardsOf(cfg, Math.max(1, Math.floor(BATCH_CHAINS / cfg.chains)));
-  const done = await finishedShards(shardDir, spec, key);
+  const names = rankedNames(cfg.design);
+  const done = await finishedShards(shardDir, spec, key, names);
   const resumed = shards.filter((s) => done.has(shardName(spec, s))).length;
   const todo = shards.filter((s) => !done.has(shardName(spec, s)));
   await mkdir(shardDir, { recursive: true });
@@ -119,10 +142,11 @@ export async function runSbc(o: SbcRunOptions): Promise<SbcReport> {
       progress[i] = d;
       o.onProgress?.(doneSoFar(), total);
     },
-    onDone: async (i, fits) => {
+    onDone: async (i, result) => {
       const shard = todo[i];
       const name = shardName(spec, shard);
       if (done.has(name)) return; // counted once, whichever worker finished it first
+      const fits = checkFits(result, shard, names);
       const file: ShardFile = { key, shard, fits };
       await writeFileAtomic(join(shardDir, name), JSON.stringify(file) + '\n');
       done.set(name, fits);
@@ -135,7 +159,6 @@ export async function runSbc(o: SbcRunOptions): Promise<SbcReport> {
   const byParam = new Map<string, FitResult[]>();
   for (const s of shards) byParam.set(s.param, [...(byParam.get(s.param) ?? []), ...done.get(shardName(spec, s))!]);
   const { results, summary } = assemble(cfg, byParam);
-  const names = rankedNames(cfg.design);
   const band = ecdfBand(cfg.sims, RANK_DRAWS, SBC_ALPHA);
   const adj = ecdfBand(cfg.sims, RANK_DRAWS, SBC_ALPHA / names.length);
   const report: SbcReport = {

@@ -140,7 +140,10 @@ export async function runShard(cfg: SbcConfig, shard: SbcShard, o: ShardOptions 
   });
   const idx = thinIndices(C, draws);
   const names = rankedNames(design);
-  return run.sets.map((set, j) => {
+  const out: FitResult[] = [];
+  for (const [j, set] of run.sets.entries()) {
+    // The diagnostics take a few ms per set: let timers (a queue lock's renewal) and signals in between.
+    await new Promise((r) => setTimeout(r, 0));
     const truth: Truth = sims[j].truth;
     const values = constrainSet(set.model, set.draws, C);
     const ranks: Record<string, number> = {};
@@ -168,7 +171,7 @@ export async function runShard(cfg: SbcConfig, shard: SbcShard, o: ShardOptions 
         essMin = Math.min(essMin, e);
       }
     }
-    return {
+    out.push({
       sim: shard.first + j,
       truth: { mu: truth.mu, tau: truth.tau },
       ranks,
@@ -180,8 +183,9 @@ export async function runShard(cfg: SbcConfig, shard: SbcShard, o: ShardOptions 
       high_rhat: finite && rhatMax >= RHAT_THRESHOLD,
       low_ess: finite && essMin < RANK_DRAWS,
       failed: !finite,
-    };
-  });
+    });
+  }
+  return out;
 }
 
 /** One parameter's calibration under one parameterization. */
