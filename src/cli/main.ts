@@ -18,7 +18,8 @@ Usage:
   funnelweb reproduce [--out DIR]            run the seed study and write DIR/report.html
   funnelweb diagnose DRAWS.csv [options]     R-hat/ESS/MCSE summary of any sampler's draws
   funnelweb sbc --data DESIGN [options]      simulation-based calibration, many data sets per batch
-  funnelweb worker --queue redis://HOST      run queued jobs (sbc --queue) on this machine
+  funnelweb sweep --grid SPEC --param P ...  which parameterization wins where, over a grid of data sets
+  funnelweb worker --queue redis://HOST      run queued jobs (sbc and sweep --queue) on this machine
   funnelweb help [COMMAND]                   this text, or a command's options
   funnelweb --version
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   reproduce: async () => (await import('./reproduce.ts')).runReproduce,
   diagnose: async () => (await import('./diagnose.ts')).runDiagnose,
   sbc: async () => (await import('./sbc.ts')).runSbcCommand,
+  sweep: async () => (await import('./sweep.ts')).runSweepCommand,
   worker: async () => (await import('./worker.ts')).runWorker,
 };
 

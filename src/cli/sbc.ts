@@ -51,7 +51,7 @@ Options:
 `;
 
 /** Reads the design file into a spec's design (its text, as a worker will parse it). */
-async function designSpec(path: string, values: Record<string, unknown>): Promise<SbcSpec['design']> {
+export async function designSpec(path: string, values: Record<string, unknown>): Promise<SbcSpec['design']> {
   const ext = extname(path).toLowerCase();
   if (ext !== '.json' && ext !== '.csv') throw new InputError('--data', `'${clip(path, 200)}': unsupported file type '${clip(ext) || '(none)'}', expected .json or .csv`);
   let text: string;

@@ -13,6 +13,7 @@ import { parseMuPrior, parseTauPrior, type Priors } from '../model/priors.ts';
 import { parseCsv, parseSeedJson } from '../io/data.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { checkConfig, runShard, type FitResult, type SbcConfig, type SbcShard } from '../sbc/sbc.ts';
+import { cellsOf, checkSweep, runCell, type CellResult, type SweepSpec } from '../sweep/sweep.ts';
 
 /** A data file as the CLI read it: its text, format and the load options that apply. */
 export interface DesignSpec {
@@ -45,7 +46,9 @@ export interface SbcSpec {
   readonly simTauPrior: string;
 }
 
-export type Job = { readonly kind: 'sbc-shard'; readonly spec: SbcSpec; readonly shard: SbcShard };
+export type Job =
+  | { readonly kind: 'sbc-shard'; readonly spec: SbcSpec; readonly shard: SbcShard }
+  | { readonly kind: 'sweep-cell'; readonly spec: SweepSpec; readonly cell: number };
 
 /** Parses a design spec as the CLI parses `--data` (every check of the loaders applies). */
 export function designOf(d: DesignSpec): HierData {
@@ -69,36 +72,44 @@ function int(o: Record<string, unknown>, key: string, field: string, min: number
 }
 
 /** Checks that `x` is an SbcSpec (from a queue: untrusted) and returns it. */
-export function parseSbcSpec(x: unknown): SbcSpec {
-  if (!isObj(x)) throw new InputError('job.spec', 'must be an object');
-  const d = x.design;
-  if (!isObj(d)) throw new InputError('job.spec.design', 'must be an object');
-  const format = str(d, 'format', 'job.spec.design.format');
-  if (format !== 'json' && format !== 'csv') throw new InputError('job.spec.design.format', `must be json or csv, got '${clip(format)}'`);
-  const numbers = (v: unknown, field: string): Record<string, number> | undefined => {
+/** Checks that `d` (untrusted) is a DesignSpec, naming `field` in errors. */
+function parseDesign(d: unknown, field: string): DesignSpec {
+  if (!isObj(d)) throw new InputError(field, 'must be an object');
+  const format = str(d, 'format', `${field}.format`);
+  if (format !== 'json' && format !== 'csv') throw new InputError(`${field}.format`, `must be json or csv, got '${clip(format)}'`);
+  const numbers = (v: unknown, f: string): Record<string, number> | undefined => {
     if (v === undefined) return undefined;
-    if (!isObj(v) || Object.values(v).some((n) => typeof n !== 'number')) throw new InputError(field, 'must map names to numbers');
+    if (!isObj(v) || Object.values(v).some((n) => typeof n !== 'number')) throw new InputError(f, 'must map names to numbers');
     return v as Record<string, number>;
   };
-  const strings = (v: unknown, field: string): Record<string, string> | undefined => {
+  const strings = (v: unknown, f: string): Record<string, string> | undefined => {
     if (v === undefined) return undefined;
-    if (!isObj(v) || Object.values(v).some((n) => typeof n !== 'string')) throw new InputError(field, 'must map names to names');
+    if (!isObj(v) || Object.values(v).some((n) => typeof n !== 'string')) throw new InputError(f, 'must map names to names');
     return v as Record<string, string>;
   };
-  const params = x.params;
-  if (!Array.isArray(params) || params.some((p) => typeof p !== 'string')) throw new InputError('job.spec.params', 'must be a list of parameterizations');
-  const options = numbers(d.options, 'job.spec.design.options');
-  const columns = strings(d.columns, 'job.spec.design.columns');
+  const options = numbers(d.options, `${field}.options`);
+  const columns = strings(d.columns, `${field}.columns`);
+  return {
+    name: str(d, 'name', `${field}.name`),
+    format,
+    text: str(d, 'text', `${field}.text`),
+    ...(d.likelihood !== undefined && { likelihood: str(d, 'likelihood', `${field}.likelihood`) }),
+    ...(options && { options }),
+    ...(columns && { columns }),
+  };
+}
+
+function stringList(x: unknown, field: string, what: string): string[] {
+  if (!Array.isArray(x) || x.some((p) => typeof p !== 'string')) throw new InputError(field, `must be a list of ${what}`);
+  return x as string[];
+}
+
+/** Checks that `x` is an SbcSpec (from a queue: untrusted) and returns it. */
+export function parseSbcSpec(x: unknown): SbcSpec {
+  if (!isObj(x)) throw new InputError('job.spec', 'must be an object');
   const spec: SbcSpec = {
-    design: {
-      name: str(d, 'name', 'job.spec.design.name'),
-      format,
-      text: str(d, 'text', 'job.spec.design.text'),
-      ...(d.likelihood !== undefined && { likelihood: str(d, 'likelihood', 'job.spec.design.likelihood') }),
-      ...(options && { options }),
-      ...(columns && { columns }),
-    },
-    params: params as string[],
+    design: parseDesign(x.design, 'job.spec.design'),
+    params: stringList(x.params, 'job.spec.params', 'parameterizations'),
     sims: int(x, 'sims', 'job.spec.sims', 1),
     chains: int(x, 'chains', 'job.spec.chains', 1),
     warmup: int(x, 'warmup', 'job.spec.warmup', 0),
@@ -110,6 +121,24 @@ export function parseSbcSpec(x: unknown): SbcSpec {
     simTauPrior: str(x, 'simTauPrior', 'job.spec.simTauPrior'),
   };
   configOf(spec);
+  return spec;
+}
+
+/** Checks that `x` is a SweepSpec (untrusted) and returns it. */
+export function parseSweepSpec(x: unknown): SweepSpec {
+  if (!isObj(x)) throw new InputError('job.spec', 'must be an object');
+  const files = x.files;
+  if (!Array.isArray(files)) throw new InputError('job.spec.files', 'must be a list of data files');
+  const rankBy = str(x, 'rankBy', 'job.spec.rankBy');
+  if (rankBy !== 'min' && rankBy !== 'tau') throw new InputError('job.spec.rankBy', `must be min or tau, got '${clip(rankBy)}'`);
+  const spec: SweepSpec = {
+    ...(x.grid !== undefined && { grid: str(x, 'grid', 'job.spec.grid') }),
+    files: files.map((f, i) => parseDesign(f, `job.spec.files[${i}]`)),
+    params: stringList(x.params, 'job.spec.params', 'parameterizations'),
+    sampler: stringList(x.sampler, 'job.spec.sampler', 'sampler flags'),
+    rankBy,
+  };
+  checkSweep(spec, designOf);
   return spec;
 }
 
@@ -134,6 +163,12 @@ export function configOf(spec: SbcSpec): SbcConfig {
 /** Checks a job from a queue (untrusted data) and returns it. */
 export function parseJob(x: unknown): Job {
   if (!isObj(x)) throw new InputError('job', 'must be an object');
+  if (x.kind === 'sweep-cell') {
+    const spec = parseSweepSpec(x.spec);
+    const cell = int(x, 'cell', 'job.cell', 0);
+    if (cell >= cellsOf(spec).length) throw new InputError('job.cell', `${cell} is not a data set of the sweep (it has ${cellsOf(spec).length})`);
+    return { kind: 'sweep-cell', spec, cell };
+  }
   if (x.kind !== 'sbc-shard') throw new InputError('job.kind', `unknown job kind ${clip(JSON.stringify(x.kind) ?? 'undefined')}`);
   const spec = parseSbcSpec(x.spec);
   const s = x.shard;
@@ -145,7 +180,7 @@ export function parseJob(x: unknown): Job {
 }
 
 /** A stable key of a spec: the hex SHA-256 of its canonical JSON (the resume store and the queue's job ids use it). */
-export function specKey(spec: SbcSpec): string {
+export function specKey(spec: SbcSpec | SweepSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
 
@@ -164,7 +199,13 @@ export interface RunJobOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Computes a job's result (an SBC shard: its fits). */
-export async function runJob(job: Job, o: RunJobOptions = {}): Promise<FitResult[]> {
+/** Computes a job's result: an SBC shard's fits, or a sweep data set's ranked runs. */
+export async function runJob(job: Job, o: RunJobOptions = {}): Promise<FitResult[] | CellResult> {
+  if (job.kind === 'sweep-cell') return runCell(job.spec, job.cell, designOf, o);
   return runShard(configOf(job.spec), job.shard, o);
+}
+
+/** A job's name for logs: its kind and what it covers. */
+export function jobLabel(job: Job): string {
+  return job.kind === 'sweep-cell' ? `data set ${job.cell} of the sweep` : `${job.shard.count} fits of ${job.shard.param}`;
 }

@@ -16,8 +16,7 @@ import { FlowProducer, Queue, QueueEvents, UnrecoverableError, Worker, type Conn
 import { Redis } from 'ioredis';
 import { RunError, clip } from '../errors.ts';
 import type { Gpu } from '../gpu/device.ts';
-import type { FitResult } from '../sbc/sbc.ts';
-import { parseJob, runJob, specKey, type Job } from './jobs.ts';
+import { jobLabel, parseJob, runJob, specKey, type Job } from './jobs.ts';
 import { safeUrl } from './url.ts';
 import type { JobRunner } from './runner.ts';
 
@@ -62,7 +61,8 @@ function bullConnection(client: Redis): ConnectionOptions {
 
 /** The id of a job in the queue: its run's key and its shard. */
 export function jobId(job: Job): string {
-  return `${specKey(job.spec).slice(0, 24)}.${job.shard.param.replace(/[^A-Za-z0-9]+/g, '_')}.${job.shard.first}.${job.shard.count}`;
+  const key = specKey(job.spec).slice(0, 24);
+  return job.kind === 'sweep-cell' ? `${key}.cell.${job.cell}` : `${key}.${job.shard.param.replace(/[^A-Za-z0-9]+/g, '_')}.${job.shard.first}.${job.shard.count}`;
 }
 
 /** A coordinator's runner on the queue at `url`. */
@@ -87,7 +87,7 @@ export async function redisRunner(url: URL): Promise<JobRunner> {
       const parentId = `run.${specKey(jobs[0].spec)}.${process.pid}.${Date.now()}`;
       try {
         const flow = await flows.add({
-          name: 'sbc',
+          name: jobs[0].kind === 'sweep-cell' ? 'sweep' : 'sbc',
           queueName: RUNS_QUEUE,
           data: { key: specKey(jobs[0].spec), jobs: ids.length },
           opts: { jobId: parentId },
@@ -108,9 +108,9 @@ export async function redisRunner(url: URL): Promise<JobRunner> {
           Promise.all(
             (flow.children ?? []).map(async (node, i) => {
               // A child already in Redis (an earlier coordinator's) is the node's job too.
-              const result = (await node.job.waitUntilFinished(events).catch((err: Error) => {
+              const result: unknown = await node.job.waitUntilFinished(events).catch((err: Error) => {
                 throw new RunError(`job ${ids[i]} failed on the workers: ${clip(err.message, 300)}`);
-              })) as FitResult[];
+              });
               await hooks.onDone(i, result);
             }),
           ),
@@ -148,7 +148,7 @@ export async function startWorker(url: URL, o: WorkerOptions): Promise<{ close()
         // Malformed data never gets better: fail it now, naming the field.
         throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
       }
-      o.log?.(`job ${bj.id}: started (attempt ${bj.attemptsMade + 1}), ${job.shard.count} fits of ${job.shard.param}`);
+      o.log?.(`job ${bj.id}: started (attempt ${bj.attemptsMade + 1}), ${jobLabel(job)}`);
       const t0 = performance.now();
       let last = 0;
       const result = await runJob(job, {

@@ -41,9 +41,10 @@ async function packageFile(spec: string): Promise<string> {
 
 /**
  * A report page for `data`, drawn by the page script `script` of this folder: `page.js` (the
- * study, `src/cli/reproduce.ts`) or `sbc_page.js` (`src/sbc/run.ts`).
+ * study, `src/cli/reproduce.ts`), `sbc_page.js` (`src/sbc/run.ts`) or `sweep_page.js`
+ * (`src/sweep/run.ts`).
  */
-export async function reportHtml(title: string, data: unknown, script: 'page.js' | 'sbc_page.js' = 'page.js'): Promise<string> {
+export async function reportHtml(title: string, data: unknown, script: 'page.js' | 'sbc_page.js' | 'sweep_page.js' = 'page.js'): Promise<string> {
   const [uplotJs, uplotCss, pageJs] = await Promise.all([
     packageFile('uplot/dist/uPlot.iife.min.js'),
     packageFile('uplot/dist/uPlot.min.css'),
