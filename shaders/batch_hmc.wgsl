@@ -5,15 +5,17 @@
 // whose transition this repeats with the group data read at run time (block.wgsl) at the
 // chain's set: set d's chains take the same momenta, accept tests and so the same draws
 // (within float32) as a single-set run of that data set with set d's seed
-// (src/sampler/cpu_backend.ts, the float64 reference). Families without a global and models
-// without predictors only.
+// (src/sampler/cpu_backend.ts, the float64 reference). Models without predictors; a family
+// with a global parameter x (FAMILY_GLOBAL: the normal family's log sigma) has its global
+// statistics per set (SetParams.stats, loaded into FAMILY_STATS by batch_stats.wgsl).
 //
 // Layout: per-chain vec4 arrays are block-major over all B chains, block j of chain c at
-// j * B + c; blocks 0..NV-1 hold z, block NV holds (mu, s, 0, log p).
+// j * B + c; blocks 0..NV-1 hold z, block NV holds (mu, s, x, log p) (x = 0 without a global).
 //
 // Requires: const NV: u32, const WG: u32, const WARMUP: bool, const BINARY_C: bool,
-// DIAG_METRIC = false (hmc_common.wgsl); prior.wgsl, the family's lik and lik_plain.wgsl,
-// block.wgsl, philox.wgsl, hmc_common.wgsl.
+// const FAMILY_GLOBAL: bool, DIAG_METRIC = false (hmc_common.wgsl); prior.wgsl, the family's
+// lik and its adapter (lik_plain.wgsl or lik_global.wgsl), batch_stats.wgsl or
+// batch_stats_none.wgsl, block.wgsl, philox.wgsl, hmc_common.wgsl.
 
 struct BatchParams {
   // First iteration of this dispatch (the Philox counter) and how many follow it.
@@ -29,12 +31,14 @@ struct BatchParams {
   _pad: u32,
 }
 
-// Per data set: its Philox key, step size, and the leapfrog steps of the dispatch's k-th
+// Per data set: its Philox key, step size, the family's global statistics (FAMILY_STATS of
+// lik_global.wgsl; zeros without a global), and the leapfrog steps of the dispatch's k-th
 // transition, num_steps[k / 4][k % 4] (the trajectory jitter is shared, the lengths are not).
 struct SetParams {
   key: vec2u,
   step_size: f32,
   _pad: u32,
+  stats: vec4f,
   num_steps: array<vec4u, MAX_BATCH / 4u>,
 }
 
@@ -58,29 +62,41 @@ struct Density {
   lp: f32,
   g_mu: f32,
   g_s: f32,
+  // d/dx of the family global (0 without one).
+  g_x: f32,
   g_z: array<vec4f, NV>,
 }
 
-fn log_density_grad(base: u32, mu: f32, s: f32, z: array<vec4f, NV>) -> Density {
+fn log_density_grad(base: u32, mu: f32, s: f32, x_g: f32, z: array<vec4f, NV>) -> Density {
   var out: Density;
   let tau = exp(s);
   let inv_tau = 1.0 / tau;
-  let fg = family_shared(0.0);
+  let fg = family_shared(x_g);
   let prior = prior_terms(mu, s, tau);
   var lp4 = vec4f(0.0);
   var gmu4 = vec4f(0.0);
   var gs4 = vec4f(0.0);
+  var gx4 = vec4f(0.0);
   for (var j = 0u; j < NV; j++) { // @unroll
     let t = block_terms(z[j], groups[base + j], mu, s, tau, inv_tau, fg);
     lp4 += t.lp;
     out.g_z[j] = t.g_z;
     gmu4 += t.g_mu;
     gs4 += t.g_s;
+    if (FAMILY_GLOBAL) {
+      gx4 += t.g_x;
+    }
   }
   let ones = vec4f(1.0);
   out.lp = prior.x + dot(lp4, ones);
   out.g_mu = prior.y + dot(gmu4, ones);
   out.g_s = prior.z + dot(gs4, ones);
+  if (FAMILY_GLOBAL) {
+    // The family's theta-free term and the global's prior (with its log-Jacobian).
+    let fgl = family_global(x_g, fg);
+    out.lp += fgl.x;
+    out.g_x = fgl.y + dot(gx4, ones);
+  }
   return out;
 }
 
@@ -98,6 +114,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let key = sets[ds].key;
   let eps = sets[ds].step_size;
   let S = NV + 1u;
+  load_family_stats(ds);
 
   var zc: array<vec4f, NV>;
   for (var j = 0u; j < NV; j++) { // @unroll
@@ -106,6 +123,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let ms = state[NV * B + chain];
   var mu_c = ms.x;
   var s_c = ms.y;
+  var x_c = 0.0;
+  if (FAMILY_GLOBAL) {
+    x_c = ms.z;
+  }
   var lp_c = ms.w;
   var moved = false;
   var last = vec4f(0.0);
@@ -117,7 +138,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     var p: array<vec4f, NV>;
     var mu = mu_c;
     var s = s_c;
-    let d0 = log_density_grad(base, mu_c, s_c, zc);
+    var xg = x_c;
+    let d0 = log_density_grad(base, mu_c, s_c, x_c, zc);
     lp_c = d0.lp;
     var lp = lp_c;
 
@@ -126,6 +148,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     var p_mu = nms.x;
     var p_s = nms.y;
     var kin = vec4f(p_mu * p_mu + p_s * p_s, 0.0, 0.0, 0.0);
+    // The family global's momentum: lane 0 of block NV + 1's normals (src/sampler/rng.ts).
+    var p_x = 0.0;
+    if (FAMILY_GLOBAL) {
+      p_x = normals4(key, it, lc, NV + 1u).x;
+      kin.y = p_x * p_x;
+    }
     for (var j = 0u; j < NV; j++) { // @unroll
       p[j] = groups[base + j].mask * normals4(key, it, lc, j);
       kin += p[j] * p[j];
@@ -134,7 +162,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
     if (WARMUP) {
-      warm[NV * B + chain] = vec4f(mu, s, 0.0, 0.0);
+      warm[NV * B + chain] = vec4f(mu, s, xg, 0.0);
     }
     let h0 = -lp + 0.5 * dot(kin, vec4f(1.0));
 
@@ -143,6 +171,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let half = 0.5 * eps;
     p_mu += half * d0.g_mu;
     p_s += half * d0.g_s;
+    if (FAMILY_GLOBAL) {
+      p_x += half * d0.g_x;
+    }
     for (var j = 0u; j < NV; j++) { // @unroll
       p[j] += half * d0.g_z[j];
     }
@@ -152,14 +183,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var n = 0u; n < num_steps && !divergent; n++) {
       mu += eps * p_mu;
       s += eps * p_s;
+      if (FAMILY_GLOBAL) {
+        xg += eps * p_x;
+      }
       for (var j = 0u; j < NV; j++) { // @unroll
         z[j] += eps * p[j];
       }
-      let dens = log_density_grad(base, mu, s, z);
+      let dens = log_density_grad(base, mu, s, xg, z);
       lp = dens.lp;
       let ps_mu = p_mu + half * dens.g_mu;
       let ps_s = p_s + half * dens.g_s;
       kin = vec4f(ps_mu * ps_mu + ps_s * ps_s, 0.0, 0.0, 0.0);
+      var ps_x = 0.0;
+      if (FAMILY_GLOBAL) {
+        ps_x = p_x + half * dens.g_x;
+        kin.y = ps_x * ps_x;
+      }
       var ps: array<vec4f, NV>;
       for (var j = 0u; j < NV; j++) { // @unroll
         ps[j] = p[j] + half * dens.g_z[j];
@@ -173,6 +212,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let kick = select(half, 0.0, steps_taken == num_steps);
       p_mu = ps_mu + kick * dens.g_mu;
       p_s = ps_s + kick * dens.g_s;
+      if (FAMILY_GLOBAL) {
+        p_x = ps_x + kick * dens.g_x;
+      }
       for (var j = 0u; j < NV; j++) { // @unroll
         p[j] = ps[j] + kick * dens.g_z[j];
       }
@@ -189,20 +231,21 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       zc = z;
       mu_c = mu;
       s_c = s;
+      x_c = xg;
       lp_c = lp;
       moved = true;
     }
     let div = select(0.0, 1.0, divergent);
 
     if (WARMUP) {
-      var finite = is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s);
+      var finite = is_finite(mu) && is_finite(s) && is_finite(p_mu) && is_finite(p_s) && is_finite(xg) && is_finite(p_x);
       for (var j = 0u; j < NV; j++) { // @unroll
         warm[(S + j) * B + chain] = z[j];
         warm[(2u * S + j) * B + chain] = p[j];
         finite = finite && all_finite(z[j]) && all_finite(p[j]);
       }
-      warm[(S + NV) * B + chain] = vec4f(mu, s, 0.0, 0.0);
-      warm[(2u * S + NV) * B + chain] = vec4f(p_mu, p_s, 0.0, 0.0);
+      warm[(S + NV) * B + chain] = vec4f(mu, s, xg, 0.0);
+      warm[(2u * S + NV) * B + chain] = vec4f(p_mu, p_s, p_x, 0.0);
       last = vec4f(accept_prob, div, energy, select(0.0, 1.0, !divergent && finite));
     } else {
       last = vec4f(accept_prob, div, energy, f32(steps_taken));
@@ -212,7 +255,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       for (var j = 0u; j < NV; j++) { // @unroll
         rec[pos_base + j * B + chain] = zc[j];
       }
-      rec[pos_base + NV * B + chain] = vec4f(mu_c, s_c, 0.0, lp_c);
+      rec[pos_base + NV * B + chain] = vec4f(mu_c, s_c, x_c, lp_c);
       rec[bp.slots * S * B + slot * B + chain] = vec4f(lp_c, energy, accept_prob, div);
     }
   }
@@ -222,6 +265,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       state[j * B + chain] = zc[j];
     }
   }
-  state[NV * B + chain] = vec4f(mu_c, s_c, 0.0, lp_c);
+  state[NV * B + chain] = vec4f(mu_c, s_c, x_c, lp_c);
   info[chain] = last;
 }

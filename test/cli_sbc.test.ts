@@ -92,6 +92,24 @@ describe('funnelweb sbc', () => {
     expect(b.results.find((x) => x.parameter === 'tau')!.in_band).toBe(false);
   }, 120_000);
 
+  it('normal design without sigma (sigma a parameter, ranked too): matched priors pass, a planted sigma-prior mismatch is flagged', async () => {
+    const design = join(dir, 'nosigma.csv');
+    const rows = ['group,y'];
+    for (let k = 0; k < 8; k++) for (let i = 0; i < 3; i++) rows.push(`g${k},${(Math.sin(7 * k + 3 * i) * 3).toFixed(3)}`);
+    writeFileSync(design, rows.join('\n') + '\n');
+    const base = ['sbc', '--data', design, '--sims', '200', ...SMALL];
+    const ok = await funnelweb([...base, '--out', join(dir, 'sigma')]);
+    const bad = await funnelweb([...base, '--sim-sigma-prior', 'halfnormal:20', '--out', join(dir, 'sigma-mismatch')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(bad.code, bad.stderr).toBe(0);
+    const a = read(join(dir, 'sigma'));
+    const b = read(join(dir, 'sigma-mismatch'));
+    expect(a.results.map((x) => x.parameter).slice(0, 3)).toEqual(['mu', 'tau', 'sigma']);
+    expect(a.summary[0].passed).toBe(true);
+    expect(b.summary[0].passed).toBe(false);
+    expect(b.results.find((x) => x.parameter === 'sigma')!.in_band_adjusted).toBe(false);
+  }, 120_000);
+
   it('SIGTERM mid-run keeps the finished batches; the same command finishes the rest, equal to a run never stopped', async () => {
     const args = ['sbc', '--data', 'demo/data/weak.json', '--sims', '384', '--chains', '64', '--warmup', '100', '--draws', '50', '--param', 'noncentered', '--quiet'];
     const out = join(dir, 'stopped');
@@ -142,12 +160,10 @@ describe('funnelweb sbc', () => {
       expect(r.stderr).toMatch(field);
       expect(existsSync(out)).toBe(false);
     }
-    // Normal data without sigma: sigma would be a parameter, which the batch does not run yet.
-    const noSigma = join(dir, 'nosigma.csv');
-    writeFileSync(noSigma, 'group,y\na,1\na,2\nb,3\n');
-    const r = await funnelweb(['sbc', '--data', noSigma, '--out', out]);
+    // A prior of sigma for data whose likelihood has no sigma parameter.
+    const r = await funnelweb(['sbc', '--data', 'demo/data/surgical.csv', '--likelihood', 'binomial', '--sigma-prior', 'halfnormal:2', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--likelihood/);
+    expect(r.stderr).toMatch(/--sigma-prior/);
     // An --out holding another run's batches is refused rather than mixed in.
     mkdirSync(join(out, 'shards'), { recursive: true });
     writeFileSync(join(out, 'shards', 'p0-0-256.json'), JSON.stringify({ key: 'another', shard: { param: 'noncentered', first: 0, count: 256 }, fits: [] }));

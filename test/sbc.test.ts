@@ -4,6 +4,7 @@ import { drawTruth, simulateData, simulation } from '../src/sbc/simulate.ts';
 import { samplerSeed, shardsOf, assemble, rankedNames, type FitResult, type SbcConfig } from '../src/sbc/sbc.ts';
 import { canonicalJson, parseJob, specKey, type SbcSpec } from '../src/queue/jobs.ts';
 import { xorshift32Uniforms } from '../src/sampler/rng.ts';
+import { rhatEssBulk, summarizeParam } from '../src/diagnostics/summary.ts';
 import { DEFAULT_PRIORS } from '../src/model/priors.ts';
 import { PredictiveVariates } from '../src/io/inference_data.ts';
 import { keyFromSeed } from '../src/sampler/rng.ts';
@@ -62,6 +63,22 @@ describe('ECDF band of uniform ranks (Säilynoja, Bürkner & Vehtari 2022)', () 
     const c = coverage(all, L);
     expect(c['0.5']).toBeCloseTo(0.5, 1);
     expect(c['0.9']).toBeCloseTo(0.9, 1);
+  });
+});
+
+describe("SBC's per-fit diagnostics", () => {
+  it('rhatEssBulk equals the summary\'s R-hat and bulk ESS to the bit (and NaN where the summary has none)', () => {
+    const u = xorshift32Uniforms(5);
+    for (const [C, N, ar] of [[64, 200, 0.9], [16, 100, 0.3], [4, 9, 0.5]] as const) {
+      const v = new Float64Array(C * N);
+      for (let c = 0; c < C; c++) for (let d = 0, x = 0; d < N; d++) v[c * N + d] = x = ar * x + (u() - 0.5) + 0.01 * c;
+      const s = summarizeParam(v, C, N);
+      const r = rhatEssBulk(v, C, N);
+      expect(r.rhat).toBe(s.rhat);
+      expect(r.ess_bulk).toBe(s.ess_bulk);
+    }
+    expect(rhatEssBulk(new Float64Array(40).fill(2), 4, 10).rhat).toBeNaN();
+    expect(rhatEssBulk(Float64Array.of(1, NaN, 3, 4, 5, 6, 7, 8), 2, 4).ess_bulk).toBeNaN();
   });
 });
 

@@ -61,11 +61,10 @@ export interface BatchBackend {
   destroy(): void;
 }
 
-/** Checks that `models` can share a batch: one family without a global, no predictors, the same K and priors. */
+/** Checks that `models` can share a batch: one family, no predictors, the same K and priors. */
 export function checkBatchModels(models: readonly HierModel[]): void {
   if (models.length === 0) throw new InputError('sets', 'a batch needs at least one data set');
   const m0 = models[0];
-  if (m0.familyGlobal) throw new InputError('--likelihood', `the batch sampler (sbc) runs families without a global parameter (normal with known sigma, binomial, poisson), not ${m0.stats.family.id}`);
   for (const [i, m] of models.entries()) {
     if (m.predictors) throw new InputError('predictors', 'the batch sampler does not run population-level predictors');
     if (m.stats.family.id !== m0.stats.family.id) throw new InputError('sets', `data set ${i} has family ${m.stats.family.id}, data set 0 ${m0.stats.family.id}`);

@@ -8,8 +8,8 @@ import type { HierModel } from '../model/model.ts';
 import { InputError } from '../errors.ts';
 import { requestGpu, withErrorScopes, type Gpu } from '../gpu/device.ts';
 import { gpuWait } from '../gpu/wait.ts';
-import { composeShader, createComputePipeline, dispatchGrid } from '../gpu/shader.ts';
-import { numZBlocks, packGroups } from '../gpu/layout.ts';
+import { composeShader, createComputePipeline, dispatchGrid, type ShaderModule } from '../gpu/shader.ts';
+import { familyShaderConsts, likModules, numZBlocks, packGroups } from '../gpu/layout.ts';
 import { keyFromSeed } from '../sampler/rng.ts';
 import { cheesEnsembleStats, type CheesStats } from '../adaptation/chees.ts';
 import { checkBatchModels, type BatchBackend, type BatchStep, type SetDraws } from './backend.ts';
@@ -18,21 +18,40 @@ import { checkBatchModels, type BatchBackend, type BatchStep, type SetDraws } fr
 const BATCH_WORKGROUP_SIZE = 64;
 /** Most transitions per sampling dispatch (MAX_BATCH of shaders/hmc_common.wgsl). */
 export const BATCH_MAX_RUN = 32;
-/** Bytes of one set's SetParams (shaders/batch_hmc.wgsl): key, step size, pad, 8 vec4u. */
-const SET_PARAMS_BYTES = 16 + BATCH_MAX_RUN * 4;
+/** Bytes of one set's SetParams (shaders/batch_hmc.wgsl): key, step size, pad, the family's statistics, 8 vec4u. */
+const SET_PARAMS_BYTES = 32 + BATCH_MAX_RUN * 4;
+/** Byte offset of SetParams.num_steps. */
+const NUM_STEPS_OFFSET = 32;
 
 /**
- * Block-major vec4 region (blocks 0..NV-1 z, block NV (mu, s, ., .)) of B chains ->
- * chain-major q = (mu, s, z_0..z_{K-1}) of chains first .. first + n - 1.
+ * Where a chain-major position vector keeps each device lane: mu, log tau and the family
+ * global x (lanes 0, 1, 2 of block NV; x absent: -1) and z_0 (`ModelLayout`).
  */
-function unpackRegion(src: Float32Array, regionStart: number, B: number, NV: number, K: number, first: number, n: number, out: Float32Array | Float64Array, outOffset = 0, outStride = K + 2): void {
+interface Lanes {
+  readonly mu: number;
+  readonly s: number;
+  readonly x: number;
+  readonly z0: number;
+  readonly D: number;
+}
+
+function lanesOf(m: HierModel): Lanes {
+  return { mu: m.layout.global('mu'), s: m.layout.global('log_tau'), x: m.familyGlobal?.index ?? -1, z0: m.layout.groupStart, D: m.dim };
+}
+
+/**
+ * Block-major vec4 region (blocks 0..NV-1 z, block NV (mu, s, x, .)) of B chains ->
+ * chain-major q in the model's layout, of chains first .. first + n - 1.
+ */
+function unpackRegion(src: Float32Array, regionStart: number, B: number, NV: number, K: number, L: Lanes, first: number, n: number, out: Float32Array | Float64Array, outOffset = 0, outStride = L.D): void {
   for (let c = 0; c < n; c++) {
     const ch = first + c;
     const dst = outOffset + c * outStride;
     const g = regionStart + (NV * B + ch) * 4;
-    out[dst] = src[g];
-    out[dst + 1] = src[g + 1];
-    for (let k = 0; k < K; k++) out[dst + 2 + k] = src[regionStart + ((k >> 2) * B + ch) * 4 + (k & 3)];
+    out[dst + L.mu] = src[g];
+    out[dst + L.s] = src[g + 1];
+    if (L.x >= 0) out[dst + L.x] = src[g + 2];
+    for (let k = 0; k < K; k++) out[dst + L.z0 + k] = src[regionStart + ((k >> 2) * B + ch) * 4 + (k & 3)];
   }
 }
 
@@ -59,6 +78,9 @@ class WebGpuBatch implements BatchBackend {
   private readonly warmBind: GPUBindGroup;
   private readonly sampleBind: GPUBindGroup;
   private readonly setData: ArrayBuffer;
+  private readonly lanes: Lanes;
+  /** Each set's family global statistics (FAMILY_STATS), 4 per set. */
+  private readonly stats: Float32Array;
   private records: { draws: number; filled: number; positions: Float32Array[]; stats: Float32Array[] } | null = null;
 
   constructor(
@@ -77,6 +99,9 @@ class WebGpuBatch implements BatchBackend {
     this.K = models[0].stats.K;
     this.NV = numZBlocks(this.K);
     this.dim = models[0].dim;
+    this.lanes = lanesOf(models[0]);
+    this.stats = new Float32Array(4 * this.sets);
+    for (const [d, m] of models.entries()) this.stats.set((m.stats.familyStats ?? new Float64Array(0)).subarray(0, 4), 4 * d);
     this.B = this.sets * chainsPerSet;
     const S = this.NV + 1;
     const B = this.B;
@@ -133,7 +158,7 @@ class WebGpuBatch implements BatchBackend {
     this.warmRead.unmap();
     return Array.from({ length: this.sets }, (_, d) => {
       const out = new Float64Array(C * D);
-      unpackRegion(all, 0, B, NV, K, d * C, C, out);
+      unpackRegion(all, 0, B, NV, K, this.lanes, d * C, C, out);
       return out;
     });
   }
@@ -145,16 +170,17 @@ class WebGpuBatch implements BatchBackend {
   }
 
   async init(positions: readonly Float64Array[]): Promise<void> {
-    const { B, NV, K, dim: D } = this;
+    const { B, NV, K, dim: D, lanes: L } = this;
     const packed = new Float32Array((NV + 1) * B * 4);
     for (let d = 0; d < this.sets; d++) {
       const q = positions[d];
       if (q.length !== this.chainsPerSet * D) throw new RangeError(`init: set ${d} has ${q.length} position values, expected ${this.chainsPerSet * D}`);
       for (let c = 0; c < this.chainsPerSet; c++) {
         const ch = d * this.chainsPerSet + c;
-        packed[(NV * B + ch) * 4] = q[c * D];
-        packed[(NV * B + ch) * 4 + 1] = q[c * D + 1];
-        for (let k = 0; k < K; k++) packed[((k >> 2) * B + ch) * 4 + (k & 3)] = q[c * D + 2 + k];
+        packed[(NV * B + ch) * 4] = q[c * D + L.mu];
+        packed[(NV * B + ch) * 4 + 1] = q[c * D + L.s];
+        if (L.x >= 0) packed[(NV * B + ch) * 4 + 2] = q[c * D + L.x];
+        for (let k = 0; k < K; k++) packed[((k >> 2) * B + ch) * 4 + (k & 3)] = q[c * D + L.z0 + k];
       }
     }
     this.gpu.device.queue.writeBuffer(this.state, 0, packed);
@@ -169,7 +195,8 @@ class WebGpuBatch implements BatchBackend {
       dv.setUint32(o, this.keys[d][0], true);
       dv.setUint32(o + 4, this.keys[d][1], true);
       dv.setFloat32(o + 8, stepSize[d], true);
-      for (let m = 0; m < count; m++) dv.setUint32(o + 16 + 4 * m, numSteps[d * stride + m], true);
+      for (let i = 0; i < 4; i++) dv.setFloat32(o + 16 + 4 * i, this.stats[4 * d + i], true);
+      for (let m = 0; m < count; m++) dv.setUint32(o + NUM_STEPS_OFFSET + 4 * m, numSteps[d * stride + m], true);
     }
     this.gpu.device.queue.writeBuffer(this.setBuf, 0, this.setData);
   }
@@ -204,9 +231,9 @@ class WebGpuBatch implements BatchBackend {
     const info = 3 * stateBytes / 4;
     const out: CheesStats[] = [];
     for (let d = 0; d < this.sets; d++) {
-      unpackRegion(all, region(0), B, NV, K, d * C, C, initial);
-      unpackRegion(all, region(1), B, NV, K, d * C, C, proposed);
-      unpackRegion(all, region(2), B, NV, K, d * C, C, momentum);
+      unpackRegion(all, region(0), B, NV, K, this.lanes, d * C, C, initial);
+      unpackRegion(all, region(1), B, NV, K, this.lanes, d * C, C, proposed);
+      unpackRegion(all, region(2), B, NV, K, this.lanes, d * C, C, momentum);
       for (let c = 0; c < C; c++) {
         accept[c] = all[info + (d * C + c) * 4];
         divergent[c] = all[info + (d * C + c) * 4 + 1] !== 0 ? 1 : 0;
@@ -251,7 +278,7 @@ class WebGpuBatch implements BatchBackend {
         const draw = r.filled + m;
         for (let d = 0; d < this.sets; d++) {
           // Chain c's draw at (c * draws + draw) * D.
-          unpackRegion(got, m * S * B * 4, B, NV, K, d * C, C, r.positions[d], draw * D, r.draws * D);
+          unpackRegion(got, m * S * B * 4, B, NV, K, this.lanes, d * C, C, r.positions[d], draw * D, r.draws * D);
           const st = r.stats[d];
           for (let c = 0; c < C; c++) {
             const src = posBytes / 4 + (m * B + d * C + c) * 4;
@@ -303,19 +330,21 @@ export async function gpuBatch(models: readonly HierModel[], chainsPerSet: numbe
   // Centeredness 0 or 1 everywhere (the default when every model has it) lets the kernel choose
   // between the two forms lane by lane with no exp.
   const binary = opts.binary ?? models.every((m) => m.c.every((c) => c === 0 || c === 1));
+  // The family's constants but its statistics, which are per set here (batch_stats.wgsl).
+  const { FAMILY_STATS: _perSet, ...family } = familyShaderConsts(m0);
   const consts = {
+    ...family,
     NV: { type: 'u32', value: numZBlocks(m0.stats.K) },
     WG: { type: 'u32', value: BATCH_WORKGROUP_SIZE },
     BINARY_C: { type: 'bool', value: binary },
     DIAG_METRIC: { type: 'bool', value: false },
-    FAMILY_GLOBAL: { type: 'bool', value: false },
     SOFT_SHIFTS: { type: 'bool', value: g.adapter.isFallback },
     MU_LOC: { type: 'f32', value: mu.loc },
     MU_SCALE: { type: 'f32', value: mu.scale },
     TAU_SCALE: { type: 'f32', value: tau.scale },
     TAU_HALF_CAUCHY: { type: 'bool', value: tau.kind === 'halfcauchy' },
   } as const;
-  const modules = ['prior', m0.stats.family.shader, 'lik_plain', 'block', 'philox', 'hmc_common', 'batch_hmc'] as const;
+  const modules: ShaderModule[] = ['prior', ...likModules(m0), m0.familyGlobal ? 'batch_stats' : 'batch_stats_none', 'block', 'philox', 'hmc_common', 'batch_hmc'];
   const pipelines = await withErrorScopes(g.device, async () => {
     const [w, s] = await Promise.all([
       composeShader(modules, { ...consts, WARMUP: { type: 'bool', value: true } }),

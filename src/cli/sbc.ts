@@ -39,8 +39,10 @@ Options:
   --seed N               (default 1): the same seed gives the same simulations and results
   --mu-prior normal:LOC,SCALE          the fit's prior (default normal:0,5)
   --tau-prior halfnormal:S|halfcauchy:S (default halfnormal:5)
-  --sim-mu-prior, --sim-tau-prior      the priors the simulations draw from (default: the fit's);
-                         different ones make a sensitivity check that SBC should flag
+  --sigma-prior halfnormal:S|halfcauchy:S|exponential:R   the fit's prior of sigma, for normal
+                         data without a sigma column (sigma a parameter; default halfnormal:5)
+  --sim-mu-prior, --sim-tau-prior, --sim-sigma-prior   the priors the simulations draw from
+                         (default: the fit's); different ones make a sensitivity check SBC should flag
   --backend B            auto | webgpu | cpu (default auto)
   --out DIR              output folder (default ${SBC_DEFAULTS.out})
   --queue URL            hand the batches to 'funnelweb worker' processes through BullMQ on Redis
@@ -100,6 +102,8 @@ export async function runSbcCommand(argv: string[]): Promise<number> {
       'tau-prior': { type: 'string' },
       'sim-mu-prior': { type: 'string' },
       'sim-tau-prior': { type: 'string' },
+      'sigma-prior': { type: 'string' },
+      'sim-sigma-prior': { type: 'string' },
       backend: { type: 'string' },
       out: { type: 'string' },
       queue: { type: 'string' },
@@ -133,6 +137,8 @@ export async function runSbcCommand(argv: string[]): Promise<number> {
     tauPrior,
     simMuPrior: (values['sim-mu-prior'] ?? muPrior).trim(),
     simTauPrior: (values['sim-tau-prior'] ?? tauPrior).trim(),
+    ...(values['sigma-prior'] !== undefined && { sigmaPrior: values['sigma-prior'].trim() }),
+    ...(values['sim-sigma-prior'] !== undefined && { simSigmaPrior: values['sim-sigma-prior'].trim() }),
   };
   configOf(spec);
   const queue = values.queue === undefined ? undefined : parseQueueUrl(values.queue);

@@ -273,6 +273,36 @@ export function summarizeParam(
   return out;
 }
 
+/**
+ * R-hat and bulk ESS of one parameter alone, by `summarizeParam`'s own path (one sort, the
+ * same estimates to the bit), for callers that need only these two per fit (SBC's many fits):
+ * NaN for a constant, non-finite or too short sample.
+ */
+export function rhatEssBulk(values: DrawsArray, chains: number, draws: number): { rhat: number; ess_bulk: number } {
+  checkShape(values, chains, draws);
+  const none = { rhat: NaN, ess_bulk: NaN };
+  const S = values.length;
+  const ws = getWorkspace(S);
+  const x = toFloat64(values, ws.x);
+  const mom = moments(x);
+  if (S < 2 || !mom.finite || Math.abs(mom.max - mom.min) < CONSTANT_TOLERANCE) return none;
+  const split = splitChains(x, chains, draws);
+  const { data: y, n } = split;
+  if (n < MIN_ESS_SPLIT_DRAWS) return none;
+  const f32 = values instanceof Float32Array && y === x ? values : undefined;
+  const { sorted, order } = argsort(y, { sorted: ws.sorted.subarray(0, y.length), order: ws.order.subarray(0, y.length) }, f32);
+  if (Math.abs(sorted[sorted.length - 1] - sorted[0]) < CONSTANT_TOLERANCE) return none;
+  const sortedAll = y === x ? sorted : argsort(x).sorted;
+  const tail = rhatTailFromSorted(sorted, order, medianSorted(sortedAll), split.chains, n);
+  const acov = new Float64Array(n);
+  const means = new Float64Array(split.chains);
+  const work = ws.work.subarray(0, y.length);
+  zScaleFromSorted(sorted, order, work);
+  const reasons: string[] = [];
+  const ess = addReason(reasons, 'ess_bulk', essOfSeries(work, split.chains, n, acov, means));
+  return { rhat: maxRhat(reasons, rhatFromAcov(acov[0], means, n), tail), ess_bulk: ess };
+}
+
 function maxRhat(reasons: string[], bulk: Estimate, tail: Estimate): number {
   const b = addReason(reasons, 'rhat', bulk);
   const t = addReason(reasons, 'rhat', tail);

@@ -19,6 +19,8 @@ const SHADER_URLS = {
   hmc_wide: new URL('../../shaders/hmc_wide.wgsl', import.meta.url),
   hmc_stream: new URL('../../shaders/hmc_stream.wgsl', import.meta.url),
   batch_hmc: new URL('../../shaders/batch_hmc.wgsl', import.meta.url),
+  batch_stats: new URL('../../shaders/batch_stats.wgsl', import.meta.url),
+  batch_stats_none: new URL('../../shaders/batch_stats_none.wgsl', import.meta.url),
   hmc_wide_common: new URL('../../shaders/hmc_wide_common.wgsl', import.meta.url),
   lik_plain: new URL('../../shaders/lik_plain.wgsl', import.meta.url),
   lik_global: new URL('../../shaders/lik_global.wgsl', import.meta.url),

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { InputError, clip } from '../errors.ts';
 import type { HierData } from '../model/data.ts';
 import { familyOf } from '../model/families/index.ts';
-import { parseMuPrior, parseTauPrior, type Priors } from '../model/priors.ts';
+import { parseMuPrior, parseScalePrior, parseTauPrior, type Priors } from '../model/priors.ts';
+import { familyGlobals } from '../model/family.ts';
 import { parseCsv, parseSeedJson } from '../io/data.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { checkConfig, runShard, type FitResult, type SbcConfig, type SbcShard } from '../sbc/sbc.ts';
@@ -44,6 +45,9 @@ export interface SbcSpec {
   /** `--sim-mu-prior`, `--sim-tau-prior` text. */
   readonly simMuPrior: string;
   readonly simTauPrior: string;
+  /** `--sigma-prior`, `--sim-sigma-prior` text, for a family with a global scale (normal data without sigma); absent: its default. */
+  readonly sigmaPrior?: string;
+  readonly simSigmaPrior?: string;
 }
 
 export type Job =
@@ -119,6 +123,8 @@ export function parseSbcSpec(x: unknown): SbcSpec {
     tauPrior: str(x, 'tauPrior', 'job.spec.tauPrior'),
     simMuPrior: str(x, 'simMuPrior', 'job.spec.simMuPrior'),
     simTauPrior: str(x, 'simTauPrior', 'job.spec.simTauPrior'),
+    ...(x.sigmaPrior !== undefined && { sigmaPrior: str(x, 'sigmaPrior', 'job.spec.sigmaPrior') }),
+    ...(x.simSigmaPrior !== undefined && { simSigmaPrior: str(x, 'simSigmaPrior', 'job.spec.simSigmaPrior') }),
   };
   configOf(spec);
   return spec;
@@ -144,9 +150,19 @@ export function parseSweepSpec(x: unknown): SweepSpec {
 
 /** The SbcConfig of a spec: the design parsed, priors parsed, everything checked (`checkConfig`). */
 export function configOf(spec: SbcSpec): SbcConfig {
-  const priors: Priors = { mu: parseMuPrior(spec.muPrior, '--mu-prior'), tau: parseTauPrior(spec.tauPrior, '--tau-prior') };
+  const design = designOf(spec.design);
+  // A prior of the family's global scale (sigma), where the design's family has one.
+  const g = familyGlobals(familyOf(design.likelihood))[0];
+  const scale = (text: string | undefined, flag: string) => {
+    if (text === undefined) return undefined;
+    if (!g) throw new InputError(flag, `the ${familyOf(design.likelihood).id} likelihood has no global scale parameter (${flag} is for normal data without a sigma column)`);
+    return { [g.name]: parseScalePrior(text, flag) };
+  };
+  const family = scale(spec.sigmaPrior, '--sigma-prior');
+  const simFamily = scale(spec.simSigmaPrior ?? spec.sigmaPrior, '--sim-sigma-prior');
+  const priors: Priors = { mu: parseMuPrior(spec.muPrior, '--mu-prior'), tau: parseTauPrior(spec.tauPrior, '--tau-prior'), ...(family && { family }) };
   const cfg: SbcConfig = {
-    design: designOf(spec.design),
+    design,
     params: spec.params,
     sims: spec.sims,
     chains: spec.chains,
@@ -154,7 +170,7 @@ export function configOf(spec: SbcSpec): SbcConfig {
     draws: spec.draws,
     seed: spec.seed,
     priors,
-    simPriors: { mu: parseMuPrior(spec.simMuPrior, '--sim-mu-prior'), tau: parseTauPrior(spec.simTauPrior, '--sim-tau-prior') },
+    simPriors: { mu: parseMuPrior(spec.simMuPrior, '--sim-mu-prior'), tau: parseTauPrior(spec.simTauPrior, '--sim-tau-prior'), ...(simFamily && { family: simFamily }) },
   };
   checkConfig(cfg);
   return cfg;

@@ -131,7 +131,7 @@
       el(
         'p',
         { class: 'note' },
-        `${int(s.sims)} simulations of ${s.likelihood} data with the design's ${int(s.groups)} groups and ${int(s.observations)} observations (y drawn anew), parameters from the priors mu ~ ${s.sim_priors.mu}, tau ~ ${s.sim_priors.tau}; each fitted with mu ~ ${s.priors.mu}, tau ~ ${s.priors.tau} by ${int(s.chains)} chains x ${int(s.draws)} draws after ${int(s.warmup)} warmup iterations. Ranks of each true value among ${s.rank_draws} thinned draws (0..${s.rank_draws}); a calibrated sampler gives uniform ranks. Seed ${s.seed}; ${s.shards} shards (${s.resumed_shards} resumed) on ${s.runner}; ${fmt(s.wall_s, 3)} s.`,
+        `${int(s.sims)} simulations of ${s.likelihood} data with the design's ${int(s.groups)} groups and ${int(s.observations)} observations (y drawn anew), parameters from the priors mu ~ ${s.sim_priors.mu}, tau ~ ${s.sim_priors.tau}${s.sim_priors.sigma ? `, sigma ~ ${s.sim_priors.sigma}` : ''}; each fitted with mu ~ ${s.priors.mu}, tau ~ ${s.priors.tau}${s.priors.sigma ? `, sigma ~ ${s.priors.sigma}` : ''} by ${int(s.chains)} chains x ${int(s.draws)} draws after ${int(s.warmup)} warmup iterations. Ranks of each true value among ${s.rank_draws} thinned draws (0..${s.rank_draws}); a calibrated sampler gives uniform ranks. Seed ${s.seed}; ${s.shards} shards (${s.resumed_shards} resumed) on ${s.runner}; ${fmt(s.wall_s, 3)} s.`,
       ),
       table(
         ['parameterization', 'fits', 'divergent fits', 'divergences', 'fits with R-hat >= 1.01', `fits with ESS < ${s.rank_draws}`, 'non-finite fits', 'max R-hat', 'median min bulk ESS', 'parameters in 95% band', 'in adjusted band', 'calibrated'],

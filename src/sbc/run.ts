@@ -31,8 +31,8 @@ export interface SbcReport {
     readonly rank_draws: number;
     readonly seed: number;
     readonly params: readonly string[];
-    readonly priors: { readonly mu: string; readonly tau: string };
-    readonly sim_priors: { readonly mu: string; readonly tau: string };
+    readonly priors: { readonly mu: string; readonly tau: string; readonly sigma?: string };
+    readonly sim_priors: { readonly mu: string; readonly tau: string; readonly sigma?: string };
     readonly alpha: number;
     readonly runner: string;
     readonly shards: number;
@@ -174,8 +174,8 @@ export async function runSbc(o: SbcRunOptions): Promise<SbcReport> {
       rank_draws: RANK_DRAWS,
       seed: cfg.seed,
       params: cfg.params,
-      priors: { mu: spec.muPrior, tau: spec.tauPrior },
-      sim_priors: { mu: spec.simMuPrior, tau: spec.simTauPrior },
+      priors: { mu: spec.muPrior, tau: spec.tauPrior, ...(spec.sigmaPrior !== undefined && { sigma: spec.sigmaPrior }) },
+      sim_priors: { mu: spec.simMuPrior, tau: spec.simTauPrior, ...((spec.simSigmaPrior ?? spec.sigmaPrior) !== undefined && { sigma: (spec.simSigmaPrior ?? spec.sigmaPrior)! }) },
       alpha: SBC_ALPHA,
       runner: o.runner.where,
       shards: shards.length,

@@ -11,11 +11,11 @@ import { InputError } from '../errors.ts';
 import type { HierData } from '../model/data.ts';
 import { makeModel, type HierModel } from '../model/model.ts';
 import { parseParameterization } from '../model/parameterization.ts';
+import { familyOf } from '../model/families/index.ts';
+import { familyGlobals } from '../model/family.ts';
 import type { Priors } from '../model/priors.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
-import { essBulk } from '../diagnostics/ess.ts';
-import { rhat } from '../diagnostics/rhat.ts';
-import { RHAT_THRESHOLD } from '../diagnostics/summary.ts';
+import { RHAT_THRESHOLD, rhatEssBulk } from '../diagnostics/summary.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { constrainSet, sampleBatch } from '../batch/sample_batch.ts';
 import { checkBatchModels } from '../batch/backend.ts';
@@ -34,8 +34,8 @@ export interface SbcConfig {
   readonly seed: number;
   /** The fit's priors. */
   readonly priors: Priors;
-  /** The priors the simulations draw mu and tau from (the fit's unless a sensitivity check says otherwise). */
-  readonly simPriors: Pick<Priors, 'mu' | 'tau'>;
+  /** The priors the simulations draw mu, tau (and a family global: sigma) from (the fit's unless a sensitivity check says otherwise). */
+  readonly simPriors: Pick<Priors, 'mu' | 'tau' | 'family'>;
 }
 
 /** One shard: simulations first .. first + count - 1 under one parameterization. */
@@ -69,9 +69,13 @@ export interface FitResult {
   readonly failed: boolean;
 }
 
-/** Names of the ranked quantities: mu, tau, theta[<label>], and the log-likelihood (a derived quantity, as Modrák et al. recommend). */
+/**
+ * Names of the ranked quantities: mu, tau, a family global by its constrained name (sigma),
+ * theta[<label>], and the log-likelihood (a derived quantity, as Modrák et al. recommend).
+ */
 export function rankedNames(design: HierData): string[] {
-  return ['mu', 'tau', ...design.labels.map((l) => `theta[${l}]`), 'log_lik'];
+  const g = familyGlobals(familyOf(design.likelihood))[0];
+  return ['mu', 'tau', ...(g ? [g.constrained.name] : []), ...design.labels.map((l) => `theta[${l}]`), 'log_lik'];
 }
 
 /** Checks a configuration (field names as the CLI's options). */
@@ -103,12 +107,13 @@ export function shardsOf(cfg: SbcConfig, setsPerBatch: number): SbcShard[] {
   return out;
 }
 
-/** log-likelihood of a model's data at theta (up to the family's constant, the same for every theta). */
-function logLik(model: HierModel, theta: (k: number) => number): number {
+/** log-likelihood of a model's data at theta (and the family global x; up to the family's constant, the same for every draw). */
+function logLik(model: HierModel, theta: (k: number) => number, x?: number): number {
   const { stats } = model;
-  const g = new Float64Array(1);
+  const g = new Float64Array(2);
   let s = 0;
-  for (let k = 0; k < stats.K; k++) if (stats.n[k] > 0) s += stats.family.logLik(stats.a[k], stats.b[k], theta(k), g);
+  for (let k = 0; k < stats.K; k++) if (stats.n[k] > 0) s += stats.family.logLik(stats.a[k], stats.b[k], theta(k), g, x);
+  if (x !== undefined && stats.family.logLikGlobal && stats.familyStats) s += stats.family.logLikGlobal(stats.familyStats, x, g);
   return s;
 }
 
@@ -150,21 +155,20 @@ export async function runShard(cfg: SbcConfig, shard: SbcShard, o: ShardOptions 
     let rhatMax = -Infinity;
     let essMin = Infinity;
     let finite = true;
-    const K = design.K;
-    for (const [n, name] of names.entries()) {
+    const th = design.labels.map((l) => values[`theta[${l}]`]);
+    const xs = truth.global ? values[truth.global.name].map(Math.log) : undefined;
+    for (const name of names) {
       if (name === 'log_lik') {
-        const th = names.slice(2, 2 + K).map((t) => values[t]);
         const ll = new Float64Array(idx.length);
-        for (const [i, at] of idx.entries()) ll[i] = logLik(set.model, (k) => th[k][at]);
-        const llTrue = logLik(set.model, (k) => truth.theta[k]);
+        for (const [i, at] of idx.entries()) ll[i] = logLik(set.model, (k) => th[k][at], xs?.[at]);
+        const llTrue = logLik(set.model, (k) => truth.theta[k], truth.x);
         ranks[name] = rankOf(ll, Int32Array.from(ll, (_, i) => i), llTrue);
         continue;
       }
       const v = values[name];
-      const t = n === 0 ? truth.mu : n === 1 ? truth.tau : truth.theta[n - 2];
+      const t = name === 'mu' ? truth.mu : name === 'tau' ? truth.tau : truth.global && name === truth.global.name ? truth.global.value : truth.theta[design.labels.indexOf(name.slice(6, -1))];
       ranks[name] = rankOf(v, idx, t);
-      const r = rhat(v, C, draws);
-      const e = essBulk(v, C, draws);
+      const { rhat: r, ess_bulk: e } = rhatEssBulk(v, C, draws);
       if (!Number.isFinite(r) || !Number.isFinite(e)) finite = false;
       else {
         rhatMax = Math.max(rhatMax, r);
