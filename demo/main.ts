@@ -8,7 +8,7 @@
  * `window.funnelweb` exposes a GPU self-test and the page's state for the browser test.
  */
 import type { Progress } from '../src/sampler/sample.ts';
-import { compareKinds, initControls, readRequest, currentSettings } from './controls.ts';
+import { compareKinds, initControls, readRequest, currentSettings, parameterizationOf, readData } from './controls.ts';
 import { appendCompareFunnels, clearCompare, drawCompareSummary, drawOverlay, type ComparedRun } from './compare_view.ts';
 import type { DataChoice } from './data_source.ts';
 import { byId } from './dom.ts';
@@ -23,6 +23,8 @@ import { startRun, type Run, type RunOutcome } from './runner.ts';
 import { selfTest, type SelfTestResult } from './selftest.ts';
 import type { ParamKind } from './settings.ts';
 import { fmt, renderOverview, renderSummaryTable } from './summary_table.ts';
+import { asSweepDoc, drawSbc, drawSweepMap, startSbc } from './sbc_view.ts';
+import type { SbcDone } from './sbc_protocol.ts';
 
 /** Chains the form suggests on the cpu backend (its default, 1024, is for WebGPU). */
 const CPU_BROWSER_CHAINS = 128;
@@ -51,6 +53,10 @@ export interface FunnelWebHook {
   liveSnapshots(): number;
   /** The live coefficients' plot of the last run with predictors (mean and 90% interval of the draws so far), and its redraws; empty before one. */
   liveBeta(): { rows: readonly ForestRow[]; snapshots: number };
+  /** The last SBC's summary per parameterization and the charts drawn of it (null before one). */
+  sbc(): { summary: SbcDone['summary']; charts: number } | null;
+  /** Charts drawn of the last sweep map opened. */
+  sweepCharts(): number;
 }
 
 declare global {
@@ -70,12 +76,15 @@ let longestInRuns = 0;
 let chartsDrawn = 0;
 let liveSnapshots = 0;
 let liveBetaState: { rows: readonly ForestRow[]; snapshots: number } = { rows: [], snapshots: 0 };
+let sbcState: { summary: SbcDone['summary']; charts: number } | null = null;
+let sweepCharts = 0;
+let currentSbc: { stop(): void } | null = null;
 
 function setState(s: PageState): void {
   state = s;
   document.body.dataset.state = s;
   const running = s === 'running';
-  for (const id of ['run', 'compare', 'selftest']) byId<HTMLButtonElement>(id).disabled = running;
+  for (const id of ['run', 'compare', 'selftest', 'sbc-run']) byId<HTMLButtonElement>(id).disabled = running;
   byId<HTMLButtonElement>('stop').disabled = !running;
 }
 
@@ -443,6 +452,82 @@ function watchLongTasks(): void {
   }).observe({ type: 'longtask', buffered: false });
 }
 
+/** Reads a positive integer input of the SBC box, naming it in the error. */
+function sbcInt(id: string, label: string, min: number, max = Infinity): number {
+  const v = Number(byId<HTMLInputElement>(id).value);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${label}: give an integer from ${min}${Number.isFinite(max) ? ` to ${max}` : ''}`);
+  return v;
+}
+
+/** Run SBC: the page's data as the design, every parameterization ticked for Compare. */
+async function onSbc(): Promise<void> {
+  showError(null);
+  let request;
+  try {
+    const { data } = readData();
+    if (data.predictors) throw new Error('SBC: data with predictors are not batched yet');
+    const params = compareKinds().map((k) => parameterizationOf(k));
+    if (params.length === 0) throw new Error('SBC: tick at least one parameterization under Compare');
+    const backend = byId<HTMLSelectElement>('backend').value === 'cpu' || !('gpu' in navigator) ? 'cpu' : 'webgpu';
+    request = {
+      design: data,
+      params,
+      sims: sbcInt('sbc-sims', 'Simulations', 1, 4096),
+      chains: sbcInt('sbc-chains', 'Chains each', 1, 1024),
+      warmup: sbcInt('sbc-warmup', 'SBC warmup', 0),
+      draws: sbcInt('sbc-draws', 'SBC draws', 7),
+      seed: sbcInt('seed', 'Seed', 0),
+      backend,
+    } as const;
+    if (request.chains * request.draws < 99) throw new Error('SBC: chains each x draws must be at least 99 (the draws the ranks are taken among)');
+  } catch (err) {
+    showError((err as Error).message);
+    return;
+  }
+  beginBusy();
+  setState('running');
+  byId('sbc-results').hidden = false;
+  const body = byId('sbc-body');
+  body.replaceChildren();
+  const t0 = performance.now();
+  const s = startSbc(request, (done, total, param) => progressLine(`SBC: ${param}, ${Math.round((100 * done) / total)}% of ${request.params.length} x ${request.sims} fits x ${request.chains} chains (${((performance.now() - t0) / 1000).toFixed(0)} s)`));
+  currentSbc = s;
+  try {
+    const o = await s.outcome;
+    if (o.kind === 'stopped') {
+      progressLine('SBC stopped.');
+      setState('stopped');
+      return;
+    }
+    if (o.kind === 'error') {
+      showError(`SBC: ${o.message}`);
+      setState('error');
+      return;
+    }
+    const charts = await drawSbc(body, o, request.sims);
+    sbcState = { summary: o.summary, charts };
+    chartsDrawn += charts;
+    progressLine(`SBC of ${request.sims} simulations x ${request.params.join(', ')}: ${o.summary.map((x) => `${x.param} ${x.passed ? 'calibrated' : 'NOT calibrated'}`).join('; ')} (${o.seconds.toFixed(1)} s).`);
+    setState('done');
+  } finally {
+    currentSbc = null;
+    busy = false;
+  }
+}
+
+/** Opens a sweep.json and draws its map. */
+async function onSweepFile(file: File): Promise<void> {
+  showError(null);
+  try {
+    const doc = asSweepDoc(JSON.parse(await file.text()));
+    byId('sweep-results').hidden = false;
+    byId('sweep-title').textContent = `${file.name}: ${doc.sweep.data_sets} data sets x ${doc.sweep.params.join(', ')}`;
+    sweepCharts = await drawSweepMap(byId('sweep-body'), doc);
+  } catch (err) {
+    showError(`Sweep map: ${(err as Error).message}`);
+  }
+}
+
 window.funnelweb = {
   selfTest: (points?: number) => selfTest(points),
   state: () => state,
@@ -451,6 +536,8 @@ window.funnelweb = {
   chartsDrawn: () => chartsDrawn,
   liveSnapshots: () => liveSnapshots,
   liveBeta: () => liveBetaState,
+  sbc: () => sbcState,
+  sweepCharts: () => sweepCharts,
 };
 
 watchLongTasks();
@@ -464,7 +551,15 @@ byId<HTMLFormElement>('controls').addEventListener('submit', (ev) => {
   ev.preventDefault();
   void onRun();
 });
-byId('stop').addEventListener('click', () => current?.stop());
+byId('stop').addEventListener('click', () => {
+  current?.stop();
+  currentSbc?.stop();
+});
+byId('sbc-run').addEventListener('click', () => void onSbc());
+byId<HTMLInputElement>('sweep-file').addEventListener('change', (ev) => {
+  const f = (ev.target as HTMLInputElement).files?.[0];
+  if (f) void onSweepFile(f);
+});
 byId('compare').addEventListener('click', () => void onCompare());
 byId('selftest').addEventListener('click', () => void onSelfTest());
 document.querySelectorAll<HTMLButtonElement>('[data-export]').forEach((b) => b.addEventListener('click', () => void onExport(b.dataset.export as ExportFormat | 'png')));

@@ -481,6 +481,54 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRED)('demo page in headless Chrom
     expectResponsive('Compare', await page.evaluate(() => window.funnelweb.longestTask()), compareTrace);
   });
 
+  it('runs a small SBC of the weak design (centered and non-centered, one batch each) and draws its rank histograms and ECDF bands', async () => {
+    await page.goto(`${baseUrl}?data=weak&param=noncentered&compare=centered,noncentered&backend=webgpu&seed=2`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.fill('#sbc-sims', '128');
+    await page.fill('#sbc-chains', '16');
+    await page.fill('#sbc-warmup', '150');
+    await page.fill('#sbc-draws', '100');
+    await page.click('#sbc-run');
+    await waitForEnd(page, 240_000);
+    expect(await page.textContent('#error')).toBe('');
+    const sbc = await page.evaluate(() => window.funnelweb.sbc());
+    expect(sbc).not.toBeNull();
+    expect(sbc!.summary.map((x) => [x.param, x.fits])).toEqual([
+      ['centered', 128],
+      ['noncentered', 128],
+    ]);
+    // Centered fits of weakly informed data diverge; non-centered ones do not; both calibrated here.
+    expect(sbc!.summary[0].divergent_fits).toBeGreaterThan(32);
+    expect(sbc!.summary[1].divergent_fits).toBeLessThan(4);
+    // mu, tau and the log-likelihood: a histogram and an ECDF difference each, per parameterization.
+    expect(sbc!.charts).toBe(2 * 3 * 2);
+    const n = await page.locator('#sbc-body canvas').count();
+    expect(n).toBe(12);
+    for (let i = 0; i < n; i++) expect(await colouredPixels(page, `#sbc-body canvas >> nth=${i}`), `SBC canvas ${i}`).toBeGreaterThan(MIN_MARK_PIXELS);
+    expect(await page.textContent('#progress')).toMatch(/SBC of 128 simulations/);
+    await page.locator('#sbc-results').screenshot({ path: join(shotDir, 'sbc.png') });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("draws a sweep's map from its sweep.json, and names what is wrong with another file", async () => {
+    const sweep = {
+      sweep: { params: ['centered', 'noncentered'], data_sets: 4 },
+      points: [
+        { data: 'K=8,n=1,sigma=10,tau=1,mu=0', K: 8, informativeness: 10, winner: 'noncentered', ess_per_s: { centered: 900, noncentered: 40000 } },
+        { data: 'K=8,n=10,sigma=1,tau=1,mu=0', K: 8, informativeness: 0.316, winner: 'centered', ess_per_s: { centered: 120000, noncentered: 50000 } },
+        { data: 'K=64,n=1,sigma=10,tau=1,mu=0', K: 64, informativeness: 10, winner: null, ess_per_s: { centered: 20, noncentered: 30000 } },
+        { data: 'K=64,n=10,sigma=1,tau=1,mu=0', K: 64, informativeness: 0.316, winner: 'centered', ess_per_s: { centered: 90000, noncentered: 30000 } },
+      ],
+    };
+    await page.setInputFiles('#sweep-file', { name: 'sweep.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(sweep)) });
+    await expect.poll(() => page.evaluate(() => window.funnelweb.sweepCharts())).toBe(2);
+    expect(await page.textContent('#sweep-title')).toContain('4 data sets');
+    for (let i = 0; i < 2; i++) expect(await colouredPixels(page, `#sweep-body canvas >> nth=${i}`)).toBeGreaterThan(MIN_MARK_PIXELS);
+    expect(await page.$$eval('#sweep-body table:not(.u-legend) tbody tr', (t) => t.length)).toBe(4);
+    await page.setInputFiles('#sweep-file', { name: 'other.json', mimeType: 'application/json', buffer: Buffer.from('{"rows": []}') });
+    await expect.poll(() => page.textContent('#error')).toMatch(/Sweep map: not a sweep.json/);
+  });
+
   it('round-trips the settings through the URL: a link reproduces them, and a reload keeps them', async () => {
     await page.goto(`${baseUrl}?data=weak`);
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
