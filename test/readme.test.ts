@@ -7,7 +7,8 @@
  * README says it produces. `npm ci` and `npm test` run in .ci/run; the quickstart runs in
  * test/package.test.ts; `npm run demo:build` in test/browser.test.ts.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { constants, accessSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +39,13 @@ const SMALL: Record<string, string[]> = {
   compare: ['--chains', '64', '--warmup', '100', '--draws', '100', '--quiet'],
   reproduce: ['--chains', '64', '--warmup', '100', '--draws', '100', '--quiet'],
   diagnose: [],
+  sbc: ['--sims', '64', '--chains', '16', '--warmup', '100', '--draws', '100', '--quiet'],
+  sweep: ['--grid', 'K=8;n=1,10', '--chains', '64', '--warmup', '100', '--draws', '100', '--quiet'],
+  worker: [],
 };
+
+/** The Redis address the README's queue examples name; the test runs its own server and puts its address there. */
+const README_QUEUE = 'redis://127.0.0.1:6379';
 
 function npx(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -67,10 +74,12 @@ describe("README's commands", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('lists the main job, compare, reproduce and the three diagnose forms', () => {
+  it('lists the main job, compare, reproduce, sbc, sweep, worker and the three diagnose forms', () => {
     const verbs = commands.map((c) => c[1]);
     expect(verbs.filter((v) => v === 'sample').length).toBeGreaterThanOrEqual(1);
-    for (const v of ['compare', 'reproduce']) expect(verbs).toContain(v);
+    for (const v of ['compare', 'reproduce', 'sbc', 'sweep', 'worker']) expect(verbs).toContain(v);
+    // The acceptance command of SBC as the README gives it.
+    expect(commands.map((c) => c.join(' '))).toContain('funnelweb sbc --data demo/data/weak.json --sims 1000 --chains 64 --param centered --param noncentered --param auto --out sbc');
     expect(verbs.filter((v) => v === 'diagnose').length).toBe(3);
   });
 
@@ -84,9 +93,34 @@ describe("README's commands", () => {
     // The commands run on WebGPU when there is an adapter (required in CI), else they
     // fall back to the CPU backend, which is too slow for this test: skip then.
     if (!(await testGpu())) return;
-    // The main job first: its outputs feed the diagnose examples.
+    // The main job first: its outputs feed the diagnose examples. Workers start before the
+    // commands that queue work for them, on a Redis of the test's own.
     const ordered = [...commands].sort((a, b) => Number(a[1] === 'diagnose') - Number(b[1] === 'diagnose'));
-    for (const cmd of ordered) {
+    const queued = ordered.some((c) => c.includes(README_QUEUE));
+    const redis = queued ? await startRedis(dir) : undefined;
+    const workers: ChildProcess[] = [];
+    try {
+      for (const cmd of ordered.filter((c) => c[1] === 'worker')) {
+        const args = cmd.map((a) => (a === README_QUEUE ? redis!.url : a));
+        // Its own process group: stopping it stops npx and the worker under it.
+        const w = spawn('npx', ['--no-install', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        let log = '';
+        w.stderr!.on('data', (d) => (log += d));
+        workers.push(w);
+        for (const t0 = Date.now(); !log.includes('listening'); ) {
+          if (Date.now() - t0 > 60_000 || w.exitCode !== null) throw new Error(`${cmd.join(' ')} did not start: ${log}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      for (const cmd of ordered.filter((c) => c[1] !== 'worker')) await runOne(cmd.map((a) => (a === README_QUEUE ? redis!.url : a)));
+    } finally {
+      for (const w of workers) if (w.pid) process.kill(-w.pid, 'SIGTERM');
+      redis?.stop();
+    }
+  });
+
+  async function runOne(cmd: string[]): Promise<void> {
+    {
       const verb = cmd[1];
       const extra = [...(SMALL[verb] ?? [])];
       if (verb === 'sample') extra.push('--draws-csv', 'draws.csv', '--out', 'run.nc');
@@ -102,6 +136,32 @@ describe("README's commands", () => {
       if (verb === 'compare') expect(r.stdout).toMatch(/minESS\/s/);
       if (verb === 'reproduce') expect(existsSync(join(dir, cmd[cmd.indexOf('--out') + 1], 'report.html'))).toBe(true);
       if (verb === 'diagnose') expect(r.stdout).toMatch(/ess_bulk|bulk/i);
+      if (verb === 'sbc' || verb === 'sweep') {
+        const out = join(dir, cmd[cmd.indexOf('--out') + 1]);
+        expect(existsSync(join(out, `${verb}.json`)) && existsSync(join(out, 'report.html'))).toBe(true);
+        if (cmd.includes('--queue')) expect(r.stdout).toMatch(/on BullMQ workers/);
+      }
     }
-  });
+  }
 });
+
+/** A redis-server on a free port for the README's queue example. */
+async function startRedis(dir: string): Promise<{ url: string; stop(): void }> {
+  const port = await new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+  const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  for (const t0 = Date.now(); ; ) {
+    const up = await new Promise<boolean>((res) => {
+      const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
+      c.on('error', () => res(false));
+    });
+    if (up) break;
+    if (Date.now() - t0 > 10_000) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `redis://127.0.0.1:${port}`, stop: () => p.kill('SIGKILL') };
+}

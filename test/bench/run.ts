@@ -39,13 +39,18 @@
  *     chains (--scaling-chains), each (K, chains) one process with every family's backend,
  *     best of --families-rounds (3) interleaved rounds (test/bench/families.ts).
  *
+ * 11. sbc (`--only sbc`; not in the default set): SBC simulations per second in one batched
+ *     `funnelweb sbc` against a loop of `funnelweb sample` processes and a loop of the
+ *     library's sample() with the same chains per simulation; sweep data sets per minute
+ *     in-process and on 1 and 3 `funnelweb worker` processes (test/bench/sbc.ts).
+ *
  *  8. (only when asked: --only auto) learned centeredness (`--param auto`, `auto-binary`)
  *     beside the fixed forms on the seed data and on wide unbalanced data (AUTO_CASES;
  *     `--cases` picks a subset, `--auto-chains N` the chains of the wide sets, default
  *     4,096). Its ESS/Mgrad column (min bulk ESS per million gradient evaluations) compares
  *     the forms apart from the machine's speed; a partial c costs the kernel more per gradient.
  *
- * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,stan-predictors,scaling[,defaults,auto,families,observations], --metric-compare
+ * Options: --quick (smaller runs), --only kernel,cases,cpu,big,diagnostics,stan,stan-predictors,scaling[,defaults,auto,families,observations,sbc], --metric-compare
  * (cases with and without the diagonal metric), --cases data:param,... (a subset of the
  * seven), --big-iterations N (warmup = draws = N at 65,536 chains; default 1000).
  */
@@ -58,6 +63,7 @@ import { benchDefaults } from './defaults.ts';
 import { STAN_CASES, THROUGHPUT_ARGS, afterSampling, formatAnswerTable, formatStanTable, processStartSeconds, runFunnelWebCli, runStan, stanAvailable, type FunnelWebRun } from './stan.ts';
 import { PREDICTOR_CASES, formatStanPredictorsTable, runFunnelWebPredictors, runStanPredictors, type PredictorFunnelWebRun } from './stan_predictors.ts';
 import { benchCompile, benchObservations, benchScaling } from './scaling.ts';
+import { benchSbc, benchSweepWorkers } from './sbc.ts';
 import { benchFamilies } from './families.ts';
 
 const { values } = parseArgs({
@@ -264,6 +270,16 @@ if (only.has('families')) {
     timeout: 300,
     wideKernel: values['wide-kernel'],
   });
+  console.log();
+}
+
+if (only.has('sbc')) {
+  console.log('11. SBC: simulations per second, one batch against a loop of fits; sweeps on BullMQ workers');
+  gpu?.device.destroy();
+  console.log(await benchSbc({ sims: quick ? 256 : 1000, chains: 64, warmup: 300, draws: 200, loopSims: quick ? 4 : 10, param: 'noncentered' }));
+  console.log();
+  console.log('    Sweep data sets per minute (centered and non-centered, 256 chains x 300 + 300)');
+  console.log(await benchSweepWorkers(quick ? 'K=8;n=1,10;sigma=1,10' : 'K=8,32;n=1,10;sigma=1,10', ['--chains', '256', '--warmup', '300', '--draws', '300']));
   console.log();
 }
 

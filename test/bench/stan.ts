@@ -73,7 +73,7 @@ export interface FunnelWebRun {
 
 let built = false;
 /** The command line of `funnelweb`: the built `dist/cli/bin.js`, built once per bench process. */
-function cliArgv(): string[] {
+export function cliArgv(): string[] {
   if (!built) {
     const r = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`npm run build failed: ${r.stdout}${r.stderr}`);
