@@ -70,14 +70,15 @@ afterAll(() => {
 
 describe('npm pack, installed into an empty folder', () => {
   it('ships the built JavaScript, declarations, shaders, seed data and quickstart, not the sources', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/bin.js', 'dist/diagnostics/summary_worker.js', 'dist/report/page.js', 'shaders/hmc.wgsl', 'demo/data/unbalanced.json', 'examples/quickstart.mjs', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/bin.js', 'dist/diagnostics/summary_worker.js', 'dist/report/page.js', 'dist/report/report_common.js', 'dist/report/sbc_page.js', 'dist/report/sweep_page.js', 'shaders/hmc.wgsl', 'shaders/batch_hmc.wgsl', 'shaders/batch_stats.wgsl', 'demo/data/unbalanced.json', 'examples/quickstart.mjs', 'package.json']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
     // no tsx at run time; h5wasm, zarrita and @zarrita/storage read and write InferenceData; uPlot is inlined into reproduce's report;
-    // webgpu-utils lays out the structs the host packs from their WGSL (src/gpu/structs.ts)
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', '@zarrita/storage', 'h5wasm', 'uplot', 'webgpu', 'webgpu-utils', 'zarrita']);
+    // webgpu-utils lays out the structs the host packs from their WGSL (src/gpu/structs.ts); bullmq and ioredis (its
+    // Redis client, used directly for the connection check) carry sbc's and sweep's jobs to workers (src/queue/redis.ts)
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@webgpu/types', '@zarrita/storage', 'bullmq', 'h5wasm', 'ioredis', 'uplot', 'webgpu', 'webgpu-utils', 'zarrita']);
     expect(readFileSync(join(pkg, 'dist', 'cli', 'bin.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
