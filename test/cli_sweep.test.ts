@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,9 +15,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, funnelweb, ROOT, type Run } from './cli_helpers.ts';
 import { SWEEP_CSV_COLUMNS } from '../src/sweep/run.ts';
+import { REDIS_SERVER, startRedis } from './redis_helpers.ts';
 
 const CHROMIUM = process.env.FUNNELWEB_CHROMIUM ?? '/usr/bin/chromium';
-const REDIS = '/usr/bin/redis-server';
+const REDIS = REDIS_SERVER;
 const REQUIRED = process.env.FUNNELWEB_REQUIRE_GPU === '1';
 
 interface Row {
@@ -117,31 +117,17 @@ describe('funnelweb sweep', () => {
   });
 
   describe.skipIf(!existsSync(REDIS) && !REQUIRED)('on three BullMQ workers, one SIGKILLed mid-job', () => {
-    let redis: ChildProcess | undefined;
+    let redis: { stop(): void } | undefined;
     const workers: { proc: ChildProcess; log: string; exit: Promise<unknown> }[] = [];
     afterAll(() => {
       for (const w of workers) w.proc.kill('SIGKILL');
-      redis?.kill('SIGKILL');
+      redis?.stop();
     });
 
     it('every data set once; the same runs as in-process', async () => {
-      const port = await new Promise<number>((res) => {
-        const s = createServer().listen(0, '127.0.0.1', () => {
-          const p = (s.address() as { port: number }).port;
-          s.close(() => res(p));
-        });
-      });
-      redis = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-      for (let t0 = Date.now(); ; ) {
-        const up = await new Promise<boolean>((res) => {
-          const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
-          c.on('error', () => res(false));
-        });
-        if (up) break;
-        if (Date.now() - t0 > 10_000) throw new Error('redis-server did not start');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const url = `redis://127.0.0.1:${port}`;
+      const r = await startRedis(dir);
+      redis = r;
+      const url = r.url;
       for (let i = 0; i < 3; i++) {
         const proc = spawn(process.execPath, ['--import', 'tsx', BIN, 'worker', '--queue', url], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
         const w = { proc, log: '', exit: new Promise((res) => proc.on('exit', res)) };

@@ -9,44 +9,15 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, funnelweb, ROOT } from './cli_helpers.ts';
+import { freePort, REDIS_SERVER, startRedis } from './redis_helpers.ts';
 
-const REDIS = '/usr/bin/redis-server';
+const REDIS = REDIS_SERVER;
 const REQUIRED = process.env.FUNNELWEB_REQUIRE_GPU === '1';
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-/** A redis-server on a free port (no persistence), stopped by `stop`; with `tls`, TLS only, with that certificate and key. */
-async function startRedis(dir: string, extra: string[] = [], tls?: { cert: string; key: string }): Promise<{ url: string; port: number; stop(): void }> {
-  const port = await freePort();
-  const ports = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no'] : ['--port', String(port)];
-  const p = spawn(REDIS, [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: 'ignore' });
-  const t0 = Date.now();
-  for (;;) {
-    const ok = await new Promise<boolean>((res) => {
-      const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
-      c.on('error', () => res(false));
-    });
-    if (ok) break;
-    if (Date.now() - t0 > 10_000) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => p.kill('SIGKILL') };
-}
 
 interface Worker {
   proc: ChildProcess;
@@ -199,7 +170,7 @@ describe.skipIf(!existsSync(REDIS) && !REQUIRED)('sbc on BullMQ workers (real re
     const key = join(dir, 'tls.key');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const tls = await startRedis(dir, [], { cert, key });
-    const url = `rediss://127.0.0.1:${tls.port}`;
+    const url = tls.url;
     const env = { ...process.env, NODE_EXTRA_CA_CERTS: cert };
     try {
       const w = await startWorker(url, env);

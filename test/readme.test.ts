@@ -8,12 +8,12 @@
  * test/package.test.ts; `npm run demo:build` in test/browser.test.ts.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { constants, accessSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from './gpu_helpers.ts';
+import { startRedis } from './redis_helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -144,24 +144,3 @@ describe("README's commands", () => {
     }
   }
 });
-
-/** A redis-server on a free port for the README's queue example. */
-async function startRedis(dir: string): Promise<{ url: string; stop(): void }> {
-  const port = await new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-  const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  for (const t0 = Date.now(); ; ) {
-    const up = await new Promise<boolean>((res) => {
-      const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
-      c.on('error', () => res(false));
-    });
-    if (up) break;
-    if (Date.now() - t0 > 10_000) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => p.kill('SIGKILL') };
-}

@@ -13,7 +13,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +23,7 @@ import { samplerSeed } from '../../src/sbc/sbc.ts';
 import { sample } from '../../src/sampler/sample.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { cliArgv } from './stan.ts';
+import { startRedis } from '../redis_helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -95,31 +95,13 @@ export async function benchSbc(o: SbcBenchOptions): Promise<string> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
 /** Section 2: sweep data sets per minute in-process and on 1 and 3 workers. */
 export async function benchSweepWorkers(grid: string, sampler: string[]): Promise<string> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return '   (skipped: redis-server is not installed)';
   const dir = mkdtempSync(join(tmpdir(), 'funnelweb-bench-sweep-'));
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const redis = await startRedis(dir);
+  const port = redis.port;
   try {
-    for (let t0 = Date.now(); ; ) {
-      const up = await new Promise<boolean>((res) => {
-        const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
-        c.on('error', () => res(false));
-      });
-      if (up) break;
-      if (Date.now() - t0 > 10_000) throw new Error('redis-server did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
     const base = ['sweep', '--grid', grid, '--param', 'centered', '--param', 'noncentered', ...sampler, '--quiet'];
     const cells = (out: string) => Number(/(\d+) data sets/.exec(out)?.[1] ?? NaN);
     const rows: string[] = ['| where | data sets | wall s | data sets/min |', '|---|---|---|---|'];
@@ -140,7 +122,7 @@ export async function benchSweepWorkers(grid: string, sampler: string[]): Promis
     }
     return rows.join('\n');
   } finally {
-    redis.kill('SIGKILL');
+    redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
