@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { basename, extname } from 'node:path';
 import { InputError, clip } from '../errors.ts';
-import { readTextFile, ReadTextError } from '../io/read_text.ts';
+import { readDataFile } from '../io/data.ts';
 import { checkOutputPaths, DATA_ARG_SPECS, intOption, parseDataOptions, EXIT_CODES_HELP } from './options.ts';
 import { countProgress } from './progress.ts';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
@@ -54,20 +53,12 @@ Options:
 
 /** Reads the design file into a spec's design (its text, as a worker will parse it). */
 export async function designSpec(path: string, values: Record<string, unknown>): Promise<SbcSpec['design']> {
-  const ext = extname(path).toLowerCase();
-  if (ext !== '.json' && ext !== '.csv') throw new InputError('--data', `'${clip(path, 200)}': unsupported file type '${clip(ext) || '(none)'}', expected .json or .csv`);
-  let text: string;
-  try {
-    text = await readTextFile(path);
-  } catch (err) {
-    if (!(err instanceof ReadTextError)) throw err;
-    throw new InputError('--data', `cannot read '${clip(path, 200)}': ${err.reason}`);
-  }
+  const { text, format, name } = await readDataFile(path);
   const { family, columnOptions, predictors, columns } = parseDataOptions(values);
   if (predictors) throw new InputError('--predictors', 'sbc does not run population-level predictors yet');
   return {
-    name: basename(path),
-    format: ext === '.json' ? 'json' : 'csv',
+    name,
+    format,
     text,
     ...(values.likelihood !== undefined && { likelihood: family.id }),
     ...(Object.keys(columnOptions).length > 0 && { options: columnOptions }),

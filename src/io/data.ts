@@ -792,19 +792,28 @@ export function parseCsv(text: string, opts: LoadOptions = {}): HierData {
  * @throws InputError for an unreadable file, an unknown extension, or malformed data.
  */
 export async function loadData(path: string, opts: LoadOptions = {}): Promise<HierData> {
+  const { text, format, name } = await readDataFile(path);
+  const o: LoadOptions = { ...opts, source: opts.source ?? name };
+  return format === 'json' ? parseSeedJson(text, o) : parseCsv(text, o);
+}
+
+/**
+ * A data file's text, its format by extension (.json or .csv) and base name, unparsed (`sbc`
+ * and `sweep` send it to workers as it is).
+ *
+ * @throws InputError naming `--data`: another extension, or a file that cannot be read.
+ */
+export async function readDataFile(path: string): Promise<{ text: string; format: 'json' | 'csv'; name: string }> {
   // Node's modules are imported here, not at the top, so that the parsers bundle for the browser.
   const [{ readTextFile, ReadTextError }, { basename, extname }] = await Promise.all([import('./read_text.ts'), import('node:path')]);
   const ext = extname(path).toLowerCase();
   if (ext !== '.json' && ext !== '.csv') {
     throw new InputError('--data', `'${clip(path, 200)}': unsupported file type '${clip(ext) || '(none)'}', expected .json or .csv`);
   }
-  let text: string;
   try {
-    text = await readTextFile(path);
+    return { text: await readTextFile(path), format: ext === '.json' ? 'json' : 'csv', name: basename(path) };
   } catch (err) {
     if (!(err instanceof ReadTextError)) throw err;
     throw new InputError('--data', `cannot read '${clip(path, 200)}': ${err.reason}`);
   }
-  const o: LoadOptions = { ...opts, source: opts.source ?? basename(path) };
-  return ext === '.json' ? parseSeedJson(text, o) : parseCsv(text, o);
 }
