@@ -12,13 +12,10 @@ import { isCenterednessRule } from '../adaptation/centeredness.ts';
 import { exactPosterior, hasExactPosterior, type ExactPosterior } from '../model/posterior.ts';
 import { familyOf } from '../model/families/index.ts';
 import type { Family } from '../model/family.ts';
-import { sample, type Progress, type SampleResult } from '../sampler/sample.ts';
-import { reportRun, summaryInputs, type RunReport } from '../sampler/report.ts';
-import { PARALLEL_MIN_DRAWS, summarizeParallel } from '../diagnostics/parallel.ts';
-import { availableParallelism } from 'node:os';
+import type { Progress } from '../sampler/sample.ts';
+import { runCaseWith, type CaseRun } from '../compare/run_case.ts';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
-import type { Summary } from '../diagnostics/summary.ts';
-import { compareRow, divergenceLogTauMedian, formatComparison, rankRows, type CompareRow, type RankBy } from '../compare/compare.ts';
+import { formatComparison, rankRows, type CompareRow, type RankBy } from '../compare/compare.ts';
 import { multiRunProgressBar } from './progress.ts';
 import { fallbackNotice } from './sample.ts';
 import { VERBOSE_ENV } from '../gpu/native_env.ts';
@@ -55,14 +52,7 @@ export function slug(name: string): string {
   return name.replace(/[^A-Za-z0-9.-]+/g, '_').replace(/^_+|_+$/g, '') || 'run';
 }
 
-/** A finished run of one parameterization: its result, report, summary and comparison row. */
-export interface CaseRun {
-  readonly name: string;
-  readonly result: SampleResult;
-  readonly report: RunReport;
-  readonly summary: Summary;
-  readonly row: CompareRow;
-}
+export type { CaseRun } from '../compare/run_case.ts';
 
 /** Whether the CPU fallback was announced already (once per process, not once per run). */
 let fallbackSaid = false;
@@ -79,20 +69,7 @@ export async function runCase(
 ): Promise<CaseRun> {
   // Read by src/gpu/native_env.ts before Dawn starts.
   if (opts.verbose) process.env[VERBOSE_ENV] = '1';
-  const result = await sample({
-    data,
-    parameterization: c,
-    priors: opts.priors,
-    chains: opts.chains,
-    warmup: opts.warmup,
-    warmupMax: opts.warmupMax,
-    draws: opts.draws,
-    ...(opts.targetEss !== undefined && { targetEss: opts.targetEss }),
-    seed: opts.seed,
-    targetAccept: opts.targetAccept,
-    backend: opts.backend,
-    adaptMetric: opts.adaptMetric,
-    superchains: opts.superchains,
+  return runCaseWith(name, c, data, exact, opts, {
     onProgress,
     onBackend: (b) => {
       if (b.fallbackReason !== undefined && !fallbackSaid) {
@@ -102,19 +79,6 @@ export async function runCase(
     },
     signal,
   });
-  // Stopped during sampling: sample() keeps the draws so far, but a part-run's ESS/s is no
-  // row of a ranking; the comparison ends here as for a stop in warmup.
-  if (result.partial) signal?.throwIfAborted();
-  // A failed device: the run has no row (its kept draws are a part-run).
-  if (result.fault !== undefined) throw new RunError(`${name}: ${result.fault}`);
-  const [params, chains, draws, sopts] = summaryInputs(result);
-  // A large job runs on worker threads alone, so that the main thread stays free to answer
-  // a signal and to draw the progress line.
-  const big = Object.keys(params).length * chains * draws >= PARALLEL_MIN_DRAWS;
-  const diagnosed = await summarizeParallel(params, chains, draws, big ? { ...sopts, threads: availableParallelism() + 1, callerWorks: false } : sopts);
-  const { report, summary } = reportRun(result, opts.seed, diagnosed);
-  const divLogTau = divergenceLogTauMedian(result.records.divergentPositions, result.model.dim, result.model.layout.global('log_tau'));
-  return { name, result, report, summary, row: compareRow(name, report, exact, divLogTau) };
 }
 
 /**

@@ -5,17 +5,14 @@
  * another on one device, so their ESS/s are comparable wherever the job ran.
  */
 import { parseArgs } from 'node:util';
-import { availableParallelism } from 'node:os';
 import { InputError, clip } from '../errors.ts';
 import type { HierData } from '../model/data.ts';
 import { familyOf } from '../model/families/index.ts';
 import { exactPosterior, hasExactPosterior } from '../model/posterior.ts';
 import { parseParameterization } from '../model/parameterization.ts';
 import { isCenterednessRule } from '../adaptation/centeredness.ts';
-import { sample } from '../sampler/sample.ts';
-import { reportRun, summaryInputs } from '../sampler/report.ts';
-import { PARALLEL_MIN_DRAWS, summarizeParallel } from '../diagnostics/parallel.ts';
-import { compareRow, divergenceLogTauMedian, rankRows, type CompareRow, type RankBy } from '../compare/compare.ts';
+import { rankRows, type CompareRow, type RankBy } from '../compare/compare.ts';
+import { runCaseWith } from '../compare/run_case.ts';
 import { parseSamplerOptions, SAMPLER_ARG_SPECS, type SamplerOptions } from '../cli/options.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { generate, informativeness, parseGrid, pointName, type GridPoint } from './grid.ts';
@@ -98,33 +95,15 @@ export async function runCell(spec: SweepSpec, index: number, designOf: (d: Desi
   const warmupBound = opts.warmup === 'auto' ? (opts.warmupMax ?? 1000) : opts.warmup;
   const per = warmupBound + opts.draws;
   for (const [i, name] of spec.params.entries()) {
-    const result = await sample({
-      data,
-      parameterization: isCenterednessRule(name) ? name : parseParameterization(name, data.labels),
-      priors: opts.priors,
-      chains: opts.chains,
-      warmup: opts.warmup,
-      warmupMax: opts.warmupMax,
-      draws: opts.draws,
-      ...(opts.targetEss !== undefined && { targetEss: opts.targetEss }),
-      seed: opts.seed,
-      targetAccept: opts.targetAccept,
-      backend: o.backend ?? opts.backend,
-      adaptMetric: opts.adaptMetric,
-      superchains: opts.superchains,
+    const { report, row } = await runCaseWith(name, isCenterednessRule(name) ? name : parseParameterization(name, data.labels), data, exact, opts, {
+      ...(o.backend && { backend: o.backend }),
       ...(o.gpu && { gpu: o.gpu }),
       onProgress: (p) => o.onProgress?.(i * per + Math.min(per, (p.phase === 'sampling' ? warmupBound : 0) + p.iteration), spec.params.length * per),
       ...(o.signal && { signal: o.signal }),
     });
-    if (result.partial) o.signal?.throwIfAborted();
-    if (result.fault !== undefined) throw new Error(`${cell.name} x ${name}: ${result.fault}`);
-    const [params, chains, draws, sopts] = summaryInputs(result);
-    const big = Object.keys(params).length * chains * draws >= PARALLEL_MIN_DRAWS;
-    const diagnosed = await summarizeParallel(params, chains, draws, big ? { ...sopts, threads: availableParallelism() + 1, callerWorks: false } : sopts);
-    const { report } = reportRun(result, opts.seed, diagnosed);
     adapter = `${report.device.backend} [${report.device.adapter}]`;
     const essMin = Math.min(...Object.values(report.params).map((p) => (Number.isFinite(p.ess_bulk) ? p.ess_bulk : Infinity)));
-    rows.push({ ...compareRow(name, report, exact, divergenceLogTauMedian(result.records.divergentPositions, result.model.dim, result.model.layout.global('log_tau'))), ess_bulk_min: Number.isFinite(essMin) ? essMin : NaN });
+    rows.push({ ...row, ess_bulk_min: Number.isFinite(essMin) ? essMin : NaN });
   }
   const cmp = rankRows(rows, spec.rankBy);
   return { cell: index, name: cell.name, ...(cell.kind === 'grid' && { point: cell.point }), rows, winner: cmp.winner, verdicts: [...cmp.verdicts], adapter };
