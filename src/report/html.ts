@@ -45,9 +45,10 @@ async function packageFile(spec: string): Promise<string> {
  * (`src/sweep/run.ts`).
  */
 export async function reportHtml(title: string, data: unknown, script: 'page.js' | 'sbc_page.js' | 'sweep_page.js' = 'page.js'): Promise<string> {
-  const [uplotJs, uplotCss, pageJs] = await Promise.all([
+  const [uplotJs, uplotCss, commonJs, pageJs] = await Promise.all([
     packageFile('uplot/dist/uPlot.iife.min.js'),
     packageFile('uplot/dist/uPlot.min.css'),
+    readFile(new URL('./report_common.js', import.meta.url), 'utf8'),
     readFile(new URL(`./${script}`, import.meta.url), 'utf8'),
   ]);
   // '<' as \u003c: the JSON can then never close its <script> element.
@@ -65,6 +66,7 @@ export async function reportHtml(title: string, data: unknown, script: 'page.js'
 <main id="report"></main>
 <script id="report-data" type="application/json">${json}</script>
 <script>${inlineSafe(uplotJs)}</script>
+<script>${inlineSafe(commonJs)}</script>
 <script>${inlineSafe(pageJs)}</script>
 </body>
 </html>

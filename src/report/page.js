@@ -12,44 +12,10 @@
   const NONCENTERED = '#0072B2';
   const SMALL = { width: 250, height: 180 };
   const WIDE = { width: 440, height: 230 };
-  let charts = 0;
-  let drawn = 0;
-  window.__report = { charts: 0, drawn: 0 };
-
-  const el = (tag, attrs, ...children) => {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'class') e.className = v;
-      else e.setAttribute(k, v);
-    }
-    for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return e;
-  };
+  const { el, chart, aligned } = window.FunnelWebReport;
   const fmt = (x, digits = 3) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Math.abs(x) >= 1e4 ? Math.round(x).toLocaleString('en-US') : Number(x).toPrecision(digits));
   const int = (x) => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
   const pct = (x) => `${(100 * x).toPrecision(2)}%`;
-
-  /** Merges point sets into uPlot's aligned columns: one sorted x, one column per set with nulls elsewhere. */
-  function aligned(sets) {
-    const pts = [];
-    sets.forEach((s, j) => s.x.forEach((x, i) => x !== null && s.y[i] !== null && pts.push([x, j, s.y[i]])));
-    pts.sort((a, b) => a[0] - b[0]);
-    const xs = pts.map((p) => p[0]);
-    const cols = sets.map((_, j) => pts.map((p) => (p[1] === j ? p[2] : null)));
-    return [xs, ...cols];
-  }
-
-  function chart(parent, title, opts, data, note) {
-    const box = el('figure', { class: 'chart' });
-    parent.append(box);
-    charts++;
-    window.__report.charts = charts;
-    const hooks = opts.hooks || {};
-    hooks.draw = [...(hooks.draw || []), () => { drawn++; window.__report.drawn = drawn; }];
-    const plot = new uPlot({ title, ...opts, hooks, legend: { live: false, ...(opts.legend || {}) } }, data, box);
-    if (note) box.append(el('figcaption', {}, note));
-    return plot;
-  }
 
   const pointSeries = (label, color, size = 3) => ({ label, stroke: color, fill: color, paths: () => null, points: { show: true, space: 0, size, width: 0, fill: color, stroke: color } });
   const axes = (x, y) => [{ label: x, size: 34 }, { label: y, size: 46 }];
@@ -287,5 +253,5 @@
     }
   }
   closing(root);
-  document.body.dataset.charts = String(charts);
+  document.body.dataset.charts = String(window.FunnelWebReport.charts());
 })();

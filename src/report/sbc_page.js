@@ -15,31 +15,12 @@
   const BINS = 20;
   /** Parameters drawn per parameterization beyond mu, tau and log_lik: the groups farthest from uniform. */
   const MAX_GROUPS_DRAWN = 8;
-  let charts = 0;
-  let drawn = 0;
-  window.__report = { charts: 0, drawn: 0 };
-
-  const el = (tag, attrs, ...children) => {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'class') e.className = v;
-      else e.setAttribute(k, v);
-    }
-    for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return e;
-  };
+  const { el, chart: drawChart } = window.FunnelWebReport;
   const fmt = (x, digits = 3) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toPrecision(digits));
   const int = (x) => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
 
-  function chart(parent, title, opts, data, note) {
-    const box = el('figure', { class: 'chart' });
-    parent.append(box);
-    charts++;
-    window.__report.charts = charts;
-    const hooks = { draw: [() => { drawn++; window.__report.drawn = drawn; }] };
-    new uPlot({ title, ...opts, hooks, legend: { show: false } }, data, box);
-    if (note) box.append(el('figcaption', {}, note));
-  }
+  /** A chart without a legend (each figure's caption says what its lines are). */
+  const chart = (parent, title, opts, data, note) => drawChart(parent, title, { ...opts, legend: { show: false } }, data, note);
 
   function table(head, rows) {
     return el('table', {}, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', typeof c === 'number' || /^[\d.,% –-]+$/.test(String(c)) ? { class: 'num' } : {}, c))))));
@@ -159,5 +140,5 @@
   }
 
   render();
-  document.body.dataset.charts = String(charts);
+  document.body.dataset.charts = String(window.FunnelWebReport.charts());
 })();

@@ -10,40 +10,11 @@
   const DATA = JSON.parse(document.getElementById('report-data').textContent);
   const COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00'];
   const NONE = '#999999';
-  let charts = 0;
-  let drawn = 0;
-  window.__report = { charts: 0, drawn: 0 };
-
-  const el = (tag, attrs, ...children) => {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'class') e.className = v;
-      else e.setAttribute(k, v);
-    }
-    for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return e;
-  };
+  const { el, chart, aligned } = window.FunnelWebReport;
   const fmt = (x, digits = 3) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toPrecision(digits));
   const int = (x) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
   const color = (name) => (name === null ? NONE : COLORS[DATA.sweep.params.indexOf(name) % COLORS.length]);
 
-  function chart(parent, title, opts, data, note) {
-    const box = el('figure', { class: 'chart' });
-    parent.append(box);
-    charts++;
-    window.__report.charts = charts;
-    const hooks = { draw: [() => { drawn++; window.__report.drawn = drawn; }] };
-    new uPlot({ title, ...opts, hooks }, data, box);
-    if (note) box.append(el('figcaption', {}, note));
-  }
-
-  /** Point sets -> uPlot's aligned columns (one sorted x, a column per set, nulls elsewhere). */
-  function aligned(sets) {
-    const pts = [];
-    sets.forEach((s, j) => s.x.forEach((x, i) => x !== null && s.y[i] !== null && Number.isFinite(x) && Number.isFinite(s.y[i]) && pts.push([x, j, s.y[i]])));
-    pts.sort((a, b) => a[0] - b[0]);
-    return [pts.map((p) => p[0]), ...sets.map((_, j) => pts.map((p) => (p[1] === j ? p[2] : null)))];
-  }
   const pointSeries = (label, stroke, size) => ({ label, stroke, fill: stroke, paths: () => null, points: { show: true, space: 0, size, width: 0, fill: stroke, stroke } });
 
   function table(head, rows) {
@@ -108,5 +79,5 @@
   }
 
   render();
-  document.body.dataset.charts = String(charts);
+  document.body.dataset.charts = String(window.FunnelWebReport.charts());
 })();
