@@ -3,7 +3,7 @@ import { InputError, clip } from '../errors.ts';
 import { checkOutputPaths, DATA_ARG_SPECS, SAMPLER_ARG_SPECS, samplerOptionsHelp, EXIT_CODES_HELP } from './options.ts';
 import { countProgress } from './progress.ts';
 import { AGAIN_TO_QUIT, handleStopSignals } from './signals.ts';
-import { designOf, type DesignSpec } from '../queue/jobs.ts';
+import type { DesignSpec } from '../io/design.ts';
 import { localRunner, type BackendChoice, type JobRunner } from '../queue/runner.ts';
 import { parseQueueUrl } from '../queue/url.ts';
 import { checkSweep, type SweepSpec } from '../sweep/sweep.ts';
@@ -92,7 +92,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     sampler,
     rankBy,
   };
-  const cells = checkSweep(spec, designOf);
+  const cells = checkSweep(spec);
   const backend = (values.backend ?? 'auto') as BackendChoice;
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new InputError('--backend', `must be auto, webgpu or cpu, got '${clip(String(values.backend))}'`);
   const queue = values.queue === undefined ? undefined : parseQueueUrl(values.queue);

@@ -7,28 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { InputError, clip } from '../errors.ts';
-import type { HierData } from '../model/data.ts';
 import { familyOf } from '../model/families/index.ts';
 import { parseMuPrior, parseScalePrior, parseTauPrior, type Priors } from '../model/priors.ts';
 import { familyGlobals } from '../model/family.ts';
-import { parseCsv, parseSeedJson } from '../io/data.ts';
+import { designOf, type DesignSpec } from '../io/design.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { checkConfig, runShard, type FitResult, type SbcConfig, type SbcShard } from '../sbc/sbc.ts';
 import { cellsOf, checkSweep, runCell, type CellResult, type SweepSpec } from '../sweep/sweep.ts';
-
-/** A data file as the CLI read it: its text, format and the load options that apply. */
-export interface DesignSpec {
-  /** The file's base name (for messages and reports). */
-  readonly name: string;
-  readonly format: 'json' | 'csv';
-  readonly text: string;
-  /** `--likelihood` (absent: normal). */
-  readonly likelihood?: string;
-  /** Values of the family's column options (`{ "--sigma": 10 }`). */
-  readonly options?: Readonly<Record<string, number>>;
-  /** `--columns` mapping. */
-  readonly columns?: Readonly<Record<string, string>>;
-}
 
 /** An SBC run's configuration as data (`SbcConfig` with the design as a file and priors as option text). */
 export interface SbcSpec {
@@ -53,13 +38,6 @@ export interface SbcSpec {
 export type Job =
   | { readonly kind: 'sbc-shard'; readonly spec: SbcSpec; readonly shard: SbcShard }
   | { readonly kind: 'sweep-cell'; readonly spec: SweepSpec; readonly cell: number };
-
-/** Parses a design spec as the CLI parses `--data` (every check of the loaders applies). */
-export function designOf(d: DesignSpec): HierData {
-  const family = familyOf(d.likelihood);
-  const opts = { family, source: d.name, ...(d.options && { options: d.options }), ...(d.columns && { columns: d.columns }) };
-  return d.format === 'csv' ? parseCsv(d.text, opts) : parseSeedJson(d.text, opts);
-}
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -144,7 +122,7 @@ export function parseSweepSpec(x: unknown): SweepSpec {
     sampler: stringList(x.sampler, 'job.spec.sampler', 'sampler flags'),
     rankBy,
   };
-  checkSweep(spec, designOf);
+  checkSweep(spec);
   return spec;
 }
 
@@ -217,7 +195,7 @@ export interface RunJobOptions {
 
 /** Computes a job's result: an SBC shard's fits, or a sweep data set's ranked runs. */
 export async function runJob(job: Job, o: RunJobOptions = {}): Promise<FitResult[] | CellResult> {
-  if (job.kind === 'sweep-cell') return runCell(job.spec, job.cell, designOf, o);
+  if (job.kind === 'sweep-cell') return runCell(job.spec, job.cell, o);
   return runShard(configOf(job.spec), job.shard, o);
 }
 

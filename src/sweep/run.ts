@@ -10,7 +10,7 @@ import { InputError, RunError, clip } from '../errors.ts';
 import { writeFileAtomic } from '../io/write.ts';
 import { reportHtml } from '../report/html.ts';
 import type { JobRunner } from '../queue/runner.ts';
-import { designOf, specKey, type Job } from '../queue/jobs.ts';
+import { specKey, type Job } from '../queue/jobs.ts';
 import { checkSweep, sweepRows, type CellResult, type SweepRow, type SweepRun, type SweepSpec } from './sweep.ts';
 
 /** One data set's outcome on the map: the winner, and by how much. */
@@ -70,7 +70,7 @@ export interface SweepRunOptions {
 export async function runSweep(o: SweepRunOptions): Promise<SweepReport> {
   const t0 = performance.now();
   const { spec, outDir } = o;
-  const cells = checkSweep(spec, designOf);
+  const cells = checkSweep(spec);
   const key = specKey(spec);
   const dir = join(outDir, 'cells');
   const done = new Map<number, CellResult>();

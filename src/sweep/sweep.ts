@@ -6,7 +6,6 @@
  */
 import { parseArgs } from 'node:util';
 import { InputError, clip } from '../errors.ts';
-import type { HierData } from '../model/data.ts';
 import { familyOf } from '../model/families/index.ts';
 import { exactPosterior, hasExactPosterior } from '../model/posterior.ts';
 import { parseParameterization } from '../model/parameterization.ts';
@@ -16,7 +15,7 @@ import { runCaseWith } from '../compare/run_case.ts';
 import { parseSamplerOptions, SAMPLER_ARG_SPECS, type SamplerOptions } from '../cli/options.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { generate, informativeness, parseGrid, pointName, type GridPoint } from './grid.ts';
-import type { DesignSpec } from '../queue/jobs.ts';
+import { designOf, type DesignSpec } from '../io/design.ts';
 
 /** A sweep as data: its grid and files, parameterizations, and the sampler's flags as given. */
 export interface SweepSpec {
@@ -46,7 +45,7 @@ export function cellsOf(spec: SweepSpec): SweepCell[] {
 }
 
 /** Checks a sweep spec (field names as the CLI's flags). */
-export function checkSweep(spec: SweepSpec, designOf: (d: DesignSpec) => HierData): SweepCell[] {
+export function checkSweep(spec: SweepSpec): SweepCell[] {
   samplerOptionsOf(spec);
   if (spec.rankBy !== 'min' && spec.rankBy !== 'tau') throw new InputError('--rank-by', `must be min or tau, got '${clip(String(spec.rankBy))}'`);
   const cells = cellsOf(spec);
@@ -84,7 +83,7 @@ export interface CellRunOptions {
 }
 
 /** Runs data set `cell` of a sweep under every parameterization and ranks the runs. */
-export async function runCell(spec: SweepSpec, index: number, designOf: (d: DesignSpec) => HierData, o: CellRunOptions = {}): Promise<CellResult> {
+export async function runCell(spec: SweepSpec, index: number, o: CellRunOptions = {}): Promise<CellResult> {
   const opts = samplerOptionsOf(spec);
   const cell = cellsOf(spec)[index];
   if (!cell) throw new InputError('job.cell', `${index} is not a data set of the sweep`);
