@@ -7,7 +7,8 @@
 import { chees as makeChees, numLeapfrogSteps, type CheesState } from '../adaptation/chees.ts';
 import { haltonBitsFor, trajectoryJitter } from '../adaptation/halton.ts';
 import * as centeredness from '../adaptation/centeredness.ts';
-import { thetaOf, withCenteredness, type HierModel } from '../model/model.ts';
+import { withCenteredness, type HierModel } from '../model/model.ts';
+import { allocateConstrained, namedConstrained, rowConstrainer } from '../sampler/constrain.ts';
 import { centerednessWindowEnd } from '../sampler/auto_centeredness.ts';
 import { startingPositions } from '../sampler/init.ts';
 import { keyFromSeed } from '../sampler/rng.ts';
@@ -148,34 +149,13 @@ export async function sampleBatch(o: BatchOptions): Promise<BatchResult> {
 }
 
 /**
- * A set's draws on the constrained scale, chain-major ([chain * draws + draw]): mu, tau, a
- * family global by its constrained name (sigma) and theta_k by group label, `theta[<label>]`.
+ * A set's draws on the constrained scale, chain-major ([chain * draws + draw]), by the names
+ * users see (`sampler/constrain.ts`: mu, tau, log_tau, sigma and log_sigma where sigma is a
+ * parameter, theta[<label>], the family's outcome).
  */
-export function constrainSet(model: HierModel, rec: SetDraws, chains: number): Record<string, Float64Array> {
-  const D = model.dim;
+export function constrainSet(model: HierModel, rec: SetDraws, chains: number): Record<string, Float32Array> {
   const n = chains * rec.draws;
-  const K = model.stats.K;
-  const { c } = model;
-  const Z0 = model.layout.groupStart;
-  const iMu = model.layout.global('mu');
-  const iS = model.layout.global('log_tau');
-  const q = rec.positions;
-  const mu = new Float64Array(n);
-  const tau = new Float64Array(n);
-  const theta = Array.from({ length: K }, () => new Float64Array(n));
-  // constrain() of model.ts, unrolled over the draws without a vector per draw.
-  for (let i = 0; i < n; i++) {
-    const row = i * D;
-    const m = q[row + iMu];
-    const s = q[row + iS];
-    mu[i] = m;
-    tau[i] = Math.exp(s);
-    for (let k = 0; k < K; k++) theta[k][i] = thetaOf(m, s, q[row + Z0 + k], c[k]);
-  }
-  const out: Record<string, Float64Array> = { mu, tau };
-  // A family global by its constrained name (sigma = e^x).
-  const fg = model.familyGlobal;
-  if (fg) out[fg.global.constrained.name] = Float64Array.from({ length: n }, (_, i) => fg.global.constrained.of(q[i * D + fg.index]));
-  model.stats.labels.forEach((l, k) => (out[`theta[${l}]`] = theta[k]));
-  return out;
+  const arrays = allocateConstrained(model, n);
+  rowConstrainer(model, arrays)(rec.positions, 0, n);
+  return namedConstrained(model, arrays).params;
 }

@@ -156,7 +156,9 @@ export async function runShard(cfg: SbcConfig, shard: SbcShard, o: ShardOptions 
     let essMin = Infinity;
     let finite = true;
     const th = design.labels.map((l) => values[`theta[${l}]`]);
-    const xs = truth.global ? values[truth.global.name].map(Math.log) : undefined;
+    // The family global's unconstrained draws (log sigma), for the log-likelihood.
+    const fg = set.model.familyGlobal;
+    const xs = fg ? values[fg.global.name] : undefined;
     for (const name of names) {
       if (name === 'log_lik') {
         const ll = new Float64Array(idx.length);
