@@ -81,6 +81,8 @@ class WebGpuBatch implements BatchBackend {
   private readonly lanes: Lanes;
   /** Each set's family global statistics (FAMILY_STATS), 4 per set. */
   private readonly stats: Float32Array;
+  /** The warmup readback's chain-major scratch of one set, made on the first warmup step. */
+  private warmScratch?: { initial: Float64Array; proposed: Float64Array; momentum: Float64Array; accept: Float64Array; divergent: Uint8Array };
   private records: { draws: number; filled: number; positions: Float32Array[]; stats: Float32Array[] } | null = null;
 
   constructor(
@@ -220,25 +222,31 @@ class WebGpuBatch implements BatchBackend {
     enc.copyBufferToBuffer(this.info, 0, this.warmRead, 3 * stateBytes, B * 16);
     device.queue.submit([enc.finish()]);
     await gpuWait(() => this.warmRead.mapAsync(GPUMapMode.READ));
-    const all = new Float32Array(this.warmRead.getMappedRange().slice(0));
-    this.warmRead.unmap();
+    // Read in place (no copy of the mapped range), into scratch made once per backend.
+    const all = new Float32Array(this.warmRead.getMappedRange());
     const region = (r: number) => r * (NV + 1) * B * 4;
-    const initial = new Float64Array(C * D);
-    const proposed = new Float64Array(C * D);
-    const momentum = new Float64Array(C * D);
-    const accept = new Float64Array(C);
-    const divergent = new Uint8Array(C);
-    const info = 3 * stateBytes / 4;
+    const { initial, proposed, momentum, accept, divergent } = (this.warmScratch ??= {
+      initial: new Float64Array(C * D),
+      proposed: new Float64Array(C * D),
+      momentum: new Float64Array(C * D),
+      accept: new Float64Array(C),
+      divergent: new Uint8Array(C),
+    });
+    const info = (3 * stateBytes) / 4;
     const out: CheesStats[] = [];
-    for (let d = 0; d < this.sets; d++) {
-      unpackRegion(all, region(0), B, NV, K, this.lanes, d * C, C, initial);
-      unpackRegion(all, region(1), B, NV, K, this.lanes, d * C, C, proposed);
-      unpackRegion(all, region(2), B, NV, K, this.lanes, d * C, C, momentum);
-      for (let c = 0; c < C; c++) {
-        accept[c] = all[info + (d * C + c) * 4];
-        divergent[c] = all[info + (d * C + c) * 4 + 1] !== 0 ? 1 : 0;
+    try {
+      for (let d = 0; d < this.sets; d++) {
+        unpackRegion(all, region(0), B, NV, K, this.lanes, d * C, C, initial);
+        unpackRegion(all, region(1), B, NV, K, this.lanes, d * C, C, proposed);
+        unpackRegion(all, region(2), B, NV, K, this.lanes, d * C, C, momentum);
+        for (let c = 0; c < C; c++) {
+          accept[c] = all[info + (d * C + c) * 4];
+          divergent[c] = all[info + (d * C + c) * 4 + 1] !== 0 ? 1 : 0;
+        }
+        out.push(cheesEnsembleStats(proposed, momentum, initial, accept, divergent, C, D));
       }
-      out.push(cheesEnsembleStats(proposed, momentum, initial, accept, divergent, C, D));
+    } finally {
+      this.warmRead.unmap();
     }
     return out;
   }
@@ -272,19 +280,23 @@ class WebGpuBatch implements BatchBackend {
       enc.copyBufferToBuffer(this.rec, this.slots * S * B * 16, this.recRead, posBytes, n * B * 16);
       device.queue.submit([enc.finish()]);
       await gpuWait(() => this.recRead.mapAsync(GPUMapMode.READ, 0, posBytes + n * B * 16));
-      const got = new Float32Array(this.recRead.getMappedRange(0, posBytes + n * B * 16).slice(0));
-      this.recRead.unmap();
-      for (let m = 0; m < n; m++) {
-        const draw = r.filled + m;
-        for (let d = 0; d < this.sets; d++) {
-          // Chain c's draw at (c * draws + draw) * D.
-          unpackRegion(got, m * S * B * 4, B, NV, K, this.lanes, d * C, C, r.positions[d], draw * D, r.draws * D);
-          const st = r.stats[d];
-          for (let c = 0; c < C; c++) {
-            const src = posBytes / 4 + (m * B + d * C + c) * 4;
-            st.set(got.subarray(src, src + 4), (c * r.draws + draw) * 4);
+      // Unpacked straight from the mapped range (no copy of the run's records first).
+      const got = new Float32Array(this.recRead.getMappedRange(0, posBytes + n * B * 16));
+      try {
+        for (let m = 0; m < n; m++) {
+          const draw = r.filled + m;
+          for (let d = 0; d < this.sets; d++) {
+            // Chain c's draw at (c * draws + draw) * D.
+            unpackRegion(got, m * S * B * 4, B, NV, K, this.lanes, d * C, C, r.positions[d], draw * D, r.draws * D);
+            const st = r.stats[d];
+            for (let c = 0; c < C; c++) {
+              const src = posBytes / 4 + (m * B + d * C + c) * 4;
+              st.set(got.subarray(src, src + 4), (c * r.draws + draw) * 4);
+            }
           }
         }
+      } finally {
+        this.recRead.unmap();
       }
       r.filled += n;
       done += n;
